@@ -1,0 +1,24 @@
+"""Check kinds: one module each, listed explicitly here.
+
+A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name -> Param),
+`limit(params)` (the value reports show as the limit) and
+`run(layers, layer, params) -> list[Violations]`, called once per layer named in the rule.
+It may define `validate(params) -> str | None` for relations between parameters.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from pkgdrc.checks import angle, area, enclosure, inside, overlap, separation, space, width
+
+CHECKS: dict[str, ModuleType] = {
+    "width": width,
+    "space": space,
+    "separation": separation,
+    "enclosure": enclosure,
+    "overlap": overlap,
+    "inside": inside,
+    "angle": angle,
+    "area": area,
+}

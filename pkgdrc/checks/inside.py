@@ -1,0 +1,33 @@
+"""Inside with clearance: every part of `layer` must lie within `of` shrunk by `clearance`.
+
+What it checks: `of` is merged and shrunk by `clearance` (mitred corners, so a
+rectangle stays a rectangle); each part of the merged `layer` outside that region is
+one polygon marker (no value). A shape exactly `clearance` from the edge of `of` passes.
+Equivalent to KLayout `layer.not_inside(of.sized(-clearance))` for whole shapes, but
+pkgdrc marks only the offending part (`layer - of.sized(-clearance)`).
+
+Why it matters: fan-out metal must stay clear of the saw street; dies must sit inside
+the package outline.
+
+Example: `FO.1: {check: inside, layer: [RDL1, RDL2, UBM, PO], of: PKG, clearance: 50}`.
+"""
+
+from __future__ import annotations
+
+from pkgdrc.checks.common import LAYERS
+from pkgdrc.deck.params import Param
+from pkgdrc.geometry.booleans import boolean_not, sized
+from pkgdrc.markers import Violations
+
+PARAMS = {"layer": LAYERS, "of": Param("layer", "the containing layer, e.g. the package outline"),
+          "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0)}
+
+
+def limit(p: dict) -> float:
+    return p["clearance"]
+
+
+def run(layers, layer: str, p: dict):
+    region = sized(layers.merged(p["of"]), -layers.grid.to_dbu(p["clearance"]))
+    outside = boolean_not(layers.merged(layer), region)
+    return [Violations.polygons(outside, messages=f"outside {p['of']} less {p['clearance']:g} um clearance")]

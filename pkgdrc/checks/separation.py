@@ -1,0 +1,29 @@
+"""Minimum separation between two layers: outside-facing edge pairs of `layer` and `other` closer than `min`.
+
+What it checks: both layers merged; an edge of `layer` and an edge of `other` violate
+when each lies on the exterior side of the other, they face each other and their
+Euclidean distance is less than `min`. Shapes that overlap are not measured here (use
+a boolean AND, or `overlap`). Same as KLayout `separation_check(other, min)`.
+
+Why it matters: keeps e.g. UBM clear of a neighbouring layer's metal.
+
+Example: `UBM.SEP: {check: separation, layer: UBM, other: RDL2, min: 10}`.
+"""
+
+from __future__ import annotations
+
+from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.deck.params import Param
+from pkgdrc.geometry.pairs import relate
+
+PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
+          "min": Param("distance", "minimum separation in um")}
+
+
+def limit(p: dict) -> float:
+    return p["min"]
+
+
+def run(layers, layer: str, p: dict):
+    d = layers.grid.to_dbu(p["min"])
+    return [edge_pair_violations(relate(layers.edges(layer), layers.edges(p["other"]), d, "outside", "outside"))]

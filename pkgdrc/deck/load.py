@@ -1,0 +1,209 @@
+"""Load and validate a rule deck, wholly, before any geometry is touched."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pkgdrc.deck import expr as dexpr
+from pkgdrc.deck.yamlread import LineDict, read_yaml
+from pkgdrc.errors import PkgdrcError
+
+TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
+            "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}"}
+RULE_KEYS = ("check", "doc")
+_LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One validated rule: its id, check kind, parameters (um), doc and deck line."""
+
+    id: str
+    check: str
+    params: dict[str, Any]
+    doc: str = ""
+    line: int = 0
+
+
+@dataclass
+class Deck:
+    name: str
+    path: str
+    layers: dict[str, tuple[int, int]]
+    derived: dict[str, dexpr.Expr] = field(default_factory=dict)
+    derived_text: dict[str, str] = field(default_factory=dict)
+    rules: list[Rule] = field(default_factory=list)
+    description: str = ""
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        hint = _did_you_mean(rule_id, [r.id for r in self.rules])
+        raise PkgdrcError(f"no rule {rule_id!r} in deck {self.name}{hint}", path=self.path)
+
+
+def _did_you_mean(word: str, options) -> str:
+    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _rules_dir() -> Path:
+    """rules/ as installed (pkgdrc/rules) or in a source checkout (beside pkgdrc/)."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "rules"
+    return installed if installed.is_dir() else package.parent / "rules"
+
+
+def bundled_decks() -> dict[str, Path]:
+    """Decks shipped with the package (rules/*.yaml), by bare name."""
+    root = _rules_dir()
+    return {p.stem: p for p in sorted(root.glob("*.yaml"))} if root.is_dir() else {}
+
+
+def resolve_deck(deck: str) -> Path:
+    """A deck argument as a file: an existing path, or the bare name of a bundled deck."""
+    p = Path(deck)
+    if p.is_file():
+        return p
+    bundled = bundled_decks()
+    if deck in bundled:
+        return bundled[deck]
+    raise PkgdrcError(f"deck not found: not a file, nor a bundled deck ({', '.join(sorted(bundled))})"
+                      + _did_you_mean(deck, bundled), path=deck)
+
+
+def _layer_spec(value: Any) -> tuple[int, int]:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value, 0
+    m = _LAYER_SPEC.match(str(value)) if isinstance(value, str) else None
+    if not m:
+        raise ValueError(f"expected layer/datatype like 11/0, got {value!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _mapping(value: Any, what: str, path: str, line: int) -> LineDict:
+    if value is None:
+        value = LineDict()
+        value.line, value.key_lines = line, {}
+    if not isinstance(value, dict):
+        raise PkgdrcError(f"{what} must be a mapping, got {type(value).__name__}", path=path, line=line)
+    return value
+
+
+def _check_cycles(derived: dict[str, dexpr.Expr], lines: LineDict, path: str) -> None:
+    state: dict[str, int] = {}
+
+    def visit(name: str, trail: list[str]) -> None:
+        if state.get(name) == 2 or name not in derived:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join(trail[trail.index(name):] + [name])
+            raise PkgdrcError(f"derived layers refer to themselves: {cycle}", path=path, line=lines.line_of(name))
+        state[name] = 1
+        for ref in sorted(dexpr.names(derived[name])):
+            visit(ref, trail + [name])
+        state[name] = 2
+
+    for name in derived:
+        visit(name, [])
+
+
+def load_deck(deck: str | Path) -> Deck:
+    """Read and validate a deck (path or bundled name). Errors name the file, line and what is expected."""
+    from pkgdrc.checks import CHECKS  # the registry declares each kind's parameters
+
+    path = str(resolve_deck(str(deck)))
+    data = read_yaml(path)
+    if not isinstance(data, LineDict):
+        raise PkgdrcError("a deck must be a YAML mapping with layers: and rules:", path=path, line=1)
+    for key in data:
+        if key not in TOP_KEYS:
+            raise PkgdrcError(f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; "
+                              f"expected one of {', '.join(TOP_KEYS)}", path=path, line=data.line_of(key))
+    units = data.get("units", "um")
+    if units != "um":
+        raise PkgdrcError(f"units must be 'um', got {units!r}", path=path, line=data.line_of("units"))
+    name = data.get("name", Path(path).stem)
+    if not isinstance(name, str):
+        raise PkgdrcError(f"name must be a string, got {name!r}", path=path, line=data.line_of("name"))
+
+    raw_layers = _mapping(data.get("layers"), "layers", path, data.line_of("layers"))
+    if not raw_layers:
+        raise PkgdrcError("the deck declares no layers (layers: NAME: layer/datatype)", path=path, line=data.line)
+    layers: dict[str, tuple[int, int]] = {}
+    for lname, spec in raw_layers.items():
+        if not isinstance(lname, str) or not _NAME.match(lname):
+            raise PkgdrcError(f"layer name {lname!r} must be an identifier like RDL1", path=path,
+                              line=raw_layers.line_of(lname))
+        try:
+            layers[lname] = _layer_spec(spec)
+        except ValueError as e:
+            raise PkgdrcError(f"layer {lname}: {e}", path=path, line=raw_layers.line_of(lname)) from None
+
+    raw_derived = _mapping(data.get("derived"), "derived", path, data.line_of("derived"))
+    derived: dict[str, dexpr.Expr] = {}
+    for dname, text in raw_derived.items():
+        line = raw_derived.line_of(dname)
+        if not isinstance(dname, str) or not _NAME.match(dname):
+            raise PkgdrcError(f"derived layer name {dname!r} must be an identifier", path=path, line=line)
+        if dname in layers:
+            raise PkgdrcError(f"derived layer {dname} is already a drawn layer", path=path, line=line)
+        try:
+            derived[dname] = dexpr.parse(text)
+        except dexpr.ExprError as e:
+            raise PkgdrcError(f"derived layer {dname}: {e} in {text!r}", path=path, line=line) from None
+        for ref in dexpr.names(derived[dname]):
+            if ref not in layers and ref not in raw_derived:
+                raise PkgdrcError(f"derived layer {dname} refers to unknown layer {ref!r}"
+                                  + _did_you_mean(ref, list(layers) + list(raw_derived)), path=path, line=line)
+    _check_cycles(derived, raw_derived, path)
+    known_layers = set(layers) | set(derived)
+
+    raw_rules = _mapping(data.get("rules"), "rules", path, data.line_of("rules"))
+    rules = []
+    for rid, body in raw_rules.items():
+        line = raw_rules.line_of(rid)
+        if not isinstance(body, LineDict):
+            raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line)
+        kind = body.get("check")
+        if kind not in CHECKS:
+            raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, CHECKS)}; "
+                              f"expected one of {', '.join(sorted(CHECKS))}", path=path, line=body.line_of("check"))
+        spec = CHECKS[kind].PARAMS
+        for key in body:
+            if key not in spec and key not in RULE_KEYS:
+                raise PkgdrcError(f"rule {rid}: unknown key {key!r} for check {kind}"
+                                  f"{_did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
+                                  f"expected {', '.join(list(spec) + list(RULE_KEYS))}", path=path, line=body.line_of(key))
+        params: dict[str, Any] = {}
+        for pname, param in spec.items():
+            if pname not in body:
+                if param.required:
+                    raise PkgdrcError(f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})",
+                                      path=path, line=body.line)
+                params[pname] = param.default
+                continue
+            try:
+                params[pname] = param.validate(body[pname])
+            except ValueError as e:
+                raise PkgdrcError(f"rule {rid}: {pname}: {e}", path=path, line=body.line_of(pname)) from None
+            if param.kind in ("layer", "layers"):
+                for lname in [params[pname]] if param.kind == "layer" else params[pname]:
+                    if lname not in known_layers:
+                        raise PkgdrcError(f"rule {rid}: {pname}: unknown layer {lname!r}"
+                                          + _did_you_mean(lname, known_layers), path=path, line=body.line_of(pname))
+        problem = getattr(CHECKS[kind], "validate", lambda p: None)(params)
+        if problem:
+            raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
+        doc = body.get("doc", "")
+        if not isinstance(doc, str):
+            raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
+        rules.append(Rule(str(rid), kind, params, doc, line))
+    return Deck(name, path, layers, derived, {k: str(v) for k, v in raw_derived.items()}, rules,
+                str(data.get("description", "")))

@@ -1,0 +1,66 @@
+"""Build layers: drawn layers from the layout, derived layers from the deck's expressions.
+
+Each layer is computed once per run and cached, with its merged form and its edges.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from pkgdrc.deck import Deck
+from pkgdrc.deck import expr as dexpr
+from pkgdrc.geometry import booleans
+from pkgdrc.geometry.edges import Edges, polygon_edges
+from pkgdrc.geometry.polygons import EMPTY, merge
+from pkgdrc.layout import Layout
+from pkgdrc.units import Grid
+
+
+class LayerSet:
+    """The layers of one run, by name, in database units."""
+
+    def __init__(self, layout: Layout, deck: Deck):
+        self.layout = layout
+        self.deck = deck
+        self.grid: Grid = layout.grid
+        self._raw: dict[str, np.ndarray] = {}
+        self._merged: dict[str, np.ndarray] = {}
+        self._edges: dict[str, Edges] = {}
+
+    def polygons(self, name: str) -> np.ndarray:
+        """Shapes of a layer as drawn (or as derived), not merged."""
+        if name not in self._raw:
+            if name in self.deck.derived:
+                self._raw[name] = self._evaluate(self.deck.derived[name])
+            else:
+                self._raw[name] = self.layout.polygons.get(name, EMPTY)
+        return self._raw[name]
+
+    def merged(self, name: str) -> np.ndarray:
+        """Shapes of a layer merged: overlapping or touching shapes are one polygon."""
+        if name not in self._merged:
+            self._merged[name] = merge(self.polygons(name))
+        return self._merged[name]
+
+    def edges(self, name: str) -> Edges:
+        """Edges of the merged layer, interior on the right."""
+        if name not in self._edges:
+            self._edges[name] = polygon_edges(self.merged(name))
+        return self._edges[name]
+
+    def _evaluate(self, e: dexpr.Expr) -> np.ndarray:
+        if isinstance(e, dexpr.Name):
+            return self.merged(e.name)
+        if isinstance(e, dexpr.Size):
+            d = self.grid.to_dbu(e.distance)
+            return booleans.sized(self._evaluate(e.arg), d if e.func == "grow" else -d)
+        op = {"|": booleans.boolean_or, "&": booleans.boolean_and,
+              "-": booleans.boolean_not, "^": booleans.boolean_xor}[e.op]
+        return op(self._evaluate(e.left), self._evaluate(e.right))
+
+    @cached_property
+    def empty_layers(self) -> list[str]:
+        """Drawn deck layers with no shapes in the layout."""
+        return [n for n in self.deck.layers if len(self.layout.polygons.get(n, EMPTY)) == 0]

@@ -1,0 +1,111 @@
+"""Markers: what checks find, as plain data.
+
+A check returns `Violations` in database units (arrays, one row per violation). The run
+turns them into `Marker`s in um through the grid, once (`to_markers`). Reporters read
+markers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import shapely
+
+from pkgdrc.units import Grid
+
+Point = tuple[float, float]
+Segment = tuple[Point, Point]
+GeometryKind = Literal["edge_pair", "polygon", "edge"]
+ValueUnit = Literal["length", "area", "none"]
+
+
+@dataclass
+class Violations:
+    """Violations of one rule on one layer, in database units.
+
+    geometry: (N, 2, 2, 2) edge pairs, (N, 2, 2) edges, or an object array of shapely
+    polygons. values: (N,) measured values, NaN where the check measures nothing;
+    lengths in dbu, areas in dbu2, anything else (degrees, ratios) as is.
+    """
+
+    kind: GeometryKind
+    geometry: np.ndarray
+    values: np.ndarray
+    value_unit: ValueUnit = "length"
+    messages: np.ndarray | str = ""
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def polygons(cls, polys: np.ndarray, values: np.ndarray | None = None,
+                 value_unit: ValueUnit = "none", messages: np.ndarray | str = "") -> "Violations":
+        values = np.full(len(polys), np.nan) if values is None else np.asarray(values, float)
+        return cls("polygon", np.asarray(polys, dtype=object), values, value_unit, messages)
+
+
+@dataclass(frozen=True, order=True)
+class Marker:
+    """One violation in um. Sorted by place first, so reports are stable."""
+
+    bbox: tuple[float, float, float, float]
+    value: float | None
+    layer: str
+    message: str = ""
+    edge_pair: tuple[Segment, Segment] | None = field(default=None, compare=False)
+    edge: Segment | None = field(default=None, compare=False)
+    polygon: tuple[Point, ...] | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict:
+        out: dict = {"bbox": list(self.bbox), "value": self.value, "layer": self.layer}
+        if self.message:
+            out["message"] = self.message
+        if self.edge_pair is not None:
+            out["edge_pair"] = [[list(p) for p in seg] for seg in self.edge_pair]
+        if self.edge is not None:
+            out["edge"] = [list(p) for p in self.edge]
+        if self.polygon is not None:
+            out["polygon"] = [list(p) for p in self.polygon]
+        return out
+
+
+def _value(v: float, unit: ValueUnit, grid: Grid) -> float | None:
+    if np.isnan(v):
+        return None
+    if unit == "length":
+        return float(grid.length_um(v))
+    if unit == "area":
+        return float(grid.area_um2(v))
+    return float(np.round(v, 6))
+
+
+def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
+    """Convert one rule's violations from dbu to um markers (the only dbu -> um step)."""
+    n = len(v)
+    if n == 0:
+        return []
+    messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
+    out: list[Marker] = []
+    if v.kind == "polygon":
+        rings = shapely.get_exterior_ring(v.geometry)
+        bounds = grid.to_um(shapely.bounds(v.geometry))
+        for k in range(n):
+            pts = grid.to_um(shapely.get_coordinates(rings[k]))
+            out.append(Marker(tuple(map(float, bounds[k])), _value(v.values[k], v.value_unit, grid),
+                              layer, messages[k], polygon=tuple((float(x), float(y)) for x, y in pts)))
+        return out
+    pts = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
+    flat = pts.reshape(n, -1, 2)
+    lo, hi = flat.min(axis=1), flat.max(axis=1)
+    for k in range(n):
+        bbox = (float(lo[k, 0]), float(lo[k, 1]), float(hi[k, 0]), float(hi[k, 1]))
+        seg = lambda s: ((float(s[0, 0]), float(s[0, 1])), (float(s[1, 0]), float(s[1, 1])))  # noqa: E731
+        if v.kind == "edge_pair":
+            out.append(Marker(bbox, _value(v.values[k], v.value_unit, grid), layer, messages[k],
+                              edge_pair=(seg(pts[k, 0]), seg(pts[k, 1]))))
+        else:
+            out.append(Marker(bbox, _value(v.values[k], v.value_unit, grid), layer, messages[k],
+                              edge=seg(pts[k])))
+    return out

@@ -1,0 +1,1 @@
+"""Report writers: each reads a Report and writes one format; none changes it."""

@@ -1,0 +1,34 @@
+"""Writing report files: paths checked before the run, contents written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pkgdrc.errors import PkgdrcError
+
+
+def check_writable(path: str) -> None:
+    """Fail before the run, not after it, when a report cannot be written to `path`."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise PkgdrcError(f"cannot write report: folder {folder} does not exist", path=path)
+    if Path(path).is_dir():
+        raise PkgdrcError("cannot write report: path is a directory", path=path)
+    if not os.access(folder, os.W_OK):
+        raise PkgdrcError(f"cannot write report: folder {folder} is not writable", path=path)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a killed run leaves no half report."""
+    folder = str(Path(path).resolve().parent)
+    fd, tmp = tempfile.mkstemp(prefix=".pkgdrc-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,43 @@
+"""The JSON report (read by other tools: keep the names).
+
+Markers are sorted and coordinates rounded to the layout grid, so identical inputs give
+byte-identical files apart from `summary.seconds`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pkgdrc.result import Report
+
+
+def to_dict(report: Report) -> dict:
+    return {
+        "tool": report.tool,
+        "version": report.version,
+        "deck": report.deck,
+        "layout": report.layout,
+        "top": report.top,
+        "units": "um",
+        "dbu": report.dbu_um,
+        "summary": {
+            "rules": len(report.rules),
+            "violations": report.violations,
+            "seconds": report.seconds,
+            "shapes": report.shapes,
+            "repaired": report.repaired,
+            "dropped": report.dropped,
+            "empty_layers": report.empty_layers,
+            "warnings": report.warnings,
+        },
+        "rules": [
+            {"id": r.id, "check": r.check, "doc": r.doc, "limit": r.limit, "layers": r.layers,
+             "count": len(r.markers), "worst": r.worst,
+             "violations": [m.to_dict() for m in r.markers]}
+            for r in report.rules
+        ],
+    }
+
+
+def dumps(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=1) + "\n"

@@ -1,0 +1,50 @@
+"""The result of a run: per-rule markers plus what was read. Plain data for the reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pkgdrc.markers import Marker
+
+
+@dataclass
+class RuleResult:
+    id: str
+    check: str
+    doc: str
+    limit: Any
+    layers: list[str]
+    markers: list[Marker] = field(default_factory=list)
+
+    @property
+    def worst(self) -> float | None:
+        """The measured value farthest from passing: the smallest for minimum rules."""
+        values = [m.value for m in self.markers if m.value is not None]
+        return min(values) if values else None
+
+
+@dataclass
+class Report:
+    tool: str
+    version: str
+    deck: str
+    deck_path: str
+    layout: str
+    top: str
+    dbu_um: float
+    rules: list[RuleResult]
+    seconds: float = 0.0
+    empty_layers: list[str] = field(default_factory=list)
+    shapes: int = 0
+    repaired: int = 0
+    dropped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return sum(len(r.markers) for r in self.rules)
+
+    @property
+    def failed(self) -> list[RuleResult]:
+        return [r for r in self.rules if r.markers]

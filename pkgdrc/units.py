@@ -1,0 +1,52 @@
+"""The one boundary between micrometres (deck, reports) and database units (geometry).
+
+Geometry inside pkgdrc lives on the layout's integer database grid, stored as float64
+values that are whole numbers (exact up to 2**53). Deck distances arrive in um and are
+converted once with `Grid.to_dbu`; markers leave in um through `Grid.to_um`, rounded to
+the grid so that reports are byte-identical for identical inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+# Distances are compared as `measured < limit - EPS_DBU`: a value exactly at the limit is
+# not a violation, one database unit under it is. Off-grid distances (45-degree spacing,
+# corner-to-corner) are irrational and never fall within EPS_DBU of a whole limit.
+EPS_DBU = 1e-7
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The layout's database unit, in um (0.001 for a 1 nm grid)."""
+
+    dbu_um: float
+
+    @property
+    def decimals(self) -> int:
+        """Decimal places that represent every grid coordinate in um exactly."""
+        return max(0, math.ceil(-math.log10(self.dbu_um) - 1e-9))
+
+    def to_dbu(self, um: float | np.ndarray) -> float | np.ndarray:
+        """A length in um as database units (not rounded: a limit may lie off the grid)."""
+        return np.asarray(um, dtype=float) / self.dbu_um if isinstance(um, np.ndarray) else um / self.dbu_um
+
+    def off_grid(self, um: float) -> bool:
+        """True when `um` is not a whole number of database units."""
+        dbu = um / self.dbu_um
+        return abs(dbu - round(dbu)) > 1e-6
+
+    def to_um(self, dbu: np.ndarray | float) -> np.ndarray:
+        """Database-unit coordinates as um, rounded to the grid's decimals."""
+        return np.round(np.asarray(dbu, dtype=float) * self.dbu_um, self.decimals)
+
+    def length_um(self, dbu: np.ndarray | float) -> np.ndarray:
+        """A measured length (not a coordinate) in um, kept 3 digits finer than the grid."""
+        return np.round(np.asarray(dbu, dtype=float) * self.dbu_um, self.decimals + 3)
+
+    def area_um2(self, dbu2: np.ndarray | float) -> np.ndarray:
+        """A measured area in um2."""
+        return np.round(np.asarray(dbu2, dtype=float) * self.dbu_um**2, 2 * self.decimals)
