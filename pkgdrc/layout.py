@@ -2,27 +2,34 @@
 
 Flattening is gdstk's (`Cell.get_polygons` applies rotation, x-reflection, magnification,
 arrays and nested references, and turns paths of every end type into polygons). Points
-are scaled to the layout's database grid and rounded once, here (`Grid`); everything
+are scaled to the layout's database grid and rounded once (`Grid`); everything
 downstream is on that integer grid.
+
+Layouts are untrusted input. Here the magic bytes and the file's completeness are
+checked (a GDSII stream ends with ENDLIB; an OASIS file with its END record, whose CRC32
+or checksum is verified when present), because gdstk returns partial libraries for some
+truncated files. gdstk then reads the file in a child process (`pkgdrc.safe_read`).
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import gdstk
 import numpy as np
 import rtree
 import shapely
 
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
+from pkgdrc.safe_read import MAX_SHAPES, read_in_child
 from pkgdrc.units import Grid
 
 GDS_MAGIC = b"\x00\x06\x00\x02"
 OASIS_MAGIC = b"%SEMI-OASIS\r\n"
 GZIP_MAGIC = b"\x1f\x8b"
+OASIS_END_LEN = 256
 
 LayerKey = tuple[int, int]
 
@@ -64,6 +71,7 @@ class Layout:
 
 
 def _sniff(path: Path) -> str:
+    """'gds' or 'oasis' from the file's magic bytes; anything else is refused here."""
     if not path.exists():
         raise PkgdrcError("layout file not found", path=str(path))
     if path.is_dir():
@@ -78,50 +86,93 @@ def _sniff(path: Path) -> str:
     if head.startswith(GDS_MAGIC):
         return "gds"
     if head.startswith(GZIP_MAGIC):
-        return "gds"  # gdstk reads gzip-compressed GDSII itself
+        raise PkgdrcError("gzip-compressed layout: gdstk cannot read it; decompress it first (gunzip)",
+                          path=str(path))
     if not head:
         raise PkgdrcError("empty file, expected a GDSII or OASIS layout", path=str(path))
     raise PkgdrcError("not a GDSII or OASIS file (unknown header bytes)", path=str(path))
 
 
-def _read_library(path: Path) -> gdstk.Library:
-    kind = _sniff(path)
-    try:
-        return gdstk.read_oas(str(path)) if kind == "oasis" else gdstk.read_gds(str(path))
-    except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
-        raise PkgdrcError(f"cannot read {kind.upper()} layout: {e}", path=str(path)) from None
+def _check_gds_complete(path: Path) -> None:
+    """A GDSII stream ends with an ENDLIB record (00 04 04 00), maybe padded with zeros."""
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - 4096))
+        tail = f.read().rstrip(b"\0")
+    if not tail.endswith(b"\x00\x04\x04"):  # ENDLIB's own last byte is a zero, stripped above
+        raise PkgdrcError("truncated GDSII file: it does not end with an ENDLIB record", path=str(path))
 
 
-def _top_cell(lib: gdstk.Library, top: str | None, path: str) -> gdstk.Cell:
-    if top is not None:
-        for cell in lib.cells:
-            if cell.name == top:
-                return cell
-        raise PkgdrcError(f"top cell {top!r} not found; cells: {', '.join(sorted(c.name for c in lib.cells))}",
-                          path=path)
-    tops = lib.top_level()
-    if not tops:
-        raise PkgdrcError("layout has no cells", path=path)
-    if len(tops) > 1:
-        names = ", ".join(sorted(c.name for c in tops))
-        raise PkgdrcError(f"several top cells ({names}); choose one with --top", path=path)
-    return tops[0]
+def _uint(data: bytes, pos: int) -> tuple[int, int]:
+    """An OASIS unsigned integer (7 bits per byte, low first) at `pos`: (value, next pos)."""
+    value = shift = 0
+    while pos < len(data):
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            return value, pos
+    return -1, len(data) + 1
 
 
-def to_shapely(polys: list[gdstk.Polygon], scale: float) -> tuple[np.ndarray, int, int]:
-    """gdstk polygons (user units) -> shapely polygons on the dbu grid, in bulk.
+def _end_record_scheme(end: bytes) -> int | None:
+    """The validation scheme of a 256-byte OASIS END record, or None if `end` is not one.
 
-    Returns (polygons, repaired, dropped): invalid polygons (self-intersecting, bow-ties)
-    are repaired with `shapely.make_valid`; polygons with fewer than 3 vertices or no
-    area are dropped. Both are counted, never silent.
+    END = 0x02, [6 table offsets (flag, offset) when START did not hold them], padding
+    b-string, validation scheme (0 none, 1 CRC32, 2 checksum32), [4-byte signature].
     """
-    pts = [p.points for p in polys]
-    if not pts:
+    if len(end) != OASIS_END_LEN or end[0] != 2:
+        return None
+    for n_offsets in (0, 12):
+        pos = 1
+        for _ in range(n_offsets):
+            _, pos = _uint(end, pos)
+        pad, pos = _uint(end, pos)
+        scheme, pos = _uint(end, pos + max(pad, 0))
+        if scheme in (0, 1, 2) and pos + (4 if scheme else 0) == OASIS_END_LEN:
+            return scheme
+    return None
+
+
+def _check_oasis_complete(path: Path) -> None:
+    """An OASIS file ends with a 256-byte END record; its CRC32 or checksum is verified."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - OASIS_END_LEN))
+        end = f.read()
+        scheme = _end_record_scheme(end)
+        if scheme is None:
+            raise PkgdrcError("truncated OASIS file: it does not end with an END record", path=str(path))
+        if scheme == 0:
+            return
+        f.seek(0)
+        remaining, crc, total = size - 4, 0, 0
+        while remaining > 0:
+            chunk = f.read(min(remaining, 1 << 24))
+            remaining -= len(chunk)
+            if scheme == 1:
+                crc = zlib.crc32(chunk, crc)
+            else:
+                total += int(np.frombuffer(chunk, dtype=np.uint8).sum(dtype=np.uint64))
+    want = int.from_bytes(end[-4:], "little")
+    got = crc if scheme == 1 else total & 0xFFFFFFFF
+    if got != want:
+        name = "CRC32" if scheme == 1 else "checksum32"
+        raise PkgdrcError(f"corrupt OASIS file: {name} is {got:#010x}, the END record says {want:#010x}",
+                          path=str(path))
+
+
+def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """Polygons given as vertex arrays on the dbu grid -> shapely polygons, in bulk.
+
+    `coords` holds the vertices of all polygons one after another, `counts` how many each
+    has. Returns (polygons, repaired, dropped): invalid polygons (self-intersecting,
+    bow-ties) are repaired with `shapely.make_valid`; polygons with fewer than 3 vertices
+    or no area are dropped. Both are counted, never silent.
+    """
+    if len(counts) == 0:
         return EMPTY, 0, 0
-    counts = np.fromiter(map(len, pts), dtype=np.int64, count=len(pts))
     usable = counts >= 3
-    coords = np.rint(np.concatenate(pts) * scale)
-    owner = np.repeat(np.arange(len(pts)), counts)
+    owner = np.repeat(np.arange(len(counts)), counts)
     keep = usable[owner]
     _, owner = np.unique(owner[keep], return_inverse=True)
     geoms = shapely.polygons(shapely.linearrings(coords[keep], indices=owner))
@@ -134,24 +185,23 @@ def to_shapely(polys: list[gdstk.Polygon], scale: float) -> tuple[np.ndarray, in
 
 
 def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | None = None,
-                label_map: dict[str, LayerKey] | None = None) -> Layout:
-    """Read `path`, flatten its top cell and collect the layers named in `layer_map`."""
+                label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
+                max_memory: int | None = None) -> Layout:
+    """Read `path`, flatten its top cell and collect the layers named in `layer_map`.
+
+    The file's format and completeness are checked here; gdstk reads it in a child
+    process (`pkgdrc.safe_read`), which refuses broken hierarchies and flattenings larger
+    than `max_shapes`, and is capped at `max_memory` bytes when given.
+    """
     path = Path(path)
-    lib = _read_library(path)
-    cell = _top_cell(lib, top, str(path))
-    scale = lib.unit / lib.precision  # user units -> database units
-    grid = Grid(lib.precision / 1e-6)
+    kind = _sniff(path)
+    (_check_oasis_complete if kind == "oasis" else _check_gds_complete)(path)
+    flat = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory)
     polygons: dict[str, np.ndarray] = {}
     repaired = dropped = 0
-    for name, (layer, datatype) in layer_map.items():
-        raw = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=None,
-                                layer=layer, datatype=datatype)
-        polygons[name], r, d = to_shapely(raw, scale)
+    for name in layer_map:
+        polygons[name], r, d = to_shapely(flat.coords[name], flat.counts[name])
         repaired += r
         dropped += d
-    labels = {}
-    for name, (layer, texttype) in (label_map or {}).items():
-        found = cell.get_labels(apply_repetitions=True, depth=None, layer=layer, texttype=texttype)
-        labels[name] = [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
-                        for lb in found]
-    return Layout(str(path), cell.name, grid, polygons, labels, repaired, dropped)
+    grid = Grid(flat.precision / 1e-6)
+    return Layout(str(path), flat.top, grid, polygons, flat.labels, repaired, dropped)
