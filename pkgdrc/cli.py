@@ -5,19 +5,24 @@ Exit codes: 0 no violations, 1 violations found, 2 the run could not be done.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import functools
 import inspect
+import json
 import sys
+from pathlib import Path
 
 import click
 
-from pkgdrc import __version__
+from pkgdrc import __version__, config
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.report import json_report, text
-from pkgdrc.report.files import check_writable, write_atomic
+from pkgdrc.config import load_settings
+from pkgdrc.report import json_report, outputs
 from pkgdrc.run import DEFAULT_DECK, check
+from pkgdrc.waivers import append_waivers, waiver_entries
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -45,24 +50,104 @@ def main() -> None:
 
 
 @main.command("check")
-@click.argument("layout", type=click.Path(dir_okay=True))
-@deck_option
+@click.argument("layouts", metavar="LAYOUT...", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--deck", "-d", help="Rule deck: a YAML path or the name of a bundled deck "
+              f"[default: from the config, else {DEFAULT_DECK}].")
 @click.option("--top", help="Top cell (needed when the layout has several).")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule id (repeatable).")
 @click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout.")
+@click.option("--junit", "junit_path", type=click.Path(), help="Write JUnit XML here (one testsuite per layout).")
+@click.option("--lyrdb", "lyrdb_path", type=click.Path(), help="Write a KLayout marker database here.")
+@click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here.")
+@click.option("--waivers", "waivers_path", type=click.Path(), help="Waiver file (YAML) of accepted violations.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="What to print on stdout: the text summary, the JSON report, GitHub annotations.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout, and no progress bar.")
 @_user_errors
-def check_cmd(layout: str, deck: str, top: str | None, rules: tuple[str, ...], json_path: str | None,
-              quiet: bool) -> None:
-    """Check LAYOUT against a deck; exit 1 when there are violations."""
-    if json_path:
-        check_writable(json_path)
-    report = check(layout, deck, top=top, rules=list(rules) or None)
-    if json_path:
-        write_atomic(json_path, json_report.dumps(report))
-    if not quiet:
-        click.echo(text.render(report), nl=False)
-    sys.exit(EXIT_VIOLATIONS if report.violations else EXIT_CLEAN)
+def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
+              json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
+              waivers_path: str | None, fmt: str, quiet: bool) -> None:
+    """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
+
+    Report paths may contain {stem}, the layout's file name without suffix (needed for
+    --json, --lyrdb and --html with several layouts). Settings not given here come from
+    [tool.pkgdrc] in pyproject.toml or pkgdrc.toml (see `pkgdrc config`).
+    """
+    cli = {"deck": deck, "top": top, "waivers": waivers_path, "json": json_path, "junit": junit_path,
+           "lyrdb": lyrdb_path, "html": html_path}
+    several = len(layouts) > 1
+    settings = [load_settings(cli, layout) for layout in layouts]
+    where = [outputs.paths(layout, s, several) for layout, s in zip(layouts, settings)]
+    reports = []
+    for layout, s, paths in zip(layouts, settings, where):
+        d = load_deck(s.get("deck"))
+        count = len(rules) if rules else len(d.rules)
+        with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
+            report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
+                           on_rule=on_rule)
+        reports.append(report)
+        outputs.write(report, paths)
+        if not quiet and fmt != "json":
+            click.echo(outputs.stdout(report, fmt), nl=False)
+    if where and "junit" in where[0]:
+        outputs.write_junit(reports, where[0]["junit"])
+    if not quiet and fmt == "json":
+        docs = [json_report.to_dict(r) for r in reports]
+        click.echo(json.dumps(docs[0] if not several else docs, indent=1))
+    sys.exit(EXIT_VIOLATIONS if any(r.violations for r in reports) else EXIT_CLEAN)
+
+
+@contextlib.contextmanager
+def _progress(count: int, label: str, enabled: bool):
+    """A per-rule progress bar on stderr; yields the `on_rule` callback for `check`."""
+    if not enabled:
+        yield None
+        return
+    with click.progressbar(length=count, label=label, file=sys.stderr, show_pos=True,
+                           item_show_func=lambda rule: rule) as bar:
+        started = []
+
+        def on_rule(rule) -> None:
+            if started:
+                bar.update(1, rule.id)
+            else:
+                bar.update(0, rule.id)
+            started.append(rule.id)
+        yield on_rule
+        bar.update(1)
+
+
+@main.command("waive")
+@click.argument("report_json", metavar="REPORT.json", type=click.Path(exists=True, dir_okay=False))
+@click.option("--rule", "rules", multiple=True, help="Waive the markers of this rule (repeatable; default: all).")
+@click.option("--reason", required=True, help="Why these violations are accepted (written into each entry).")
+@click.option("--owner", default="", help="Who answers for the waivers.")
+@click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Last day the waivers apply (YYYY-MM-DD).")
+@click.option("--waivers", "waivers_path", type=click.Path(),
+              help="Waiver file to append to [default: from the config, else pkgdrc-waivers.yaml].")
+@_user_errors
+def waive_cmd(report_json: str, rules: tuple[str, ...], reason: str, owner: str, expires, waivers_path: str | None
+              ) -> None:
+    """Write waiver entries for the markers of a JSON report (accept today's state)."""
+    try:
+        data = json.loads(Path(report_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise PkgdrcError(f"cannot read JSON report: {e}", path=report_json) from None
+    if not isinstance(data, dict) or data.get("tool") != "pkgdrc":
+        raise PkgdrcError("not a pkgdrc JSON report (from pkgdrc check --json)", path=report_json)
+    path = load_settings({"waivers": waivers_path}).get("waivers") or "pkgdrc-waivers.yaml"
+    entries = waiver_entries(data, list(rules), reason, owner, expires.date() if expires else None)
+    n = append_waivers(path, entries, f"pkgdrc waive {report_json} on {datetime.date.today().isoformat()}")
+    click.echo(f"{path}: {n} waiver{'s' if n != 1 else ''} written"
+               f"{f' ({len(entries) - n} already there)' if len(entries) > n else ''}")
+
+
+@main.command("config")
+@click.argument("layout", required=False)
+@_user_errors
+def config_cmd(layout: str | None) -> None:
+    """Print the effective configuration and where each value comes from (for LAYOUT, if given)."""
+    click.echo(config.render(load_settings({}, layout)), nl=False)
 
 
 @main.command("rules")

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pkgdrc.markers import Marker
+
+if TYPE_CHECKING:
+    from pkgdrc.layers import LayerSet
+
+
+@dataclass(frozen=True)
+class Waived:
+    """A marker accepted by a waiver: not a failure, still reported."""
+
+    marker: Marker
+    reason: str
+    owner: str = ""
+    waiver: str = ""  # where the waiver is written: FILE:LINE
 
 
 @dataclass
@@ -16,6 +29,8 @@ class RuleResult:
     limit: Any
     layers: list[str]
     markers: list[Marker] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    waived: list[Waived] = field(default_factory=list)
 
     @property
     def worst(self) -> float | None:
@@ -40,6 +55,15 @@ class Report:
     repaired: int = 0
     dropped: int = 0
     warnings: list[str] = field(default_factory=list)
+    stale_waivers: list[str] = field(default_factory=list)
+    expired_waivers: list[str] = field(default_factory=list)
+    # The run's layers (and through them the Layout with its R-tree), for reporters that
+    # draw geometry near markers. Not part of the report's data.
+    layer_set: LayerSet | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def waived(self) -> int:
+        return sum(len(r.waived) for r in self.rules)
 
     @property
     def violations(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from pkgdrc import __version__
 from pkgdrc.checks import CHECKS
@@ -12,6 +13,7 @@ from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.markers import to_markers
 from pkgdrc.result import Report, RuleResult
+from pkgdrc.waivers import Waiver, apply_waivers, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
 
@@ -35,7 +37,7 @@ def _distance_warnings(deck: Deck, layout: Layout) -> list[str]:
 def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
     kind = CHECKS[rule.check]
     names = _rule_layers(rule)
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), names)
+    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), names, params=dict(rule.params))
     for name in names:
         for found in kind.run(layers, name, rule.params):
             result.markers.extend(to_markers(found, name, layers.grid))
@@ -44,22 +46,33 @@ def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
 
 
 def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
-          rules: list[str] | None = None) -> Report:
+          rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
+          on_rule: Callable[[Rule], None] | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
-    `rules` limits the run to those rule ids. Returns a Report; raises PkgdrcError on bad input.
+    `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
+    moves accepted markers to `RuleResult.waived`; `on_rule` is called before each rule
+    (progress). Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
     selected = deck.rules if rules is None else [deck.rule(r) for r in rules]
+    if waivers is not None and not isinstance(waivers, list):
+        waivers = load_waivers(waivers)
     if not isinstance(layout, Layout):
-        layout = read_layout(layout, deck.layers, top)
+        layout = read_layout(layout, deck.layers, top, label_map=deck.labels)
     layers = LayerSet(layout, deck)
-    results = [run_rule(layers, rule) for rule in selected]
+    results = []
+    for rule in selected:
+        if on_rule is not None:
+            on_rule(rule)
+        results.append(run_rule(layers, rule))
+    stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
         tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,
         layout=layout.path, top=layout.top, dbu_um=layout.grid.dbu_um, rules=results,
         seconds=round(time.perf_counter() - start, 3), empty_layers=layers.empty_layers,
         shapes=layout.shape_count, repaired=layout.repaired, dropped=layout.dropped,
-        warnings=_distance_warnings(deck, layout),
+        warnings=_distance_warnings(deck, layout), stale_waivers=stale, expired_waivers=expired,
+        layer_set=layers,
     )

@@ -1,0 +1,156 @@
+"""Project configuration: `[tool.pkgdrc]` in pyproject.toml, or a pkgdrc.toml.
+
+Found by walking up from the current directory, as ruff and pytest do: in each
+directory a pkgdrc.toml (top-level keys) wins over a pyproject.toml, and a pyproject.toml
+counts only when it has a [tool.pkgdrc] table. The first directory with either is used.
+
+    [tool.pkgdrc]
+    deck = "rules/fowlp-2l.yaml"     # path or bundled deck name
+    top = "PKG_TOP"
+    waivers = "drc/waivers.yaml"
+    json = "build/drc/{stem}.json"   # report paths; {stem} = the layout's file name stem
+    junit = "build/drc/junit.xml"
+    lyrdb = "build/drc/{stem}.lyrdb"
+    html = "build/drc/{stem}.html"
+
+    [tool.pkgdrc.per-file-decks]     # glob on the layout path (relative to the config's
+    "chips/hbm/*.gds" = "fowlp-3l"   # directory) -> deck; the first match wins
+
+Relative paths in the file are relative to its directory. Command-line options win over
+the file, the file over the defaults; `Settings.source` says where each value came from.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pkgdrc.errors import PkgdrcError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PATH_KEYS = ("waivers", "json", "junit", "lyrdb", "html")
+KEYS = ("deck", "top", *PATH_KEYS)
+TABLE_KEYS = ("per-file-decks",)
+DEFAULTS = {"deck": "fowlp-2l"}
+DEFAULT_SOURCE = "default"
+CLI_SOURCE = "command line"
+
+
+@dataclass
+class Settings:
+    """Effective settings: value and source ("command line", "FILE", "FILE [per-file-decks] GLOB", "default")."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    source: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None  # the config file, if one was found
+    per_file_decks: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str):
+        return self.values.get(key)
+
+
+def find_config(start: Path | None = None) -> tuple[Path, dict] | None:
+    """The nearest config file at or above `start` (default: the cwd) and its pkgdrc table."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        own = folder / "pkgdrc.toml"
+        if own.is_file():
+            return own, _read(own)
+        project = folder / "pyproject.toml"
+        if project.is_file():
+            table = _read(project).get("tool", {}).get("pkgdrc")
+            if table is not None:
+                return project, table
+    return None
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise PkgdrcError(f"TOML syntax error: {e}", path=str(path)) from None
+    except OSError as e:
+        raise PkgdrcError(f"cannot read config: {e.strerror}", path=str(path)) from None
+
+
+def _validate(path: Path, table: dict) -> None:
+    where = "[tool.pkgdrc]" if path.name == "pyproject.toml" else "pkgdrc.toml"
+    for key, value in table.items():
+        if key in TABLE_KEYS:
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise PkgdrcError(f"{where} {key} must be a table of \"glob\" = \"deck\"", path=str(path))
+        elif key not in KEYS:
+            raise PkgdrcError(f"{where}: unknown key {key!r}; expected one of "
+                              f"{', '.join(KEYS + TABLE_KEYS)}", path=str(path))
+        elif not isinstance(value, str):
+            raise PkgdrcError(f"{where} {key} must be a string, got {type(value).__name__}", path=str(path))
+
+
+def _resolve(base: Path, value: str) -> str:
+    """A path from the config file, relative to its directory; bare deck names stay names."""
+    p = Path(value)
+    return value if p.is_absolute() else os.path.relpath(base / p)
+
+
+def load_settings(cli: dict[str, object], layout: str | None = None, start: Path | None = None) -> Settings:
+    """Merge command-line values (None = not given), the config file and the defaults.
+
+    With `layout`, a matching per-file-decks glob sets the deck (unless --deck was given).
+    """
+    s = Settings()
+    found = find_config(start)
+    table: dict = {}
+    if found:
+        s.path, table = found
+        _validate(s.path, table)
+    base = s.path.parent if s.path else Path.cwd()
+    label = str(s.path) if s.path else ""
+    s.per_file_decks = dict(table.get("per-file-decks", {}))
+    for key in KEYS:
+        if cli.get(key) is not None:
+            s.values[key], s.source[key] = cli[key], CLI_SOURCE
+        elif key in table:
+            value = table[key]
+            is_path = key in PATH_KEYS or (key == "deck" and value.endswith((".yaml", ".yml")))
+            s.values[key], s.source[key] = (_resolve(base, value) if is_path else value), label
+        elif key in DEFAULTS:
+            s.values[key], s.source[key] = DEFAULTS[key], DEFAULT_SOURCE
+    if layout is not None and s.source.get("deck") != CLI_SOURCE:
+        rel = Path(os.path.relpath(Path(layout).resolve(), base.resolve())).as_posix()
+        for glob, deck in s.per_file_decks.items():
+            if fnmatch.fnmatch(rel, glob) or fnmatch.fnmatch(Path(layout).name, glob):
+                is_path = deck.endswith((".yaml", ".yml"))
+                s.values["deck"] = _resolve(base, deck) if is_path else deck
+                s.source["deck"] = f"{label} [per-file-decks] {glob!r}"
+                break
+    return s
+
+
+def render(s: Settings) -> str:
+    """What `pkgdrc config` prints: each key, its value and where it came from."""
+    lines = [f"config file: {s.path or '(none found from ' + str(Path.cwd()) + ' upwards)'}"]
+    for key in KEYS:
+        value = s.values.get(key)
+        shown = "(not set)" if value is None else str(value)
+        lines.append(f"{key:<8} = {shown:<40} # {s.source.get(key, 'not set')}")
+    for glob, deck in s.per_file_decks.items():
+        lines.append(f"per-file-decks: {glob!r} -> {deck}")
+    return "\n".join(lines) + "\n"
+
+
+def report_path(template: str, layout: str, several: bool, key: str) -> str:
+    """A report path for one layout; `{stem}` is the layout's file name without suffix."""
+    if "{stem}" in template:
+        return template.replace("{stem}", Path(layout).stem)
+    if several and key != "junit":
+        raise PkgdrcError(f"several layouts but one --{key} path; put {{stem}} in it "
+                          f"(e.g. drc/{{stem}}.{key}) to write one per layout", path=template)
+    return template

@@ -1,0 +1,38 @@
+"""GitHub Actions workflow commands: one annotation per violated rule.
+
+    ::error file=LAYOUT,title=RULE::COUNT violations, worst V (limit L), first marker at X,Y um
+
+A pull request then shows the failures without opening an artifact. Stale and expired
+waivers become `::warning` lines. Values are escaped as the workflow-command syntax
+requires (% CR LF in messages; also : and , in properties).
+"""
+
+from __future__ import annotations
+
+from pkgdrc.report.text import _limit
+from pkgdrc.result import Report
+
+
+def _data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(s: str) -> str:
+    return _data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(report: Report) -> str:
+    lines = []
+    for r in report.failed:
+        x0, y0, x1, y1 = r.markers[0].bbox
+        n = len(r.markers)
+        worst = f"worst {r.worst:g} (limit {_limit(r)})" if r.worst is not None else f"limit {_limit(r)}"
+        msg = f"{n} violation{'s' if n != 1 else ''}, {worst}, first marker at {(x0 + x1) / 2:g},{(y0 + y1) / 2:g} um"
+        if r.waived:
+            msg += f" ({len(r.waived)} more waived)"
+        lines.append(f"::error file={_prop(report.layout)},title={_prop(r.id)}::{_data(msg)}")
+    for w in report.stale_waivers:
+        lines.append(f"::warning file={_prop(report.layout)},title=stale waiver::{_data(w)}")
+    for w in report.expired_waivers:
+        lines.append(f"::warning file={_prop(report.layout)},title=expired waiver::{_data(w)}")
+    return "".join(line + "\n" for line in lines)

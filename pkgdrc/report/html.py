@@ -1,0 +1,250 @@
+"""A self-contained HTML report to open after a failed run: no network, no server.
+
+The page holds a summary table (one row per rule), a whole-package overview locating
+every marker, and per violated rule up to PICTURES_PER_RULE pictures of the markers'
+neighbourhoods (the count of the rest is given): the rule's layers drawn in distinct
+colours, the marker highlighted, a scale bar in um. Pictures are inline SVG, drawn from
+the run's layout through its R-tree (`Layout.query`); derived layers are drawn as the
+drawn layers they are made of. Waived markers and stale or expired waivers are listed.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import shapely
+
+from pkgdrc.deck import expr as dexpr
+from pkgdrc.markers import Marker
+from pkgdrc.report.text import _limit
+from pkgdrc.result import Report, RuleResult
+
+PICTURES_PER_RULE = 12
+PICTURE_PX = 300
+OVERVIEW_PX = 640
+OVERVIEW_MAX_SHAPES = 4000  # shapes drawn in the overview; the rest are left out (said so)
+PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#bcbd22", "#e377c2",
+           "#7f7f7f", "#393b79", "#637939", "#8c6d31"]
+MARKER = "#d62728"
+
+CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 6px} .sub{color:#555}
+table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f2f2f2} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.FAIL{color:#b00;font-weight:600} .ok{color:#080} .waived{color:#a60}
+.pics{display:flex;flex-wrap:wrap;gap:12px} figure{margin:0;border:1px solid #ddd;padding:6px;background:#fff}
+figcaption{font-size:12px;color:#333;max-width:300px} svg{display:block;background:#fcfcfc}
+.legend span{display:inline-block;margin-right:10px;font-size:12px}
+.legend i{display:inline-block;width:11px;height:11px;margin-right:3px;vertical-align:-1px;border:1px solid #0006}
+"""
+
+
+class _View:
+    """um -> pixel transform for a square window (y up in um, down in pixels)."""
+
+    def __init__(self, box: tuple[float, float, float, float], px: int):
+        x0, y0, x1, y1 = box
+        side = max(x1 - x0, y1 - y0, 1e-9)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        self.box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        self.scale = px / side
+        self.px = px
+
+    def xy(self, pts: np.ndarray) -> np.ndarray:
+        pts = np.asarray(pts, float).reshape(-1, 2)
+        return np.column_stack([(pts[:, 0] - self.box[0]) * self.scale, (self.box[3] - pts[:, 1]) * self.scale])
+
+
+def _fmt(pts: np.ndarray) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+
+
+def _paths(polys: np.ndarray, view: _View, dbu_um: float) -> str:
+    """SVG path data of polygons (dbu) in pixels, holes included (fill-rule evenodd)."""
+    if len(polys) == 0:
+        return ""
+    rings = shapely.get_rings(polys)  # exterior and interior rings, in order
+    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    px = view.xy(coords * dbu_um)
+    cuts = np.flatnonzero(np.diff(ring_of)) + 1
+    return " ".join(f"M{_fmt(r)}Z" for r in np.split(px, cuts))
+
+
+def _drawn_layers(report: Report, names: list[str]) -> list[str]:
+    """Drawn layers behind layer names (derived layers expand to their drawn sources)."""
+    deck = report.layer_set.deck
+    out: list[str] = []
+    todo = list(names)
+    while todo:
+        name = todo.pop(0)
+        if name in deck.derived:
+            todo.extend(sorted(dexpr.names(deck.derived[name])))
+        elif name in deck.layers and name not in out:
+            out.append(name)
+    return out
+
+
+def _rule_layers(report: Report, r: RuleResult) -> list[str]:
+    known = set(report.layer_set.deck.layers) | set(report.layer_set.deck.derived)
+    names = list(r.layers)
+    for v in r.params.values():
+        for name in v if isinstance(v, list) else [v]:
+            if isinstance(name, str) and name in known and name not in names:
+                names.append(name)
+    return _drawn_layers(report, names)
+
+
+def _marker_svg(m: Marker, view: _View, width: float) -> str:
+    if m.edge_pair is not None:
+        segs = [view.xy(s) for s in m.edge_pair]
+        a, b = (s.mean(axis=0) for s in segs)
+        lines = "".join(f'<polyline points="{_fmt(s)}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>'
+                        for s in segs)
+        return lines + (f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
+                        f'stroke="{MARKER}" stroke-dasharray="4 3" stroke-width="1.5"/>')
+    if m.edge is not None:
+        return f'<polyline points="{_fmt(view.xy(m.edge))}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>'
+    if m.polygon is not None:
+        return (f'<polygon points="{_fmt(view.xy(m.polygon))}" fill="{MARKER}" fill-opacity="0.25" '
+                f'stroke="{MARKER}" stroke-width="{width}"/>')
+    x0, y0, x1, y1 = m.bbox
+    p = view.xy([[x0, y1], [x1, y0]])
+    return (f'<rect x="{p[0, 0]:.1f}" y="{p[0, 1]:.1f}" width="{p[1, 0] - p[0, 0]:.1f}" '
+            f'height="{p[1, 1] - p[0, 1]:.1f}" fill="none" stroke="{MARKER}" stroke-width="{width}"/>')
+
+
+def _scale_bar(view: _View) -> str:
+    target = (view.box[2] - view.box[0]) / 4
+    step = 10 ** math.floor(math.log10(target))
+    length = max((k * step for k in (1, 2, 5) if k * step <= target), default=step)
+    w = length * view.scale
+    y = view.px - 12
+    label = f"{length:g} um"
+    return (f'<g><rect x="6" y="{y - 16}" width="{w + 12:.1f}" height="26" fill="#fff" fill-opacity="0.8"/>'
+            f'<line x1="12" y1="{y}" x2="{12 + w:.1f}" y2="{y}" stroke="#000" stroke-width="3"/>'
+            f'<line x1="12" y1="{y - 4}" x2="12" y2="{y + 4}" stroke="#000"/>'
+            f'<line x1="{12 + w:.1f}" y1="{y - 4}" x2="{12 + w:.1f}" y2="{y + 4}" stroke="#000"/>'
+            f'<text x="{12 + w / 2:.1f}" y="{y - 5}" font-size="11" text-anchor="middle">{label}</text></g>')
+
+
+def _layer_svg(report: Report, layers: list[str], colors: dict[str, str], view: _View,
+               max_shapes: int | None = None) -> tuple[str, list[str]]:
+    layout = report.layer_set.layout
+    out, skipped = [], []
+    for name in layers:
+        found = layout.query(name, view.box)
+        if max_shapes is not None and len(found) > max_shapes:
+            skipped.append(name)
+            continue
+        clipped = shapely.clip_by_rect(found, *[v / layout.grid.dbu_um for v in view.box])
+        d = _paths(clipped[~shapely.is_empty(clipped)], view, layout.grid.dbu_um)
+        if d:
+            out.append(f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
+                       f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>')
+    return "".join(out), skipped
+
+
+def _legend(layers: list[str], colors: dict[str, str]) -> str:
+    spans = "".join(f'<span><i style="background:{colors[n]}80"></i>{html.escape(n)}</span>' for n in layers)
+    return f'<div class="legend">{spans}<span><i style="background:{MARKER}"></i>marker</span></div>'
+
+
+def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str, str]) -> str:
+    x0, y0, x1, y1 = m.bbox
+    limit = r.limit if isinstance(r.limit, (int, float)) and r.check != "angle" else 0.0
+    small, big = sorted((x1 - x0, y1 - y0))
+    # Context around the marker; a long thin marker is shown at its middle, zoomed on its width.
+    context = max(2.5 * limit, 3.0 * small, 20 * report.dbu_um, 1.0)
+    half = (min(big, 12 * max(small, limit, 1.0)) + 2 * context) / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    view = _View((cx - half, cy - half, cx + half, cy + half), PICTURE_PX)
+    layers = _rule_layers(report, r)
+    shapes, _ = _layer_svg(report, layers, colors, view)
+    value = f"value {m.value:g}" if m.value is not None else "no value"
+    caption = (f"{html.escape(r.id)} #{k + 1}: {value} (limit {html.escape(_limit(r))}) at "
+               f"({(x0 + x1) / 2:g}, {(y0 + y1) / 2:g}) um on {html.escape(m.layer)}")
+    return (f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
+            f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
+            f'{shapes}{_marker_svg(m, view, 3)}{_scale_bar(view)}</svg>'
+            f'<figcaption>{caption}</figcaption>{_legend(layers, colors)}</figure>')
+
+
+def _overview(report: Report, colors: dict[str, str]) -> str:
+    layout = report.layer_set.layout
+    drawn = [n for n in report.layer_set.deck.layers if len(layout.polygons.get(n, []))]
+    if not drawn:
+        return "<p>The layout has no shapes on the deck's layers.</p>"
+    bounds = np.array([shapely.total_bounds(layout.polygons[n]) for n in drawn]) * layout.grid.dbu_um
+    box = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
+    pad = 0.03 * max(box[2] - box[0], box[3] - box[1])
+    view = _View((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), OVERVIEW_PX)
+    budget = OVERVIEW_MAX_SHAPES // max(len(drawn), 1)
+    shapes, skipped = _layer_svg(report, drawn, colors, view, max_shapes=budget)
+    dots = []
+    for r in report.failed:
+        centres = view.xy([((m.bbox[0] + m.bbox[2]) / 2, (m.bbox[1] + m.bbox[3]) / 2) for m in r.markers])
+        for k, (x, y) in enumerate(centres):
+            href = f' href="#{html.escape(r.id)}-{k + 1}"' if k < PICTURES_PER_RULE else ""
+            dots.append(f'<a{href}><circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" stroke="{MARKER}" '
+                        f'stroke-width="2.5"><title>{html.escape(r.id)} #{k + 1}</title></circle></a>')
+    note = (f"<p class=sub>Not drawn here (more than {budget} shapes): {', '.join(skipped)}.</p>"
+            if skipped else "")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{OVERVIEW_PX}" height="{OVERVIEW_PX}" '
+            f'viewBox="0 0 {OVERVIEW_PX} {OVERVIEW_PX}">{shapes}{"".join(dots)}{_scale_bar(view)}</svg>'
+            f'{_legend([n for n in drawn if n not in skipped], colors)}{note}')
+
+
+def _summary(report: Report) -> str:
+    rows = []
+    for r in report.rules:
+        status = "FAIL" if r.markers else ("waived" if r.waived else "ok")
+        worst = f"{r.worst:g}" if r.worst is not None else ""
+        name = f'<a href="#rule-{html.escape(r.id)}">{html.escape(r.id)}</a>' if r.markers else html.escape(r.id)
+        rows.append(f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
+                    f'<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>'
+                    f'<td class=num>{worst}</td><td class=num>{html.escape(_limit(r))}</td>'
+                    f'<td>{html.escape(r.doc)}</td></tr>')
+    return ("<table class=summary><tr><th>rule</th><th>check</th><th>status</th><th>violations</th>"
+            "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>" + "".join(rows) + "</table>")
+
+
+def _waivers(report: Report) -> str:
+    items = [f"<li>{html.escape(r.id)} at ({(w.marker.bbox[0] + w.marker.bbox[2]) / 2:g}, "
+             f"{(w.marker.bbox[1] + w.marker.bbox[3]) / 2:g}) um: {html.escape(w.reason)} "
+             f"({html.escape(w.waiver)}{', owner ' + html.escape(w.owner) if w.owner else ''})</li>"
+             for r in report.rules for w in r.waived]
+    items += [f"<li class=FAIL>stale waiver (waives nothing): {html.escape(s)}</li>" for s in report.stale_waivers]
+    items += [f"<li class=FAIL>expired waiver: {html.escape(s)}</li>" for s in report.expired_waivers]
+    return f"<h2 id=waivers>Waivers</h2><ul>{''.join(items)}</ul>" if items else ""
+
+
+def dumps(report: Report) -> str:
+    """The page as one string. Needs `report.layer_set` (set by `pkgdrc.check`)."""
+    if report.layer_set is None:
+        raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check")
+    colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(report.layer_set.deck.layers)}
+    verdict = ("clean" if not report.violations
+               else f"{report.violations} violations in {len(report.failed)} rules")
+    if report.waived:
+        verdict += f", {report.waived} waived"
+    sections = []
+    for r in report.failed:
+        n = len(r.markers)
+        pics = "".join(_picture(report, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
+        more = (f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
+                f"(all are in the overview and the JSON report).</p>" if n > PICTURES_PER_RULE else "")
+        worst = f", worst {r.worst:g}" if r.worst is not None else ""
+        sections.append(f'<h2 id="rule-{html.escape(r.id)}">{html.escape(r.id)}: {n} violation{"s" * (n != 1)}'
+                        f'{worst}, limit {html.escape(_limit(r))}</h2><p class=sub>{html.escape(r.doc)}</p>'
+                        f'<div class=pics>{pics}</div>{more}')
+    title = f"pkgdrc: {report.layout}"
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f'<style>{CSS}</style></head><body>'
+            f'<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>'
+            f'<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, '
+            f'{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>'
+            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, colors)}'
+            f'{"".join(sections)}{_waivers(report)}</body></html>\n')
