@@ -7,10 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from pkgdrc.geometry.polygons import clusters
+
 
 @dataclass
 class Edges:
-    """N directed edges: p1 -> p2, shape (N, 2) each; `owner` is the polygon index."""
+    """N directed edges: p1 -> p2, shape (N, 2) each; `owner` labels the shape the edge bounds.
+
+    A shape is a group of merged polygons that touch at corners: KLayout's merge keeps
+    such a group as one polygon (touching itself at the corner), and pkgdrc follows it
+    wherever "the same shape" matters (width).
+    """
 
     p1: np.ndarray
     p2: np.ndarray
@@ -36,7 +43,10 @@ class Edges:
 
 
 def polygon_edges(polys: np.ndarray) -> Edges:
-    """All edges of `polys` (hulls clockwise, holes counter-clockwise: interior on the right)."""
+    """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
+
+    `owner` is the label of the group of polygons touching at corners (`clusters`).
+    """
     if len(polys) == 0:
         z = np.empty((0, 2))
         return Edges(z, z, np.empty(0, dtype=np.int64))
@@ -45,6 +55,6 @@ def polygon_edges(polys: np.ndarray) -> Edges:
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     same = ring_idx[:-1] == ring_idx[1:]
     p1, p2 = coords[:-1][same], coords[1:][same]
-    owner = ring_owner[ring_idx[:-1][same]]
+    owner = clusters(polys)[ring_owner[ring_idx[:-1][same]]]
     nonzero = np.any(p1 != p2, axis=1)
     return Edges(p1[nonzero], p2[nonzero], owner[nonzero])

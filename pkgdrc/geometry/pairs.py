@@ -1,21 +1,29 @@
 """Edge-pair relations: the machinery under width, space, separation, enclosure and overlap.
 
-Semantics follow KLayout's edge relation checks with the Euclidean metric:
+Semantics are KLayout's edge relation checks (0.30) with the Euclidean metric,
+`whole_edges` off, `ignore_angle` 90, `shielded` on and zero-distance mode
+`IncludeZeroDistanceWhenTouching`; docs/semantics.md has the details and the reasons.
 
 * Each edge is directed with the polygon interior on its right. A relation names, for
   each of the two edges, the side on which the other edge must lie: ``inside`` (towards
-  the polygon's interior) or ``outside``.
-* The two edges must face each other: after turning each edge so that its named side is
-  on its left, their directions must make an angle of more than 90 degrees (scalar
-  product < 0). So the two edges at a convex 90-degree corner, collinear pieces of one
-  straight side and the edges at an obtuse (e.g. 135-degree) bend are never a pair;
-  the edges of an acute corner are.
-* Each edge is clipped to the closed half-plane on the other edge's named side (an
-  edge lying wholly on the other's line is not a pair). The reported edge pair is the
-  part of each clipped edge that lies closer than the limit to the other clipped edge.
-* The measured value is the Euclidean distance between the two reported edges; a pair
-  is a violation when that value is strictly less than the limit (a value exactly at
-  the limit passes; see `pkgdrc.units.EPS_DBU`).
+  the polygon's interior) or ``outside``. Edges are first normalized so that the named
+  side is on the right (an ``outside`` edge is reversed).
+* The two normalized edges must face each other: their directions make an angle of more
+  than 90 degrees (scalar product < 0). So the two edges at a convex 90-degree corner,
+  collinear pieces of one straight side and the edges at an obtuse (e.g. 135-degree)
+  bend are never a pair; the edges of an acute corner are.
+* Each edge is clipped to the other edge's named side: the open half-plane, or the
+  closed one when the two edges touch (share a point) without being consecutive edges
+  of one contour. So a via flush with its pad's edge (enclosure 0), shapes abutting on
+  another layer (separation 0) and shapes meeting only at a corner (space 0) are pairs.
+* The reported edge pair is the part of each clipped edge that lies closer than the
+  limit to the other (whole) edge; its value is the Euclidean distance between the two
+  reported parts. A value exactly at the limit passes (see `pkgdrc.units.EPS_DBU`).
+* Shielding: a pair is dropped when another edge crosses both lines that join the ends
+  of the pair, i.e. cuts through the space between them: it is the nearer feature that
+  is measured. Shields are, as in KLayout, any edge of the layer (space), of the same
+  shape (width), or of the first edge's own shape and any shape of the second layer
+  (two-layer checks: other shapes of the first layer do not shield).
 """
 
 from __future__ import annotations
@@ -110,7 +118,14 @@ def near_interval(p1, p2, q1, q2, d):
     strip = (vv > 0) & (s0 < s1)
     t0 = np.where(strip, np.minimum(t0, s0), t0)
     t1 = np.where(strip, np.maximum(t1, s1), t1)
-    return np.clip(t0, 0.0, 1.0), np.clip(t1, 0.0, 1.0), t0 < t1
+    near = t0 < t1
+    # A segment clipped down to one point: near when the point is.
+    point = uu == 0
+    if point.any():
+        close = _point_segment_distance(p1, q1, q2) < d
+        near = np.where(point, close, near)
+        t0, t1 = np.where(point, 0.0, t0), np.where(point, 0.0, t1)
+    return np.clip(t0, 0.0, 1.0), np.clip(t1, 0.0, 1.0), near
 
 
 def _point_segment_distance(p, s1, s2):
@@ -138,28 +153,109 @@ def segment_distance(a1, a2, b1, b2) -> np.ndarray:
     return np.where(crossing, 0.0, dist)
 
 
-def _clip_to_side(p1, p2, q1, q2, sign):
-    """Clip q1->q2 to the closed half-plane left of sign*(p2-p1); (q1', q2', non-empty)."""
-    u = (p2 - p1) * sign[:, None]
-    origin = np.where(sign[:, None] > 0, p1, p2)
-    s0 = _cross(u, q1 - origin)
-    s1 = _cross(u, q2 - origin)
-    keep = np.maximum(s0, s1) > 0
+def _segments_touch(a1, a2, b1, b2) -> np.ndarray:
+    """True where closed segments a1-a2 and b1-b2 share at least one point."""
+    da, db = a2 - a1, b2 - b1
+    o1 = np.sign(_cross(da, b1 - a1))
+    o2 = np.sign(_cross(da, b2 - a1))
+    o3 = np.sign(_cross(db, a1 - b1))
+    o4 = np.sign(_cross(db, a2 - b1))
+    lo_a, hi_a = np.minimum(a1, a2), np.maximum(a1, a2)
+    lo_b, hi_b = np.minimum(b1, b2), np.maximum(b1, b2)
+    boxes = np.all((lo_a <= hi_b) & (lo_b <= hi_a), axis=1)
+    return (o1 * o2 <= 0) & (o3 * o4 <= 0) & boxes
+
+
+def _zero_distance_allowed(e1, e2, g1, g2) -> np.ndarray:
+    """KLayout's IncludeZeroDistanceWhenTouching for edge g seen from edge e.
+
+    Points of g on e's line count as being on e's side when g is collinear with e, or
+    has one end on e's line, and the two touch, unless they are consecutive edges
+    (e ends where g starts or the reverse).
+    """
+    d = e2 - e1
+    s1 = _cross(d, g1 - e1) == 0
+    s2 = _cross(d, g2 - e1) == 0
+    chained = np.all(e1 == g2, axis=1) | np.all(e2 == g1, axis=1)
+    collinear = s1 & s2
+    one_end = (s1 | s2) & ~collinear & ~chained
+    return (collinear | one_end) & _segments_touch(e1, e2, g1, g2)
+
+
+def _clip_right(e1, e2, g1, g2, closed):
+    """Clip g1->g2 to the half-plane right of e1->e2 (closed where `closed`); (g1', g2', non-empty)."""
+    d = e2 - e1
+    r1 = -_cross(d, g1 - e1)
+    r2 = -_cross(d, g2 - e1)
+    top = np.maximum(r1, r2)
+    keep = np.where(closed, top >= 0, top > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        tc = s0 / (s0 - s1)
-    v = q2 - q1
-    cut = q1 + tc[:, None] * v
-    n1 = np.where((s0 < 0)[:, None], cut, q1)
-    n2 = np.where((s1 < 0)[:, None], cut, q2)
+        tc = r1 / (r1 - r2)
+    cut = g1 + tc[:, None] * (g2 - g1)
+    n1 = np.where((r1 < 0)[:, None], cut, g1)
+    n2 = np.where((r2 < 0)[:, None], cut, g2)
     return n1, n2, keep
 
 
+def _flip(p1, p2, flip):
+    f = flip[:, None]
+    return np.where(f, p2, p1), np.where(f, p1, p2)
+
+
+def _shielded(pa1, pa2, pb1, pb2, src_a, src_b, pool: Edges, pool_a, pool_b, d: float,
+              own_shape: np.ndarray) -> np.ndarray:
+    """True for edge pairs whose in-between space is cut by another edge of `pool` (KLayout shielding).
+
+    src_a/src_b: the source edges of each pair; pool_a/pool_b: their indices in `pool`;
+    own_shape: per pool edge, True when it shields only pairs whose first edge is of its shape.
+    A shield crosses both joining lines (pa1-pb2 and pb1-pa2, with pb turned against pa);
+    touching both only at one common end point of the joining lines does not shield unless
+    the shield passes through it. It must lie within d of one of the source edges.
+    """
+    n = len(pa1)
+    out = np.zeros(n, bool)
+    if n == 0 or len(pool) == 0:
+        return out
+    pb1, pb2 = _flip(pb1, pb2, _dot(pa2 - pa1, pb2 - pb1) > 0)
+    c1 = shapely.linestrings(np.stack([pa1, pb2], 1))
+    c2 = shapely.linestrings(np.stack([pb1, pa2], 1))
+    tree = shapely.STRtree(pool.lines())
+    k1, q1 = tree.query(c1, predicate="intersects")
+    k2, q2 = tree.query(c2, predicate="intersects")
+    m = len(pool)
+    both = np.intersect1d(k1 * m + q1, k2 * m + q2)
+    k, q = both // m, both % m
+    other = (q != pool_a[k]) & (q != pool_b[k])
+    k, q = k[other], q[other]
+    keep = ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
+    k, q = k[keep], q[keep]
+    s1, s2 = pool.p1[q], pool.p2[q]
+    lo, hi = np.minimum(s1, s2) - d, np.maximum(s1, s2) + d
+
+    def near_box(src: Edges):
+        return np.all((lo <= np.maximum(src.p1[k], src.p2[k])) & (np.minimum(src.p1[k], src.p2[k]) <= hi), axis=1)
+
+    k, q, s1, s2 = (x[near_box(src_a) | near_box(src_b)] for x in (k, q, s1, s2))
+    a1, a2, b1, b2 = pa1[k], pa2[k], pb1[k], pb2[k]
+    # The joining lines meet only when the two edges touch; a shield through that one
+    # point counts only if it does not start or end on the joining lines (KLayout `shields`).
+    same = lambda u, v: (np.abs(u - v).max(axis=1) < 1e-9)[:, None]  # noqa: E731
+    common = np.where(same(a1, b1) | same(a1, a2), a1, np.where(same(b2, a2) | same(b2, b1), b2, np.nan))
+    through = ~np.isnan(common[:, 0]) & (_point_segment_distance(np.nan_to_num(common), s1, s2) < 1e-9)
+    off1 = _cross(b2 - a1, s1 - a1) != 0
+    off2 = _cross(a2 - b1, s2 - b1) != 0
+    hit = ~through | (off1 & off2)
+    out[k[hit]] = True
+    return out
+
+
 def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-           same_owner: bool = False) -> EdgePairs:
+           same_owner: bool = False, shielded: bool = True) -> EdgePairs:
     """Edge pairs of `a` and `b` (or of `a` with itself when `b` is None) closer than d.
 
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
-    same_owner: only pairs of edges of the same polygon (width).
+    same_owner: only pairs of edges of the same shape (width).
+    shielded: drop pairs with another edge of a or b between them (KLayout's default).
     """
     symmetric = b is None
     b = a if b is None else b
@@ -168,24 +264,38 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     if same_owner:
         keep &= a.owner[ia] == b.owner[ib]
     ia, ib = ia[keep], ib[keep]
-    sa = np.full(len(ia), 1.0 if side_a == "outside" else -1.0)
-    sb = np.full(len(ia), 1.0 if side_b == "outside" else -1.0)
     a1, a2 = a.p1[ia], a.p2[ia]
     b1, b2 = b.p1[ib], b.p2[ib]
-    facing = _dot((a2 - a1) * sa[:, None], (b2 - b1) * sb[:, None]) < 0
+    flip_a = np.full(len(ia), side_a == "outside")
+    flip_b = np.full(len(ia), side_b == "outside")
+    an1, an2 = _flip(a1, a2, flip_a)  # normalized: the other edge belongs on the right
+    bn1, bn2 = _flip(b1, b2, flip_b)
+    facing = _dot(an2 - an1, bn2 - bn1) < 0
     # Parallel edges give 0/0 in the clip; such rows are masked out by `ok`.
     with np.errstate(divide="ignore", invalid="ignore"):
-        cb1, cb2, ok_b = _clip_to_side(a1, a2, b1, b2, sa)
-        ca1, ca2, ok_a = _clip_to_side(b1, b2, a1, a2, sb)
+        cb1, cb2, ok_b = _clip_right(an1, an2, bn1, bn2, _zero_distance_allowed(an1, an2, bn1, bn2))
+        ca1, ca2, ok_a = _clip_right(bn1, bn2, an1, an2, _zero_distance_allowed(bn1, bn2, an1, an2))
         ok = facing & ok_a & ok_b
         ca1, ca2, cb1, cb2 = (np.where(ok[:, None], x, 0.0) for x in (ca1, ca2, cb1, cb2))
-        ta0, ta1, near_a = near_interval(ca1, ca2, cb1, cb2, d)
-        tb0, tb1, near_b = near_interval(cb1, cb2, ca1, ca2, d)
+        # Each clipped edge is measured against the whole other edge, as KLayout does.
+        ta0, ta1, near_a = near_interval(ca1, ca2, bn1, bn2, d)
+        tb0, tb1, near_b = near_interval(cb1, cb2, an1, an2, d)
     ok &= near_a & near_b
     va, vb = ca2 - ca1, cb2 - cb1
-    pa1, pa2 = ca1 + ta0[:, None] * va, ca1 + ta1[:, None] * va
-    pb1, pb2 = cb1 + tb0[:, None] * vb, cb1 + tb1[:, None] * vb
+    pa1, pa2 = _flip(ca1 + ta0[:, None] * va, ca1 + ta1[:, None] * va, flip_a)
+    pb1, pb2 = _flip(cb1 + tb0[:, None] * vb, cb1 + tb1[:, None] * vb, flip_b)
     dist = segment_distance(pa1, pa2, pb1, pb2)
     ok &= dist < d - EPS_DBU
-    pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)[ok]
-    return EdgePairs(pairs, dist[ok], ia[ok], ib[ok])
+    sel = np.flatnonzero(ok)
+    pa1, pa2, pb1, pb2, dist, ia, ib = (x[sel] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
+    if shielded and len(sel):
+        if symmetric:
+            pool, off, own = a, 0, np.full(len(a), same_owner)
+        else:
+            pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
+                         np.concatenate([a.owner, b.owner]))
+            off, own = len(a), np.arange(len(a) + len(b)) < len(a)
+        drop = _shielded(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), pool, ia, ib + off, d, own)
+        pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
+    pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
+    return EdgePairs(pairs, dist, ia, ib)

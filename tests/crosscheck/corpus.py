@@ -1,0 +1,132 @@
+"""The fixed corpus: hand-made classic DRC traps, coordinates and limits in dbu (1 nm).
+
+KLayout's answer for each case is stored in corpus_klayout.json (regenerate with
+`python tests/crosscheck/update_corpus.py`; test_corpus.py checks it is current).
+Cases named `regression_*` are shrunk failures found by the property tests.
+"""
+
+from __future__ import annotations
+
+
+def box(x0, y0, x1, y1):
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+def octagon(cx, cy, r, cut):
+    """Axis-aligned octagon: half-size r, corners cut by `cut` (both on the grid)."""
+    return [[cx - r + cut, cy - r], [cx + r - cut, cy - r], [cx + r, cy - r + cut], [cx + r, cy + r - cut],
+            [cx + r - cut, cy + r], [cx - r + cut, cy + r], [cx - r, cy + r - cut], [cx - r, cy - r + cut]]
+
+
+def jog(height):
+    """Horizontal run, 45-degree run, horizontal run; `height` tall (the diagonal is height/sqrt2 wide)."""
+    return [[0, 0], [10000, 0], [20000, 10000], [30000, 10000], [30000, 10000 + height], [20000, 10000 + height],
+            [10000, height], [0, height]]
+
+
+def ring(outer, inner):
+    """A square frame: outer box minus inner box, drawn as one polygon with a slit-free keyhole."""
+    x0, y0, x1, y1 = outer
+    i0, j0, i1, j1 = inner
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, j0], [i0, j0], [i0, j1], [i1, j1], [i1, j0], [x0, j0]]
+
+
+def case(name, check, params, A=(), B=(), refs=()):
+    layers = {"A": [list(p) for p in A]}
+    if B:
+        layers["B"] = [list(p) for p in B]
+    out = {"name": name, "check": check, "params": params, "layers": layers}
+    if refs:
+        out["refs"] = list(refs)
+    return out
+
+
+U_SHAPE = [[0, 0], [10000, 0], [10000, 10000], [6500, 10000], [6500, 3000], [5000, 3000], [5000, 10000],
+           [0, 10000]]
+THREE_BARS = [box(0, 0, 1000, 20000), box(1500, 0, 2500, 20000), box(3000, 0, 4000, 20000)]
+
+CASES = [
+    # width
+    case("width_exactly_at_limit", "width", {"min": 2000}, [box(0, 0, 20000, 2000)]),
+    case("width_one_dbu_under", "width", {"min": 2000}, [box(0, 0, 20000, 1999)]),
+    case("width_one_dbu_over", "width", {"min": 2000}, [box(0, 0, 20000, 2001)]),
+    case("width_acute_tip", "width", {"min": 2000}, [[[0, 0], [10000, 0], [10000, 1000]]]),
+    case("width_45_jog_passes", "width", {"min": 2000}, [jog(3000)]),
+    case("width_45_jog_narrow", "width", {"min": 2000}, [jog(2000)]),
+    case("width_45_run_at_limit_floor", "width", {"min": 1414}, [jog(2000)]),
+    case("width_45_run_one_dbu_over_its_width", "width", {"min": 1415}, [jog(2000)]),
+    case("width_l_convex_corner", "width", {"min": 2000}, [box(0, 0, 20000, 2000), box(0, 0, 2000, 20000)]),
+    case("width_corner_touching_squares", "width", {"min": 500}, [box(0, 0, 5000, 5000), box(5000, 5000, 10000, 10000)]),
+    case("width_thin_wall_of_ring", "width", {"min": 2000}, [ring((0, 0, 20000, 20000), (1500, 3000, 17000, 17000))]),
+    case("width_octagon_pad", "width", {"min": 12000}, [octagon(0, 0, 5000, 1500)]),
+    case("width_zero_width_spike", "width", {"min": 1000},
+         [[[0, 0], [5000, 0], [5000, 2000], [8000, 2000], [5000, 2000], [5000, 4000], [0, 4000]]]),
+    case("width_overlapping_bars_merge", "width", {"min": 2000}, [box(0, 0, 10000, 1500), box(0, 1000, 10000, 2500)]),
+    case("width_rotated_mirrored_refs", "width", {"min": 2000}, [],
+         refs=[{"layers": {"A": [box(0, 0, 10000, 1500)]}, "origin": [0, 0], "rotation": 90, "x_reflection": False},
+               {"layers": {"A": [jog(2000)]}, "origin": [20000, 0], "rotation": 270, "x_reflection": True}]),
+    # space (notches included)
+    case("space_exactly_at_limit", "space", {"min": 2000}, [box(0, 0, 5000, 5000), box(7000, 0, 12000, 5000)]),
+    case("space_one_dbu_under", "space", {"min": 2000}, [box(0, 0, 5000, 5000), box(6999, 0, 12000, 5000)]),
+    case("space_one_dbu_over", "space", {"min": 2000}, [box(0, 0, 5000, 5000), box(7001, 0, 12000, 5000)]),
+    case("space_diagonal_corner_to_corner", "space", {"min": 1500}, [box(0, 0, 5000, 5000), box(6000, 6000, 9000, 9000)]),
+    case("space_diagonal_at_floor_of_limit", "space", {"min": 1414}, [box(0, 0, 5000, 5000), box(6000, 6000, 9000, 9000)]),
+    case("space_corner_touching_squares", "space", {"min": 1000}, [box(0, 0, 5000, 5000), box(5000, 5000, 10000, 10000)]),
+    case("space_collinear_abutting_boxes", "space", {"min": 1000}, [box(0, 0, 5000, 5000), box(5000, 0, 10000, 5000)]),
+    case("space_offset_abutting_boxes", "space", {"min": 1000}, [box(0, 0, 5000, 5000), box(5000, 2000, 10000, 7000)]),
+    case("space_notch_of_u", "space", {"min": 2000}, [U_SHAPE]),
+    case("space_three_parallel_bars_shielded", "space", {"min": 3000}, THREE_BARS),
+    case("space_hole_narrower_than_limit", "space", {"min": 2000}, [ring((0, 0, 10000, 10000), (2000, 2000, 3500, 8000))]),
+    case("space_45_parallel_traces", "space", {"min": 1500},
+         [[[0, 0], [1000, 0], [11000, 10000], [10000, 10000]], [[2000, 0], [3000, 0], [13000, 10000], [12000, 10000]]]),
+    case("space_v_notch", "space", {"min": 2000}, [[[0, 0], [10000, 0], [10000, 10000], [5000, 2000], [0, 10000]]]),
+    case("space_octagon_pads", "space", {"min": 3000}, [octagon(0, 0, 5000, 1500), octagon(12000, 12000, 5000, 1500)]),
+    # separation
+    case("separation_abutting_layers", "separation", {"min": 1000}, [box(0, 0, 5000, 5000)], [box(5000, 0, 10000, 5000)]),
+    case("separation_corner_touching_layers", "separation", {"min": 1000}, [box(0, 0, 5000, 5000)],
+         [box(5000, 5000, 10000, 10000)]),
+    case("separation_one_dbu_under", "separation", {"min": 2000}, [box(0, 0, 5000, 5000)], [box(6999, 0, 12000, 5000)]),
+    case("separation_exactly_at_limit", "separation", {"min": 2000}, [box(0, 0, 5000, 5000)],
+         [box(7000, 0, 12000, 5000)]),
+    case("separation_overlapping_shapes", "separation", {"min": 1000}, [box(0, 0, 5000, 5000)],
+         [box(4000, 1000, 9000, 4000)]),
+    case("separation_shielded_by_own_layer", "separation", {"min": 3000}, [THREE_BARS[0], THREE_BARS[1]],
+         [THREE_BARS[2]]),
+    # enclosure
+    case("enclosure_via_exactly_at_limit", "enclosure", {"min": 1000}, [box(1000, 1000, 3000, 3000)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_via_one_dbu_short", "enclosure", {"min": 1000}, [box(1000, 999, 3000, 3000)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_via_flush_with_pad_edge", "enclosure", {"min": 1000}, [box(0, 1000, 2000, 3000)],
+         [box(0, 0, 4000, 4000)]),
+    case("enclosure_partly_landed_via", "enclosure", {"min": 1000}, [box(3000, 1000, 5000, 3000)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_unlanded_via", "enclosure", {"min": 1000}, [box(10000, 0, 12000, 2000)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_octagon_via_on_octagon_pad", "enclosure", {"min": 1500}, [octagon(0, 0, 2000, 600)],
+         [octagon(0, 0, 3500, 1000)]),
+    case("enclosure_via_in_pad_corner_45", "enclosure", {"min": 1000}, [box(-1000, 1500, 1000, 3500)],
+         [octagon(0, 0, 5000, 2000)]),
+    # overlap
+    case("overlap_narrow", "overlap", {"min": 2000}, [box(0, 0, 5000, 5000)], [box(3500, -1000, 9000, 6000)]),
+    case("overlap_exactly_at_limit", "overlap", {"min": 2000}, [box(0, 0, 5000, 5000)], [box(3000, -1000, 9000, 6000)]),
+    case("overlap_abutting_no_overlap", "overlap", {"min": 2000}, [box(0, 0, 5000, 5000)], [box(5000, 0, 9000, 5000)]),
+    case("overlap_corner_45", "overlap", {"min": 2000}, [octagon(0, 0, 5000, 2000)], [box(3500, 3500, 9000, 9000)]),
+    # inside with clearance
+    case("inside_exactly_at_clearance", "inside", {"clearance": 5000}, [box(5000, 5000, 10000, 10000)],
+         [box(0, 0, 100000, 100000)]),
+    case("inside_one_dbu_into_clearance", "inside", {"clearance": 5000}, [box(4999, 5000, 10000, 10000)],
+         [box(0, 0, 100000, 100000)]),
+    case("inside_concave_outline", "inside", {"clearance": 5000},
+         [box(20000, 20000, 40000, 40000), box(60000, 30000, 70000, 45000)],
+         [[[0, 0], [100000, 0], [100000, 100000], [50000, 100000], [50000, 50000], [0, 50000]]]),
+    case("inside_octagon_outline", "inside", {"clearance": 3000}, [box(-20000, -3000, 0, 3000), box(15000, 15000, 17000, 17000)],
+         [octagon(0, 0, 25000, 8000)]),
+    # area
+    case("area_exactly_at_limit", "area", {"min": 4000000}, [box(0, 0, 2000, 2000)]),
+    case("area_one_dbu2_under", "area", {"min": 4000001}, [box(0, 0, 2000, 2000)]),
+    case("area_ring_hole_subtracted", "area", {"min": 50000000}, [ring((0, 0, 10000, 10000), (2000, 2000, 8000, 8000))]),
+    case("area_corner_touching_shapes_are_one", "area", {"min": 6000000},
+         [box(0, 0, 2000, 2000), box(2000, 2000, 4000, 4000)]),
+    case("area_overlapping_shapes_merged", "area", {"min": 6000000}, [box(0, 0, 2000, 2000), box(1000, 0, 3000, 2000)]),
+    # angle
+    case("angle_30_degree_edge", "angle", {"allowed": [0, 45, 90, 135]},
+         [[[0, 0], [10000, 0], [10000, 5774], [0, 0]], [[20000, 0], [30000, 0], [30000, 10000]]]),
+    case("angle_only_manhattan_allowed", "angle", {"allowed": [0, 90]}, [jog(2000)]),
+]
