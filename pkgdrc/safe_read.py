@@ -14,6 +14,7 @@ counted without expanding anything. `max_memory` caps the child's address space.
 
 from __future__ import annotations
 
+import faulthandler
 import math
 import os
 import pickle
@@ -131,10 +132,15 @@ def flatten(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | Non
             lib = gdstk.read_oas(path) if kind == "oasis" else gdstk.read_gds(path)
         except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
             raise PkgdrcError(f"cannot read {kind.upper()} layout: {e}", path=path) from None
-    _check_references(lib, path)
-    order = _postorder(lib, path)
-    cell = _top_cell(lib, order, top, path)
-    sizes = _expanded_sizes(order, set(layer_map.values()), set(label_map.values()))
+    try:
+        _check_references(lib, path)
+        order = _postorder(lib, path)
+        cell = _top_cell(lib, order, top, path)
+        sizes = _expanded_sizes(order, set(layer_map.values()), set(label_map.values()))
+    except TypeError as e:  # gdstk: "Unable to convert cell name to string." (not UTF-8)
+        if "to string" not in str(e):
+            raise
+        raise PkgdrcError("a cell name is not valid UTF-8 text; the file is corrupt", path=path) from None
     if sizes[cell.name] > max_shapes:
         raise PkgdrcError(f"flattening {cell.name} would make {sizes[cell.name]:,} shapes and placements "
                           f"(limit {max_shapes:,}, --max-shapes){_largest_array(order)}", path=path)
@@ -151,8 +157,14 @@ def flatten(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | Non
     labels = {}
     for name, (layer, texttype) in label_map.items():
         found = cell.get_labels(apply_repetitions=True, depth=None, layer=layer, texttype=texttype)
-        labels[name] = [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
-                        for lb in found]
+        try:
+            labels[name] = [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
+                            for lb in found]
+        except TypeError as e:
+            if "string" not in str(e):
+                raise
+            raise PkgdrcError(f"layer {name}: a label's text is not valid UTF-8; the file is corrupt",
+                              path=path) from None
     return FlatLayout(cell.name, lib.unit, lib.precision, coords, counts, labels)
 
 
@@ -192,6 +204,9 @@ def _run_forked(args: tuple, max_memory: int | None) -> tuple[bytes, int]:
         code = 0
         try:
             os.close(r)
+            faulthandler.disable()  # a crash here is reported by the parent, not dumped
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
             data = pickle.dumps(_answer(args, max_memory), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(w, "wb") as out:
                 out.write(data)
