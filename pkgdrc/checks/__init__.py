@@ -3,7 +3,8 @@
 A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name -> Param),
 `limit(params)` (the value reports show as the limit) and
 `run(layers, layer, params) -> list[Violations]`, called once per layer named in the rule.
-It may define `validate(params) -> str | None` for relations between parameters.
+It may define `validate(params) -> str | None` for relations between parameters, and
+`stack_names(params)`: names it reads from the deck's `stack:` section (checked at load).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from pkgdrc.checks import angle, area, enclosure, inside, overlap, separation, space, width
+from pkgdrc.checks import covers, keepout, one_to_one, pitch, stack
 
 CHECKS: dict[str, ModuleType] = {
     "width": width,
@@ -21,4 +23,9 @@ CHECKS: dict[str, ModuleType] = {
     "inside": inside,
     "angle": angle,
     "area": area,
+    "covers": covers,
+    "one_to_one": one_to_one,
+    "pitch": pitch,
+    "keepout": keepout,
+    "stack": stack,
 }

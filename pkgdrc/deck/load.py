@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from pkgdrc.deck import expr as dexpr
+from pkgdrc.deck import repeat
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
 
 TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
-            "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}"}
+            "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}",
+            "stack": "NAME: thickness or depth in um", "repeat": "var: [one value per level]"}
 RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -39,6 +41,7 @@ class Deck:
     derived_text: dict[str, str] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     description: str = ""
+    stack: dict[str, float] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -114,6 +117,20 @@ def _check_cycles(derived: dict[str, dexpr.Expr], lines: LineDict, path: str) ->
         visit(name, [])
 
 
+def _stack(raw: LineDict, path: str) -> dict[str, float]:
+    """The `stack:` section: NAME: thickness, depth or height in um (a number >= 0)."""
+    out = {}
+    for key, value in raw.items():
+        if not isinstance(key, str) or not _NAME.match(key):
+            raise PkgdrcError(f"stack name {key!r} must be an identifier like DIE or RDL1", path=path,
+                              line=raw.line_of(key))
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise PkgdrcError(f"stack {key}: expected a thickness in um (a number >= 0), got {value!r}",
+                              path=path, line=raw.line_of(key))
+        out[key] = float(value)
+    return out
+
+
 def load_deck(deck: str | Path) -> Deck:
     """Read and validate a deck (path or bundled name). Errors name the file, line and what is expected."""
     from pkgdrc.checks import CHECKS  # the registry declares each kind's parameters
@@ -126,6 +143,7 @@ def load_deck(deck: str | Path) -> Deck:
         if key not in TOP_KEYS:
             raise PkgdrcError(f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; "
                               f"expected one of {', '.join(TOP_KEYS)}", path=path, line=data.line_of(key))
+    repeat.expand(data, path)
     units = data.get("units", "um")
     if units != "um":
         raise PkgdrcError(f"units must be 'um', got {units!r}", path=path, line=data.line_of("units"))
@@ -164,6 +182,7 @@ def load_deck(deck: str | Path) -> Deck:
                                   + _did_you_mean(ref, list(layers) + list(raw_derived)), path=path, line=line)
     _check_cycles(derived, raw_derived, path)
     known_layers = set(layers) | set(derived)
+    stack = _stack(_mapping(data.get("stack"), "stack", path, data.line_of("stack")), path)
 
     raw_rules = _mapping(data.get("rules"), "rules", path, data.line_of("rules"))
     rules = []
@@ -198,6 +217,10 @@ def load_deck(deck: str | Path) -> Deck:
                     if lname not in known_layers:
                         raise PkgdrcError(f"rule {rid}: {pname}: unknown layer {lname!r}"
                                           + _did_you_mean(lname, known_layers), path=path, line=body.line_of(pname))
+        for ref in getattr(CHECKS[kind], "stack_names", lambda p: [])(params):
+            if ref not in stack:
+                raise PkgdrcError(f"rule {rid}: {ref!r} is not declared in stack:" + _did_you_mean(ref, stack),
+                                  path=path, line=body.line)
         problem = getattr(CHECKS[kind], "validate", lambda p: None)(params)
         if problem:
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
@@ -206,4 +229,4 @@ def load_deck(deck: str | Path) -> Deck:
             raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
         rules.append(Rule(str(rid), kind, params, doc, line))
     return Deck(name, path, layers, derived, {k: str(v) for k, v in raw_derived.items()}, rules,
-                str(data.get("description", "")))
+                str(data.get("description", "")), stack=stack)
