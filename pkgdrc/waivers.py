@@ -35,6 +35,7 @@ from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import Layout, _sniff
 from pkgdrc.report.files import write_atomic
+from pkgdrc.report.text import num
 from pkgdrc.result import RuleResult, Waived
 
 KEYS = {"rule", "reason", "box", "cell", "owner", "expires", "layout"}
@@ -52,7 +53,7 @@ class Waiver:
     where: str = ""  # FILE:LINE
 
     def describe(self) -> str:
-        region = f"cell {self.cell}" if self.cell else "box [" + ", ".join(f"{v:g}" for v in self.box) + "]"
+        region = f"cell {self.cell}" if self.cell else "box [" + ", ".join(num(v) for v in self.box) + "]"
         return f"{self.where}: {self.rule} {region} ({self.reason})"
 
     def applies_to(self, layout_path: str) -> bool:

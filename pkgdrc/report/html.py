@@ -18,8 +18,9 @@ import shapely
 
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.markers import Marker
-from pkgdrc.report.text import _limit
+from pkgdrc.report.text import _limit, num
 from pkgdrc.result import Report, RuleResult
+from pkgdrc.units import Grid
 
 PICTURES_PER_RULE = 12
 PICTURE_PX = 300
@@ -97,6 +98,11 @@ def _rule_layers(report: Report, r: RuleResult) -> list[str]:
     return _drawn_layers(report, names)
 
 
+def _at(m: Marker, report: Report) -> str:
+    c = Grid(report.dbu_um).decimals + 1  # a centre may fall on a half grid step
+    return f"({num((m.bbox[0] + m.bbox[2]) / 2, c)}, {num((m.bbox[1] + m.bbox[3]) / 2, c)})"
+
+
 def _marker_svg(m: Marker, view: _View, width: float) -> str:
     if m.edge_pair is not None:
         segs = [view.xy(s) for s in m.edge_pair]
@@ -163,9 +169,9 @@ def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str,
     view = _View((cx - half, cy - half, cx + half, cy + half), PICTURE_PX)
     layers = _rule_layers(report, r)
     shapes, _ = _layer_svg(report, layers, colors, view)
-    value = f"value {m.value:g}" if m.value is not None else "no value"
+    value = f"value {num(m.value)}" if m.value is not None else "no value"
     caption = (f"{html.escape(r.id)} #{k + 1}: {value} (limit {html.escape(_limit(r))}) at "
-               f"({(x0 + x1) / 2:g}, {(y0 + y1) / 2:g}) um on {html.escape(m.layer)}")
+               f"{_at(m, report)} um on {html.escape(m.layer)}")
     return (f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
             f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
             f'{shapes}{_marker_svg(m, view, 3)}{_scale_bar(view)}</svg>'
@@ -201,7 +207,7 @@ def _summary(report: Report) -> str:
     rows = []
     for r in report.rules:
         status = "FAIL" if r.markers else ("waived" if r.waived else "ok")
-        worst = f"{r.worst:g}" if r.worst is not None else ""
+        worst = num(r.worst) if r.worst is not None else ""
         name = f'<a href="#rule-{html.escape(r.id)}">{html.escape(r.id)}</a>' if r.markers else html.escape(r.id)
         rows.append(f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
                     f'<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>'
@@ -212,8 +218,7 @@ def _summary(report: Report) -> str:
 
 
 def _waivers(report: Report) -> str:
-    items = [f"<li>{html.escape(r.id)} at ({(w.marker.bbox[0] + w.marker.bbox[2]) / 2:g}, "
-             f"{(w.marker.bbox[1] + w.marker.bbox[3]) / 2:g}) um: {html.escape(w.reason)} "
+    items = [f"<li>{html.escape(r.id)} at {_at(w.marker, report)} um: {html.escape(w.reason)} "
              f"({html.escape(w.waiver)}{', owner ' + html.escape(w.owner) if w.owner else ''})</li>"
              for r in report.rules for w in r.waived]
     items += [f"<li class=FAIL>stale waiver (waives nothing): {html.escape(s)}</li>" for s in report.stale_waivers]
@@ -236,7 +241,7 @@ def dumps(report: Report) -> str:
         pics = "".join(_picture(report, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
         more = (f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
                 f"(all are in the overview and the JSON report).</p>" if n > PICTURES_PER_RULE else "")
-        worst = f", worst {r.worst:g}" if r.worst is not None else ""
+        worst = f", worst {num(r.worst)}" if r.worst is not None else ""
         sections.append(f'<h2 id="rule-{html.escape(r.id)}">{html.escape(r.id)}: {n} violation{"s" * (n != 1)}'
                         f'{worst}, limit {html.escape(_limit(r))}</h2><p class=sub>{html.escape(r.doc)}</p>'
                         f'<div class=pics>{pics}</div>{more}')

@@ -9,19 +9,20 @@ and stale-waiver counts are suite properties, the stale waivers listed in system
 
 from __future__ import annotations
 
-from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
+from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from pkgdrc.report.text import _limit, _place
+from pkgdrc.report.text import _limit, _place, num
 from pkgdrc.result import Report, RuleResult
+from pkgdrc.units import Grid
 
 LISTED = 20  # markers listed in a failure's text
 
 
-def _failure(r: RuleResult) -> Failure:
-    worst = f", worst {r.worst:g}" if r.worst is not None else ""
+def _failure(r: RuleResult, grid: Grid) -> Failure:
+    worst = f", worst {num(r.worst)}" if r.worst is not None else ""
     n = len(r.markers)
     f = Failure(f"{n} violation{'s' if n != 1 else ''}{worst}, limit {_limit(r)}", r.check)
-    lines = [_place(m).strip() for m in r.markers[:LISTED]]
+    lines = [_place(m, grid).strip() for m in r.markers[:LISTED]]
     if n > LISTED:
         lines.append(f"... and {n - LISTED} more")
     f.text = "\n".join(lines)
@@ -29,13 +30,14 @@ def _failure(r: RuleResult) -> Failure:
 
 
 def _case(report: Report, r: RuleResult) -> TestCase:
+    grid = Grid(report.dbu_um)
     case = TestCase(r.id, classname=report.deck)
     if r.markers:
-        case.result = [_failure(r)]
+        case.result = [_failure(r, grid)]
     elif r.waived:
         reasons = sorted({w.reason for w in r.waived})
         s = Skipped(f"{len(r.waived)} waived: {'; '.join(reasons)}", "waived")
-        s.text = "\n".join(f"{_place(w.marker).strip()} waived by {w.waiver}" for w in r.waived[:LISTED])
+        s.text = "\n".join(f"{_place(w.marker, grid).strip()} waived by {w.waiver}" for w in r.waived[:LISTED])
         case.result = [s]
     if r.markers and r.waived:
         case.system_out = f"{len(r.waived)} more markers waived"
@@ -54,7 +56,7 @@ def suite(report: Report) -> TestSuite:
     notes = [f"stale waiver: {w}" for w in report.stale_waivers]
     notes += [f"expired waiver: {w}" for w in report.expired_waivers]
     if notes:
-        s.system_out = "\n".join(notes)
+        s.append(SystemOut("\n".join(notes)))
     s.update_statistics()
     s.time = report.seconds
     return s

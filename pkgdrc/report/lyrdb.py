@@ -11,16 +11,17 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pkgdrc.markers import Marker
+from pkgdrc.report.text import num
 from pkgdrc.result import Report
+from pkgdrc.units import Grid
 
 WAIVED_TAG = "waived"
 
 
-def _pt(p) -> str:
-    return f"{p[0]:g},{p[1]:g}"
+def _geometry(m: Marker, decimals: int) -> str:
+    def _pt(p) -> str:
+        return f"{num(p[0], decimals)},{num(p[1], decimals)}"
 
-
-def _geometry(m: Marker) -> str:
     if m.edge_pair is not None:
         a, b = m.edge_pair
         return f"edge-pair: ({_pt(a[0])};{_pt(a[1])})/({_pt(b[0])};{_pt(b[1])})"
@@ -29,8 +30,7 @@ def _geometry(m: Marker) -> str:
     if m.polygon is not None:
         ring = m.polygon[:-1] if len(m.polygon) > 1 and m.polygon[0] == m.polygon[-1] else m.polygon
         return "polygon: (" + ";".join(_pt(p) for p in ring) + ")"
-    x0, y0, x1, y1 = m.bbox
-    return f"box: ({x0:g},{y0:g};{x1:g},{y1:g})"
+    return f"box: ({_pt(m.bbox[:2])};{_pt(m.bbox[2:])})"
 
 
 def _category_path(rule_id: str) -> str:
@@ -45,7 +45,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return e
 
 
-def _item(items: ET.Element, rule_id: str, top: str, m: Marker, comment: str = "", waived: bool = False) -> None:
+def _item(items: ET.Element, rule_id: str, top: str, decimals: int, m: Marker, comment: str = "",
+          waived: bool = False) -> None:
     item = _sub(items, "item")
     _sub(item, "tags", f"#{WAIVED_TAG}" if waived else None)
     _sub(item, "category", _category_path(rule_id))
@@ -56,7 +57,7 @@ def _item(items: ET.Element, rule_id: str, top: str, m: Marker, comment: str = "
         _sub(item, "comment", comment)
     _sub(item, "image")
     values = _sub(item, "values")
-    _sub(values, "value", _geometry(m))
+    _sub(values, "value", _geometry(m, decimals))
     if m.value is not None:
         _sub(values, "value", f"float: {m.value!r}")
     if m.message:
@@ -86,10 +87,11 @@ def dumps(report: Report) -> str:
     _sub(cell, "layout-name")
     _sub(cell, "references")
     items = _sub(root, "items")
+    decimals = Grid(report.dbu_um).decimals
     for r in report.rules:
         for m in r.markers:
-            _item(items, r.id, report.top, m)
+            _item(items, r.id, report.top, decimals, m)
         for w in r.waived:
-            _item(items, r.id, report.top, w.marker, f"waived by {w.waiver}: {w.reason}", waived=True)
+            _item(items, r.id, report.top, decimals, w.marker, f"waived by {w.waiver}: {w.reason}", waived=True)
     ET.indent(root, " ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
