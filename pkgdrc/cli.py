@@ -63,10 +63,14 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="What to print on stdout: the text summary, the JSON report, GitHub annotations.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout, and no progress bar.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: all cores",
+              help="Processes to split a large layout across, by tiles (small layouts use one).")
+@click.option("--dask-scheduler", metavar="tcp://HOST:8786",
+              help="Run the tiles on this Dask cluster; its workers must see the layout's path.")
 @_user_errors
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
               json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
-              waivers_path: str | None, fmt: str, quiet: bool) -> None:
+              waivers_path: str | None, fmt: str, quiet: bool, jobs: int, dask_scheduler: str | None) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Report paths may contain {stem}, the layout's file name without suffix (needed for
@@ -84,7 +88,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         count = len(rules) if rules else len(d.rules)
         with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
             report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
-                           on_rule=on_rule)
+                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler)
         reports.append(report)
         outputs.write(report, paths)
         if not quiet and fmt != "json":

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from pkgdrc import __version__
+from pkgdrc import __version__, tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
 from pkgdrc.layers import LayerSet
@@ -47,12 +47,16 @@ def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
 
 def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
-          on_rule: Callable[[Rule], None] | None = None) -> Report:
+          on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
+          dask_scheduler: str | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
     moves accepted markers to `RuleResult.waived`; `on_rule` is called before each rule
-    (progress). Returns a Report; raises PkgdrcError on bad input.
+    (progress). `jobs` > 1 (0: all cores) splits the run into tiles on that many processes,
+    `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
+    `pkgdrc.distributed`); the markers are the same as in one process.
+    Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
@@ -63,7 +67,13 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels)
     layers = LayerSet(layout, deck)
     results = []
-    for rule in selected:
+    if dask_scheduler is not None:
+        from pkgdrc.distributed import run_dask
+
+        results = run_dask(layout, deck, selected, dask_scheduler)
+    elif tiles.jobs_for(layout, jobs) > 1:
+        results = tiles.run_local(layout, deck, selected, tiles.jobs_for(layout, jobs))
+    for rule in selected[len(results):]:
         if on_rule is not None:
             on_rule(rule)
         results.append(run_rule(layers, rule))

@@ -1,0 +1,54 @@
+"""Run the tiles of a check on a Dask cluster (`pkgdrc check --dask-scheduler tcp://HOST:8786`).
+
+The client plans the same bands as `--jobs` (`pkgdrc.tiles`), one or more per worker
+thread, and submits one task per band. Each worker reads the layout itself, from the
+path the client was given, so that path must be one all workers see (a shared file
+system); a worker keeps the layout it read for its next tasks. Only markers travel back.
+Needs the `dask` extra: `pip install 'pkgdrc[dask]'`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pkgdrc.deck import Deck, Rule
+from pkgdrc.errors import PkgdrcError
+from pkgdrc.layout import Layout, read_layout
+from pkgdrc.result import RuleResult
+from pkgdrc.tiles import Tile, deck_halo_dbu, merge_results, plan_tiles, run_tile
+
+CONNECT_TIMEOUT = "20s"
+_READ: dict[tuple, Layout] = {}  # per worker process: (path, size, mtime, top) -> layout
+
+
+def _worker_layout(path: str, deck: Deck, top: str) -> Layout:
+    st = os.stat(path)
+    key = (path, st.st_size, st.st_mtime_ns, top, tuple(sorted(deck.layers.items())))
+    if key not in _READ:
+        _READ.clear()  # one layout at a time per worker
+        _READ[key] = read_layout(path, deck.layers, top, label_map=deck.labels)
+    return _READ[key]
+
+
+def dask_tile(path: str, top: str, deck: Deck, rules: list[Rule], tile: Tile) -> list[RuleResult]:
+    """One Dask task: read (or reuse) the layout on this worker, run the band, return its markers."""
+    return run_tile(_worker_layout(path, deck, top), deck, rules, tile)
+
+
+def run_dask(layout: Layout, deck: Deck, rules: list[Rule], scheduler: str) -> list[RuleResult]:
+    """Run `rules` as band tasks on the Dask cluster at `scheduler`; markers as one process finds them."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise PkgdrcError("--dask-scheduler needs Dask: pip install 'pkgdrc[dask]'") from None
+    path = str(Path(layout.path).resolve())
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as e:
+        raise PkgdrcError(f"cannot reach the Dask scheduler {scheduler}: {e}") from None
+    with client:
+        threads = sum(client.nthreads().values()) or 1
+        tiles = plan_tiles(layout, deck_halo_dbu(layout, deck, rules), threads)
+        futures = [client.submit(dask_tile, path, layout.top, deck, rules, t, pure=False) for t in tiles]
+        return merge_results(client.gather(futures))

@@ -1,0 +1,66 @@
+"""--dask-scheduler: the tiles run on a real Dask cluster give the markers of one process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+distributed = pytest.importorskip("distributed")
+
+from pkgdrc.cli import main  # noqa: E402
+from pkgdrc.deck import load_deck  # noqa: E402
+from pkgdrc.errors import PkgdrcError  # noqa: E402
+from pkgdrc.run import check  # noqa: E402
+from tests.conftest import DECK_2L, write_gds  # noqa: E402
+from tests.test_tiles import _dicts, build_row  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as c:
+        yield c
+
+
+def test_dask_markers_equal_one_process(cluster, tmp_path):
+    path = write_gds(tmp_path / "row.gds", build_row)
+    deck = load_deck(DECK_2L)
+    single = check(path, deck)
+    on_cluster = check(path, deck, dask_scheduler=cluster.scheduler_address)
+    assert _dicts(on_cluster.rules) == _dicts(single.rules)
+    assert single.violations > 0
+    # The workers read the layout themselves, from its path (only markers travel back).
+    with distributed.Client(cluster.scheduler_address) as client:
+        read = client.run(_layouts_read)
+    assert len(read) == 3 and sum(read.values()) >= 1
+
+
+def _layouts_read() -> int:
+    import pkgdrc.distributed
+
+    return len(pkgdrc.distributed._READ)
+
+
+def test_cli_dask_scheduler(cluster, tmp_path):
+    path = write_gds(tmp_path / "row.gds", build_row)
+    out = {}
+    for extra in ([], ["--dask-scheduler", cluster.scheduler_address]):
+        target = tmp_path / f"{len(extra)}.json"
+        res = CliRunner().invoke(main, ["check", str(path), "--deck", str(DECK_2L), "--json", str(target), "-q",
+                                        *extra])
+        assert res.exit_code == 1, res.output
+        data = json.loads(target.read_text())
+        data["summary"].pop("seconds")
+        out[len(extra)] = data
+    assert out[0] == out[2]
+
+
+def test_unreachable_scheduler_is_a_user_error(tmp_path, monkeypatch):
+    import pkgdrc.distributed
+
+    monkeypatch.setattr(pkgdrc.distributed, "CONNECT_TIMEOUT", "1s")
+    path = write_gds(tmp_path / "row.gds", build_row)
+    with pytest.raises(PkgdrcError, match="cannot reach the Dask scheduler tcp://127.0.0.1:1"):
+        check(path, DECK_2L, dask_scheduler="tcp://127.0.0.1:1")
