@@ -45,7 +45,9 @@ class Edges:
 def polygon_edges(polys: np.ndarray) -> Edges:
     """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
 
-    `owner` is the label of the group of polygons touching at corners (`clusters`).
+    `owner` is the label of the group of polygons touching at corners (`clusters`). Where
+    an edge of one polygon of a group runs on, straight, into an edge of another at their
+    touching point, the two are one edge, as on KLayout's merged contour.
     """
     if len(polys) == 0:
         z = np.empty((0, 2))
@@ -55,6 +57,43 @@ def polygon_edges(polys: np.ndarray) -> Edges:
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     same = ring_idx[:-1] == ring_idx[1:]
     p1, p2 = coords[:-1][same], coords[1:][same]
-    owner = clusters(polys)[ring_owner[ring_idx[:-1][same]]]
+    poly = ring_owner[ring_idx[:-1][same]]
+    labels = clusters(polys)
+    owner = labels[poly]
     nonzero = np.any(p1 != p2, axis=1)
-    return Edges(p1[nonzero], p2[nonzero], owner[nonzero])
+    p1, p2, owner, poly = p1[nonzero], p2[nonzero], owner[nonzero], poly[nonzero]
+    grouped = (np.bincount(labels) > 1)[owner]
+    if grouped.any():
+        p1, p2, owner = _join_across_touches(p1, p2, owner, poly, grouped)
+    return Edges(p1, p2, owner)
+
+
+def _join_across_touches(p1, p2, owner, poly, grouped):
+    """Join edge e of one polygon with edge f of another where e ends at f's start, same direction."""
+    idx = np.flatnonzero(grouped)
+    d = (p2[idx] - p1[idx]).astype(np.int64)
+    g = np.gcd(np.abs(d[:, 0]), np.abs(d[:, 1]))
+    direction = d // g[:, None]
+    start = np.column_stack([owner[idx], p1[idx].astype(np.int64), direction])
+    end = np.column_stack([owner[idx], p2[idx].astype(np.int64), direction])
+    keys, inverse = np.unique(np.concatenate([start, end]), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    starting = np.full(len(keys), -1)
+    starting[inverse[:len(idx)]] = np.arange(len(idx))
+    nxt = starting[inverse[len(idx):]]
+    nxt = np.where((nxt >= 0) & (poly[idx][np.maximum(nxt, 0)] != poly[idx]), nxt, -1)
+    if not (nxt >= 0).any():
+        return p1, p2, owner
+    tail = np.arange(len(idx))
+    for _ in range(len(idx)):
+        step = nxt[tail]
+        if not (step >= 0).any():
+            break
+        tail = np.where(step >= 0, step, tail)
+    head = np.ones(len(idx), bool)
+    head[nxt[nxt >= 0]] = False
+    p2 = p2.copy()
+    p2[idx] = p2[idx[tail]]
+    keep = np.ones(len(p1), bool)
+    keep[idx[~head]] = False
+    return p1[keep], p2[keep], owner[keep]

@@ -19,9 +19,9 @@ Semantics are KLayout's edge relation checks (0.30) with the Euclidean metric,
 * The reported edge pair is the part of each clipped edge that lies closer than the
   limit to the other (whole) edge; its value is the Euclidean distance between the two
   reported parts. A value exactly at the limit passes (see `pkgdrc.units.EPS_DBU`).
-* Shielding: a pair is dropped when another edge crosses both lines that join the ends
-  of the pair, i.e. cuts through the space between them: it is the nearer feature that
-  is measured. Shields are, as in KLayout, any edge of the layer (space), of the same
+* Shielding (`pkgdrc.geometry.shielding`): a pair is dropped when another edge cuts
+  through the space between its two edges: it is the nearer feature that is measured.
+  Shields are, as in KLayout, any edge of the layer (space), of the same
   shape (width), or of the first edge's own shape and any shape of the second layer
   (two-layer checks: other shapes of the first layer do not shield).
 """
@@ -35,6 +35,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.shielding import shielded as shielded_pairs
 from pkgdrc.units import EPS_DBU
 
 Side = Literal["inside", "outside"]
@@ -202,53 +203,6 @@ def _flip(p1, p2, flip):
     return np.where(f, p2, p1), np.where(f, p1, p2)
 
 
-def _shielded(pa1, pa2, pb1, pb2, src_a, src_b, pool: Edges, pool_a, pool_b, d: float,
-              own_shape: np.ndarray) -> np.ndarray:
-    """True for edge pairs whose in-between space is cut by another edge of `pool` (KLayout shielding).
-
-    src_a/src_b: the source edges of each pair; pool_a/pool_b: their indices in `pool`;
-    own_shape: per pool edge, True when it shields only pairs whose first edge is of its shape.
-    A shield crosses both joining lines (pa1-pb2 and pb1-pa2, with pb turned against pa);
-    touching both only at one common end point of the joining lines does not shield unless
-    the shield passes through it. It must lie within d of one of the source edges.
-    """
-    n = len(pa1)
-    out = np.zeros(n, bool)
-    if n == 0 or len(pool) == 0:
-        return out
-    pb1, pb2 = _flip(pb1, pb2, _dot(pa2 - pa1, pb2 - pb1) > 0)
-    c1 = shapely.linestrings(np.stack([pa1, pb2], 1))
-    c2 = shapely.linestrings(np.stack([pb1, pa2], 1))
-    tree = shapely.STRtree(pool.lines())
-    k1, q1 = tree.query(c1, predicate="intersects")
-    k2, q2 = tree.query(c2, predicate="intersects")
-    m = len(pool)
-    both = np.intersect1d(k1 * m + q1, k2 * m + q2)
-    k, q = both // m, both % m
-    other = (q != pool_a[k]) & (q != pool_b[k])
-    k, q = k[other], q[other]
-    keep = ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
-    k, q = k[keep], q[keep]
-    s1, s2 = pool.p1[q], pool.p2[q]
-    lo, hi = np.minimum(s1, s2) - d, np.maximum(s1, s2) + d
-
-    def near_box(src: Edges):
-        return np.all((lo <= np.maximum(src.p1[k], src.p2[k])) & (np.minimum(src.p1[k], src.p2[k]) <= hi), axis=1)
-
-    k, q, s1, s2 = (x[near_box(src_a) | near_box(src_b)] for x in (k, q, s1, s2))
-    a1, a2, b1, b2 = pa1[k], pa2[k], pb1[k], pb2[k]
-    # The joining lines meet only when the two edges touch; a shield through that one
-    # point counts only if it does not start or end on the joining lines (KLayout `shields`).
-    same = lambda u, v: (np.abs(u - v).max(axis=1) < 1e-9)[:, None]  # noqa: E731
-    common = np.where(same(a1, b1) | same(a1, a2), a1, np.where(same(b2, a2) | same(b2, b1), b2, np.nan))
-    through = ~np.isnan(common[:, 0]) & (_point_segment_distance(np.nan_to_num(common), s1, s2) < 1e-9)
-    off1 = _cross(b2 - a1, s1 - a1) != 0
-    off2 = _cross(a2 - b1, s2 - b1) != 0
-    hit = ~through | (off1 & off2)
-    out[k[hit]] = True
-    return out
-
-
 def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
            same_owner: bool = False, shielded: bool = True) -> EdgePairs:
     """Edge pairs of `a` and `b` (or of `a` with itself when `b` is None) closer than d.
@@ -295,7 +249,9 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
             pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
                          np.concatenate([a.owner, b.owner]))
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
-        drop = _shielded(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), pool, ia, ib + off, d, own)
+        # Shields are tested on the pair as reported, on the grid (as KLayout's output edges are).
+        grid = [np.rint(x) for x in (pa1, pa2, pb1, pb2)]
+        drop = shielded_pairs(*grid, a.take(ia), b.take(ib), pool, ia, ib + off, d, own)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
     return EdgePairs(pairs, dist, ia, ib)

@@ -130,3 +130,42 @@ CASES = [
          [[[0, 0], [10000, 0], [10000, 5774], [0, 0]], [[20000, 0], [30000, 0], [30000, 10000]]]),
     case("angle_only_manhattan_allowed", "angle", {"allowed": [0, 90]}, [jog(2000)]),
 ]
+
+# Shrunk or trimmed failures of the property tests, each fixed in pkgdrc (see docs/semantics.md).
+_DIAG = [[6700, 5300], [7000, 5300], [2300, 10000], [2000, 10000]]
+_PAR = [[12400, 4900], [13800, 4900], [9000, 9700], [7600, 9700]]
+_OCT = [[11800, -2000], [13800, -2000], [16200, 400], [16200, 2400], [13800, 4800], [11800, 4800], [9400, 2400],
+        [9400, 400]]
+CASES += [
+    # A rectangle's corner touching the middle of a 45-degree trace's edge: KLayout's merged
+    # polygon has a vertex there, so the trace edge is two edges (pkgdrc: split_at_touches).
+    case("regression_width_corner_touching_45_edge", "width", {"min": 900},
+         [box(6700, 5600, 11200, 8200), box(12040, 5859, 17140, 8459), _DIAG]),
+    # Corner-touching shapes whose bottom edges run on collinearly: one edge in KLayout.
+    case("regression_width_collinear_edges_across_corner_touch", "width", {"min": 3000},
+         [box(0, 0, 3800, 300), [[3800, 0], [4200, 0], [4500, 300], [4100, 300]]]),
+    # Two overlapping 45-degree bars leave a collinear vertex on the merged diagonal that
+    # GEOS' simplify(0) kept; the split edge no longer shielded (pkgdrc: exact clean()).
+    case("regression_overlap_45_collinear_vertex", "overlap", {"min": 2300},
+         [[[7800, 1000], [8500, 1000], [5500, 4000], [4800, 4000]], box(3700, 3100, 6500, 5000)],
+         [[[6393, 3200], [10599, 3200], [10500, 6300], [6300, 6300]], [[7800, 1000], [8500, 1000], [5500, 4000], [4800, 4000]],
+          [[7800, 1000], [8500, 1000], [8200, 1300], [7500, 1300]]]),
+    # The same octagon on both layers: its coincident edge on B shields the pair only when
+    # the pair is tested on the grid, as KLayout's output edges are.
+    case("regression_separation_coincident_shapes_shield", "separation", {"min": 2800},
+         [_OCT, box(12500, 3300, 14700, 7900)], [box(6634, 6665, 10234, 11165), _OCT, box(12500, 3300, 14700, 7900)]),
+    # The same 45-degree bar on both layers: zero-distance point pairs are shielded or not by
+    # KLayout's EdgePair::normalize orientation, reproduced exactly.
+    case("regression_enclosure_identical_45_bars", "enclosure", {"min": 1000}, [_PAR], [_PAR]),
+    # A pad drawn with repeated vertices vanished in pkgdrc's exact clean().
+    case("regression_enclosure_pad_with_repeated_vertices", "enclosure", {"min": 500}, [box(0, 0, 500, 500)],
+         [[[-500, -500], [1000, -500], [1000, -500], [1000, 1000], [1000, 1000], [-500, 1000], [-500, 1000],
+           [-500, -500]]]),
+    # Shrinking a 45-degree outline puts vertices off the grid; KLayout and pkgdrc round
+    # them within one dbu of each other.
+    case("regression_inside_45_outline_rounding", "inside", {"clearance": 2300}, [],
+         refs=[{"layers": {"A": [[[11800, 1500], [14900, 1500], [19700, 6300], [16600, 6300]]],
+                           "B": [[[8700, -3200], [13700, -3200], [15200, -1700], [15200, 3300], [13700, 4800],
+                                  [8700, 4800], [7200, 3300], [7200, -1700]]]},
+                "origin": [11000, 15000], "rotation": 270, "x_reflection": True}]),
+]

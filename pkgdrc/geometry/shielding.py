@@ -1,0 +1,137 @@
+"""Shielding of edge pairs (KLayout's default `shielded` mode): the nearer feature is measured.
+
+An edge pair is dropped when another edge cuts through the space between its two edges:
+it meets both "joining lines" of the pair (from the first edge's start to the second
+edge's end and from the second edge's start to the first edge's end, after the pair is
+normalized to a non-crossing, clockwise quadrangle). When the shield meets both joining
+lines at the same point (the two edges touch there), it shields only if it neither
+starts on the first joining line nor ends on the second one.
+
+This reproduces KLayout 0.30 (`EdgePair::normalize`, `Edge::intersect_point`,
+`Edge2EdgeCheckBase` shielding), on grid coordinates: the pairs are rounded to the grid
+first, as KLayout's output edges are. Everything is vectorized over (pair, shield) rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from pkgdrc.geometry.edges import Edges
+
+
+def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+
+
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    return np.einsum("ij,ij->i", u, v)
+
+
+def _side(p1, p2, x) -> np.ndarray:
+    """+1 left of p1->p2, -1 right, 0 on the line or for a point-like edge."""
+    return np.sign(_cross(p2 - p1, x - p1))
+
+
+def _contains(p1, p2, x) -> np.ndarray:
+    """x lies on the closed segment p1-p2 (exact on the grid)."""
+    return (_cross(p2 - p1, x - p1) == 0) & (_dot(x - p1, x - p2) <= 0)
+
+
+def _swap(p1, p2, mask):
+    m = mask[:, None]
+    return np.where(m, p2, p1), np.where(m, p1, p2)
+
+
+def normalize(f1, f2, s1, s2):
+    """KLayout `EdgePair::normalize`: anti-parallel edges forming a clockwise loop."""
+    a1 = _cross(f2 - s2, f1 - s1)
+    a2 = _cross(f1 - s2, f2 - s1)
+    turn = np.abs(a2) > np.abs(a1)
+    f1, f2 = _swap(f1, f2, turn)
+    a1 = np.where(turn, a2, a1)
+    both = a1 < 0
+    flat = a1 == 0
+    f1, f2 = _swap(f1, f2, flat & (_dot(f2 - f1, s2 - s1) > 0))
+    both |= flat & ((_side(f1, f2, s1) > 0) | (_side(s1, s2, f1) > 0))
+    f1, f2 = _swap(f1, f2, both)
+    s1, s2 = _swap(s1, s2, both)
+    return f1, f2, s1, s2
+
+
+def intersect_point(a1, a2, b1, b2):
+    """KLayout `Edge::intersect_point` of segment a with segment b: (found, point)."""
+    n = len(a1)
+    found = np.zeros(n, bool)
+    point = np.zeros((n, 2))
+    done = np.zeros(n, bool)
+
+    def settle(mask, ok, pt):
+        nonlocal found, point, done
+        mask = mask & ~done
+        found = np.where(mask, ok, found)
+        point = np.where(mask[:, None], pt, point)
+        done |= mask
+
+    settle(np.all(a1 == a2, axis=1), _contains(b1, b2, a1), a1)
+    settle(np.all(b1 == b2, axis=1), _contains(a1, a2, b1), b1)
+    lo_a, hi_a = np.minimum(a1, a2), np.maximum(a1, a2)
+    lo_b, hi_b = np.minimum(b1, b2), np.maximum(b1, b2)
+    settle(~np.all((lo_a <= hi_b) & (lo_b <= hi_a), axis=1), np.zeros(n, bool), point)
+    ortho = lambda p, q: np.any(p == q, axis=1)  # noqa: E731
+    settle(ortho(a1, a2) & ortho(b1, b2), np.ones(n, bool), np.maximum(lo_a, lo_b))
+    sb1, sb2 = _side(a1, a2, b1), _side(a1, a2, b2)
+    settle(~((sb1 * sb2 < 0) | (sb1 == 0) | (sb2 == 0)), np.zeros(n, bool), point)
+    va = _cross(b2 - b1, a1 - b1)
+    vb = _cross(b2 - b1, a2 - b1)
+    on = (va == 0) | (vb == 0)
+    ends = [(_contains(a1, a2, b1), b1), (_contains(a1, a2, b2), b2), (_contains(b1, b2, a1), a1),
+            (_contains(b1, b2, a2), a2)]
+    for ok, pt in ends:
+        settle(on & ok, np.ones(n, bool), pt)
+    settle(on, np.zeros(n, bool), point)
+    crossing = va * vb < 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(va) / (np.abs(va) + np.abs(vb))
+    settle(crossing, np.ones(n, bool), np.floor(a1 + t[:, None] * (a2 - a1) + 0.5))
+    settle(np.ones(n, bool), np.zeros(n, bool), point)
+    return found, point
+
+
+def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float,
+             own_shape: np.ndarray) -> np.ndarray:
+    """True for each pair (pa, pb), on the grid, that an edge of `pool` shields.
+
+    src_a/src_b: each pair's source edges; pool_a/pool_b: their indices in `pool` (they
+    never shield their own pair). own_shape: per pool edge, True when it may shield only
+    pairs whose first edge bounds the same shape. A shield must come within d of one of
+    the source edges' boxes (KLayout only meets edges that interact).
+    """
+    n = len(pa1)
+    out = np.zeros(n, bool)
+    if n == 0 or len(pool) == 0:
+        return out
+    f1, f2, s1, s2 = normalize(pa1, pa2, pb1, pb2)
+    pts = np.stack([f1, f2, s1, s2], 1)
+    lo, hi = pts.min(axis=1), pts.max(axis=1)
+    k, q = shapely.STRtree(pool.lines()).query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    keep = (q != pool_a[k]) & (q != pool_b[k])
+    keep &= ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
+    k, q = k[keep], q[keep]
+    q1, q2 = pool.p1[q], pool.p2[q]
+    qlo, qhi = np.minimum(q1, q2) - d, np.maximum(q1, q2) + d
+
+    def near(src: Edges):
+        return np.all((qlo <= np.maximum(src.p1[k], src.p2[k])) & (np.minimum(src.p1[k], src.p2[k]) <= qhi), axis=1)
+
+    near_either = near(src_a) | near(src_b)
+    k, q1, q2 = k[near_either], q1[near_either], q2[near_either]
+    e1a, e1b = f1[k], s2[k]  # first joining line
+    e2a, e2b = s1[k], f2[k]  # second joining line
+    ok1, ip1 = intersect_point(e1a, e1b, q1, q2)
+    ok2, ip2 = intersect_point(e2a, e2b, q1, q2)
+    distinct = np.any(ip1 != ip2, axis=1)
+    off = (_side(e1a, e1b, q1) != 0) & (_side(e2a, e2b, q2) != 0)
+    hit = ok1 & ok2 & (distinct | off)
+    out[k[hit]] = True
+    return out
