@@ -61,6 +61,13 @@ class LayerSet:
         return op(self._evaluate(e.left), self._evaluate(e.right))
 
     @cached_property
+    def nets(self) -> "Nets":
+        """Nets of the deck's `connect:` layers, extracted once per run on first use."""
+        from pkgdrc.nets import Nets  # nets import layers' callers; import on use
+
+        return Nets.extract(self)
+
+    @cached_property
     def empty_layers(self) -> list[str]:
         """Drawn deck layers with no shapes in the layout."""
         return [n for n in self.deck.layers if len(self.layout.polygons.get(n, EMPTY)) == 0]

@@ -5,6 +5,7 @@ A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name ->
 `run(layers, layer, params) -> list[Violations]`, called once per layer named in the rule.
 It may define `validate(params) -> str | None` for relations between parameters, and
 `stack_names(params)`: names it reads from the deck's `stack:` section (checked at load).
+A check that reads `layers.nets` sets `NEEDS_NETS = True` (the deck must have `connect:`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from types import ModuleType
 
 from pkgdrc.checks import angle, area, enclosure, inside, overlap, separation, space, width
 from pkgdrc.checks import covers, keepout, one_to_one, pitch, stack
+from pkgdrc.checks import connectivity, density, fanout, passivation, trace_width, via_landing
 
 CHECKS: dict[str, ModuleType] = {
     "width": width,
@@ -28,4 +30,10 @@ CHECKS: dict[str, ModuleType] = {
     "pitch": pitch,
     "keepout": keepout,
     "stack": stack,
+    "via_landing": via_landing,
+    "fanout": fanout,
+    "trace_width_vs_die": trace_width,
+    "passivation": passivation,
+    "connectivity": connectivity,
+    "density": density,
 }

@@ -15,7 +15,8 @@ from pkgdrc.errors import PkgdrcError
 
 TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
             "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}",
-            "stack": "NAME: thickness or depth in um", "repeat": "var: [one value per level]"}
+            "stack": "NAME: thickness or depth in um", "repeat": "var: [one value per level]",
+            "connect": "a list of chains like 'DIE_PAD - VIA1 - RDL1'", "labels": "LAYER: layer/texttype"}
 RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -42,6 +43,8 @@ class Deck:
     rules: list[Rule] = field(default_factory=list)
     description: str = ""
     stack: dict[str, float] = field(default_factory=dict)
+    connect: list[tuple[str, ...]] = field(default_factory=list)  # chains, bottom to top
+    labels: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer -> text layer/texttype
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -184,6 +187,8 @@ def load_deck(deck: str | Path) -> Deck:
     known_layers = set(layers) | set(derived)
     stack = _stack(_mapping(data.get("stack"), "stack", path, data.line_of("stack")), path)
 
+    connect, labels = _connectivity(data, known_layers, path)
+
     raw_rules = _mapping(data.get("rules"), "rules", path, data.line_of("rules"))
     rules = []
     for rid, body in raw_rules.items():
@@ -227,6 +232,44 @@ def load_deck(deck: str | Path) -> Deck:
         doc = body.get("doc", "")
         if not isinstance(doc, str):
             raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
+        if getattr(CHECKS[kind], "NEEDS_NETS", False) and not connect:
+            raise PkgdrcError(f"rule {rid}: check {kind} needs nets; declare the deck's connect: section",
+                              path=path, line=line)
         rules.append(Rule(str(rid), kind, params, doc, line))
     return Deck(name, path, layers, derived, {k: str(v) for k, v in raw_derived.items()}, rules,
-                str(data.get("description", "")), stack=stack)
+                str(data.get("description", "")), stack=stack, connect=connect, labels=labels)
+
+
+def _connectivity(data: LineDict, known_layers: set[str], path: str):
+    """The `connect:` chains (each 'A - B - C': neighbours join where they overlap) and `labels:`."""
+    raw = data.get("connect")
+    line = data.line_of("connect")
+    if raw is None:
+        raw = []
+    if not isinstance(raw, list):
+        raise PkgdrcError(f"connect must be a list of chains like 'DIE_PAD - VIA1 - RDL1', got {raw!r}",
+                          path=path, line=line)
+    connect: list[tuple[str, ...]] = []
+    for item in raw:
+        names = tuple(n.strip() for n in item.split(" - ")) if isinstance(item, str) else ()
+        if len(names) < 2 or not all(_NAME.match(n) for n in names):
+            raise PkgdrcError(f"connect: expected a chain of layer names joined by ' - ' like "
+                              f"'DIE_PAD - VIA1 - RDL1', got {item!r}", path=path, line=line)
+        for n in names:
+            if n not in known_layers:
+                raise PkgdrcError(f"connect: unknown layer {n!r} in {item!r}"
+                                  + _did_you_mean(n, sorted(known_layers)), path=path, line=line)
+        connect.append(names)
+    raw_labels = _mapping(data.get("labels"), "labels", path, data.line_of("labels"))
+    in_chains = {n for chain in connect for n in chain}
+    labels: dict[str, tuple[int, int]] = {}
+    for lname, spec in raw_labels.items():
+        where = raw_labels.line_of(lname)
+        if lname not in in_chains:
+            raise PkgdrcError(f"labels: layer {lname!r} is not in the connect: section; labels name nets "
+                              f"on connected layers", path=path, line=where)
+        try:
+            labels[str(lname)] = _layer_spec(spec)
+        except ValueError as e:
+            raise PkgdrcError(f"labels: {lname}: {e}", path=path, line=where) from None
+    return connect, labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Kind = Literal["layer", "layers", "distance", "area", "number", "angles", "text", "choice", "bool"]
+Kind = Literal["layer", "layers", "distance", "area", "number", "angles", "text", "choice", "bool", "range"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Param:
             "text": "a string",
             "choice": "one of " + ", ".join(self.choices),
             "bool": "true or false",
+            "range": "a distance in um, or {min: A, max: B} in um (either may be left out)",
         }[self.kind]
 
     def validate(self, value: Any) -> Any:
@@ -70,4 +71,12 @@ class Param:
             if not isinstance(value, bool):
                 raise ValueError(f"expected {self.expected()}, got {value!r}")
             return value
+        if self.kind == "range":  # -> (lo, hi) in um; an exact value is lo == hi
+            if isinstance(value, dict) and value and set(value) <= {"min", "max"}:
+                lo, hi = number(value.get("min", 0.0)), number(value.get("max", float("inf")))
+            else:
+                lo = hi = number(value)
+            if lo < 0 or lo > hi:
+                raise ValueError(f"expected {self.expected()} with 0 <= min <= max, got {value!r}")
+            return (lo, hi)
         raise AssertionError(self.kind)

@@ -1,0 +1,141 @@
+"""Fan-out extent: metal inside the package outline, dies placed legally, RDL traces within reach of their die.
+
+What it checks (each part only when its parameter is given), on merged layers:
+1. `edge_clearance`: every part of `layer` (RDL, UBM, PO) outside `outline` shrunk by
+   `edge_clearance` (mitred, as `inside` does) is a polygon marker.
+2. `die_clearance`: every part of a `die` outside `outline` shrunk by `die_clearance`.
+3. `die_spacing`: outside-facing edge pairs of two dies closer than `die_spacing`
+   (Euclidean, as `space`; value = the spacing).
+4. `max_reach` (needs the deck's `connect:`): a shape of `layer` on a net that reaches a
+   die pad (`pads`) must lie within its die grown by `max_reach` (KLayout `sized`,
+   mitred: the reach is measured in x and y, the corners are square). A net with pads
+   on several dies may reach to any of them. Each part beyond is a polygon marker; the
+   value is the Euclidean distance of its farthest vertex from the die. Metal on nets
+   with no die pad (floating fill) is not a trace and is not measured.
+Die parts (2, 3) run once per rule and are reported under the rule's first layer.
+Every message names its die as `DIE@(x,y)` (the die's bounding-box centre in um): the
+nearest die for parts 1 and 2, both dies for 3, the trace's die for 4.
+
+Why it matters: metal in the saw street is cut when the panel is singulated; dies
+molded too close to the edge or to each other crack or fill badly; a trace that runs
+far from its die is long, slow and lossy, usually a routing error.
+
+Example: `FO.4: {check: fanout, layer: [RDL1, RDL2], outline: PKG, die: DIE, pads: DIE_PAD,
+max_reach: 3000}` flags the part of an RDL2 trace running 3200 um from its die, value 3200.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+
+from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.deck.params import Param
+from pkgdrc.geometry.booleans import boolean_not, sized
+from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.polygons import EMPTY, POLYGON
+from pkgdrc.markers import Violations
+from pkgdrc.nets import place_names
+
+PARAMS = {
+    "layer": LAYERS,
+    "outline": Param("layer", "the package outline, e.g. PKG"),
+    "die": Param("layer", "the die outlines, e.g. DIE"),
+    "pads": Param("layer", "the die pads whose nets are traces (for max_reach), e.g. DIE_PAD", required=False),
+    "edge_clearance": Param("distance", "clearance of `layer` from the outline's edge, in um", required=False),
+    "die_clearance": Param("distance", "clearance of each die from the outline's edge, in um", required=False),
+    "die_spacing": Param("distance", "minimum space between dies, in um", required=False),
+    "max_reach": Param("distance", "how far a trace may run from its die's edge, in um", required=False),
+}
+
+
+def validate(p: dict) -> str | None:
+    if p["max_reach"] is not None and p["pads"] is None:
+        return "max_reach needs pads (the die pad layer, e.g. DIE_PAD)"
+    if all(p[k] is None for k in ("edge_clearance", "die_clearance", "die_spacing", "max_reach")):
+        return "give at least one of edge_clearance, die_clearance, die_spacing, max_reach"
+    return None
+
+
+def limit(p: dict) -> float:
+    return next(p[k] for k in ("max_reach", "edge_clearance", "die_clearance", "die_spacing") if p[k] is not None)
+
+
+def _nearest(pieces: np.ndarray, dies: np.ndarray) -> np.ndarray:
+    """Index of the nearest die of each piece."""
+    ip, idie = shapely.STRtree(dies).query_nearest(pieces, all_matches=False)
+    out = np.zeros(len(pieces), dtype=np.int64)
+    out[ip] = idie
+    return out
+
+
+def _outside(layers, name: str, region: np.ndarray, dies: np.ndarray, dnames: list[str], what: str) -> Violations:
+    pieces = boolean_not(layers.merged(name), region)
+    near = _nearest(pieces, dies) if len(dies) and len(pieces) else np.zeros(len(pieces), dtype=np.int64)
+    msgs = np.array([f"{what}, die {dnames[k]}" if dnames else what for k in near], dtype=object)
+    return Violations.polygons(pieces, messages=msgs)
+
+
+def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> Violations:
+    """Parts of `layer` on die-pad nets beyond their die grown by max_reach."""
+    nets = layers.nets
+    pads = layers.merged(p["pads"])
+    metal = layers.merged(layer)
+    if not (len(dies) and len(pads) and len(metal)):
+        return Violations.polygons(EMPTY)
+    ipad, idie = shapely.STRtree(dies).query(pads, predicate="intersects")
+    net_die = coo_matrix((np.ones(len(ipad)), (nets.of(p["pads"])[ipad], idie)), shape=(nets.count, len(dies)))
+    metal_net = coo_matrix((np.ones(len(metal)), (np.arange(len(metal)), nets.of(layer))),
+                           shape=(len(metal), nets.count))
+    ishape, jdie = (metal_net @ net_die).tocsr().nonzero()  # each trace with each die of its net
+    if len(ishape) == 0:
+        return Violations.polygons(EMPTY)
+    r = layers.grid.to_dbu(p["max_reach"])
+    # One grown region per die (dies are few; sized merges, so one call each keeps them apart).
+    regions = np.array([sized(dies[k:k + 1], r)[0] for k in range(len(dies))], dtype=object)
+    beyond = shapely.difference(metal[ishape], regions[jdie], grid_size=1.0)
+    # A trace whose net has pads on several dies may reach to any of them: intersect its pieces.
+    first = np.flatnonzero(np.r_[True, ishape[1:] != ishape[:-1]])
+    for k in np.flatnonzero(np.diff(np.r_[first, len(ishape)]) > 1):  # only multi-die nets loop
+        lo, hi = first[k], (first[k + 1] if k + 1 < len(first) else len(ishape))
+        beyond[lo] = shapely.intersection_all(beyond[lo:hi], grid_size=1.0)
+        jdie[lo] = jdie[lo:hi][np.argmin(shapely.distance(metal[ishape[lo]], dies[jdie[lo:hi]]))]
+    beyond, jdie = beyond[first], jdie[first]
+    parts, owner = shapely.get_parts(beyond, return_index=True)
+    keep = (shapely.get_type_id(parts) == POLYGON) & (shapely.area(parts) > 0)
+    parts, owner = parts[keep], owner[keep]
+    coords, which = shapely.get_coordinates(parts, return_index=True)
+    dist = shapely.distance(shapely.points(coords), dies[jdie[owner[which]]])
+    value = np.full(len(parts), -np.inf)
+    np.maximum.at(value, which, dist)
+    vals = layers.grid.length_um(value)
+    msgs = np.array([f"{layer} reaches {v:g} um from die {dnames[jdie[o]]}, over max_reach {p['max_reach']:g}"
+                     for v, o in zip(vals, owner)], dtype=object)
+    return Violations.polygons(parts, value, "length", msgs)
+
+
+def run(layers, layer: str, p: dict):
+    outline = layers.merged(p["outline"])
+    dies = layers.merged(p["die"])
+    dnames = place_names(p["die"], dies, layers.grid)
+    out = []
+    if p["edge_clearance"] is not None:
+        region = sized(outline, -layers.grid.to_dbu(p["edge_clearance"]))
+        out.append(_outside(layers, layer, region, dies, dnames,
+                            f"outside {p['outline']} less {p['edge_clearance']:g} um edge clearance"))
+    first_layer = p["layer"][0] if isinstance(p["layer"], list) else p["layer"]
+    if layer == first_layer:
+        if p["die_clearance"] is not None:
+            region = sized(outline, -layers.grid.to_dbu(p["die_clearance"]))
+            out.append(_outside(layers, p["die"], region, dies, dnames,
+                                f"die outside {p['outline']} less {p['die_clearance']:g} um die clearance"))
+        if p["die_spacing"] is not None:
+            e = layers.edges(p["die"])
+            pairs = relate(e, None, layers.grid.to_dbu(p["die_spacing"]), "outside", "outside")
+            msgs = np.array(["die spacing between {} and {}".format(*sorted((dnames[a], dnames[b])))
+                             for a, b in zip(e.owner[pairs.ia], e.owner[pairs.ib])], dtype=object)
+            out.append(edge_pair_violations(pairs, msgs))
+    if p["max_reach"] is not None:
+        out.append(_reach(layers, layer, p, dies, dnames))
+    return out

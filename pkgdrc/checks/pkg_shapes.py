@@ -1,0 +1,48 @@
+"""Helpers shared by the package checks: how much of each shape another layer covers, sizes, names.
+
+All in database units on merged layers; vectorized over shapes (STRtree pairs, bincount).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from pkgdrc.markers import Violations
+from pkgdrc.units import EPS_DBU, Grid
+
+
+def covered_area(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """Area of each `inner` shape covered by `outer` (merged, so covers never overlap)."""
+    out = np.zeros(len(inner))
+    if len(inner) and len(outer):
+        ia, ib = shapely.STRtree(outer).query(inner, predicate="intersects")
+        np.add.at(out, ia, shapely.area(shapely.intersection(inner[ia], outer[ib], grid_size=1.0)))
+    return out
+
+
+def landing(inner: np.ndarray, outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks over `inner`: (not on `outer` at all, partly on it). Touching is not covering."""
+    covered = covered_area(inner, outer)
+    area = shapely.area(inner)
+    return covered <= 0, (covered > 0) & (covered < area * (1 - 1e-9))
+
+
+def size_violations(polys: np.ndarray, size: tuple[float, float] | None, grid: Grid, what: str) -> Violations:
+    """Shapes whose bounding-box width or height lies outside `size` = (lo, hi) um.
+
+    The value is the offending dimension: the smaller one when under `lo`, else the larger.
+    """
+    if size is None or len(polys) == 0:
+        return Violations.polygons(polys[:0])
+    b = shapely.bounds(polys)
+    small = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    large = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+    lo, hi = grid.to_dbu(size[0]), grid.to_dbu(size[1])
+    under, over = small < lo - EPS_DBU, large > hi + EPS_DBU
+    bad = under | over
+    value = np.where(under, small, large)[bad]
+    w, h = grid.length_um(b[bad, 2] - b[bad, 0]), grid.length_um(b[bad, 3] - b[bad, 1])
+    want = f"{size[0]:g}" if size[0] == size[1] else f"{size[0]:g}..{size[1]:g}"
+    msgs = np.array([f"size: {what} {x:g} x {y:g} um, expected {want} um" for x, y in zip(w, h)], dtype=object)
+    return Violations.polygons(polys[bad], value, "length", msgs)

@@ -1,0 +1,206 @@
+"""Nets: shapes of connected layers that meet are one net (the deck's `connect:` section).
+
+Semantics:
+
+* The nodes are the shapes as drawn (as KLayout's netlist extractor does): shapes of one
+  layer that overlap or touch are one net, and a short between two drawn shapes can be
+  placed where they meet. `Nets.of(layer)` gives the net of each merged shape.
+* In a chain `A - B - C` neighbours join: a shape of A and a shape of B are one net where
+  they intersect (overlap, or touch along an edge or at a point), and so are B and C.
+  A and C are never joined directly: a via layer between two metals joins them only
+  through its own shapes. Chains may share layers (`DIE_PAD - VIA1 - RDL1`, `RDL1 - VIA2 - RDL2`).
+* Candidate pairs come from one STRtree bulk query per joined pair of layers; the nets
+  are the connected components of that graph (scipy.sparse.csgraph). No Python loop
+  runs per shape; time grows about linearly with the shape count (benchmarks/nets_scaling.py).
+* Names: a net is named by the texts of the labels (deck `labels:`) lying on or inside
+  its shapes of the labelled layer, joined by `+` when there are several; a net without
+  a label is named by the place of its lowest, then leftmost, shape on the first
+  labelled layer it has (else on the first connect layer it has), as `LAYER@(x,y)` with
+  the shape's bounding-box centre in um, e.g. `DIE_PAD@(430,1000)`.
+* Shorts: a net carrying two different label texts. Where they meet is found by growing
+  every labelled shape's reach one connection at a time (multi-source shortest paths);
+  the meeting place is the overlap of the two shapes on the first connection whose ends
+  were reached from different texts (the shape itself when two texts lie on one shape).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+
+from pkgdrc.errors import PkgdrcError
+from pkgdrc.geometry.polygons import EMPTY, polygon_parts
+
+
+@dataclass(frozen=True)
+class Short:
+    """Two label texts on one net, and the polygon (dbu) where their shapes meet."""
+
+    net: int
+    texts: tuple[str, str]
+    place: shapely.Polygon
+
+
+class Nets:
+    """The nets of one run: every merged shape of a connect layer is a node with a net id."""
+
+    def __init__(self, layers: tuple[str, ...], shapes: dict[str, np.ndarray], pairs: np.ndarray,
+                 labels: list[tuple[str, str, float, float]], grid, deck_path: str = ""):
+        self.layers = layers
+        self.grid = grid
+        self.deck_path = deck_path
+        counts = np.array([len(shapes[n]) for n in layers], dtype=np.int64)
+        self.start = dict(zip(layers, np.concatenate([[0], np.cumsum(counts)[:-1]]).tolist()))
+        self.size = dict(zip(layers, counts.tolist()))
+        self.shapes = np.concatenate([shapes[n] for n in layers]) if counts.sum() else EMPTY
+        self.layer_of = np.repeat(np.arange(len(layers)), counts)
+        n = len(self.shapes)
+        self.pairs = pairs
+        graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        self.count, self.net = connected_components(graph, directed=False) if n else (0, np.empty(0, np.int64))
+        self._graph = graph.tocsr()
+        self._merged: dict[str, np.ndarray] = {n: shapes[n] for n in layers}
+        self._of: dict[str, np.ndarray] = {}
+        self._labels(labels)
+
+    @classmethod
+    def extract(cls, layers) -> "Nets":
+        """Nets of a LayerSet's deck `connect:` layers, with its layout's labels."""
+        deck = layers.deck
+        order: list[str] = []
+        for chain in deck.connect:
+            order += [n for n in chain if n not in order]
+        label_first = [n for n in deck.labels if n in order]
+        order = label_first + [n for n in order if n not in label_first]
+        shapes = {n: polygon_parts(layers.polygons(n)) for n in order}
+        start = np.concatenate([[0], np.cumsum([len(shapes[n]) for n in order])])
+        offset = dict(zip(order, start[:-1].tolist()))
+        found = [np.empty((0, 2), dtype=np.int64)]
+        joined = {(a, b) for chain in deck.connect for a, b in zip(chain[:-1], chain[1:])} | {(n, n) for n in order}
+        for a, b in sorted(joined):
+            if len(shapes[a]) and len(shapes[b]):
+                ia, ib = shapely.STRtree(shapes[b]).query(shapes[a], predicate="intersects")
+                found.append(np.stack([ia + offset[a], ib + offset[b]], axis=1))
+        labels = [(layer, text, x, y) for layer in label_first
+                  for text, x, y in layers.layout.labels.get(layer, [])]
+        nets = cls(tuple(order), shapes, np.concatenate(found), labels, layers.grid, deck.path)
+        nets._merged = {n: layers.merged(n) for n in order}
+        return nets
+
+    def _labels(self, labels: list[tuple[str, str, float, float]]) -> None:
+        """Attach each label to the shape of its layer it lies on (labels on no shape are ignored)."""
+        nodes, texts = [np.empty(0, np.int64)], [np.empty(0, dtype=object)]
+        for layer in dict.fromkeys(lb[0] for lb in labels):
+            mine = [lb for lb in labels if lb[0] == layer]
+            pts = shapely.points([(lb[2], lb[3]) for lb in mine])
+            shapes = self.shapes[self.start[layer]:self.start[layer] + self.size[layer]]
+            ip, ishape = shapely.STRtree(shapes).query(pts, predicate="intersects")
+            ip, first = np.unique(ip, return_index=True)
+            nodes.append(ishape[first] + self.start[layer])
+            texts.append(np.array([mine[i][1] for i in ip], dtype=object))
+        self.label_node = np.concatenate(nodes)
+        self.label_text = np.concatenate(texts)
+
+    def drawn(self, layer: str) -> np.ndarray:
+        """Net id of each drawn shape of `layer` (the nodes)."""
+        if layer not in self.start:
+            raise PkgdrcError(f"layer {layer} is not in the deck's connect: section, so it has no nets",
+                              path=self.deck_path or None)
+        return self.net[self.start[layer]:self.start[layer] + self.size[layer]]
+
+    def of(self, layer: str) -> np.ndarray:
+        """Net id of each merged shape of `layer` (aligned with `LayerSet.merged(layer)`).
+
+        A merged shape holds whole drawn shapes of one net: it takes the net of a drawn
+        shape whose interior point lies in it.
+        """
+        if layer not in self._of:
+            drawn, merged = self.drawn(layer), self._merged[layer]
+            out = np.zeros(len(merged), dtype=np.int64)
+            if len(merged):
+                start, size = self.start[layer], self.size[layer]
+                inner = shapely.point_on_surface(self.shapes[start:start + size])
+                idrawn, imerged = shapely.STRtree(merged).query(inner, predicate="intersects")
+                out[imerged] = drawn[idrawn]
+            self._of[layer] = out
+        return self._of[layer]
+
+    def on(self, layers: str | list[str]) -> np.ndarray:
+        """Boolean per net: the net has a shape on any of `layers`."""
+        out = np.zeros(self.count, bool)
+        for layer in [layers] if isinstance(layers, str) else layers:
+            out[self.of(layer)] = True
+        return out
+
+    @cached_property
+    def _texts(self) -> dict[int, tuple[str, ...]]:
+        pairs = sorted(set(zip(self.net[self.label_node].tolist(), self.label_text.tolist())))
+        out: dict[int, tuple[str, ...]] = {}
+        for net, text in pairs:
+            out[net] = out.get(net, ()) + (text,)
+        return out
+
+    @cached_property
+    def _anchor(self) -> np.ndarray:
+        """Per net, the node that names it: first layer in order, then lowest, then leftmost."""
+        b = shapely.bounds(self.shapes)
+        cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        order = np.lexsort((cx, cy, self.layer_of, self.net))
+        _, first = np.unique(self.net[order], return_index=True)
+        return order[first]
+
+    def texts(self, net: int) -> tuple[str, ...]:
+        """The distinct label texts on a net, sorted."""
+        return self._texts.get(int(net), ())
+
+    def name(self, net: int) -> str:
+        """A stable name: the net's label text(s), else the place of its anchor shape."""
+        texts = self.texts(net)
+        if texts:
+            return "+".join(texts)
+        node = self._anchor[int(net)]
+        return place_names(self.layers[self.layer_of[node]], self.shapes[node:node + 1], self.grid)[0]
+
+    @cached_property
+    def shorts(self) -> list[Short]:
+        """One Short per pair of texts meeting on a net, at the first place they meet."""
+        shorted = [net for net, t in self._texts.items() if len(t) > 1]
+        if not shorted:
+            return []
+        nodes = np.unique(self.label_node)
+        _, _, source = dijkstra(self._graph, directed=False, indices=nodes, unweighted=True,
+                                min_only=True, return_predecessors=True)
+        names, text_idx = np.unique(self.label_text.astype(str), return_inverse=True)
+        names = names.tolist()
+        node_text = np.full(len(self.shapes), -1)
+        node_text[self.label_node] = text_idx  # of two texts on one shape, the last one
+        reached = np.where(source >= 0, node_text[np.maximum(source, 0)], -1)
+        i, j = self.pairs[:, 0], self.pairs[:, 1]
+        meet = (reached[i] != reached[j]) & (reached[i] >= 0) & (reached[j] >= 0)
+        found: dict[tuple[int, str, str], shapely.Polygon] = {}
+        for node, t in sorted(zip(self.label_node.tolist(), text_idx.tolist())):
+            if t != node_text[node]:  # two texts on one shape: the shape is the place
+                found.setdefault((int(self.net[node]), *sorted((names[t], names[node_text[node]]))),
+                                 self.shapes[node])
+        for a, b in sorted(zip(i[meet].tolist(), j[meet].tolist())):
+            key = (int(self.net[a]), *sorted((names[reached[a]], names[reached[b]])))
+            if key not in found:
+                parts = polygon_parts(np.array([shapely.intersection(self.shapes[a], self.shapes[b],
+                                                                     grid_size=1.0)], dtype=object))
+                found[key] = max(parts, key=shapely.area) if len(parts) else \
+                    min((self.shapes[a], self.shapes[b]), key=shapely.area)
+        return [Short(net, (ta, tb), place) for (net, ta, tb), place in sorted(found.items(), key=lambda kv: kv[0])]
+
+
+def place_names(layer: str, polys: np.ndarray, grid) -> list[str]:
+    """`LAYER@(x,y)`: each shape named by its bounding-box centre in um (for messages)."""
+    if len(polys) == 0:
+        return []
+    b = shapely.bounds(polys)
+    c = grid.to_um(np.stack([(b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2], axis=1))
+    return [f"{layer}@({x:g},{y:g})" for x, y in c]
