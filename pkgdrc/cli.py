@@ -22,6 +22,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.config import load_settings
 from pkgdrc.report import json_report, outputs
 from pkgdrc.run import DEFAULT_DECK, check
+from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.waivers import append_waivers, waiver_entries
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
@@ -63,6 +64,12 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
               help="What to print on stdout: the text summary, the JSON report, GitHub annotations.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout, and no progress bar.")
+@click.option("--allow-empty", is_flag=True,
+              help="Accept a layout in which none of the deck's layers has a shape (else exit 2).")
+@click.option("--max-shapes", type=click.IntRange(min=1), default=MAX_SHAPES, show_default=True,
+              help="Refuse a layout whose flattening would make more shapes and cell placements.")
+@click.option("--max-memory", type=click.IntRange(min=1), metavar="MB",
+              help="Cap the memory the layout reader may allocate, in MB.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: all cores",
               help="Processes to split a large layout across, by tiles (small layouts use one).")
 @click.option("--dask-scheduler", metavar="tcp://HOST:8786",
@@ -70,7 +77,8 @@ def main() -> None:
 @_user_errors
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
               json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
-              waivers_path: str | None, fmt: str, quiet: bool, jobs: int, dask_scheduler: str | None) -> None:
+              waivers_path: str | None, fmt: str, quiet: bool, allow_empty: bool, max_shapes: int,
+              max_memory: int | None, jobs: int, dask_scheduler: str | None) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Report paths may contain {stem}, the layout's file name without suffix (needed for
@@ -88,6 +96,8 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         count = len(rules) if rules else len(d.rules)
         with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
             report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
+                           allow_empty=allow_empty, max_shapes=max_shapes,
+                           max_memory=max_memory * 2**20 if max_memory else None,
                            on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler)
         reports.append(report)
         outputs.write(report, paths)

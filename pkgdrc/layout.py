@@ -165,9 +165,10 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
     """Polygons given as vertex arrays on the dbu grid -> shapely polygons, in bulk.
 
     `coords` holds the vertices of all polygons one after another, `counts` how many each
-    has. Returns (polygons, repaired, dropped): invalid polygons (self-intersecting,
-    bow-ties) are repaired with `shapely.make_valid`; polygons with fewer than 3 vertices
-    or no area are dropped. Both are counted, never silent.
+    has. Returns (polygons, repaired, dropped): repeated vertices are removed (not
+    counted); invalid polygons (self-intersecting, bow-ties) are repaired with
+    `shapely.make_valid`; polygons with fewer than 3 vertices or no area are dropped.
+    Repairs and drops are counted, never silent.
     """
     if len(counts) == 0:
         return EMPTY, 0, 0
@@ -176,6 +177,8 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
     keep = usable[owner]
     _, owner = np.unique(owner[keep], return_inverse=True)
     geoms = shapely.polygons(shapely.linearrings(coords[keep], indices=owner))
+    # Repeated vertices are harmless in a file but make zero-length edges downstream.
+    geoms = shapely.remove_repeated_points(geoms, 0.0)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid])

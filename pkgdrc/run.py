@@ -9,10 +9,12 @@ from typing import Callable
 from pkgdrc import __version__, tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
+from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.markers import to_markers
 from pkgdrc.result import Report, RuleResult
+from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.waivers import Waiver, apply_waivers, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
@@ -28,10 +30,22 @@ def _distance_warnings(deck: Deck, layout: Layout) -> list[str]:
     for rule in deck.rules:
         for name, param in CHECKS[rule.check].PARAMS.items():
             v = rule.params.get(name)
-            if param.kind == "distance" and v is not None and layout.grid.off_grid(v):
-                out.append(f"{rule.id}: {name} {v:g} um is not a multiple of the layout grid "
-                           f"({layout.grid.dbu_um:g} um); it is compared exactly, off the grid")
+            problem = layout.grid.distance_warning(v) if param.kind == "distance" and v is not None else None
+            if problem:
+                out.append(f"{rule.id}: {name} {problem}")
     return out
+
+
+def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty: bool) -> list[str]:
+    """A run in which no deck layer has a shape checked nothing: exit 2 unless allowed."""
+    if len(layers.empty_layers) < len(deck.layers):
+        return []
+    message = (f"none of the deck's {len(deck.layers)} layers has a shape in cell {layout.top} "
+               f"(deck {deck.name}: {', '.join(f'{n} {a}/{b}' for n, (a, b) in deck.layers.items())}); "
+               "the run checked nothing")
+    if not allow_empty:
+        raise PkgdrcError(message + "; pass --allow-empty if that is expected", path=layout.path)
+    return [message]
 
 
 def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
@@ -48,7 +62,8 @@ def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
 def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
-          dask_scheduler: str | None = None) -> Report:
+          dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
+          max_memory: int | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
@@ -56,6 +71,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     (progress). `jobs` > 1 (0: all cores) splits the run into tiles on that many processes,
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
     `pkgdrc.distributed`); the markers are the same as in one process.
+    A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
+    wrong "clean") unless `allow_empty`. `max_shapes` and `max_memory` bound reading the
+    layout (`pkgdrc.safe_read`).
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
@@ -64,8 +82,10 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     if waivers is not None and not isinstance(waivers, list):
         waivers = load_waivers(waivers)
     if not isinstance(layout, Layout):
-        layout = read_layout(layout, deck.layers, top, label_map=deck.labels)
+        layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
+                             max_memory=max_memory)
     layers = LayerSet(layout, deck)
+    empty = _nothing_to_check(deck, layout, layers, allow_empty)
     results = []
     if dask_scheduler is not None:
         from pkgdrc.distributed import run_dask
@@ -83,6 +103,6 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         layout=layout.path, top=layout.top, dbu_um=layout.grid.dbu_um, rules=results,
         seconds=round(time.perf_counter() - start, 3), empty_layers=layers.empty_layers,
         shapes=layout.shape_count, repaired=layout.repaired, dropped=layout.dropped,
-        warnings=_distance_warnings(deck, layout), stale_waivers=stale, expired_waivers=expired,
+        warnings=empty + _distance_warnings(deck, layout), stale_waivers=stale, expired_waivers=expired,
         layer_set=layers,
     )
