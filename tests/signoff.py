@@ -1,4 +1,4 @@
-"""A small layout with known violations of the fowlp-2l deck, for the sign-off output tests.
+"""A small layout with known violations of a small deck (rules as in fowlp-2l), for the sign-off tests.
 
 Expected markers (um, 1 nm grid):
   RDL1.S  value 1.5, bbox [100, 103, 300, 104.5]   two RDL1 lines 1.5 apart
@@ -14,11 +14,29 @@ from pathlib import Path
 
 import gdstk
 
+DECK = """name: signoff
+units: um
+layers: {PKG: 0/0, RDL1: 11/0, RDL2: 13/0}
+rules:
+  RDL1.W: {check: width, layer: RDL1, min: 2.0, doc: RDL1 minimum line width}
+  RDL2.W: {check: width, layer: RDL2, min: 2.0}
+  RDL1.S: {check: space, layer: RDL1, min: 2.0, doc: "RDL1 minimum space, notches included"}
+  RDL2.S: {check: space, layer: RDL2, min: 2.0}
+  FO.1:   {check: inside, layer: [RDL1, RDL2], of: PKG, clearance: 50}
+  ANG.1:  {check: angle, layer: [RDL1, RDL2], allowed: [0, 45, 90, 135]}
+"""
+RULES = 6
+
 EXPECTED = {
     "RDL1.S": [(1.5, (100.0, 103.0, 300.0, 104.5))],
     "RDL1.W": [(1.5, (400.0, 400.0, 401.5, 500.0))],
     "RDL2.W": [(1.0, (600.0, 600.0, 601.0, 620.0)), (1.0, (680.0, 600.0, 700.0, 601.0))],
 }
+
+
+def write_signoff_deck(path: Path) -> Path:
+    path.write_text(DECK)
+    return path
 
 
 def write_signoff_layout(path: Path, fixed: bool = False) -> Path:

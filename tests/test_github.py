@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from signoff import write_signoff_layout
+from signoff import write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
 
@@ -11,7 +11,8 @@ from pkgdrc.cli import main
 def test_one_error_annotation_per_failed_rule(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_signoff_layout(tmp_path / "a.gds")
-    result = CliRunner().invoke(main, ["check", "a.gds", "--format", "github"])
+    write_signoff_deck(tmp_path / "d.yaml")
+    result = CliRunner().invoke(main, ["check", "a.gds", "-d", "d.yaml", "--format", "github"])
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "::error file=a.gds,title=RDL1.W::1 violation, worst 1.5 (limit 2), first marker at 400.75,450 um",
@@ -25,7 +26,8 @@ def test_waivers_show_as_warnings_and_counts(tmp_path, monkeypatch):
     write_signoff_layout(tmp_path / "a.gds")
     (tmp_path / "w.yaml").write_text("- rule: RDL2.W\n  box: [599, 599, 602, 621]\n  reason: ok\n"
                                      "- rule: RDL1.W\n  box: [0, 0, 1, 1]\n  reason: old, fixed\n")
-    result = CliRunner().invoke(main, ["check", "a.gds", "--format", "github", "--waivers", "w.yaml"])
+    write_signoff_deck(tmp_path / "d.yaml")
+    result = CliRunner().invoke(main, ["check", "a.gds", "-d", "d.yaml", "--format", "github", "--waivers", "w.yaml"])
     lines = result.stdout.splitlines()
     assert lines[1] == ("::error file=a.gds,title=RDL2.W::1 violation, worst 1 (limit 2), "
                         "first marker at 690,600.5 um (1 more waived)")

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import gdstk
 import pytest
 from click.testing import CliRunner
-from signoff import write_signoff_layout
+from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
 from pkgdrc.report.html import MARKER, PICTURES_PER_RULE
@@ -39,7 +39,8 @@ def _parse(path) -> _Tags:
 
 def _report(tmp_path, layout, *extra):
     out = tmp_path / "r.html"
-    CliRunner().invoke(main, ["check", str(layout), "--html", str(out), "-q", *extra])
+    deck = write_signoff_deck(tmp_path / "d.yaml")
+    CliRunner().invoke(main, ["check", str(layout), "--html", str(out), "-q", "-d", str(deck), *extra])
     return out
 
 
@@ -50,7 +51,7 @@ def test_page_structure(tmp_path):
     tags = [t for t, _ in page.tags]
     assert not re.search(r"(src|href)=\"https?:", out.read_text())  # self-contained
     rows = [a for t, a in page.tags if t == "tr"]
-    assert len(rows) == 16  # header + one per rule
+    assert len(rows) == 1 + RULES  # header + one per rule
     figures = [a["id"] for t, a in page.tags if t == "figure"]
     assert figures == ["RDL1.W-1", "RDL2.W-1", "RDL2.W-2", "RDL1.S-1"]
     assert tags.count("svg") == 1 + 4  # overview + one picture per marker

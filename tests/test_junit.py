@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from click.testing import CliRunner
 from junitparser import Failure, JUnitXml, Skipped, SystemOut
-from signoff import write_signoff_layout
+from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
 
 
 def _run(*args: str) -> int:
-    return CliRunner().invoke(main, ["check", *args, "--quiet"]).exit_code
+    deck = write_signoff_deck(Path(args[0]).parent / "signoff.yaml")
+    return CliRunner().invoke(main, ["check", *args, "-d", str(deck), "--quiet"]).exit_code
 
 
 def test_one_testsuite_per_layout_one_testcase_per_rule(tmp_path):
@@ -23,10 +25,10 @@ def test_one_testsuite_per_layout_one_testcase_per_rule(tmp_path):
     xml = JUnitXml.fromfile(str(out))
     suites = list(xml)
     assert [s.name for s in suites] == [str(a), str(b)]
-    assert (suites[0].tests, suites[0].failures, suites[0].errors, suites[0].skipped) == (15, 3, 0, 0)
-    assert (suites[1].tests, suites[1].failures) == (15, 0)
+    assert (suites[0].tests, suites[0].failures, suites[0].errors, suites[0].skipped) == (RULES, 3, 0, 0)
+    assert (suites[1].tests, suites[1].failures) == (RULES, 0)
     cases = {c.name: c for c in suites[0]}
-    assert {c.classname for c in cases.values()} == {"fowlp-2l"}
+    assert {c.classname for c in cases.values()} == {"signoff"}
     assert [name for name, c in cases.items() if not c.is_passed] == ["RDL1.W", "RDL2.W", "RDL1.S"]
     (fail,) = cases["RDL2.W"].result
     assert isinstance(fail, Failure)
@@ -47,12 +49,12 @@ def test_structure_gitlab_and_jenkins_read(tmp_path):
     root = ET.parse(out).getroot()
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
-    assert suite.get("tests") == "15" and suite.get("failures") == "3"
+    assert suite.get("tests") == str(RULES) and suite.get("failures") == "3"
     failed = [(tc.get("classname"), tc.get("name"), tc.find("failure").get("message"))
               for tc in suite.findall("testcase") if tc.find("failure") is not None]
-    assert failed == [("fowlp-2l", "RDL1.W", "1 violation, worst 1.5, limit 2"),
-                      ("fowlp-2l", "RDL2.W", "2 violations, worst 1, limit 2"),
-                      ("fowlp-2l", "RDL1.S", "1 violation, worst 1.5, limit 2")]
+    assert failed == [("signoff", "RDL1.W", "1 violation, worst 1.5, limit 2"),
+                      ("signoff", "RDL2.W", "2 violations, worst 1, limit 2"),
+                      ("signoff", "RDL1.S", "1 violation, worst 1.5, limit 2")]
     assert "bbox [100, 103, 300, 104.5]" in suite.find("testcase[@name='RDL1.S']/failure").text
 
 

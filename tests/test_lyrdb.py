@@ -5,7 +5,7 @@ from __future__ import annotations
 import klayout.db as kdb
 import klayout.rdb as rdb
 from click.testing import CliRunner
-from signoff import EXPECTED, write_signoff_layout
+from signoff import EXPECTED, RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
 
@@ -27,11 +27,11 @@ def _items(db: rdb.ReportDatabase) -> list[tuple[str, str, str, list[str]]]:
 def test_every_marker_comes_back_with_category_and_geometry_in_um(tmp_path):
     a = write_signoff_layout(tmp_path / "a.gds")
     out = tmp_path / "a.lyrdb"
-    assert CliRunner().invoke(main, ["check", str(a), "--lyrdb", str(out), "-q"]).exit_code == 1
+    assert CliRunner().invoke(main, ["check", str(a), "--lyrdb", str(out), "-q", "-d", str(write_signoff_deck(tmp_path / "d.yaml"))]).exit_code == 1
     db = _load(out)
     assert db.top_cell_name == "TOP"
     assert [c.name() for c in db.each_category()][:3] == ["RDL1.W", "RDL2.W", "RDL1.S"]
-    assert len(list(db.each_category())) == 15  # every rule, '.' in ids not read as sub-categories
+    assert len(list(db.each_category())) == RULES  # every rule, '.' in ids not read as sub-categories
     assert _items(db) == [
         ("RDL1.W", "TOP", "", ["edge-pair: (400,400;400,500)/(401.5,500;401.5,400)", "float: 1.5"]),
         ("RDL2.W", "TOP", "", ["edge-pair: (600,600;600,620)/(601,620;601,600)", "float: 1"]),

@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
-from signoff import write_signoff_layout
+from signoff import write_signoff_deck, write_signoff_layout
 
 import pkgdrc
 from pkgdrc.cli import main
@@ -21,6 +21,14 @@ def layout(tmp_path):
     return write_signoff_layout(tmp_path / "a.gds")
 
 
+@pytest.fixture(autouse=True)
+def project(tmp_path, monkeypatch):
+    """The layouts' deck, set in a pkgdrc.toml found from the working directory."""
+    write_signoff_deck(tmp_path / "signoff.yaml")
+    (tmp_path / "pkgdrc.toml").write_text('deck = "signoff.yaml"\n')
+    monkeypatch.chdir(tmp_path)
+
+
 def _waived(report):
     return {r.id: [(w.marker.bbox, w.reason, w.owner) for w in r.waived] for r in report.rules if r.waived}
 
@@ -29,7 +37,7 @@ def test_box_waives_markers_inside_it_edges_included(tmp_path, layout):
     w = tmp_path / "w.yaml"
     w.write_text("- rule: RDL1.S\n  box: [100, 103, 300, 104.5]\n  reason: exact box\n  owner: ana\n"
                  "- rule: RDL1.W\n  box: [400, 400, 401.5, 499.999]\n  reason: one dbu short\n")
-    report = pkgdrc.check(layout, waivers=w)
+    report = pkgdrc.check(layout, "signoff.yaml", waivers=w)
     assert _waived(report) == {"RDL1.S": [((100.0, 103.0, 300.0, 104.5), "exact box", "ana")]}
     assert [m.bbox for m in report.rules[0].markers] == [(400.0, 400.0, 401.5, 500.0)]  # RDL1.W stays
     assert report.stale_waivers == [f"{w}:5: RDL1.W box [400, 400, 401.5, 499.999] (one dbu short)"]
@@ -39,7 +47,7 @@ def test_box_waives_markers_inside_it_edges_included(tmp_path, layout):
 def test_cell_waives_every_placement_rotated_too(tmp_path, layout):
     w = tmp_path / "w.yaml"
     w.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n- rule: RDL1.W\n  cell: NOPE\n  reason: gone\n")
-    report = pkgdrc.check(layout, waivers=w)
+    report = pkgdrc.check(layout, "signoff.yaml", waivers=w)
     assert _waived(report) == {"RDL2.W": [((600.0, 600.0, 601.0, 620.0), "logo", ""),
                                           ((680.0, 600.0, 700.0, 601.0), "logo", "")]}
     assert report.stale_waivers == [f"{w}:4: RDL1.W cell NOPE (gone)"]
@@ -51,7 +59,7 @@ def test_expired_waiver_stops_waiving(tmp_path, layout):
     w.write_text(f"- rule: RDL2.W\n  cell: LOGO\n  reason: until yesterday\n"
                  f"  expires: {today - dt.timedelta(days=1)}\n"
                  f"- rule: RDL1.S\n  box: [0, 0, 1000, 1000]\n  reason: until today\n  expires: {today}\n")
-    report = pkgdrc.check(layout, waivers=w)
+    report = pkgdrc.check(layout, "signoff.yaml", waivers=w)
     assert _waived(report) == {"RDL1.S": [((100.0, 103.0, 300.0, 104.5), "until today", "")]}
     assert report.expired_waivers == [f"{w}:1: RDL2.W cell LOGO (until yesterday) expired "
                                       f"{today - dt.timedelta(days=1)}"]
@@ -68,8 +76,7 @@ def test_only_waived_markers_left_exits_0(tmp_path, layout):
     assert "  waived: 4 markers (RDL1.W 1, RDL2.W 2, RDL1.S 1)\n" in result.stdout
 
 
-def test_waive_command_accepts_todays_state(tmp_path, layout, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_waive_command_accepts_todays_state(tmp_path, layout):
     runner = CliRunner()
     assert runner.invoke(main, ["check", "a.gds", "--json", "r.json", "-q"]).exit_code == 1
     result = runner.invoke(main, ["waive", "r.json", "--rule", "RDL2.W", "--reason", "logo, accepted",
