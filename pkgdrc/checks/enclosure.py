@@ -4,7 +4,9 @@ What it checks, on merged layers:
 1. Edge pairs: an inner edge and an outer edge violate when the outer edge lies on the
    exterior side of the inner edge, the inner edge lies on the interior side of the
    outer edge, they face the same way, and their Euclidean distance is less than `min`.
-   The value is the enclosure measured. This is KLayout's `enclosed_check(by, min)`.
+   The value is the enclosure measured; a via flush with the pad's edge is an
+   enclosure of 0. This is KLayout's `enclosed_check(by, min)` with its 0.30 defaults
+   (shielded, zero distance counted where edges touch); see docs/semantics.md.
 2. Coverage: every part of `layer` not covered by `by` is a polygon marker with the
    message "not covered by BY" and no value (an unlanded via is one marker covering
    the whole via; a partly landed via marks the part off the pad, plus the edge pairs

@@ -2,8 +2,9 @@
 
 What it checks: both layers merged; an edge of `layer` and an edge of `other` violate
 when each lies on the interior side of the other (the overlap lies between them), they
-face each other and their distance is less than `min`. Shapes that do not overlap at
-all are not reported. Same as KLayout `overlap_check(other, min)`.
+face each other and their distance is less than `min`. Shapes that only abut are an
+overlap of 0; shapes apart are not reported. Same as KLayout `overlap_check(other, min)`
+with its 0.30 defaults; see docs/semantics.md.
 
 Why it matters: a via or UBM that overlaps its metal by a sliver has a weak joint.
 

@@ -2,8 +2,11 @@
 
 What it checks: both layers merged; an edge of `layer` and an edge of `other` violate
 when each lies on the exterior side of the other, they face each other and their
-Euclidean distance is less than `min`. Shapes that overlap are not measured here (use
-a boolean AND, or `overlap`). Same as KLayout `separation_check(other, min)`.
+Euclidean distance is less than `min`. Shapes that abut or touch at a corner are a
+separation of 0; shapes that overlap are not measured here (use a boolean AND, or
+`overlap`). A pair with an edge of `other` (or of the same `layer` shape) between them
+is not reported (shielding). Same as KLayout `separation_check(other, min)` with its
+0.30 defaults; see docs/semantics.md.
 
 Why it matters: keeps e.g. UBM clear of a neighbouring layer's metal.
 

@@ -7,9 +7,11 @@ Euclidean distance is less than `min`: between different shapes, and between two
 of one shape (a notch, or the slot of a U). Corner-to-corner spacing is measured
 diagonally (Euclidean), and yields one edge pair per facing pair of edges.
 
-Shapes that touch only at a corner stay separate after merging and are not reported
-(their facing edges are collinear). A gap exactly `min` passes; one database unit less
-fails. Same as KLayout `space_check(min)` (which includes notches) with the Euclidean metric.
+Shapes that touch only at a corner are a space of 0 (two edge pairs on the collinear
+edges at the kissing corner). Of three parallel bars, the outer two are not measured
+against each other: the middle one is between them (shielding). A gap exactly `min`
+passes; one database unit less fails. Same as KLayout `space_check(min)` (which
+includes notches) with its 0.30 defaults; see docs/semantics.md.
 
 Why it matters: metal closer than the process resolves bridges into shorts.
 

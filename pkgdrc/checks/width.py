@@ -8,8 +8,11 @@ Euclidean distance is less than `min`. The marker is the part of each edge close
 
 Corners: the two edges of a convex 90-degree corner and the edges of a 135-degree bend
 never pair; an acute corner always narrows below any width and is flagged at its tip.
-A trace exactly `min` wide passes; one database unit narrower fails.
-Same as KLayout `width_check(min)` (Euclidean metric).
+Shapes touching only at a corner are one shape, as in KLayout's merge: the kissing
+corner is a width of 0. A pair with another edge of the shape between its two edges
+is not reported (shielding). A trace exactly `min` wide passes; one database unit
+narrower fails. Same as KLayout `width_check(min)` with its 0.30 defaults (Euclidean,
+shielded, zero distance counted where edges touch); see docs/semantics.md.
 
 Why it matters: a trace narrower than the process can pattern opens or burns out.
 

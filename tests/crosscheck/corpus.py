@@ -131,6 +131,24 @@ CASES = [
     case("angle_only_manhattan_allowed", "angle", {"allowed": [0, 90]}, [jog(2000)]),
 ]
 
+# Exactly at the limit passes, one dbu beyond fails: on every side, and off the axes
+# (a 3-4-5 corner-to-corner gap is exactly 5000 dbu; a 45-degree width never is whole).
+CASES += [
+    case("width_vertical_one_dbu_under", "width", {"min": 2000}, [box(0, 0, 1999, 20000)]),
+    case("space_corner_345_exactly_at_limit", "space", {"min": 5000}, [box(0, 0, 5000, 5000), box(8000, 9000, 12000, 12000)]),
+    case("space_corner_345_one_dbu_under", "space", {"min": 5001}, [box(0, 0, 5000, 5000), box(8000, 9000, 12000, 12000)]),
+    case("separation_other_side_one_dbu_under", "separation", {"min": 2000}, [box(6999, 0, 12000, 5000)],
+         [box(0, 0, 5000, 5000)]),
+    case("enclosure_one_dbu_short_right", "enclosure", {"min": 1000}, [box(1000, 1000, 3001, 3000)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_one_dbu_short_top", "enclosure", {"min": 1000}, [box(1000, 1000, 3000, 3001)], [box(0, 0, 4000, 4000)]),
+    case("enclosure_via_in_irregular_45_pad", "enclosure", {"min": 5000},
+         [box(0, 0, 1000, 1000)], [[[-5000, 0], [0, -5000], [4000, -5000], [4000, 0], [5000, 0], [5000, 4000], [1000, 4000],
+                                    [1000, 6000], [0, 6000], [-3000, 4000], [-5000, 4000]]]),
+    case("overlap_one_dbu_under", "overlap", {"min": 2000}, [box(0, 0, 5000, 5000)], [box(3001, -1000, 9000, 6000)]),
+    case("inside_one_dbu_into_clearance_top", "inside", {"clearance": 5000}, [box(5000, 5000, 10000, 95001)],
+         [box(0, 0, 100000, 100000)]),
+]
+
 # Shrunk or trimmed failures of the property tests, each fixed in pkgdrc (see docs/semantics.md).
 _DIAG = [[6700, 5300], [7000, 5300], [2300, 10000], [2000, 10000]]
 _PAR = [[12400, 4900], [13800, 4900], [9000, 9700], [7600, 9700]]

@@ -131,7 +131,8 @@ def klayout_result(gds: Path, case: dict) -> dict:
         out["edges"] = [_edge(e) for e in edges.each()]
     if pairs is not None:
         out["edge_pairs"] = [[_edge(ep.first), _edge(ep.second), ep.distance()] for ep in pairs.each()]
-    return out
+    # KLayout's output order varies between runs; store a canonical order.
+    return {k: sorted(v, key=json.dumps) for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------------- pkgdrc
