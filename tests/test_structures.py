@@ -25,8 +25,6 @@ def _markers(rule):
 
 @pytest.mark.parametrize("deck", STRUCTURES)
 def test_clean_fixture_is_clean(deck):
-    if deck == "fowlp-organic":
-        pytest.xfail("the round loop inductor's polygonised ends still trip PAS.W (acute chord corners)")
     report = pkgdrc.check(FIX / f"{deck}.gds", deck=deck)
     assert {r.id: _markers(r) for r in report.failed} == {}
 
@@ -36,8 +34,6 @@ def test_failing_fixture_gives_exactly_the_planted_markers(deck):
     expected = json.loads((FIX / f"{deck}_fail_all.json").read_text())
     report = pkgdrc.check(FIX / f"{deck}_fail_all.gds", deck=deck)
     got = {r.id: _markers(r) for r in report.rules if r.check != "stack"}
-    if deck == "fowlp-organic":  # see test_clean_fixture_is_clean
-        got["PAS.W"] = [m for m in got["PAS.W"] if m["bbox"][0] > 2000]
     assert got == expected
     assert all(expected[r.id] for r in report.rules if r.check != "stack"), "every geometric rule broken once"
 
