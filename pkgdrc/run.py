@@ -21,7 +21,8 @@ DEFAULT_DECK = "fowlp-2l"
 
 
 def _rule_layers(rule: Rule) -> list[str]:
-    value = rule.params.get("layer")
+    """The layers a rule runs on; a kind without `layer` (stack) runs once, reported under its kind."""
+    value = rule.params.get("layer", rule.check)
     return list(value) if isinstance(value, list) else [value]
 
 

@@ -47,7 +47,9 @@ def test_stack_rules_name_the_numbers(tmp_path):
     assert set(failed) == {"ST.1"}
     (m,) = failed["ST.1"]
     assert m.message == "VIA_HOLE1 300 um > MODULE 350 um does not hold"
-    assert m.value == 300.0
+    assert (m.value, m.layer) == (None, "stack")
+    (rule,) = report.failed
+    assert rule.limit == "VIA_HOLE1 > MODULE" and rule.layers == ["stack"]
     assert m.bbox == (1010.0, 1000.0, 4000.0, 3000.0)  # the VIA_HOLE1 and MODULE shapes
 
 

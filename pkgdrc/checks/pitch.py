@@ -4,6 +4,11 @@ What it checks, on the merged layer (one shape per ball or bump):
 1. Pitch: the centre of a shape is its centroid. Two shapes whose centres are closer
    than `pitch` are one edge marker (centre to centre), value = their distance. A
    distance exactly `pitch` passes; a depopulated array (missing balls) is fine.
+   The marker is the segment between the two centres, deliberately: pitch is a
+   centre-to-centre quantity, the segment names both balls and has the measured length,
+   and an edge is a first-class marker in KLayout's marker browser (lyrdb) and in the
+   JSON and HTML reports. Its bounding box has zero height (or width) for balls in one
+   row (column); the outlines' own gap, if that is the concern, is a `space` rule.
 2. Size, when `min_size` or `max_size` is given: the size of a shape is its bounding-box
    extent in x and y (the diameter of a round ball). A shape whose smaller extent is
    below `min_size`, or whose larger extent is above `max_size`, is one polygon marker,

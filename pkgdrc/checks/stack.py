@@ -4,8 +4,9 @@ What it checks: `relation` is a comparison of terms, chained like Python's
 (`100 <= SUBSTRATE <= 500` is two comparisons). A term is a number (um), a name
 declared in the deck's `stack:` section, or `NUMBER * NAME`; operators are
 `<`, `<=`, `==`, `>=`, `>`. `==` holds when the two sides differ by at most
-`tolerance` um (default 0). Each comparison that does not hold is one marker; its
-message names both numbers, its value is the left-hand number in um.
+`tolerance` um (default 0). Each comparison that does not hold is one marker on the
+pseudo-layer `stack`, without a value: its message names both numbers. The rule's limit
+(what reports print beside it) is the relation itself.
 Nothing is measured from the layout and no 3D geometry is invented: the check reads
 the numbers the deck declares. The marker is the bounding box of the shapes on the
 layers the relation names (a thickness belongs to a whole layer, not to one shape);
@@ -78,8 +79,9 @@ def stack_names(p: dict) -> list[str]:
     return [name for _, name in parse(p["relation"])[0] if name is not None]
 
 
-def limit(p: dict) -> float:
-    return p["tolerance"]
+def limit(p: dict) -> str:
+    tol = f" (tolerance {p['tolerance']:g} um)" if p["tolerance"] and "==" in p["relation"] else ""
+    return " ".join(p["relation"].split()) + tol
 
 
 def _text(term: tuple[float, str | None], value: float) -> str:
@@ -106,17 +108,15 @@ def run(layers, layer, p: dict):
     stack = layers.deck.stack
     terms, ops = parse(p["relation"])
     values = [factor * (stack[name] if name is not None else 1.0) for factor, name in terms]
-    failed, lhs, messages = [], [], []
+    failed, messages = [], []
     for i, op in enumerate(ops):  # one comparison per operator: a handful per rule, not per shape
         a, b = values[i], values[i + 1]
         ok = abs(a - b) <= p["tolerance"] + 1e-9 if op == "==" else _OPS[op](a, b)
         if not ok:
             tol = f" (tolerance {p['tolerance']:g} um)" if op == "==" else ""
             messages.append(f"{_text(terms[i], a)} {op} {_text(terms[i + 1], b)} does not hold{tol}")
-            lhs.append(a)
             failed.append(i)
     if not failed:
         return []
     box = _place(layers, [n for _, n in terms if n is not None])
-    return [Violations.polygons(np.array([box] * len(failed), dtype=object), np.array(lhs), "none",
-                                np.array(messages, dtype=object))]
+    return [Violations.polygons(np.array([box] * len(failed), dtype=object), messages=np.array(messages, dtype=object))]

@@ -15,6 +15,8 @@ def num(v: float, decimals: int = 6) -> str:
 
 
 def _limit(r: RuleResult) -> str:
+    if isinstance(r.limit, str):  # a relation (stack), printed as written
+        return r.limit
     if isinstance(r.limit, list):
         return "[" + ", ".join(num(v) for v in r.limit) + "]"
     return num(r.limit)
