@@ -23,9 +23,9 @@ whose RDL1 trace stops short of its VIA2: "open: net VDD reaches no bond pad".
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.pkg_shapes import first_layer
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.markers import Violations
@@ -58,7 +58,7 @@ def run(layers, layer: str, p: dict):
     msgs = np.array([f"open: net {nets.name(n)} reaches no bond pad ({', '.join(p['bond'])})"
                      for n in pad_net[opens]], dtype=object)
     out = [Violations.polygons(layers.merged(layer)[opens], messages=msgs)]
-    if layer != (p["layer"][0] if isinstance(p["layer"], list) else p["layer"]):
+    if layer != first_layer(p):
         return out
     shorts = nets.shorts
     out.append(Violations.polygons(np.array([s.place for s in shorts], dtype=object) if shorts else EMPTY,
@@ -68,5 +68,6 @@ def run(layers, layer: str, p: dict):
         anchored = reach | nets.on(p["layer"])
         for name in p["metal"]:
             loose = ~anchored[nets.of(name)]
-            out.append(Violations.polygons(layers.merged(name)[loose], messages=f"floating: {name} connected to nothing"))
+            out.append(Violations.polygons(layers.merged(name)[loose],
+                                           messages=f"floating: {name} connected to nothing"))
     return out

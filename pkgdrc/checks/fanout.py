@@ -31,6 +31,7 @@ import shapely
 from scipy.sparse import coo_matrix
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.pkg_shapes import first_layer
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
 from pkgdrc.geometry.pairs import relate
@@ -124,8 +125,7 @@ def run(layers, layer: str, p: dict):
         region = sized(outline, -layers.grid.to_dbu(p["edge_clearance"]))
         out.append(_outside(layers, layer, region, dies, dnames,
                             f"outside {p['outline']} less {p['edge_clearance']:g} um edge clearance"))
-    first_layer = p["layer"][0] if isinstance(p["layer"], list) else p["layer"]
-    if layer == first_layer:
+    if layer == first_layer(p):
         if p["die_clearance"] is not None:
             region = sized(outline, -layers.grid.to_dbu(p["die_clearance"]))
             out.append(_outside(layers, p["die"], region, dies, dnames,

@@ -33,10 +33,10 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
-from pkgdrc.checks.pkg_shapes import landing, size_violations
+from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
-from pkgdrc.geometry.pairs import EdgePairs, relate
+from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 
 PARAMS = {
@@ -69,8 +69,7 @@ def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, messa
     e = layers.edges(layer)
     pairs = relate(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
     keep = whole[e.owner[pairs.ia]]
-    return edge_pair_violations(EdgePairs(pairs.pairs[keep], pairs.distance[keep], pairs.ia[keep],
-                                          pairs.ib[keep]), message)
+    return edge_pair_violations(keep_pairs(pairs, keep), message)
 
 
 def _on_metal(layers, layer: str, p: dict) -> list[Violations]:

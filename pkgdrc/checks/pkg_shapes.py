@@ -1,4 +1,4 @@
-"""Helpers shared by the package checks: how much of each shape another layer covers, sizes, names.
+"""Helpers shared by the package checks: how much of each shape another layer covers, sizes, pairs.
 
 All in database units on merged layers; vectorized over shapes (STRtree pairs, bincount).
 """
@@ -8,8 +8,19 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from pkgdrc.geometry.pairs import EdgePairs
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU, Grid
+
+
+def first_layer(p: dict) -> str:
+    """The first layer a rule names: where once-per-rule markers are reported."""
+    return p["layer"][0] if isinstance(p["layer"], list) else p["layer"]
+
+
+def keep_pairs(pairs: EdgePairs, keep: np.ndarray) -> EdgePairs:
+    """The edge pairs where `keep` (a mask over them) is true."""
+    return EdgePairs(pairs.pairs[keep], pairs.distance[keep], pairs.ia[keep], pairs.ib[keep])
 
 
 def covered_area(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:

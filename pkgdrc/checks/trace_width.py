@@ -28,8 +28,9 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.pkg_shapes import keep_pairs
 from pkgdrc.deck.params import Param
-from pkgdrc.geometry.pairs import EdgePairs, relate
+from pkgdrc.geometry.pairs import relate
 from pkgdrc.units import EPS_DBU
 
 NEEDS_NETS = True
@@ -71,7 +72,7 @@ def run(layers, layer: str, p: dict):
     pairs = relate(e, None, float(need.max()), "inside", "inside", same_owner=True)
     owner = e.owner[pairs.ia]
     bad = pairs.distance < need[owner] - EPS_DBU
-    pairs = EdgePairs(pairs.pairs[bad], pairs.distance[bad], pairs.ia[bad], pairs.ib[bad])
+    pairs = keep_pairs(pairs, bad)
     net = nets.of(layer)[owner[bad]]
     wide = layers.grid.length_um(widest[net])
     msgs = np.array([f"narrower than {p['ratio']:g} x the {w:g} um on-die trace of net {nets.name(n)}"

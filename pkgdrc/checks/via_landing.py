@@ -41,10 +41,10 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
-from pkgdrc.checks.pkg_shapes import landing, size_violations
+from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
-from pkgdrc.geometry.pairs import EdgePairs, relate
+from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
@@ -82,7 +82,7 @@ def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, wor
     pairs = relate(layers.edges(layer), layers.edges(metal), d_shift, "outside", "inside")
     whole = ~(off | partly)
     keep = whole[layers.edges(layer).owner[pairs.ia]]
-    pairs = EdgePairs(pairs.pairs[keep], pairs.distance[keep], pairs.ia[keep], pairs.ib[keep])
+    pairs = keep_pairs(pairs, keep)
     no, part, enc = words
     msgs = np.where(pairs.distance < d_enc - EPS_DBU, f"{metal} {enc}",
                     f"{metal} {enc} with {shift:g} um die shift").astype(object)
