@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,15 @@ def _stack(raw: LineDict, path: str) -> dict[str, float]:
     return out
 
 
+def _refuse_non_finite(node: Any, path: str, line: int = 1) -> None:
+    """No deck value may be .nan or .inf: a NaN limit compares false and would pass everything."""
+    if isinstance(node, float) and not math.isfinite(node):
+        raise PkgdrcError(f"{node!r} is not a usable number; expected a finite number", path=path, line=line)
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        _refuse_non_finite(value, path, node.line_of(key) if isinstance(node, LineDict) else line)
+
+
 def load_deck(deck: str | Path) -> Deck:
     """Read and validate a deck (path or bundled name). Errors name the file, line and what is expected."""
     from pkgdrc.checks import CHECKS  # the registry declares each kind's parameters
@@ -142,6 +152,7 @@ def load_deck(deck: str | Path) -> Deck:
     data = read_yaml(path)
     if not isinstance(data, LineDict):
         raise PkgdrcError("a deck must be a YAML mapping with layers: and rules:", path=path, line=1)
+    _refuse_non_finite(data, path)
     for key in data:
         if key not in TOP_KEYS:
             raise PkgdrcError(f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; "

@@ -57,7 +57,7 @@ def read_yaml(path: str) -> object:
     except (OSError, UnicodeDecodeError) as e:
         raise PkgdrcError(f"cannot read deck: {e}", path=path) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except _Located as e:
         raise PkgdrcError(str(e), path=path, line=e.line) from None
     except yaml.MarkedYAMLError as e:
@@ -67,3 +67,23 @@ def read_yaml(path: str) -> object:
         raise PkgdrcError(f"YAML error: {e}", path=path) from None
     except RecursionError:
         raise PkgdrcError("YAML nested too deeply", path=path) from None
+    size = _expanded_size(data, {})
+    if size > MAX_VALUES:
+        raise PkgdrcError(f"the YAML expands to {size:,} values through aliases (*name); the limit is "
+                          f"{MAX_VALUES:,} (an alias bomb?)", path=path)
+    return data
+
+
+# A deck is a few hundred values; aliases (*name) that nest aliases can expand a small
+# file into billions ("billion laughs"), which any later str() or loop would hang on.
+MAX_VALUES = 1_000_000
+
+
+def _expanded_size(node: object, seen: dict[int, int]) -> int:
+    """Values in `node` with every alias expanded, counted without expanding (memoised by id)."""
+    key = id(node)
+    if key not in seen:
+        children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else \
+            node if isinstance(node, list) else ()
+        seen[key] = 1 + sum(_expanded_size(c, seen) for c in children)
+    return seen[key]

@@ -191,10 +191,11 @@ def test_max_shapes_counts_only_what_would_be_flattened(tmp_path):
     assert refused(path, LAYERS, max_shapes=20).startswith("flattening TOP would make 21 shapes and placements")
 
 
-@pytest.mark.parametrize("name", ["gdstk-segfault-1.oas", "gdstk-segfault-2.oas"])
-def test_gdstk_segfault_is_exit_2_not_a_dead_run(name, capfd):
-    """Found by tests/fuzz: gdstk 1.0.2 dies with SIGSEGV reading these (mutated OASIS)."""
-    assert refused(DATA / name) == ("the OASIS reader (gdstk) crashed on this file (signal SIGSEGV); "
+@pytest.mark.parametrize("name", ["gdstk-segfault-1.oas", "gdstk-segfault-2.oas", "gdstk-segfault-3.gds"])
+def test_gdstk_segfault_is_exit_2_not_a_dead_run(name):
+    """Found by tests/fuzz: gdstk 1.0.2 dies with SIGSEGV reading these (mutated seeds)."""
+    kind = "OASIS" if name.endswith(".oas") else "GDS"
+    assert refused(DATA / name) == (f"the {kind} reader (gdstk) crashed on this file (signal SIGSEGV); "
                                     "the file is corrupt")
 
 
