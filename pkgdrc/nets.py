@@ -47,7 +47,7 @@ class Short:
 
 
 class Nets:
-    """The nets of one run: every merged shape of a connect layer is a node with a net id."""
+    """The nets of one run: every drawn shape of a connect layer is a node with a net id."""
 
     def __init__(self, layers: tuple[str, ...], shapes: dict[str, np.ndarray], pairs: np.ndarray,
                  labels: list[tuple[str, str, float, float]], grid, deck_path: str = ""):
