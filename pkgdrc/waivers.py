@@ -35,7 +35,7 @@ from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import Layout, _sniff
 from pkgdrc.report.files import write_atomic
-from pkgdrc.report.text import num
+from pkgdrc.report.format import num
 from pkgdrc.result import RuleResult, Waived
 
 KEYS = {"rule", "reason", "box", "cell", "owner", "expires", "layout"}

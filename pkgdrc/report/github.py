@@ -9,7 +9,7 @@ requires (% CR LF in messages; also : and , in properties).
 
 from __future__ import annotations
 
-from pkgdrc.report.text import _limit, num
+from pkgdrc.report.format import centre_text, limit_text, num
 from pkgdrc.units import Grid
 from pkgdrc.result import Report
 
@@ -24,12 +24,12 @@ def _prop(s: str) -> str:
 
 def render(report: Report) -> str:
     lines = []
-    c = Grid(report.dbu_um).decimals + 1  # a centre may fall on a half grid step
+    grid = Grid(report.dbu_um)
     for r in report.failed:
-        x0, y0, x1, y1 = r.markers[0].bbox
         n = len(r.markers)
-        worst = f"worst {num(r.worst)} (limit {_limit(r)})" if r.worst is not None else f"limit {_limit(r)}"
-        msg = f"{n} violation{'s' if n != 1 else ''}, {worst}, first marker at {num((x0 + x1) / 2, c)},{num((y0 + y1) / 2, c)} um"
+        worst = f"worst {num(r.worst)} (limit {limit_text(r)})" if r.worst is not None else f"limit {limit_text(r)}"
+        first = centre_text(r.markers[0], grid, sep=",")
+        msg = f"{n} violation{'s' if n != 1 else ''}, {worst}, first marker at {first} um"
         if r.waived:
             msg += f" ({len(r.waived)} more waived)"
         lines.append(f"::error file={_prop(report.layout)},title={_prop(r.id)}::{_data(msg)}")

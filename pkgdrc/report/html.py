@@ -18,7 +18,7 @@ import shapely
 
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.markers import Marker
-from pkgdrc.report.text import _limit, num
+from pkgdrc.report.format import centre_text, limit_text, num
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
@@ -99,8 +99,7 @@ def _rule_layers(report: Report, r: RuleResult) -> list[str]:
 
 
 def _at(m: Marker, report: Report) -> str:
-    c = Grid(report.dbu_um).decimals + 1  # a centre may fall on a half grid step
-    return f"({num((m.bbox[0] + m.bbox[2]) / 2, c)}, {num((m.bbox[1] + m.bbox[3]) / 2, c)})"
+    return f"({centre_text(m, Grid(report.dbu_um))})"
 
 
 def _marker_svg(m: Marker, view: _View, width: float) -> str:
@@ -170,7 +169,7 @@ def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str,
     layers = _rule_layers(report, r)
     shapes, _ = _layer_svg(report, layers, colors, view)
     value = f"value {num(m.value)}" if m.value is not None else "no value"
-    caption = (f"{html.escape(r.id)} #{k + 1}: {value} (limit {html.escape(_limit(r))}) at "
+    caption = (f"{html.escape(r.id)} #{k + 1}: {value} (limit {html.escape(limit_text(r))}) at "
                f"{_at(m, report)} um on {html.escape(m.layer)}")
     return (f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
             f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
@@ -211,7 +210,7 @@ def _summary(report: Report) -> str:
         name = f'<a href="#rule-{html.escape(r.id)}">{html.escape(r.id)}</a>' if r.markers else html.escape(r.id)
         rows.append(f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
                     f'<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>'
-                    f'<td class=num>{worst}</td><td class=num>{html.escape(_limit(r))}</td>'
+                    f'<td class=num>{worst}</td><td class=num>{html.escape(limit_text(r))}</td>'
                     f'<td>{html.escape(r.doc)}</td></tr>')
     return ("<table class=summary><tr><th>rule</th><th>check</th><th>status</th><th>violations</th>"
             "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>" + "".join(rows) + "</table>")
@@ -243,7 +242,7 @@ def dumps(report: Report) -> str:
                 f"(all are in the overview and the JSON report).</p>" if n > PICTURES_PER_RULE else "")
         worst = f", worst {num(r.worst)}" if r.worst is not None else ""
         sections.append(f'<h2 id="rule-{html.escape(r.id)}">{html.escape(r.id)}: {n} violation{"s" * (n != 1)}'
-                        f'{worst}, limit {html.escape(_limit(r))}</h2><p class=sub>{html.escape(r.doc)}</p>'
+                        f'{worst}, limit {html.escape(limit_text(r))}</h2><p class=sub>{html.escape(r.doc)}</p>'
                         f'<div class=pics>{pics}</div>{more}')
     title = f"pkgdrc: {report.layout}"
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'

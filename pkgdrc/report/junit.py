@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from pkgdrc.report.text import _limit, _place, num
+from pkgdrc.report.format import limit_text, num, place_text
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
@@ -21,8 +21,8 @@ LISTED = 20  # markers listed in a failure's text
 def _failure(r: RuleResult, grid: Grid) -> Failure:
     worst = f", worst {num(r.worst)}" if r.worst is not None else ""
     n = len(r.markers)
-    f = Failure(f"{n} violation{'s' if n != 1 else ''}{worst}, limit {_limit(r)}", r.check)
-    lines = [_place(m, grid).strip() for m in r.markers[:LISTED]]
+    f = Failure(f"{n} violation{'s' if n != 1 else ''}{worst}, limit {limit_text(r)}", r.check)
+    lines = [place_text(m, grid) for m in r.markers[:LISTED]]
     if n > LISTED:
         lines.append(f"... and {n - LISTED} more")
     f.text = "\n".join(lines)
@@ -37,7 +37,7 @@ def _case(report: Report, r: RuleResult) -> TestCase:
     elif r.waived:
         reasons = sorted({w.reason for w in r.waived})
         s = Skipped(f"{len(r.waived)} waived: {'; '.join(reasons)}", "waived")
-        s.text = "\n".join(f"{_place(w.marker, grid).strip()} waived by {w.waiver}" for w in r.waived[:LISTED])
+        s.text = "\n".join(f"{place_text(w.marker, grid)} waived by {w.waiver}" for w in r.waived[:LISTED])
         case.result = [s]
     if r.markers and r.waived:
         case.system_out = f"{len(r.waived)} more markers waived"

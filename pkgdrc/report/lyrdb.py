@@ -11,7 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from pkgdrc.markers import Marker
-from pkgdrc.report.text import num
+from pkgdrc.report.format import num
 from pkgdrc.result import Report
 from pkgdrc.units import Grid
 

@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-from pkgdrc.markers import Marker
-from pkgdrc.result import Report, RuleResult
+from pkgdrc.report.format import limit_text, num, place_text
+from pkgdrc.result import Report
 from pkgdrc.units import Grid
 
 FIRST_MARKERS = 3
-
-
-def num(v: float, decimals: int = 6) -> str:
-    """A number with at most `decimals` places and no trailing zeros (never %g's 6 digits)."""
-    return f"{v:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{v:.0f}"
-
-
-def _limit(r: RuleResult) -> str:
-    if isinstance(r.limit, str):  # a relation (stack), printed as written
-        return r.limit
-    if isinstance(r.limit, list):
-        return "[" + ", ".join(num(v) for v in r.limit) + "]"
-    return num(r.limit)
-
-
-def _place(m: Marker, grid: Grid) -> str:
-    x0, y0, x1, y1 = m.bbox
-    c = grid.decimals + 1  # a centre may fall on a half grid step
-    at = f"({num((x0 + x1) / 2, c)}, {num((y0 + y1) / 2, c)})"
-    box = ", ".join(num(v, grid.decimals) for v in m.bbox)
-    value = f" value {num(m.value)}" if m.value is not None else ""
-    msg = f" {m.message}" if m.message else ""
-    return f"      at {at} um bbox [{box}] on {m.layer}{value}{msg}"
 
 
 def render(report: Report) -> str:
@@ -44,12 +21,12 @@ def render(report: Report) -> str:
     width = max((len(r.id) for r in report.rules), default=4)
     for r in report.rules:
         if not r.markers:
-            lines.append(f"  ok    {r.id:<{width}}  {r.check} {_limit(r)}")
+            lines.append(f"  ok    {r.id:<{width}}  {r.check} {limit_text(r)}")
             continue
-        worst = f", worst {num(r.worst)} vs limit {_limit(r)}" if r.worst is not None else f", limit {_limit(r)}"
+        worst = f", worst {num(r.worst)} vs limit {limit_text(r)}" if r.worst is not None else f", limit {limit_text(r)}"
         lines.append(f"  FAIL  {r.id:<{width}}  {r.check}: {len(r.markers)} violation"
                      f"{'s' if len(r.markers) != 1 else ''}{worst}")
-        lines.extend(_place(m, grid) for m in r.markers[:FIRST_MARKERS])
+        lines.extend("      " + place_text(m, grid) for m in r.markers[:FIRST_MARKERS])
         if len(r.markers) > FIRST_MARKERS:
             lines.append(f"      ... and {len(r.markers) - FIRST_MARKERS} more")
     verdict = "clean" if report.violations == 0 else f"{report.violations} violations in {len(report.failed)} rules"
