@@ -122,3 +122,18 @@ def test_missing_waiver_file_exits_2(tmp_path, layout):
     result = CliRunner().invoke(main, ["check", str(layout), "--waivers", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2
     assert "none.yaml: waiver file not found" in result.stderr
+
+
+def test_json_report_lists_waived_markers_and_stale_waivers(tmp_path, layout):
+    w = tmp_path / "w.yaml"
+    w.write_text("- rule: RDL1.S\n  box: [100, 103, 300, 104.5]\n  reason: exact box\n  owner: ana\n"
+                 "- rule: RDL1.W\n  cell: NOPE\n  reason: gone\n")
+    out = tmp_path / "r.json"
+    CliRunner().invoke(main, ["check", str(layout), "--waivers", str(w), "--json", str(out)])
+    data = json.loads(out.read_text())
+    assert data["summary"]["waived"] == 1
+    assert data["summary"]["stale_waivers"] == [f"{w}:5: RDL1.W cell NOPE (gone)"]
+    (rule,) = [r for r in data["rules"] if r["id"] == "RDL1.S"]
+    assert rule["violations"] == []
+    assert [(x["bbox"], x["reason"], x["owner"], x["waiver"]) for x in rule["waived"]] == [
+        ([100.0, 103.0, 300.0, 104.5], "exact box", "ana", f"{w}:1")]

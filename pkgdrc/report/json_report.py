@@ -29,11 +29,16 @@ def to_dict(report: Report) -> dict:
             "dropped": report.dropped,
             "empty_layers": report.empty_layers,
             "warnings": report.warnings,
+            "waived": report.waived,
+            "stale_waivers": report.stale_waivers,
+            "expired_waivers": report.expired_waivers,
         },
         "rules": [
             {"id": r.id, "check": r.check, "doc": r.doc, "limit": r.limit, "layers": r.layers,
              "count": len(r.markers), "worst": r.worst,
-             "violations": [m.to_dict() for m in r.markers]}
+             "violations": [m.to_dict() for m in r.markers],
+             "waived": [{**w.marker.to_dict(), "reason": w.reason, "owner": w.owner, "waiver": w.waiver}
+                        for w in r.waived]}
             for r in report.rules
         ],
     }
