@@ -29,7 +29,7 @@ EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
 
 def _user_errors(fn):
-    """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1)."""
+    """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1); a bug exits 2 too."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -167,9 +167,9 @@ def config_cmd(layout: str | None) -> None:
 @main.command("rules")
 @deck_option
 @_user_errors
-def rules_cmd(deck: str) -> None:
+def rules_cmd(deck: str | None) -> None:
     """List the rules of a deck: id, check kind, parameters and doc."""
-    d = load_deck(deck)
+    d = _deck(deck)
     click.echo(f"deck {d.name} ({d.path}): {len(d.rules)} rules")
     for r in d.rules:
         params = ", ".join(f"{k}={v}" for k, v in r.params.items() if v is not None)
@@ -181,12 +181,12 @@ def rules_cmd(deck: str) -> None:
 @click.argument("rule_or_kind")
 @deck_option
 @_user_errors
-def explain_cmd(rule_or_kind: str, deck: str) -> None:
+def explain_cmd(rule_or_kind: str, deck: str | None) -> None:
     """Explain a rule of the deck (or a check kind): what it checks, precisely."""
     if rule_or_kind in CHECKS:
         click.echo(inspect.cleandoc(CHECKS[rule_or_kind].__doc__))
         return
-    d = load_deck(deck)
+    d = _deck(deck)
     r = d.rule(rule_or_kind)
     params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].PARAMS[k].doc}" for k, v in r.params.items())
     click.echo(f"{r.id}: {r.doc or '(no doc in the deck)'}\n  deck {d.name}, line {r.line}\n"

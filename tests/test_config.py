@@ -90,3 +90,20 @@ def test_unknown_key_is_an_error(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["config"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"pkgdrc: error: {tmp_path / 'pkgdrc.toml'}: pkgdrc.toml: unknown key 'dekc'")
+
+
+def test_rules_and_explain_use_the_configured_deck(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pkgdrc.cli import main
+
+    (tmp_path / "mine.yaml").write_text("name: mine\nlayers:\n  A: 1/0\nrules:\n"
+                                        "  MY.W: {check: width, layer: A, min: 3, doc: my own width rule}\n")
+    (tmp_path / "pkgdrc.toml").write_text('deck = "mine.yaml"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["rules"])
+    assert result.exit_code == 0 and "deck mine" in result.output and "MY.W" in result.output
+    result = CliRunner().invoke(main, ["explain", "MY.W"])
+    assert result.exit_code == 0 and "my own width rule" in result.output
+    result = CliRunner().invoke(main, ["rules", "--deck", "fowlp-2l"])
+    assert "RDL1.W" in result.output
