@@ -40,8 +40,13 @@ def _user_errors(fn):
     return wrapper
 
 
-deck_option = click.option("--deck", "-d", default=DEFAULT_DECK, show_default=True,
-                           help="Rule deck: a YAML path or the name of a bundled deck.")
+deck_option = click.option("--deck", "-d", help="Rule deck: a YAML path or the name of a bundled deck "
+                           f"[default: from the config, else {DEFAULT_DECK}].")
+
+
+def _deck(deck: str | None):
+    """The deck named on the command line, else the project config's, else the default."""
+    return load_deck(load_settings({"deck": deck}).get("deck"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
