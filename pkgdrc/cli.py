@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -36,6 +37,13 @@ def _user_errors(fn):
             return fn(*args, **kwargs)
         except PkgdrcError as e:
             click.echo(f"pkgdrc: error: {e}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:  # a bug: keep the traceback, but never let Python's exit 1 read as "violations"
+            traceback.print_exc()
+            click.echo("pkgdrc: internal error (a bug in pkgdrc, traceback above): the run could not be done",
+                       err=True)
             sys.exit(EXIT_ERROR)
     return wrapper
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Callable
@@ -85,6 +86,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
                              max_memory=max_memory)
+    if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
+        raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
+                          f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     results = []

@@ -17,7 +17,8 @@ from pkgdrc.errors import PkgdrcError
 TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
             "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}",
             "stack": "NAME: thickness or depth in um", "repeat": "var: [one value per level]",
-            "connect": "a list of chains like 'DIE_PAD - VIA1 - RDL1'", "labels": "LAYER: layer/texttype"}
+            "connect": "a list of chains like 'DIE_PAD - VIA1 - RDL1'", "labels": "LAYER: layer/texttype",
+            "dbu": "the layout database unit the deck is written for, in um (e.g. 0.001)"}
 RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -46,6 +47,7 @@ class Deck:
     stack: dict[str, float] = field(default_factory=dict)
     connect: list[tuple[str, ...]] = field(default_factory=list)  # chains, bottom to top
     labels: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer -> text layer/texttype
+    dbu_um: float | None = None  # the layout grid the deck assumes; None: any
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -162,6 +164,10 @@ def load_deck(deck: str | Path) -> Deck:
     if units != "um":
         raise PkgdrcError(f"units must be 'um', got {units!r}", path=path, line=data.line_of("units"))
     name = data.get("name", Path(path).stem)
+    dbu = data.get("dbu")
+    if dbu is not None and (isinstance(dbu, bool) or not isinstance(dbu, (int, float)) or dbu <= 0):
+        raise PkgdrcError(f"dbu must be the database unit in um (a number > 0, e.g. 0.001), got {dbu!r}",
+                          path=path, line=data.line_of("dbu"))
     if not isinstance(name, str):
         raise PkgdrcError(f"name must be a string, got {name!r}", path=path, line=data.line_of("name"))
 
@@ -248,7 +254,8 @@ def load_deck(deck: str | Path) -> Deck:
                               path=path, line=line)
         rules.append(Rule(str(rid), kind, params, doc, line))
     return Deck(name, path, layers, derived, {k: str(v) for k, v in raw_derived.items()}, rules,
-                str(data.get("description", "")), stack=stack, connect=connect, labels=labels)
+                str(data.get("description", "")), stack=stack, connect=connect, labels=labels,
+                dbu_um=float(dbu) if dbu is not None else None)
 
 
 def _connectivity(data: LineDict, known_layers: set[str], path: str):
