@@ -23,6 +23,7 @@ from __future__ import annotations
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 
@@ -36,7 +37,7 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    pairs = relate(layers.edges(layer), layers.edges(p["by"]), d, "outside", "inside")
+    pairs = relate(subject_edges(layers.merged(layer)), layers.edges(p["by"]), d, "outside", "inside")
     uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
     return [edge_pair_violations(pairs),
             Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
@@ -27,4 +28,4 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate(layers.edges(layer), layers.edges(p["other"]), d, "inside", "inside"))]
+    return [edge_pair_violations(relate(subject_edges(layers.merged(layer)), layers.edges(p["other"]), d, "inside", "inside"))]

@@ -1,7 +1,7 @@
 """Boolean and sizing operations on polygon arrays (derived layers), on the integer grid.
 
-Inputs and outputs are arrays of polygons in dbu; outputs are snapped to the grid
-(`grid_size=1`) as KLayout's are, and not merged (callers merge when they need to).
+Inputs and outputs are arrays of polygons in dbu; outputs are exact overlays rounded to
+the grid (`on_grid`) as KLayout's are, and not merged (callers merge when they need to).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.polygons import EMPTY, merge, polygon_parts
+from pkgdrc.geometry.polygons import EMPTY, merge, on_grid, polygon_parts
 
 
 def _grouped_other(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +33,7 @@ def boolean_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) == 0 or len(b) == 0:
         return EMPTY
     ia, ib = shapely.STRtree(b).query(a, predicate="intersects")
-    return polygon_parts(shapely.intersection(a[ia], b[ib], grid_size=1.0))
+    return on_grid(shapely.intersection(a[ia], b[ib]))
 
 
 def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     hit, others = _grouped_other(a, b)
     if len(hit) == 0:
         return a
-    cut = polygon_parts(shapely.difference(a[hit], others, grid_size=1.0))
+    cut = on_grid(shapely.difference(a[hit], others))
     untouched = np.ones(len(a), bool)
     untouched[hit] = False
     return np.concatenate([a[untouched], cut])

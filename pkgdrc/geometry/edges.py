@@ -7,7 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.polygons import clusters
+from pkgdrc.geometry.polygons import clean, clusters
+
+
+def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise 2-D cross product (exact for grid coordinates below 2**26)."""
+    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
+
+
+def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise scalar product."""
+    return np.einsum("ij,ij->i", u, v)
 
 
 @dataclass
@@ -49,6 +59,29 @@ def polygon_edges(polys: np.ndarray) -> Edges:
     an edge of one polygon of a group runs on, straight, into an edge of another at their
     touching point, the two are one edge, as on KLayout's merged contour.
     """
+    e = _ring_edges(polys)
+    if len(polys) == 0:
+        return e
+    p1, p2, poly = e.p1, e.p2, e.owner
+    labels = clusters(polys)
+    owner = labels[poly]
+    grouped = (np.bincount(labels) > 1)[owner]
+    if grouped.any():
+        p1, p2, owner = _join_across_touches(p1, p2, owner, poly, grouped)
+    return Edges(p1, p2, owner)
+
+
+def subject_edges(polys: np.ndarray) -> Edges:
+    """Edges of the first layer of a two-layer check (separation, enclosure, overlap).
+
+    KLayout takes that layer's merged polygons one at a time there: polygons touching at
+    a point stay apart, with no vertex at the touching point. `owner` is the polygon.
+    """
+    return _ring_edges(clean(polys))
+
+
+def _ring_edges(polys: np.ndarray) -> Edges:
+    """Edges of every ring, interior on the right; `owner` is the polygon index."""
     if len(polys) == 0:
         z = np.empty((0, 2))
         return Edges(z, z, np.empty(0, dtype=np.int64))
@@ -57,15 +90,9 @@ def polygon_edges(polys: np.ndarray) -> Edges:
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     same = ring_idx[:-1] == ring_idx[1:]
     p1, p2 = coords[:-1][same], coords[1:][same]
-    poly = ring_owner[ring_idx[:-1][same]]
-    labels = clusters(polys)
-    owner = labels[poly]
+    owner = ring_owner[ring_idx[:-1][same]]
     nonzero = np.any(p1 != p2, axis=1)
-    p1, p2, owner, poly = p1[nonzero], p2[nonzero], owner[nonzero], poly[nonzero]
-    grouped = (np.bincount(labels) > 1)[owner]
-    if grouped.any():
-        p1, p2, owner = _join_across_touches(p1, p2, owner, poly, grouped)
-    return Edges(p1, p2, owner)
+    return Edges(p1[nonzero], p2[nonzero], owner[nonzero])
 
 
 def _join_across_touches(p1, p2, owner, poly, grouped):

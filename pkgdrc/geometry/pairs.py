@@ -35,6 +35,8 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.edges import cross as _cross
+from pkgdrc.geometry.edges import dot as _dot
 from pkgdrc.geometry.shielding import shielded as shielded_pairs
 from pkgdrc.units import EPS_DBU
 
@@ -52,14 +54,6 @@ class EdgePairs:
 
     def __len__(self) -> int:
         return len(self.distance)
-
-
-def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
-
-
-def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", u, v)
 
 
 def candidate_pairs(a: Edges, b: Edges, d: float) -> tuple[np.ndarray, np.ndarray]:
@@ -249,8 +243,11 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
             pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
                          np.concatenate([a.owner, b.owner]))
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
-        # Shields are tested on the pair as reported, on the grid (as KLayout's output edges are).
-        grid = [np.rint(x) for x in (pa1, pa2, pb1, pb2)]
+        # Shields are tested on the pair on the grid, as KLayout's output edges are: offsets
+        # from the (normalized) source edge's start, rounded half away from zero.
+        ra, rb = an1[sel], bn1[sel]
+        grid = [start + np.sign(x - start) * np.floor(np.abs(x - start) + 0.5)
+                for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2))]
         drop = shielded_pairs(*grid, a.take(ia), b.take(ib), pool, ia, ib + off, d, own)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)

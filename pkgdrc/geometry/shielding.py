@@ -18,14 +18,8 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.edges import Edges
-
-
-def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]
-
-
-def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    return np.einsum("ij,ij->i", u, v)
+from pkgdrc.geometry.edges import cross as _cross
+from pkgdrc.geometry.edges import dot as _dot
 
 
 def _side(p1, p2, x) -> np.ndarray:

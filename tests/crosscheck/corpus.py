@@ -187,3 +187,22 @@ CASES += [
                                   [8700, 4800], [7200, 3300], [7200, -1700]]]},
                 "origin": [11000, 15000], "rotation": 270, "x_reflection": True}]),
 ]
+
+# Found by the 2,000-example run.
+CASES += [
+    # A 45-degree bar and a rectangle whose corner lies inside it by half a dbu: GEOS'
+    # snap-rounding (grid_size=1) bent the bar's edge through the corner; KLayout keeps it
+    # straight (pkgdrc: exact union, then pointwise rounding, `on_grid`).
+    case("regression_width_corner_half_dbu_inside_45_bar", "width", {"min": 2400},
+         [[[9800, 5200], [11300, 5200], [6300, 10200], [4800, 10200]], box(2200, 8101, 6900, 13701)]),
+    # In two-layer checks KLayout takes the first layer's polygons one by one: a shape
+    # touching another at a point does not split its edge there (pkgdrc: subject_edges).
+    case("regression_overlap_first_layer_touching_shapes", "overlap", {"min": 2700},
+         [box(8700, 7600, 14500, 12700), [[4300, 9400], [8700, 9400], [8300, 9800], [3900, 9800]]],
+         [[[5100, 10200], [8700, 10200], [9100, 10600], [9100, 14200], [8700, 14600], [5100, 14600], [4700, 14200],
+           [4700, 10600]]]),
+    # A clipped edge ending half a dbu from the grid: KLayout rounds it away from the edge's
+    # start before shielding (hypothesis-shrunk).
+    case("regression_overlap_half_dbu_clip_shielding", "overlap", {"min": 500}, [box(0, 0, 300, 300)],
+         [[[300, 100], [601, 100], [601, 300], [301, 300]]]),
+]

@@ -83,8 +83,9 @@ def _two_layer_options() -> dict:
 def _region(layout: kdb.Layout, top: kdb.Cell, name: str) -> kdb.Region:
     layer, datatype = LAYER_NUMBERS[name]
     index = layout.find_layer(layer, datatype)
-    region = kdb.Region() if index is None else kdb.Region(top.begin_shapes_rec(index))
-    return region.merged()
+    # As a DRC script's input(): the drawn shapes, merged by each check itself (merged
+    # semantics). Merging first with .merged() would change touching-shape contours.
+    return kdb.Region() if index is None else kdb.Region(top.begin_shapes_rec(index))
 
 
 def _edge(e) -> list:

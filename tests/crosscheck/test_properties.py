@@ -18,6 +18,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from corpus import box, octagon
 from klayout_ref import compare, klayout_result, pkgdrc_result, write_gds
 
 KINDS = ("width", "space", "notch", "separation", "enclosure", "overlap", "inside", "area", "angle")
@@ -31,10 +32,6 @@ NEAR = st.sampled_from([-1, 0, 1, -GRID, GRID, 7])
 limits = st.integers(5, 30).map(lambda v: v * GRID)
 coord = st.integers(0, 150).map(lambda v: v * GRID)
 size = st.integers(3, 60).map(lambda v: v * GRID)
-
-
-def box(x0, y0, x1, y1):
-    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
 
 
 @st.composite
@@ -54,9 +51,7 @@ def diagonal_traces(draw):
 @st.composite
 def octagons(draw):
     cx, cy, r = draw(coord), draw(coord), draw(st.integers(10, 40).map(lambda v: v * GRID))
-    cut = draw(st.integers(1, r // GRID - 1).map(lambda v: v * GRID))
-    return [[cx - r + cut, cy - r], [cx + r - cut, cy - r], [cx + r, cy - r + cut], [cx + r, cy + r - cut],
-            [cx + r - cut, cy + r], [cx - r + cut, cy + r], [cx - r, cy + r - cut], [cx - r, cy - r + cut]]
+    return octagon(cx, cy, r, draw(st.integers(1, r // GRID - 1).map(lambda v: v * GRID)))
 
 
 def shapes():
@@ -107,10 +102,7 @@ def via_on_pad(draw, limit):
         pad = box(vx - e, vy - big, vx + vs + big, vy + vs + big)
     else:
         r = vs // 2 + big
-        cx, cy = vx + vs // 2, vy + vs // 2
-        cut = draw(st.integers(0, r // 2))
-        pad = [[cx - r + cut, cy - r], [cx + r - cut, cy - r], [cx + r, cy - r + cut], [cx + r, cy + r - cut],
-               [cx + r - cut, cy + r], [cx - r + cut, cy + r], [cx - r, cy + r - cut], [cx - r, cy - r + cut]]
+        pad = octagon(vx + vs // 2, vy + vs // 2, r, draw(st.integers(0, r // 2)))
     return via, pad
 
 
