@@ -75,8 +75,13 @@ def validate(p: dict) -> str | None:
 
 
 def stack_names(p: dict) -> list[str]:
-    """The stack names the relation reads (the deck checks they are declared)."""
-    return [name for _, name in parse(p["relation"])[0] if name is not None]
+    """The stack names the relation reads (the deck checks they are declared); none if it
+    cannot be read (`validate` says why)."""
+    try:
+        terms = parse(p["relation"])[0]
+    except ValueError:
+        return []
+    return [name for _, name in terms if name is not None]
 
 
 def limit(p: dict) -> str:
