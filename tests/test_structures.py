@@ -4,6 +4,7 @@ the geometry it draws), stack rules read the deck's numbers, and every rule is l
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -79,3 +80,14 @@ def test_repeat_writes_one_rule_per_level():
     assert d.rule("VIA2.EN.BOT").params["by"] == "RDL1"
     assert d.rule("VIA2.EN.BOT").doc == "VIA2 lands on RDL1"
     assert "RDL3_TRACE" in d.derived and d.stack["RDL2"] == 5.0
+
+
+def test_pictures_are_drawn_from_the_current_fixtures():
+    spec = importlib.util.spec_from_file_location("render", ROOT / "docs" / "structures" / "render.py")
+    render = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(render)
+    for deck in STRUCTURES:
+        text = (ROOT / "docs" / "structures" / f"{deck}.svg").read_text()
+        assert text == render.svg(deck), f"run python docs/structures/render.py ({deck}.svg is stale)"
+        assert len(text) < 40_000
+        assert ("<circle" in text) == ("BALL" in pkgdrc.deck.load_deck(deck).layers)  # balls: circles, not 64-gons
