@@ -4,13 +4,14 @@ The expected files are written by fixtures/make_fixtures.py from the drawn geome
 (not from a checker run). Format:
 
     {"layout": "NAME.gds", "deck": "fowlp-2l", "top": "TOPCELL",
+     "rules": ["RDL1.W", "RDL2.W"],             # optional: run only these rules
      "markers": [{"rule": "RDL1.W", "layer": "RDL1", "bbox": [x0, y0, x1, y1], "value": 1.6}, ...],
      "partial_rules": ["VIA2.EN.BOT"]}          # optional
 
-The run must produce exactly the listed multiset of (rule, layer, bbox, value), within
-0.001 um on every coordinate and value (value null = a marker without a measurement),
-except for rules named in "partial_rules", whose listed markers must be present but
-which may report more.
+The run (of "rules" when given, else of the whole deck) must produce exactly the listed
+multiset of (rule, layer, bbox, value), within 0.001 um on every coordinate and value
+(value null = a marker without a measurement), except for rules named in
+"partial_rules", whose listed markers must be present but which may report more.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def _fmt(m: dict) -> str:
 
 
 def _run(spec: dict) -> list[dict]:
-    report = pkgdrc.check(FIXTURES / spec["layout"], deck=spec["deck"], top=spec.get("top"))
+    report = pkgdrc.check(FIXTURES / spec["layout"], deck=spec["deck"], top=spec.get("top"),
+                          rules=spec.get("rules"))
+    if "rules" in spec:  # the run is exactly the named rules, every one of them
+        assert [r.id for r in report.rules] == spec["rules"]
     out = []
     for rule in report.rules:
         for m in rule.markers:
