@@ -206,3 +206,18 @@ CASES += [
     case("regression_overlap_half_dbu_clip_shielding", "overlap", {"min": 500}, [box(0, 0, 300, 300)],
          [[[300, 100], [601, 100], [601, 300], [301, 300]]]),
 ]
+
+# Found by the 2,000-example run with KLayout fed the drawn (unmerged) shapes: its
+# two-layer checks then measure inner edges of overlapping first-layer shapes, and its
+# GDS reader keeps zero-area polygons. pkgdrc merges (and drops zero-area polygons at
+# load, counted in the summary); the reference merges too (docs/semantics.md).
+CASES += [
+    case("regression_separation_overlapping_first_layer_shapes", "separation", {"min": 500},
+         [box(0, 0, 300, 300), box(0, 0, 300, 400)], [box(799, 0, 1099, 300)]),
+    case("regression_enclosure_via_drawn_twice", "enclosure", {"min": 500},
+         [box(0, 0, 300, 300), box(0, 0, 500, 500)], [box(-499, -500, 1000, 1000)]),
+    case("regression_space_zero_area_polygon", "space", {"min": 500},
+         [box(0, 0, 300, 300), [[800, 300], [1100, 300], [1100, 300], [800, 300]]]),
+    case("regression_area_corner_touching_group_below_min", "area", {"min": 999999},
+         [box(0, 0, 300, 300), box(300, 300, 600, 600), box(1099, 300, 1399, 600)]),
+]

@@ -8,7 +8,8 @@ A case is plain data (JSON-able), coordinates and limits in database units (1 db
      "refs": [{"layers": {...}, "origin": [x, y], "rotation": 90, "x_reflection": false}]}
 
 `write_gds` draws it (refs become instances of their own cell); `klayout_result` and
-`pkgdrc_result` read that file back, each with its own reader, and return the same
+`pkgdrc_result` read that file back, each with its own reader (KLayout's layers merged
+first, see `_region`), and return the same
 normalized form: {"edge_pairs": [[e1, e2, value]], "polygons": [[ring]], "edges": [[p, q]]}
 in dbu. `compare` lists every item of one side not covered by the other (1 dbu tolerance).
 
@@ -80,12 +81,15 @@ def _two_layer_options() -> dict:
                 negative=False)
 
 
-def _region(layout: kdb.Layout, top: kdb.Cell, name: str) -> kdb.Region:
+def _region(layout: kdb.Layout, top: kdb.Cell, name: str, min_coherence: bool = False) -> kdb.Region:
+    """The layer merged. KLayout 0.30's two-layer checks do not merge their first layer
+    themselves (overlapping drawn shapes give pairs on inner edges), so every input is
+    merged here; the first layer of a two-layer check with min_coherence (parts touching
+    at a point stay apart), which is how those checks take it polygon by polygon."""
     layer, datatype = LAYER_NUMBERS[name]
     index = layout.find_layer(layer, datatype)
-    # As a DRC script's input(): the drawn shapes, merged by each check itself (merged
-    # semantics). Merging first with .merged() would change touching-shape contours.
-    return kdb.Region() if index is None else kdb.Region(top.begin_shapes_rec(index))
+    region = kdb.Region() if index is None else kdb.Region(top.begin_shapes_rec(index))
+    return region.merged(min_coherence, 0)
 
 
 def _edge(e) -> list:
@@ -104,9 +108,9 @@ def klayout_result(gds: Path, case: dict) -> dict:
     layout.read(str(gds))
     assert abs(layout.dbu - DBU_UM) < 1e-12
     top = layout.top_cell()
-    a = _region(layout, top, "A")
-    b = _region(layout, top, "B")
     kind, p = case["check"], case["params"]
+    a = _region(layout, top, "A", min_coherence=kind in ("separation", "enclosure", "overlap"))
+    b = _region(layout, top, "B")
     out = {"edge_pairs": [], "polygons": [], "edges": []}
     pairs = None
     if kind == "width":
@@ -217,8 +221,10 @@ def compare(klayout: dict, ours: dict) -> list[str]:
     reach = TOL * 2**0.5 + 1e-6
     if not (ka.difference(oa.buffer(reach)).is_empty and oa.difference(ka.buffer(reach)).is_empty):
         out.append(f"polygon regions differ: klayout {ka.wkt} pkgdrc {oa.wkt}")
-    kv = sorted(p["value"] for p in klayout["polygons"] if p["value"] is not None)
-    ov = sorted(p["value"] for p in ours["polygons"] if p["value"] is not None)
+    # Distinct values: pkgdrc marks each polygon of a corner-touching group with the
+    # group's area, KLayout has one polygon for the group.
+    kv = sorted({p["value"] for p in klayout["polygons"] if p["value"] is not None})
+    ov = sorted({p["value"] for p in ours["polygons"] if p["value"] is not None})
     if len(kv) != len(ov) or any(abs(x - y) > TOL for x, y in zip(kv, ov)):
         out.append(f"polygon values differ: klayout {kv} pkgdrc {ov}")
     return out
