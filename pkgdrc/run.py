@@ -92,16 +92,21 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     results = []
+    order = {rule.id: k for k, rule in enumerate(selected)}
+    # rules whose markers span whole layers (stack) run here, never split into tiles
+    selected = sorted(selected, key=lambda r: getattr(CHECKS[r.check], "WHOLE_LAYOUT", False))
+    tiled = [r for r in selected if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
     if dask_scheduler is not None:
         from pkgdrc.distributed import run_dask
 
-        results = run_dask(layout, deck, selected, dask_scheduler)
+        results = run_dask(layout, deck, tiled, dask_scheduler)
     elif tiles.jobs_for(layout, jobs) > 1:
-        results = tiles.run_local(layout, deck, selected, tiles.jobs_for(layout, jobs))
+        results = tiles.run_local(layout, deck, tiled, tiles.jobs_for(layout, jobs))
     for rule in selected[len(results):]:
         if on_rule is not None:
             on_rule(rule)
         results.append(run_rule(layers, rule))
+    results.sort(key=lambda r: order[r.id])
     stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
         tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,

@@ -324,3 +324,18 @@ def test_passive_devices_are_held_to_their_own_rules(tmp_path, gds):
     assert markers(r, "RDL3.ANG") == markers(r, "RDL3.W") == markers(r, "RDL3.S") == []
     assert markers(r, "PAS.W") == fingers
     assert markers(r, "PAS.S") == []
+
+
+def test_stack_marker_is_the_same_in_a_tiled_run(tmp_path, gds, monkeypatch):
+    """A tile sees only part of a layer; stack rules therefore run unsplit (WHOLE_LAYOUT)."""
+    from pkgdrc import tiles
+
+    monkeypatch.setattr(tiles, "MIN_SHAPES_PER_JOB", 1)
+    deck = tmp_path / "s.yaml"
+    deck.write_text(STACK_DECK + "  W: {check: width, layer: A, min: 20}\n")
+    path = gds(lambda lib, c: [rect(c, 100 * i, 0, 100 * i + 10, 10) for i in range(60)])
+    one = pkgdrc.check(path, deck=deck, rules=["S1", "W", "S6"])
+    three = pkgdrc.check(path, deck=deck, jobs=3, rules=["S1", "W", "S6"])
+    assert [x.id for x in three.rules] == ["S1", "W", "S6"]  # the deck's order, not the run's
+    assert markers(three, "S1") == [("stack", (0.0, 0.0, 5910.0, 10.0), None, "A 100 um > B 150 um does not hold")]
+    assert markers(three, "W") == markers(one, "W") and len(markers(one, "W")) == 120

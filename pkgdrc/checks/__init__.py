@@ -6,6 +6,8 @@ A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name ->
 It may define `validate(params) -> str | None` for relations between parameters, and
 `stack_names(params)`: names it reads from the deck's `stack:` section (checked at load).
 A check that reads `layers.nets` sets `NEEDS_NETS = True` (the deck must have `connect:`).
+A kind without `layer` runs once per rule, its markers on a pseudo-layer named for the kind;
+one whose markers depend on whole layers sets `WHOLE_LAYOUT = True` (never split into tiles).
 """
 
 from __future__ import annotations

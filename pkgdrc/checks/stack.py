@@ -41,6 +41,7 @@ PARAMS = {"relation": Param("text", "comparison of stack names and numbers, e.g.
                                     "'100 <= SUBSTRATE <= 500'"),
           "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0)}
 
+WHOLE_LAYOUT = True  # the marker spans whole layers: a tiled run (--jobs) runs this rule unsplit
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _TERM = r"\s*(?:(?P<k>\d+(?:\.\d*)?)\s*\*\s*(?P<kn>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>\d+(?:\.\d*)?)|(?P<name>[A-Za-z_][A-Za-z0-9_.]*))\s*"
 _OP = r"(<=|>=|==|<|>)"
