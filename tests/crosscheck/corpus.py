@@ -221,3 +221,10 @@ CASES += [
     case("regression_area_corner_touching_group_below_min", "area", {"min": 999999},
          [box(0, 0, 300, 300), box(300, 300, 600, 600), box(1099, 300, 1399, 600)]),
 ]
+
+# Found by the next 2,000-example run: a pair whose first edge is clipped to one point;
+# KLayout's EdgePair.distance is 0 for it (degenerate edge), the true distance is 100.
+CASES += [
+    case("regression_overlap_point_edge_pair_value", "overlap", {"min": 500}, [box(0, 0, 300, 300)],
+         [[[300, 100], [601, 100], [601, 400], [301, 400]]]),
+]

@@ -96,6 +96,16 @@ def _edge(e) -> list:
     return [[e.p1.x, e.p1.y], [e.p2.x, e.p2.y]]
 
 
+def _distance(ep) -> float:
+    """EdgePair.distance, except for a pair with a point-like edge: KLayout's Edge.distance
+    of a degenerate edge is 0 ("without a reasonable result"), so measure it here."""
+    if not (ep.first.is_degenerate() or ep.second.is_degenerate()):
+        return ep.distance()
+    lines = [shapely.LineString(_edge(e)) if not e.is_degenerate() else shapely.Point(e.p1.x, e.p1.y)
+             for e in (ep.first, ep.second)]
+    return round(float(shapely.distance(*lines)), 3)
+
+
 def _polygons(region: kdb.Region, with_area: bool = False) -> list:
     # Hulls only: pkgdrc polygon markers carry the outer ring (areas still count holes).
     return [{"hull": [[q.x, q.y] for q in p.each_point_hull()],
@@ -135,7 +145,7 @@ def klayout_result(gds: Path, case: dict) -> dict:
             edges = edges.with_angle(angle, True)
         out["edges"] = [_edge(e) for e in edges.each()]
     if pairs is not None:
-        out["edge_pairs"] = [[_edge(ep.first), _edge(ep.second), ep.distance()] for ep in pairs.each()]
+        out["edge_pairs"] = [[_edge(ep.first), _edge(ep.second), _distance(ep)] for ep in pairs.each()]
     # KLayout's output order varies between runs; store a canonical order.
     return {k: sorted(v, key=json.dumps) for k, v in out.items()}
 
