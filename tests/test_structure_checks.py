@@ -56,7 +56,7 @@ def test_covers_margin_not_covered_and_area_ratio(gds, deck):
     assert markers(r, "C") == [
         ("A", (5.0, 50.0, 15.0, 60.0), 5.0, "margin to B below 10 um"),
         ("A", (90.0, 70.0, 110.0, 80.0), None, "not inside one B shape"),
-        ("A", (200.0, 0.0, 230.0, 30.0), 2.25, "area under 3 x the A it covers"),
+        ("A", (200.0, 0.0, 230.0, 30.0), 2.25, "B area under 3 x the A it covers"),
         ("A", (205.0, 5.0, 225.0, 25.0), 5.0, "margin to B below 10 um"),
         ("A", (500.0, 0.0, 520.0, 20.0), None, "not inside one B shape"),
     ]
@@ -125,7 +125,7 @@ def test_pitch_size_and_edge_clearance(gds, deck):
         "P: {check: pitch, layer: A, pitch: 100, min_size: 40, max_size: 60, of: B, clearance: 20}"))
     assert markers(r, "P") == [
         ("A", (75.0, 935.0, 125.0, 985.0), 15.0, "closer than 20 um to the edge of B"),
-        ("A", (200.0, 100.0, 290.0, 100.0), 90.0, "ball centres closer than pitch"),
+        ("A", (200.0, 100.0, 290.0, 100.0), 90.0, "centres closer than the 100 um pitch"),
         ("A", (485.0, 485.0, 515.0, 515.0), 30.0, "smaller than 40 um"),
         ("A", (665.0, 475.0, 735.0, 525.0), 70.0, "larger than 60 um"),
         ("A", (975.0, 475.0, 1025.0, 525.0), None, "not inside B"),

@@ -9,8 +9,8 @@ What it checks, on merged layers, shape by shape:
    boundary of its cover (holes included). A margin less than `margin` is one polygon
    marker (the shape) with the margin as value. Exactly `margin` passes.
 3. With `min_area_ratio` > 0: each `by` shape that covers some `layer` shapes must have
-   at least that many times their total area; otherwise the `by` shape is the marker,
-   with the ratio as value.
+   at least that many times their total area; otherwise the `by` shape is the marker
+   (reported under the rule's `layer`, its message naming `by`), with the ratio as value.
 Unlike `enclosure` (edge pairs of the merged layers) this judges whole shapes and reports
 one marker per shape with its measured margin; KLayout's nearest is
 `layer.not_inside(by.sized(-margin))`, which gives the same shapes without the margin.
@@ -67,5 +67,5 @@ def run(layers, layer: str, p: dict):
         ratio = shapely.area(cover[used]) / held[used]
         small = ratio < p["min_area_ratio"] - 1e-9
         out.append(Violations.polygons(cover[used[small]], ratio[small], "none",
-                                       f"area under {p['min_area_ratio']:g} x the {layer} it covers"))
+                                       f"{p['by']} area under {p['min_area_ratio']:g} x the {layer} it covers"))
     return out

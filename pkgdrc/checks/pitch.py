@@ -59,7 +59,7 @@ def limit(p: dict) -> float:
     return p["pitch"]
 
 
-def _pitch(balls: np.ndarray, pitch: float) -> Violations:
+def _pitch(balls: np.ndarray, pitch: float, message: str) -> Violations:
     centres = shapely.centroid(balls)
     i, j = shapely.STRtree(centres).query(centres, predicate="dwithin", distance=pitch)
     keep = i < j
@@ -68,7 +68,7 @@ def _pitch(balls: np.ndarray, pitch: float) -> Violations:
     dist = np.hypot(*(c[i] - c[j]).T)
     close = dist < pitch - EPS_DBU
     segments = np.stack([c[i[close]], c[j[close]]], axis=1)
-    return Violations("edge", segments.reshape(-1, 2, 2), dist[close], "length", "ball centres closer than pitch")
+    return Violations("edge", segments.reshape(-1, 2, 2), dist[close], "length", message)
 
 
 def run(layers, layer: str, p: dict):
@@ -76,7 +76,7 @@ def run(layers, layer: str, p: dict):
     balls = layers.merged(layer)
     if len(balls) == 0:
         return []
-    out = [_pitch(balls, g.to_dbu(p["pitch"]))]
+    out = [_pitch(balls, g.to_dbu(p["pitch"]), f"centres closer than the {p['pitch']:g} um pitch")]
     b = shapely.bounds(balls)
     w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
     small, large = np.minimum(w, h), np.maximum(w, h)
