@@ -91,3 +91,22 @@ def test_pictures_are_drawn_from_the_current_fixtures():
         assert text == render.svg(deck), f"run python docs/structures/render.py ({deck}.svg is stale)"
         assert len(text) < 40_000
         assert ("<circle" in text) == ("BALL" in pkgdrc.deck.load_deck(deck).layers)  # balls: circles, not 64-gons
+
+
+@pytest.mark.parametrize("deck", STRUCTURES)
+def test_every_stack_rule_can_fail_and_names_its_numbers(deck):
+    """Each stack rule of each deck fails when the first name it reads is 0 and the others
+    are 10000, or the other way round (or both); the marker's message names the numbers."""
+    d = pkgdrc.deck.load_deck(deck)
+    rules = [r for r in d.rules if r.check == "stack"]
+    assert rules
+    for rule in rules:
+        names = pkgdrc.checks.stack.stack_names(rule.params)
+        messages = []
+        for first, rest in ((0.0, 10000.0), (10000.0, 0.0)):
+            d.stack = {**d.stack, **{n: rest for n in names}, names[0]: first}
+            (r,) = pkgdrc.check(FIX / f"{deck}.gds", deck=d, rules=[rule.id]).rules
+            messages += [m.message for m in r.markers if m.layer == "stack"]
+        assert messages and all(m.endswith("does not hold") or "does not hold (tolerance" in m
+                                for m in messages), (rule.id, messages)
+        assert all(f"{names[0]} 0 um" in m or f"{names[0]} 10000 um" in m for m in messages), messages
