@@ -228,3 +228,18 @@ CASES += [
     case("regression_overlap_point_edge_pair_value", "overlap", {"min": 500}, [box(0, 0, 300, 300)],
          [[[300, 100], [601, 100], [601, 400], [301, 400]]]),
 ]
+
+# Explained differences: `differs` holds the exact disagreement the test expects, and why.
+_PAD_OCT = [[600, 8400], [2600, 8400], [4900, 10700], [4900, 12700], [2600, 15000], [600, 15000], [-1700, 12700],
+            [-1700, 10700]]
+CASES += [
+    # Two 45-degree pad sides of layer B cross at (5741.5, 11241.5). pkgdrc rounds that
+    # intersection half up to (5742, 11242), KLayout's merge to (5741, 11241); the via
+    # (the same octagon on layer A) then touches B's rounded vertex only in KLayout.
+    dict(case("difference_enclosure_half_grid_intersection", "enclosure", {"min": 1600}, [],
+              refs=[{"layers": {"A": [_PAD_OCT], "B": [[[183, 3100], [4017, 3100], [5300, 4383], [5300, 8217], [4017, 9500],
+                                                         [183, 9500], [-1100, 8217], [-1100, 4383]], _PAD_OCT]},
+                     "origin": [14900, 11400], "rotation": 90, "x_reflection": False}]),
+         differs={"reason": "intersection exactly half-way between grid points rounds differently",
+                  "diff": ["missed by pkgdrc: edge pair [[[6500, 12000], [5741, 11241]], [[6683, 10300], [5741, 11241]], 0]"]}),
+]

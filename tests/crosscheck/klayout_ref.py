@@ -60,7 +60,8 @@ def write_gds(case: dict, directory: Path) -> Path:
         top.add(gdstk.Reference(child, (ox * DBU_UM, oy * DBU_UM), rotation=np.radians(ref.get("rotation", 0)),
                                 x_reflection=bool(ref.get("x_reflection", False))))
     lib.add(top)
-    digest = hashlib.sha1(json.dumps(case, sort_keys=True).encode()).hexdigest()[:12]
+    drawn = {k: case[k] for k in ("check", "params", "layers", "refs") if k in case}
+    digest = hashlib.sha1(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:12]
     path = Path(directory) / f"{digest}.gds"
     lib.write_gds(str(path))
     return path
