@@ -4,7 +4,8 @@ What it checks: the direction of each edge of the merged layer, in degrees measu
 counter-clockwise from the x axis, modulo 180 (an edge and its reverse are the same
 direction). An edge whose direction differs from every allowed angle by more than
 1e-6 degrees is one edge marker; the value is its direction in [0, 180).
-Merging first means a seam between two touching shapes is not an edge.
+Merging first means a seam between two touching shapes is not an edge, and a straight
+side is one edge even where another shape touches it at a point.
 Like KLayout's edge angle filters (`edges.without_angle(...)`) on merged edges.
 
 Why it matters: RDL routing is 0/45/90/135 degrees; any other angle is a drawing error
@@ -19,6 +20,7 @@ import numpy as np
 
 from pkgdrc.checks.common import LAYERS
 from pkgdrc.deck.params import Param
+from pkgdrc.geometry.edges import polygon_edges
 from pkgdrc.markers import Violations
 
 PARAMS = {"layer": LAYERS, "allowed": Param("angles", "allowed edge directions in degrees (taken mod 180)")}
@@ -30,7 +32,7 @@ def limit(p: dict) -> list[float]:
 
 
 def run(layers, layer: str, p: dict):
-    e = layers.edges(layer)
+    e = polygon_edges(layers.merged(layer), straight=True)
     d = e.direction
     angle = np.mod(np.degrees(np.arctan2(d[:, 1], d[:, 0])), 180.0)
     allowed = np.asarray(p["allowed"], dtype=float)

@@ -52,12 +52,14 @@ class Edges:
         return Edges(self.p1[idx], self.p2[idx], self.owner[idx])
 
 
-def polygon_edges(polys: np.ndarray) -> Edges:
+def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
 
     `owner` is the label of the group of polygons touching at corners (`clusters`). Where
     an edge of one polygon of a group runs on, straight, into an edge of another at their
-    touching point, the two are one edge, as on KLayout's merged contour.
+    touching point, the two are one edge, as on KLayout's merged contour. `straight`
+    also joins the pieces of an edge split where another polygon touches it (KLayout's
+    `Region.edges()`: each straight run of the boundary is one edge).
     """
     e = _ring_edges(polys)
     if len(polys) == 0:
@@ -67,7 +69,7 @@ def polygon_edges(polys: np.ndarray) -> Edges:
     owner = labels[poly]
     grouped = (np.bincount(labels) > 1)[owner]
     if grouped.any():
-        p1, p2, owner = _join_across_touches(p1, p2, owner, poly, grouped)
+        p1, p2, owner = _join_across_touches(p1, p2, owner, poly, grouped, straight)
     return Edges(p1, p2, owner)
 
 
@@ -95,8 +97,9 @@ def _ring_edges(polys: np.ndarray) -> Edges:
     return Edges(p1[nonzero], p2[nonzero], owner[nonzero])
 
 
-def _join_across_touches(p1, p2, owner, poly, grouped):
-    """Join edge e of one polygon with edge f of another where e ends at f's start, same direction."""
+def _join_across_touches(p1, p2, owner, poly, grouped, same_polygon: bool = False):
+    """Join edge e of one polygon with edge f of another (or the same, with `same_polygon`)
+    where e ends at f's start, in the same direction."""
     idx = np.flatnonzero(grouped)
     d = (p2[idx] - p1[idx]).astype(np.int64)
     g = np.gcd(np.abs(d[:, 0]), np.abs(d[:, 1]))
@@ -108,7 +111,8 @@ def _join_across_touches(p1, p2, owner, poly, grouped):
     starting = np.full(len(keys), -1)
     starting[inverse[:len(idx)]] = np.arange(len(idx))
     nxt = starting[inverse[len(idx):]]
-    nxt = np.where((nxt >= 0) & (poly[idx][np.maximum(nxt, 0)] != poly[idx]), nxt, -1)
+    if not same_polygon:
+        nxt = np.where((nxt >= 0) & (poly[idx][np.maximum(nxt, 0)] != poly[idx]), nxt, -1)
     if not (nxt >= 0).any():
         return p1, p2, owner
     tail = np.arange(len(idx))

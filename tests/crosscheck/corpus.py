@@ -229,6 +229,15 @@ CASES += [
          [[[300, 100], [601, 100], [601, 400], [301, 400]]]),
 ]
 
+# Found by a random 2,000-example run: a rectangle's corner on a 45-degree side splits
+# that side in the merged contour, but KLayout's Region.edges() keeps it one edge.
+CASES += [
+    case("regression_angle_side_touched_by_a_corner", "angle", {"allowed": [0]},
+         [[[12700, 11600], [17100, 11600], [22800, 17300], [18400, 17300]], box(12800, 13800, 14900, 16200)]),
+    case("regression_angle_collinear_sides_across_corner_touch", "angle", {"allowed": [90]},
+         [box(0, 0, 3800, 300), [[3800, 0], [4200, 0], [4500, 300], [4100, 300]]]),
+]
+
 # Explained differences: `differs` holds the exact disagreement the test expects, and why.
 _PAD_OCT = [[600, 8400], [2600, 8400], [4900, 10700], [4900, 12700], [2600, 15000], [600, 15000], [-1700, 12700],
             [-1700, 10700]]
