@@ -37,8 +37,8 @@ def _circle(points: np.ndarray) -> tuple[float, float, float] | None:
 
 def _scale_bar(span_um: float) -> float:
     """A round length (1, 2 or 5 x 10^k um) about a fifth of the drawing."""
-    k = 10 ** np.floor(np.log10(span_um / 5))
-    return float(max(m * k for m in (1, 2, 5) if m * k <= span_um / 4) if span_um / 4 >= k else k)
+    k = 10 ** np.floor(np.log10(span_um / 5))  # k <= span / 5, so 1 x k always fits
+    return float(max(m * k for m in (1, 2, 5) if m * k <= span_um / 4))
 
 
 def svg(structure: str) -> str:
