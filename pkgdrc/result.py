@@ -34,9 +34,13 @@ class RuleResult:
 
     @property
     def worst(self) -> float | None:
-        """The measured value farthest from passing: the smallest for minimum rules."""
+        """The measured value farthest from the limit (the smallest under a minimum, the
+        largest over a maximum). None when the rule's limit is not one number (ranges,
+        angle lists, relations) or nothing was measured."""
         values = [m.value for m in self.markers if m.value is not None]
-        return min(values) if values else None
+        if not values or isinstance(self.limit, bool) or not isinstance(self.limit, (int, float)):
+            return None
+        return max(values, key=lambda v: (abs(v - self.limit), -v))
 
 
 @dataclass
