@@ -239,6 +239,9 @@ CASES += [
 ]
 
 # Explained differences: `differs` holds the exact disagreement the test expects, and why.
+_BAR45 = [[1400, 6300], [4300, 6300], [-1000, 11600], [-3900, 11600]]
+_OCT_PAD = [[4427, -800], [10973, -800], [13200, 1427], [13200, 7973], [10973, 10200], [4427, 10200], [2200, 7973],
+            [2200, 1427]]
 _PAD_OCT = [[600, 8400], [2600, 8400], [4900, 10700], [4900, 12700], [2600, 15000], [600, 15000], [-1700, 12700],
             [-1700, 10700]]
 CASES += [
@@ -251,4 +254,20 @@ CASES += [
                      "origin": [14900, 11400], "rotation": 90, "x_reflection": False}]),
          differs={"reason": "intersection exactly half-way between grid points rounds differently",
                   "diff": ["missed by pkgdrc: edge pair [[[6500, 12000], [5741, 11241]], [[6683, 10300], [5741, 11241]], 0]"]}),
+    # A pair whose first edge is clipped to a single point on a 1-dbu slanted side. KLayout's
+    # shielding pass drops it; pkgdrc's port of that pass (geometry/shielding.py) finds no
+    # shield for it: the tie rules of KLayout's integer intersect_point for such point
+    # pairs are not reproduced. Sub-dbu geometry, value 300 at a place marked anyway.
+    dict(case("difference_overlap_point_pair_shielding", "overlap", {"min": 2900}, [box(5300, 0, 7000, 600)],
+              [[[7000, 300], [8900, 300], [8700, 2800], [7001, 2800]]]),
+         differs={"reason": "shielding of a point-like pair",
+                  "diff": ["extra in pkgdrc: edge pair [[[7000.0, 0.0], [7000.0, 0.0]], [[7000.0, 300.0], [7001.0, 2800.0]], 300.0]"]}),
+    # The same 45-degree bar drawn on both layers, next to an octagonal pad: a
+    # zero-distance pair along the coincident sides that KLayout keeps and pkgdrc shields
+    # (same limitation: shielding ties on coincident edges).
+    dict(case("difference_enclosure_coincident_45_sides_shielding", "enclosure", {"min": 2900}, [],
+              refs=[{"layers": {"A": [_BAR45, box(7000, 4000, 8400, 5400)], "B": [_OCT_PAD, _BAR45]},
+                     "origin": [7300, 3800], "rotation": 180, "x_reflection": False}]),
+         differs={"reason": "shielding of a zero-distance pair on coincident sides",
+                  "diff": ["missed by pkgdrc: edge pair [[[8300, -7800], [3000, -2500]], [[8300, -7800], [4886, -4387]], 0]"]}),
 ]

@@ -236,7 +236,7 @@ def compare(klayout: dict, ours: dict) -> list[str]:
     # group's area, KLayout has one polygon for the group.
     kv = sorted({p["value"] for p in klayout["polygons"] if p["value"] is not None})
     ov = sorted({p["value"] for p in ours["polygons"] if p["value"] is not None})
-    if len(kv) != len(ov) or any(abs(x - y) > TOL for x, y in zip(kv, ov)):
+    if len(kv) != len(ov) or any(abs(x - y) > TOL + 1e-6 for x, y in zip(kv, ov)):
         out.append(f"polygon values differ: klayout {kv} pkgdrc {ov}")
     return out
 
