@@ -46,8 +46,8 @@ def validate(p: dict) -> str | None:
     return None
 
 
-def limit(p: dict) -> list:
-    return []
+def limit(p: dict) -> str:
+    return "every die pad's net reaches a bond pad; one label per net"
 
 
 def run(layers, layer: str, p: dict):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.common import LAYERS, limits
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
@@ -39,8 +39,8 @@ PARAMS = {"layer": LAYERS, "by": Param("layer", "the covering layer (heat sink, 
                                             "(0: not checked)", required=False, default=0.0)}
 
 
-def limit(p: dict) -> float:
-    return p["margin"]
+def limit(p: dict):
+    return limits(p, "margin", "min_area_ratio")
 
 
 def margins(inner: np.ndarray, cover: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

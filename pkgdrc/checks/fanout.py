@@ -30,7 +30,7 @@ import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
 
-from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import first_layer
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
@@ -59,8 +59,8 @@ def validate(p: dict) -> str | None:
     return None
 
 
-def limit(p: dict) -> float:
-    return next(p[k] for k in ("max_reach", "edge_clearance", "die_clearance", "die_spacing") if p[k] is not None)
+def limit(p: dict):
+    return limits(p, "edge_clearance", "die_clearance", "die_spacing", "max_reach")
 
 
 def _nearest(pieces: np.ndarray, dies: np.ndarray) -> np.ndarray:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
@@ -60,8 +60,8 @@ def validate(p: dict) -> str | None:
     return None
 
 
-def limit(p: dict) -> float:
-    return p["pad_enclosure"] if p["metal"] is not None else p["ubm_enclosure"]
+def limit(p: dict):
+    return limits(p, "pad_enclosure", "ubm_enclosure", "size", "space")
 
 
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:

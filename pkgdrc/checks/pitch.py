@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.common import LAYERS, limits
 from pkgdrc.checks.covers import margins
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
@@ -55,8 +55,8 @@ def validate(p: dict) -> str | None:
     return None
 
 
-def limit(p: dict) -> float:
-    return p["pitch"]
+def limit(p: dict):
+    return limits(p, "pitch", "min_size", "max_size", "clearance")
 
 
 def _pitch(balls: np.ndarray, pitch: float, message: str) -> Violations:

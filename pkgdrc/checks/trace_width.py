@@ -41,8 +41,8 @@ PARAMS = {
 }
 
 
-def limit(p: dict) -> float:
-    return p["ratio"]
+def limit(p: dict) -> str:
+    return f"{p['ratio']:g} x the widest on-die trace of the net"
 
 
 def trace_widths(layers, name: str) -> np.ndarray:

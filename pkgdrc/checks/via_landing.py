@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
@@ -70,8 +70,8 @@ def validate(p: dict) -> str | None:
     return None
 
 
-def limit(p: dict) -> float:
-    return p["below_enclosure"] + p["die_shift"]
+def limit(p: dict):
+    return limits(p, "below_enclosure", "above_enclosure", "die_shift", "size", "space")
 
 
 def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, words: tuple[str, str, str]):

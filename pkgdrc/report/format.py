@@ -12,13 +12,22 @@ def num(v: float, decimals: int = 6) -> str:
     return f"{v:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{v:.0f}"
 
 
+def _limit(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        return ", ".join(f"{k} {_limit(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_limit(x) for x in v) + "]"
+    if isinstance(v, bool):
+        return str(v).lower()
+    return num(v)
+
+
 def limit_text(r: RuleResult) -> str:
-    """A rule's limit: a number, a list of numbers, or a relation (stack) as written."""
-    if isinstance(r.limit, str):
-        return r.limit
-    if isinstance(r.limit, list):
-        return "[" + ", ".join(num(v) for v in r.limit) + "]"
-    return num(r.limit)
+    """A rule's limit: a number, a list, named limits (checks that test several things),
+    or a relation (stack) as written."""
+    return _limit(r.limit)
 
 
 def centre_text(m: Marker, grid: Grid, sep: str = ", ") -> str:
