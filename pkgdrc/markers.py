@@ -46,7 +46,7 @@ class Violations:
         return cls("polygon", np.asarray(polys, dtype=object), values, value_unit, messages)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Marker:
     """One violation in um. Sorted by place first, so reports are stable."""
 
@@ -57,6 +57,13 @@ class Marker:
     edge_pair: tuple[Segment, Segment] | None = field(default=None, compare=False)
     edge: Segment | None = field(default=None, compare=False)
     polygon: tuple[Point, ...] | None = field(default=None, compare=False)
+
+    def _key(self) -> tuple:
+        # A marker without a value sorts after one with a value at the same place.
+        return (self.bbox, self.value is None, self.value or 0.0, self.layer, self.message)
+
+    def __lt__(self, other: "Marker") -> bool:
+        return self._key() < other._key()
 
     def to_dict(self) -> dict:
         out: dict = {"bbox": list(self.bbox), "value": self.value, "layer": self.layer}

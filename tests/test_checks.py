@@ -237,3 +237,18 @@ def test_derived_layers(gds, deck, expr, expected):
         rect(c, 0, 1.0, 10, 3, layer=2)
     r = run(gds, deck, build, "W: {check: width, layer: AB, min: 2.0}", derived=f"AB: {expr}")
     assert markers(r, "W") == expected
+
+
+
+def test_markers_at_the_same_place_with_and_without_a_value_sort():
+    from pkgdrc.markers import Marker
+    box = (0.0, 0.0, 10.0, 10.0)
+    found = sorted([Marker(box, None, "A", "not covered by B"), Marker(box, 0.5, "A"), Marker(box, 0.0, "A")])
+    assert [m.value for m in found] == [0.0, 0.5, None]
+
+
+def test_hierarchy_fixture_runs_the_whole_deck():
+    # Its via over a pad edge gives a polygon and edge pairs with one bounding box.
+    from conftest import FIXTURES
+    report = pkgdrc.check(FIXTURES / "hierarchy.gds")
+    assert report.violations > 0

@@ -45,4 +45,4 @@ def to_dict(report: Report) -> dict:
 
 
 def dumps(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=1) + "\n"
+    return json.dumps(to_dict(report), indent=1, allow_nan=False) + "\n"  # strict JSON: no Infinity/NaN
