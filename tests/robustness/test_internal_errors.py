@@ -46,8 +46,6 @@ def test_an_internal_error_exits_2_with_its_traceback(tmp_path, monkeypatch):
                                   "the run could not be done\n")
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="via_landing markers mix value None and floats at one bbox; Marker sorting fails")
 def test_via_landing_markers_sort(tmp_path):
     """Found writing the determinism test: random vias on fowlp-2l crash VIA1.L and VIA2.L."""
     report = pkgdrc.check(_random_vias(tmp_path), "fowlp-2l", rules=["VIA1.L", "VIA2.L"])
