@@ -144,6 +144,9 @@ def flatten(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | Non
     if sizes[cell.name] > max_shapes:
         raise PkgdrcError(f"flattening {cell.name} would make {sizes[cell.name]:,} shapes and placements "
                           f"(limit {max_shapes:,}, --max-shapes){_largest_array(order)}", path=path)
+    if not (1e-12 <= lib.precision <= 1e-3 and 0 < lib.unit < math.inf):
+        raise PkgdrcError(f"unusable library units: database unit {lib.precision:g} m, user unit {lib.unit:g} m "
+                          "(expected a database unit from 1e-12 to 1e-3 m)", path=path)
     scale = lib.unit / lib.precision  # user units -> database units
     coords, counts = {}, {}
     for name, (layer, datatype) in layer_map.items():

@@ -234,3 +234,9 @@ def test_cli_exit_2_and_one_line(tmp_path):
     assert p.returncode == 2
     assert p.stderr == f"pkgdrc: error: {path}: the OASIS reader (gdstk) crashed on this file (signal SIGSEGV); " \
                        "the file is corrupt\n"
+
+
+def test_zero_database_unit():
+    """Found by tests/fuzz: a UNITS record of zeros raised ZeroDivisionError."""
+    assert refused(DATA / "zero-database-unit.gds") == (
+        "unusable library units: database unit 0 m, user unit 0 m (expected a database unit from 1e-12 to 1e-3 m)")
