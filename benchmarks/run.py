@@ -31,6 +31,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -208,7 +209,8 @@ def main() -> None:
     ap.add_argument("--bumps", type=int, nargs="*", default=[10, 100],
                     help="also n x n arrays of one bond-pad cell (repetition)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=HERE / "out", help="where generated layouts are kept")
+    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "pkgdrc-bench",
+                    help="where generated layouts are kept (reused when present)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per child run")
     ap.add_argument("--all-rules", action="store_true", help="pkgdrc runs the whole deck, not only the core 15")
     ap.add_argument("--json", type=Path, help="also write all results here")
