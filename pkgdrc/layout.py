@@ -167,18 +167,25 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
     `coords` holds the vertices of all polygons one after another, `counts` how many each
     has. Returns (polygons, repaired, dropped): repeated vertices are removed (not
     counted); invalid polygons (self-intersecting, bow-ties) are repaired with
-    `shapely.make_valid`; polygons with fewer than 3 vertices or no area are dropped.
+    `shapely.make_valid`; polygons with fewer than 3 distinct vertices or no area are
+    dropped.
     Repairs and drops are counted, never silent.
     """
     if len(counts) == 0:
         return EMPTY, 0, 0
-    usable = counts >= 3
     owner = np.repeat(np.arange(len(counts)), counts)
+    # Repeated vertices are harmless in a file but make zero-length edges downstream.
+    repeat = np.r_[False, (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])]
+    coords, owner = coords[~repeat], owner[~repeat]
+    kept = np.bincount(owner, minlength=len(counts))
+    ends = np.cumsum(kept)
+    closed = np.zeros(len(counts), dtype=bool)  # a last vertex equal to the first one
+    some = kept > 0
+    closed[some] = (coords[ends[some] - 1] == coords[ends[some] - kept[some]]).all(axis=1)
+    usable = kept - closed >= 3
     keep = usable[owner]
     _, owner = np.unique(owner[keep], return_inverse=True)
     geoms = shapely.polygons(shapely.linearrings(coords[keep], indices=owner))
-    # Repeated vertices are harmless in a file but make zero-length edges downstream.
-    geoms = shapely.remove_repeated_points(geoms, 0.0)
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms[invalid] = shapely.make_valid(geoms[invalid])

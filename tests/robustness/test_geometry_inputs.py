@@ -49,7 +49,8 @@ def test_zero_area_shapes_are_dropped_and_counted(tmp_path):
                                 [(0, 5), (1, 5), (1, 5), (0, 5)],       # two distinct points
                                 [(0, 9), (4, 9), (4, 11), (0, 11)]])    # a real one
     layout = read_layout(path, LAYERS)
-    assert (layout.repaired, layout.dropped) == (2, 2)  # both degenerate ones are invalid rings, then empty
+    # the collinear one is an invalid ring (repaired, then empty: dropped); the other never becomes a ring
+    assert (layout.repaired, layout.dropped) == (1, 2)
     assert [p.bounds for p in layout.polygons["A"]] == [(0.0, 9000.0, 4000.0, 11000.0)]
 
 
@@ -102,3 +103,26 @@ def test_a_million_vertex_polygon(tmp_path, deck):
     report = pkgdrc.check(layout, deck(f"A.AR: {{check: area, layer: A, min: {area}}}"))  # exactly at the limit
     assert markers(report, "A.AR") == []
     assert time.perf_counter() - start < 20
+
+
+def test_rings_of_fewer_than_three_distinct_vertices_are_dropped():
+    """Found by benchmarks/safe_read.py: [A, B, B, A] made GEOS raise 'Invalid number of points in LinearRing'."""
+    from pkgdrc.layout import to_shapely
+
+    polygons = [[(0, 0), (5, 0), (5, 0), (0, 0)], [(0, 0), (5, 0), (0, 0)], [(7, 7)] * 5,
+                [(0, 0), (4, 0), (4, 0), (4, 3), (0, 0)]]
+    coords = np.array([p for poly in polygons for p in poly], dtype=float)
+    parts, repaired, dropped = to_shapely(coords, np.array([len(p) for p in polygons]))
+    assert (repaired, dropped) == (0, 3)
+    assert [shapely.get_num_coordinates(p) for p in parts] == [4] and shapely.area(parts[0]) == 6.0
+
+
+def test_fuzzer_found_two_point_ring():
+    """Found by tests/fuzz: a mutated OASIS polygon whose vertices collapse to two points."""
+    from pathlib import Path
+
+    layers = {"DIE": (1, 0), "DIE_PAD": (2, 0), "VIA1": (10, 0), "RDL1": (11, 0), "RDL2": (13, 0), "PKG": (0, 0)}
+    layout = read_layout(Path(__file__).parent / "data" / "two-point-ring.oas", layers)
+    assert (layout.repaired, layout.dropped) == (0, 2)  # the die outline, placed twice, is now a line
+    assert {k: len(v) for k, v in layout.polygons.items()} == {
+        "DIE": 0, "DIE_PAD": 26, "VIA1": 26, "RDL1": 1, "RDL2": 1, "PKG": 1}
