@@ -1,8 +1,8 @@
-"""Read an untrusted layout in a child process, so that no input can crash or hang a run.
+"""Read an untrusted layout in a child process, so that no input can crash a run.
 
-gdstk's readers are C++: on some corrupt files (measured with gdstk 1.0.2: about 1.4% of
-randomly corrupted GDSII files and 8% of corrupted OASIS files) they die with a
-segmentation fault that Python cannot catch. So the library is read, checked and
+gdstk's readers are C++: on some corrupt files (with gdstk 1.0.2, 2.7% of copies of a
+small GDSII file and 36% of a small OASIS file with 1-4 random bytes overwritten, see
+benchmarks/RESULTS.md) they die with a segmentation fault that Python cannot catch. So the library is read, checked and
 flattened in a forked child process (POSIX), and only plain arrays come back. A child
 that dies becomes a PkgdrcError naming the file and the signal.
 
