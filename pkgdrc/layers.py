@@ -51,14 +51,19 @@ class LayerSet:
         return self._edges[name]
 
     def _evaluate(self, e: dexpr.Expr) -> np.ndarray:
+        """Shapes of a derived-layer expression (not merged)."""
         if isinstance(e, dexpr.Name):
             return self.merged(e.name)
         if isinstance(e, dexpr.Size):
             d = self.grid.to_dbu(e.distance)
-            return booleans.sized(self._evaluate(e.arg), d if e.func == "grow" else -d)
+            return booleans.sized(self._evaluate_merged(e.arg), d if e.func == "grow" else -d)
         op = {"|": booleans.boolean_or, "&": booleans.boolean_and,
               "-": booleans.boolean_not, "^": booleans.boolean_xor}[e.op]
-        return op(self._evaluate(e.left), self._evaluate(e.right))
+        return op(self._evaluate_merged(e.left), self._evaluate_merged(e.right))
+
+    def _evaluate_merged(self, e: dexpr.Expr) -> np.ndarray:
+        """Merged shapes of an operand (the booleans take merged inputs; layers are merged once)."""
+        return self.merged(e.name) if isinstance(e, dexpr.Name) else merge(self._evaluate(e))
 
     @cached_property
     def nets(self) -> "Nets":

@@ -1,7 +1,9 @@
-"""Boolean and sizing operations on polygon arrays (derived layers), on the integer grid.
+"""Boolean and sizing operations on merged polygon arrays (derived layers), on the integer grid.
 
-Inputs and outputs are arrays of polygons in dbu; outputs are exact overlays rounded to
-the grid (`on_grid`) as KLayout's are, and not merged (callers merge when they need to).
+Inputs are merged polygon arrays in dbu (`LayerSet.merged`, or `merge` of anything
+else): they are trusted, not merged again. Outputs are exact overlays rounded to the
+grid (`on_grid`) as KLayout's are; `sized` returns merged shapes, the others do not
+(`boolean_or` is a concatenation; pieces of `boolean_and`/`boolean_not` may touch).
 """
 
 from __future__ import annotations
@@ -12,12 +14,8 @@ import shapely
 from pkgdrc.geometry.polygons import EMPTY, merge, on_grid, polygon_parts
 
 
-def _grouped_other(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each polygon of a that meets b: (index into a, multipolygon of the b's it meets)."""
-    tree = shapely.STRtree(b)
-    ia, ib = tree.query(a, predicate="intersects")
-    if len(ia) == 0:
-        return np.empty(0, dtype=np.int64), EMPTY
+def _grouped_other(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each polygon of a in the pairs (ia, ib): (index into a, multipolygon of the b's it meets)."""
     order = np.lexsort((ib, ia))
     ia, ib = ia[order], ib[order]
     hit, group = np.unique(ia, return_inverse=True)
@@ -29,7 +27,7 @@ def boolean_or(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def boolean_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a, b = merge(a), merge(b)
+    """a AND b, for merged a and b."""
     if len(a) == 0 or len(b) == 0:
         return EMPTY
     ia, ib = shapely.STRtree(b).query(a, predicate="intersects")
@@ -37,27 +35,33 @@ def boolean_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = merge(a)
+    """a NOT b, for merged a and b: shapes of a meeting no b pass through, shapes within one
+    b are gone, only the rest is cut (one GEOS difference per cut shape)."""
     if len(a) == 0 or len(b) == 0:
         return a
-    b = merge(b)
-    hit, others = _grouped_other(a, b)
-    if len(hit) == 0:
+    tree = shapely.STRtree(b)
+    ia, ib = tree.query(a, predicate="intersects")
+    if len(ia) == 0:
         return a
-    cut = on_grid(shapely.difference(a[hit], others))
-    untouched = np.ones(len(a), bool)
-    untouched[hit] = False
-    return np.concatenate([a[untouched], cut])
+    touched = np.zeros(len(a), bool)
+    touched[ia] = True
+    gone = np.zeros(len(a), bool)
+    gone[ia[shapely.within(a[ia], b[ib])]] = True
+    cut_pair = ~gone[ia]
+    hit, others = _grouped_other(a, b, ia[cut_pair], ib[cut_pair])
+    cut = on_grid(shapely.difference(a[hit], others)) if len(hit) else EMPTY
+    return np.concatenate([a[~touched], cut])
 
 
 def boolean_xor(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a XOR b, for merged a and b."""
     return np.concatenate([boolean_not(a, b), boolean_not(b, a)])
 
 
 def sized(a: np.ndarray, d: float) -> np.ndarray:
-    """Grow (d > 0) or shrink (d < 0) merged shapes by d dbu, mitred corners (rectangles stay rectangles)."""
-    a = merge(a)
+    """Merged shapes of merged `a` grown (d > 0) or shrunk (d < 0) by d dbu, mitred corners
+    (rectangles stay rectangles)."""
     if len(a) == 0 or d == 0:
         return a
     grown = shapely.buffer(a, d, join_style="mitre", mitre_limit=2.0)
-    return polygon_parts(shapely.set_precision(grown, 1.0))
+    return merge(polygon_parts(shapely.set_precision(grown, 1.0)))

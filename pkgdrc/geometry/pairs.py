@@ -56,16 +56,27 @@ class EdgePairs:
         return len(self.distance)
 
 
-def candidate_pairs(a: Edges, b: Edges, d: float) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk STRtree query)."""
+CHUNK_PAIRS = 1 << 20  # candidate pairs measured at once: bounds relate's temporaries
+
+
+def candidate_chunks(a: Edges, b: Edges, d: float, size: int | None = None):
+    """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk STRtree queries),
+    in chunks of about `size` pairs, in the order of one whole query (by ia)."""
     if len(a) == 0 or len(b) == 0:
-        e = np.empty(0, dtype=np.int64)
-        return e, e
+        return
+    size = size or CHUNK_PAIRS
     tree = shapely.STRtree(b.lines())
     lo = np.minimum(a.p1, a.p2) - d
     hi = np.maximum(a.p1, a.p2) + d
-    ia, ib = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
-    return ia, ib
+    start, step = 0, max(1, size // 16)
+    while start < len(a):
+        stop = min(len(a), start + step)
+        ia, ib = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
+        for k in range(0, len(ia), size):
+            yield ia[k:k + size] + start, ib[k:k + size]
+        # Next query sized from the pairs per edge seen so far.
+        step = int(np.clip(size * (stop - start) / max(len(ia), 1), 1, 4 * step))
+        start = stop
 
 
 def _linear_interval(c0, c1, lo, hi):
@@ -204,10 +215,29 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
     same_owner: only pairs of edges of the same shape (width).
     shielded: drop pairs with another edge of a or b between them (KLayout's default).
+    Candidates are measured in chunks (`CHUNK_PAIRS`), so memory stays bounded.
     """
     symmetric = b is None
     b = a if b is None else b
-    ia, ib = candidate_pairs(a, b, d)
+    pool = None
+    if shielded:
+        if symmetric:
+            pool, off, own = a, 0, np.full(len(a), same_owner)
+        else:
+            pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
+                         np.concatenate([a.owner, b.owner]))
+            off, own = len(a), np.arange(len(a) + len(b)) < len(a)
+        pool = [pool, off, own, None]  # its STRtree is built on first use, once
+    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_owner, pool)
+             for ia, ib in candidate_chunks(a, b, d)]
+    if not parts:
+        return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64),
+                         np.empty(0, dtype=np.int64))
+    return EdgePairs(*(np.concatenate(x) for x in zip(*parts)))
+
+
+def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_owner, pool):
+    """`relate` on the candidate pairs (ia, ib): (pairs, distance, ia, ib) of the pairs kept."""
     keep = ia < ib if symmetric else np.ones(len(ia), bool)
     if same_owner:
         keep &= a.owner[ia] == b.owner[ib]
@@ -236,19 +266,16 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     ok &= dist < d - EPS_DBU
     sel = np.flatnonzero(ok)
     pa1, pa2, pb1, pb2, dist, ia, ib = (x[sel] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
-    if shielded and len(sel):
-        if symmetric:
-            pool, off, own = a, 0, np.full(len(a), same_owner)
-        else:
-            pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
-                         np.concatenate([a.owner, b.owner]))
-            off, own = len(a), np.arange(len(a) + len(b)) < len(a)
+    if pool is not None and len(sel):
+        if pool[3] is None:
+            pool[3] = shapely.STRtree(pool[0].lines())
+        edges, off, own, tree = pool
         # Shields are tested on the pair on the grid, as KLayout's output edges are: offsets
         # from the (normalized) source edge's start, rounded half away from zero.
         ra, rb = an1[sel], bn1[sel]
         grid = [start + np.sign(x - start) * np.floor(np.abs(x - start) + 0.5)
                 for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2))]
-        drop = shielded_pairs(*grid, a.take(ia), b.take(ib), pool, ia, ib + off, d, own)
+        drop = shielded_pairs(*grid, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
-    return EdgePairs(pairs, dist, ia, ib)
+    return pairs, dist, ia, ib

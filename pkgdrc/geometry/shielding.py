@@ -93,11 +93,11 @@ def intersect_point(a1, a2, b1, b2):
 
 
 def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float,
-             own_shape: np.ndarray) -> np.ndarray:
+             own_shape: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
     """True for each pair (pa, pb), on the grid, that an edge of `pool` shields.
 
     src_a/src_b: each pair's source edges; pool_a/pool_b: their indices in `pool` (they
-    never shield their own pair). own_shape: per pool edge, True when it may shield only
+    never shield their own pair). tree: STRtree of `pool.lines()`, when built already. own_shape: per pool edge, True when it may shield only
     pairs whose first edge bounds the same shape. A shield must come within d of one of
     the source edges' boxes (KLayout only meets edges that interact).
     """
@@ -108,7 +108,8 @@ def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a
     f1, f2, s1, s2 = normalize(pa1, pa2, pb1, pb2)
     pts = np.stack([f1, f2, s1, s2], 1)
     lo, hi = pts.min(axis=1), pts.max(axis=1)
-    k, q = shapely.STRtree(pool.lines()).query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    tree = shapely.STRtree(pool.lines()) if tree is None else tree
+    k, q = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
     keep = (q != pool_a[k]) & (q != pool_b[k])
     keep &= ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
     k, q = k[keep], q[keep]
