@@ -175,7 +175,8 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
         return EMPTY, 0, 0
     owner = np.repeat(np.arange(len(counts)), counts)
     # Repeated vertices are harmless in a file but make zero-length edges downstream.
-    repeat = np.r_[False, (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])]
+    repeat = np.zeros(len(coords), dtype=bool)
+    repeat[1:] = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
     coords, owner = coords[~repeat], owner[~repeat]
     kept = np.bincount(owner, minlength=len(counts))
     ends = np.cumsum(kept)

@@ -109,12 +109,15 @@ def test_rings_of_fewer_than_three_distinct_vertices_are_dropped():
     """Found by benchmarks/safe_read.py: [A, B, B, A] made GEOS raise 'Invalid number of points in LinearRing'."""
     from pkgdrc.layout import to_shapely
 
-    polygons = [[(0, 0), (5, 0), (5, 0), (0, 0)], [(0, 0), (5, 0), (0, 0)], [(7, 7)] * 5,
+    polygons = [[(0, 0), (5, 0), (5, 0), (0, 0)], [(0, 0), (5, 0), (0, 0)], [(7, 7)] * 5, [],
                 [(0, 0), (4, 0), (4, 0), (4, 3), (0, 0)]]
     coords = np.array([p for poly in polygons for p in poly], dtype=float)
     parts, repaired, dropped = to_shapely(coords, np.array([len(p) for p in polygons]))
-    assert (repaired, dropped) == (0, 3)
+    assert (repaired, dropped) == (0, 4)
     assert [shapely.get_num_coordinates(p) for p in parts] == [4] and shapely.area(parts[0]) == 6.0
+    # found by tests/fuzz: a polygon with no vertices at all, alone
+    parts, repaired, dropped = to_shapely(np.empty((0, 2)), np.array([0]))
+    assert (len(parts), repaired, dropped) == (0, 0, 1)
 
 
 def test_fuzzer_found_two_point_ring():
@@ -126,3 +129,14 @@ def test_fuzzer_found_two_point_ring():
     assert (layout.repaired, layout.dropped) == (0, 2)  # the die outline, placed twice, is now a line
     assert {k: len(v) for k, v in layout.polygons.items()} == {
         "DIE": 0, "DIE_PAD": 26, "VIA1": 26, "RDL1": 1, "RDL2": 1, "PKG": 1}
+
+
+def test_fuzzer_found_polygons_without_vertices():
+    """Found by tests/fuzz: a bit flip left the pad polygons with no vertices (IndexError in to_shapely)."""
+    from pathlib import Path
+
+    layers = {"DIE": (1, 0), "DIE_PAD": (2, 0), "VIA1": (10, 0), "RDL1": (11, 0), "RDL2": (13, 0), "PKG": (0, 0)}
+    layout = read_layout(Path(__file__).parent / "data" / "empty-polygon.gds", layers)
+    assert (layout.repaired, layout.dropped) == (0, 26)
+    assert {k: len(v) for k, v in layout.polygons.items()} == {
+        "DIE": 2, "DIE_PAD": 0, "VIA1": 0, "RDL1": 1, "RDL2": 1, "PKG": 1}
