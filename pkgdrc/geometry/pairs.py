@@ -126,11 +126,10 @@ def near_interval(p1, p2, q1, q2, d):
     t1 = np.where(strip, np.maximum(t1, s1), t1)
     near = t0 < t1
     # A segment clipped down to one point: near when the point is.
-    point = uu == 0
-    if point.any():
-        close = _point_segment_distance(p1, q1, q2) < d
-        near = np.where(point, close, near)
-        t0, t1 = np.where(point, 0.0, t0), np.where(point, 0.0, t1)
+    point = np.flatnonzero(uu == 0)
+    if len(point):
+        near[point] = _point_segment_distance(p1[point], q1[point], q2[point]) < d
+        t0[point], t1[point] = 0.0, 0.0
     return np.clip(t0, 0.0, 1.0), np.clip(t1, 0.0, 1.0), near
 
 
@@ -185,7 +184,10 @@ def _zero_distance_allowed(e1, e2, g1, g2) -> np.ndarray:
     chained = np.all(e1 == g2, axis=1) | np.all(e2 == g1, axis=1)
     collinear = s1 & s2
     one_end = (s1 | s2) & ~collinear & ~chained
-    return (collinear | one_end) & _segments_touch(e1, e2, g1, g2)
+    out = collinear | one_end
+    idx = np.flatnonzero(out)  # few rows: touching is tested on those alone
+    out[idx] = _segments_touch(e1[idx], e2[idx], g1[idx], g2[idx])
+    return out
 
 
 def _clip_right(e1, e2, g1, g2, closed):
@@ -203,9 +205,8 @@ def _clip_right(e1, e2, g1, g2, closed):
     return n1, n2, keep
 
 
-def _flip(p1, p2, flip):
-    f = flip[:, None]
-    return np.where(f, p2, p1), np.where(f, p1, p2)
+def _flip(p1, p2, flip: bool):
+    return (p2, p1) if flip else (p1, p2)
 
 
 def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
@@ -241,24 +242,25 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     keep = ia < ib if symmetric else np.ones(len(ia), bool)
     if same_owner:
         keep &= a.owner[ia] == b.owner[ib]
+    flip_a, flip_b = side_a == "outside", side_b == "outside"
+    # Normalized (the other edge belongs on the right), the two edges must face each other;
+    # a flip reverses one direction, so it flips the sign of the scalar product.
+    sign = -1.0 if flip_a != flip_b else 1.0
+    keep &= sign * _dot(a.p2[ia] - a.p1[ia], b.p2[ib] - b.p1[ib]) < 0
     ia, ib = ia[keep], ib[keep]
-    a1, a2 = a.p1[ia], a.p2[ia]
-    b1, b2 = b.p1[ib], b.p2[ib]
-    flip_a = np.full(len(ia), side_a == "outside")
-    flip_b = np.full(len(ia), side_b == "outside")
-    an1, an2 = _flip(a1, a2, flip_a)  # normalized: the other edge belongs on the right
-    bn1, bn2 = _flip(b1, b2, flip_b)
-    facing = _dot(an2 - an1, bn2 - bn1) < 0
+    an1, an2 = _flip(a.p1[ia], a.p2[ia], flip_a)
+    bn1, bn2 = _flip(b.p1[ib], b.p2[ib], flip_b)
     # Parallel edges give 0/0 in the clip; such rows are masked out by `ok`.
     with np.errstate(divide="ignore", invalid="ignore"):
         cb1, cb2, ok_b = _clip_right(an1, an2, bn1, bn2, _zero_distance_allowed(an1, an2, bn1, bn2))
         ca1, ca2, ok_a = _clip_right(bn1, bn2, an1, an2, _zero_distance_allowed(bn1, bn2, an1, an2))
-        ok = facing & ok_a & ok_b
-        ca1, ca2, cb1, cb2 = (np.where(ok[:, None], x, 0.0) for x in (ca1, ca2, cb1, cb2))
+        r = np.flatnonzero(ok_a & ok_b)
+        ia, ib, an1, an2, bn1, bn2, ca1, ca2, cb1, cb2 = (
+            x[r] for x in (ia, ib, an1, an2, bn1, bn2, ca1, ca2, cb1, cb2))
         # Each clipped edge is measured against the whole other edge, as KLayout does.
         ta0, ta1, near_a = near_interval(ca1, ca2, bn1, bn2, d)
         tb0, tb1, near_b = near_interval(cb1, cb2, an1, an2, d)
-    ok &= near_a & near_b
+    ok = near_a & near_b
     va, vb = ca2 - ca1, cb2 - cb1
     pa1, pa2 = _flip(ca1 + ta0[:, None] * va, ca1 + ta1[:, None] * va, flip_a)
     pb1, pb2 = _flip(cb1 + tb0[:, None] * vb, cb1 + tb1[:, None] * vb, flip_b)
