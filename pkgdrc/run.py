@@ -91,18 +91,20 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
                           f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
-    results = []
     order = {rule.id: k for k, rule in enumerate(selected)}
-    # rules whose markers span whole layers (stack) run here, never split into tiles
-    selected = sorted(selected, key=lambda r: getattr(CHECKS[r.check], "WHOLE_LAYOUT", False))
-    tiled = [r for r in selected if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    # Rules whose markers span whole layers (stack) always run here, never split into tiles.
+    whole = [r for r in selected if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    tileable = [r for r in selected if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    n_jobs = tiles.jobs_for(layout, jobs)
     if dask_scheduler is not None:
         from pkgdrc.distributed import run_dask
 
-        results = run_dask(layout, deck, tiled, dask_scheduler)
-    elif tiles.jobs_for(layout, jobs) > 1:
-        results = tiles.run_local(layout, deck, tiled, tiles.jobs_for(layout, jobs))
-    for rule in selected[len(results):]:
+        results, here = run_dask(layout, deck, tileable, dask_scheduler), whole
+    elif n_jobs > 1:
+        results, here = tiles.run_local(layout, deck, tileable, n_jobs), whole
+    else:
+        results, here = [], tileable + whole
+    for rule in here:
         if on_rule is not None:
             on_rule(rule)
         results.append(run_rule(layers, rule))
