@@ -101,7 +101,7 @@ def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
         for k in range(n):
             pts = grid.to_um(shapely.get_coordinates(rings[k]))
             out.append(Marker(tuple(map(float, bounds[k])), _value(v.values[k], v.value_unit, grid),
-                              layer, messages[k], polygon=tuple((float(x), float(y)) for x, y in pts)))
+                              layer, messages[k], polygon=tuple(map(tuple, pts.tolist()))))
         return out
     pts = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
     flat = pts.reshape(n, -1, 2)

@@ -25,8 +25,13 @@ def write_atomic(path: str, text: str) -> None:
     folder = str(Path(path).resolve().parent)
     fd, tmp = tempfile.mkstemp(prefix=".pkgdrc-", dir=folder)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # a report is an ordinary file, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

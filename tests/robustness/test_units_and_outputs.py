@@ -133,3 +133,18 @@ def test_a_killed_run_leaves_no_report(tmp_path):
     assert not report.exists()
     leftovers = [q.name for q in tmp_path.iterdir()]
     assert len(leftovers) == 1 and leftovers[0].startswith(".pkgdrc-")  # a hidden temporary, never r.json
+
+
+def test_reports_are_ordinary_files_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    from pkgdrc.report.files import write_atomic
+
+    old = os.umask(0o022)
+    try:
+        write_atomic(str(tmp_path / "r.json"), "{}\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644
+    assert (tmp_path / "r.json").read_text() == "{}\n"
