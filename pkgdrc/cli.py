@@ -83,6 +83,8 @@ def main() -> None:
               help="Refuse a layout whose flattening would make more shapes and cell placements.")
 @click.option("--max-memory", type=click.IntRange(min=1), metavar="MB",
               help="Cap the memory the layout reader may allocate, in MB.")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              help="Give up reading a layout after this long (exit 2): a corrupt file can make the reader loop.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: all cores",
               help="Processes to split a large layout across, by tiles (small layouts use one).")
 @click.option("--dask-scheduler", metavar="tcp://HOST:8786",
@@ -91,7 +93,7 @@ def main() -> None:
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
               json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
               waivers_path: str | None, fmt: str, quiet: bool, allow_empty: bool, max_shapes: int,
-              max_memory: int | None, jobs: int, dask_scheduler: str | None) -> None:
+              max_memory: int | None, read_timeout: float | None, jobs: int, dask_scheduler: str | None) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Report paths may contain {stem}, the layout's file name without suffix (needed for
@@ -110,7 +112,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
             report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
                            allow_empty=allow_empty, max_shapes=max_shapes,
-                           max_memory=max_memory * 2**20 if max_memory else None,
+                           max_memory=max_memory * 2**20 if max_memory else None, read_timeout=read_timeout,
                            on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler)
         reports.append(report)
         outputs.write(report, paths)

@@ -197,17 +197,17 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
 
 def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | None = None,
                 label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
-                max_memory: int | None = None) -> Layout:
+                max_memory: int | None = None, read_timeout: float | None = None) -> Layout:
     """Read `path`, flatten its top cell and collect the layers named in `layer_map`.
 
     The file's format and completeness are checked here; gdstk reads it in a child
     process (`pkgdrc.safe_read`), which refuses broken hierarchies and flattenings larger
-    than `max_shapes`, and is capped at `max_memory` bytes when given.
+    than `max_shapes`, and is capped at `max_memory` bytes and `read_timeout` seconds when given.
     """
     path = Path(path)
     kind = _sniff(path)
     (_check_oasis_complete if kind == "oasis" else _check_gds_complete)(path)
-    flat = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory)
+    flat = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
     polygons: dict[str, np.ndarray] = {}
     repaired = dropped = 0
     for name in layer_map:

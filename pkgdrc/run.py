@@ -65,7 +65,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
           dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None) -> Report:
+          max_memory: int | None = None, read_timeout: float | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
@@ -74,7 +74,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
     `pkgdrc.distributed`); the markers are the same as in one process.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
-    wrong "clean") unless `allow_empty`. `max_shapes` and `max_memory` bound reading the
+    wrong "clean") unless `allow_empty`. `max_shapes`, `max_memory` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`).
     Returns a Report; raises PkgdrcError on bad input.
     """
@@ -85,7 +85,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         waivers = load_waivers(waivers)
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
-                             max_memory=max_memory)
+                             max_memory=max_memory, read_timeout=read_timeout)
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
                           f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)

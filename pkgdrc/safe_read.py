@@ -194,7 +194,7 @@ def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
         return "bug", traceback.format_exc()
 
 
-def _run_forked(args: tuple, max_memory: int | None) -> tuple[bytes, int]:
+def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[bytes, int]:
     """Run `_answer` in a forked child: (its pickled answer, its wait status).
 
     A fork inherits the imported gdstk, so a read costs milliseconds, not an interpreter
@@ -208,6 +208,9 @@ def _run_forked(args: tuple, max_memory: int | None) -> tuple[bytes, int]:
         try:
             os.close(r)
             faulthandler.disable()  # a crash here is reported by the parent, not dumped
+            if timeout:
+                signal.signal(signal.SIGALRM, signal.SIG_DFL)
+                signal.alarm(max(1, math.ceil(timeout)))  # SIGALRM ends a reader that never returns
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
             data = pickle.dumps(_answer(args, max_memory), protocol=pickle.HIGHEST_PROTOCOL)
@@ -226,15 +229,17 @@ def _run_forked(args: tuple, max_memory: int | None) -> tuple[bytes, int]:
 
 def read_in_child(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None = None,
                   label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
-                  max_memory: int | None = None) -> FlatLayout:
-    """`flatten` in a child process; a crash or a memory limit becomes a PkgdrcError."""
+                  max_memory: int | None = None, timeout: float | None = None) -> FlatLayout:
+    """`flatten` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError."""
     args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes)
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
         data, status = pickle.dumps(_answer(args, None)), 0
     else:
-        data, status = _run_forked(args, max_memory)
+        data, status = _run_forked(args, max_memory, timeout)
     if not data:  # the child died without answering
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        if sig == signal.SIGALRM and timeout:
+            raise PkgdrcError(f"reading the layout took longer than --read-timeout ({timeout:g} s)", path=path)
         what = f"signal {signal.Signals(sig).name}" if sig else f"exit code {os.waitstatus_to_exitcode(status)}"
         hint = " or ran out of --max-memory" if max_memory is not None else ""
         raise PkgdrcError(f"the {kind.upper()} reader (gdstk) crashed on this file ({what}){hint}; "

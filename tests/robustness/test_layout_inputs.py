@@ -240,3 +240,13 @@ def test_zero_database_unit():
     """Found by tests/fuzz: a UNITS record of zeros raised ZeroDivisionError."""
     assert refused(DATA / "zero-database-unit.gds") == (
         "unusable library units: database unit 0 m, user unit 0 m (expected a database unit from 1e-12 to 1e-3 m)")
+
+
+def test_a_reader_that_never_returns_is_stopped_by_read_timeout(tmp_path, monkeypatch):
+    import pkgdrc.safe_read
+
+    path = library(tmp_path)
+    monkeypatch.setattr(pkgdrc.safe_read, "flatten", lambda *args: time.sleep(60))  # the forked child inherits it
+    start = time.monotonic()
+    assert refused(path, LAYERS, read_timeout=1) == "reading the layout took longer than --read-timeout (1 s)"
+    assert time.monotonic() - start < 10
