@@ -213,7 +213,7 @@ def load_deck(deck: str | Path) -> Deck:
         if not isinstance(body, LineDict):
             raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line)
         kind = body.get("check")
-        if kind not in CHECKS:
+        if not isinstance(kind, str) or kind not in CHECKS:
             raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, CHECKS)}; "
                               f"expected one of {', '.join(sorted(CHECKS))}", path=path, line=body.line_of("check"))
         spec = CHECKS[kind].PARAMS

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_seeds import FUZZ
@@ -73,6 +73,7 @@ trees = st.recursive(scalars, lambda kids: st.one_of(st.lists(kids, max_size=4),
 @given(layers=st.dictionaries(st.sampled_from(["RDL1", "RDL2", "PKG", "1x", "A.B"]), scalars | trees, max_size=3),
        derived=st.dictionaries(st.sampled_from(["D", "E", "RDL1"]), scalars | trees, max_size=2),
        rules=st.dictionaries(st.text(min_size=1, max_size=6), trees, max_size=3))
+@example(layers={"RDL1": 0}, derived={}, rules={"0": {"check": []}})  # found: TypeError, unhashable list
 def test_random_deck_trees_load_or_refuse(layers, derived, rules):
     text = yaml.safe_dump({"name": "fz", "units": "um", "layers": layers, "derived": derived, "rules": rules},
                           allow_unicode=True)
