@@ -57,6 +57,7 @@ class Marker:
     edge_pair: tuple[Segment, Segment] | None = field(default=None, compare=False)
     edge: Segment | None = field(default=None, compare=False)
     polygon: tuple[Point, ...] | None = field(default=None, compare=False)
+    holes: tuple[tuple[Point, ...], ...] = field(default=(), compare=False)  # of `polygon`
 
     def _key(self) -> tuple:
         # A marker without a value sorts after one with a value at the same place.
@@ -75,6 +76,8 @@ class Marker:
             out["edge"] = [list(p) for p in self.edge]
         if self.polygon is not None:
             out["polygon"] = [list(p) for p in self.polygon]
+        if self.holes:
+            out["holes"] = [[list(p) for p in hole] for hole in self.holes]
         return out
 
 
@@ -96,12 +99,15 @@ def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
     messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
     out: list[Marker] = []
     if v.kind == "polygon":
-        rings = shapely.get_exterior_ring(v.geometry)
+        rings, owner = shapely.get_rings(v.geometry, return_index=True)  # exterior first, then holes
+        coords, ring = shapely.get_coordinates(rings, return_index=True)
+        ring_pts = np.split(grid.to_um(coords), np.flatnonzero(np.diff(ring)) + 1)
+        first = np.searchsorted(owner, np.arange(n + 1))
         bounds = grid.to_um(shapely.bounds(v.geometry))
         for k in range(n):
-            pts = grid.to_um(shapely.get_coordinates(rings[k]))
+            ext, *holes = (tuple(map(tuple, r.tolist())) for r in ring_pts[first[k]:first[k + 1]])
             out.append(Marker(tuple(map(float, bounds[k])), _value(v.values[k], v.value_unit, grid),
-                              layer, messages[k], polygon=tuple(map(tuple, pts.tolist()))))
+                              layer, messages[k], polygon=ext, holes=tuple(holes)))
         return out
     pts = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
     flat = pts.reshape(n, -1, 2)

@@ -69,3 +69,28 @@ def test_polygon_and_edge_markers_and_waived_tag(tmp_path, deck):
     assert waived.tags_str == "#waived"
     assert waived.comment == f"waived by {tmp_path / 'w.yaml'}:1: taper"
     assert [str(v) for v in waived.each_value()][0] in ("edge: (22,10;20,0)", "edge: (20,0;22,10)")
+
+
+def test_polygon_markers_keep_their_holes(tmp_path, deck):
+    import json
+
+    import gdstk
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    top = lib.new_cell("TOP")
+    top.add(gdstk.rectangle((0, 0), (100, 100), layer=1))    # A: a plane
+    top.add(gdstk.rectangle((30, 30), (70, 70), layer=3))    # C: the region it must stay in
+    lib.write_gds(str(tmp_path / "h.gds"))
+    d = deck("A.IN: {check: inside, layer: A, of: C, clearance: 5}")   # inside C less 5: 35..65
+    out, js, page = tmp_path / "h.lyrdb", tmp_path / "h.json", tmp_path / "h.html"
+    CliRunner().invoke(main, ["check", str(tmp_path / "h.gds"), "-d", str(d), "--lyrdb", str(out), "--json", str(js),
+                              "--html", str(page), "-q"])
+    ((rule, cell, tags, values),) = _items(_load(out))
+    poly = kdb.DPolygon.from_s(values[0].removeprefix("polygon: "))
+    assert poly.holes() == 1 and poly.area() == 100 * 100 - 30 * 30
+    expected = kdb.Region(kdb.Box(0, 0, 100000, 100000)) - kdb.Region(kdb.Box(35000, 35000, 65000, 65000))
+    assert (kdb.Region(poly.to_itype(0.001)) ^ expected).is_empty()
+    (marker,) = json.loads(js.read_text())["rules"][0]["violations"]
+    assert {tuple(p) for p in marker["polygon"]} == {(0.0, 0.0), (0.0, 100.0), (100.0, 100.0), (100.0, 0.0)}
+    assert [{tuple(p) for p in hole} for hole in marker["holes"]] == [
+        {(35.0, 35.0), (35.0, 65.0), (65.0, 65.0), (65.0, 35.0)}]
+    assert 'fill-rule="evenodd"' in page.read_text()

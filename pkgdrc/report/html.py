@@ -113,7 +113,8 @@ def _marker_svg(m: Marker, view: _View, width: float) -> str:
     if m.edge is not None:
         return f'<polyline points="{_fmt(view.xy(m.edge))}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>'
     if m.polygon is not None:
-        return (f'<polygon points="{_fmt(view.xy(m.polygon))}" fill="{MARKER}" fill-opacity="0.25" '
+        d = " ".join(f"M{_fmt(view.xy(r))}Z" for r in (m.polygon, *m.holes))
+        return (f'<path d="{d}" fill-rule="evenodd" fill="{MARKER}" fill-opacity="0.25" '
                 f'stroke="{MARKER}" stroke-width="{width}"/>')
     x0, y0, x1, y1 = m.bbox
     p = view.xy([[x0, y1], [x1, y0]])

@@ -28,8 +28,10 @@ def _geometry(m: Marker, decimals: int) -> str:
     if m.edge is not None:
         return f"edge: ({_pt(m.edge[0])};{_pt(m.edge[1])})"
     if m.polygon is not None:
-        ring = m.polygon[:-1] if len(m.polygon) > 1 and m.polygon[0] == m.polygon[-1] else m.polygon
-        return "polygon: (" + ";".join(_pt(p) for p in ring) + ")"
+        def ring(pts) -> str:
+            pts = pts[:-1] if len(pts) > 1 and pts[0] == pts[-1] else pts
+            return ";".join(_pt(p) for p in pts)
+        return "polygon: (" + "/".join(ring(r) for r in (m.polygon, *m.holes)) + ")"  # KLayout: holes after '/'
     return f"box: ({_pt(m.bbox[:2])};{_pt(m.bbox[2:])})"
 
 
