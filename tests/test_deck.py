@@ -83,3 +83,13 @@ def test_expression_grammar_precedence():
     for bad in ["A |", "A B", "grow(A)", "A + B", "__import__('os')"]:
         with pytest.raises(ExprError):
             parse(bad)
+
+
+def test_a_fanout_reach_rule_needs_nets_at_load_time(tmp_path):
+    layers = "name: t\nlayers:\n  PKG: 0/0\n  DIE: 1/0\n  DIE_PAD: 2/0\n  RDL1: 11/0\nrules:\n"
+    clear = "  FO2: {check: fanout, layer: RDL1, outline: PKG, die: DIE, edge_clearance: 50}\n"
+    assert [r.id for r in load_deck(_deck(tmp_path, layers + clear)).rules] == ["FO2"]
+    reach = "  FO: {check: fanout, layer: RDL1, outline: PKG, die: DIE, pads: DIE_PAD, max_reach: 3000}\n"
+    path = _deck(tmp_path, layers + clear + reach)
+    with pytest.raises(PkgdrcError, match=r"d.yaml:9: rule FO: check fanout needs nets; declare the deck's connect:"):
+        load_deck(path)

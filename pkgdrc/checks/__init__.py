@@ -5,7 +5,7 @@ A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name ->
 `run(layers, layer, params) -> list[Violations]`, called once per layer named in the rule.
 It may define `validate(params) -> str | None` for relations between parameters, and
 `stack_names(params)`: names it reads from the deck's `stack:` section (checked at load).
-A check that reads `layers.nets` sets `NEEDS_NETS = True` (the deck must have `connect:`).
+A check that reads `layers.nets` defines `needs_nets(params) -> bool` (then the deck must have `connect:`).
 A kind without `layer` runs once per rule, its markers on a pseudo-layer named for the kind;
 one whose markers depend on whole layers sets `WHOLE_LAYOUT = True` (never split into tiles).
 """

@@ -30,7 +30,11 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.markers import Violations
 
-NEEDS_NETS = True
+
+def needs_nets(p: dict) -> bool:
+    return True
+
+
 PARAMS = {
     "layer": LAYERS,
     "bond": Param("layers", "the bond-pad layers a die pad's net must reach, e.g. [PO, UBM]"),

@@ -59,6 +59,11 @@ def validate(p: dict) -> str | None:
     return None
 
 
+def needs_nets(p: dict) -> bool:
+    """Only `max_reach` follows nets (from die pads to traces)."""
+    return p["max_reach"] is not None
+
+
 def limit(p: dict):
     return limits(p, "edge_clearance", "die_clearance", "die_spacing", "max_reach")
 

@@ -33,7 +33,11 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.units import EPS_DBU
 
-NEEDS_NETS = True
+
+def needs_nets(p: dict) -> bool:
+    return True
+
+
 PARAMS = {
     "layer": LAYERS,
     "die_metal": Param("layer", "the on-die trace layer, e.g. DIE_METAL"),

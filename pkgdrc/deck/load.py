@@ -249,7 +249,8 @@ def load_deck(deck: str | Path) -> Deck:
         doc = body.get("doc", "")
         if not isinstance(doc, str):
             raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
-        if getattr(CHECKS[kind], "NEEDS_NETS", False) and not connect:
+        needs_nets = getattr(CHECKS[kind], "needs_nets", None)
+        if needs_nets is not None and needs_nets(params) and not connect:
             raise PkgdrcError(f"rule {rid}: check {kind} needs nets; declare the deck's connect: section",
                               path=path, line=line)
         rules.append(Rule(str(rid), kind, params, doc, line))
