@@ -24,7 +24,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.edges import subject_edges
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
 PARAMS = {"layer": LAYERS, "by": Param("layer", "the enclosing (outer) layer"),
@@ -37,7 +37,7 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    pairs = relate(subject_edges(layers.merged(layer)), layers.edges(p["by"]), d, "outside", "inside")
+    pairs = relate_repeated(subject_edges(layers.merged(layer)), layers.edges(p["by"]), d, "outside", "inside")
     uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
     return [edge_pair_violations(pairs),
             Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 
 PARAMS = {"layer": LAYERS, "min": Param("distance", "minimum width in um")}
 
@@ -35,4 +35,4 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate(layers.edges(layer), None, d, "inside", "inside", same_owner=True))]
+    return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "inside", "inside", same_owner=True))]

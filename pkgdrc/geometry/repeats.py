@@ -1,0 +1,163 @@
+"""Repetition: an edge-pair relation computed once per distinct neighbourhood.
+
+A cell placed many times flattens to many shapes whose surroundings are identical up to
+a translation, and so are their edge pairs. `relate_repeated` returns exactly what
+`pairs.relate` returns (the same pairs, distances and source edges, as a multiset), but
+measures each distinct neighbourhood once:
+
+* A pair belongs to the shape (`a.owner`) of its first edge (`ia`).
+* The context of a shape is everything `relate` can look at for its pairs: its own
+  edges and the edges that may pair with them or shield such a pair: other shapes'
+  edges of `a` (one-layer checks without `same_owner`: space) or edges of `b` (two-layer
+  checks) whose bounding box comes within d + `REACH_PAD` of one of its own edges' (a
+  pair lies within d of its first edge, so do the shields that cut through it), or of
+  the shape's bounding box when that is at most 1.25 times its area (fewer queries).
+  Other shapes of `a` neither pair nor shield in width (same shape only) nor in
+  two-layer checks (KLayout's shielding: the first edge's own shape and layer b).
+* A context is written as integer rows (source layer, own edge or not, end points
+  relative to the shape's lower-left corner), in global edge order, since the order
+  decides which edge of a pair comes first. Contexts are hashed in bulk and equal
+  hashes are confirmed row by row; each distinct context is related once, on one
+  representative shape, and its pairs are translated by the whole-dbu offset of every
+  other shape with that context.
+
+It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DISTINCT`
+of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
+coordinates; otherwise it is `relate` on the whole layer. Pairs off the grid (corner
+distances) are the translated ones, equal to relate's up to the last bit of a float;
+markers, rounded to the grid (`Grid.to_um`), are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.pairs import EdgePairs, Side, relate
+
+MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
+MIN_SHAPES = 100
+REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_BASE = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
+                    same_owner: bool = False) -> EdgePairs:
+    """`relate(a, b, d, side_a, side_b, same_owner)` (shielded), each repeated context once."""
+    flat = lambda: relate(a, b, d, side_a, side_b, same_owner=same_owner)  # noqa: E731
+    shapes, og = np.unique(a.owner, return_inverse=True)
+    n = len(shapes)
+    if n == 0 or n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
+        return flat()
+    # Shapes alone first: cheap, and a context is never repeated more often than its shape.
+    rows = _contexts(a, b, og, n, d + REACH_PAD, True)
+    rep = _representatives(rows, n)
+    if not same_owner and len(np.unique(rep)) <= MAX_DISTINCT * n:
+        rows = _contexts(a, b, og, n, d + REACH_PAD, False)
+        rep = _representatives(rows, n)
+    if len(np.unique(rep)) > MAX_DISTINCT * n:
+        return flat()
+    return _expand(a, b, d, side_a, side_b, same_owner, og, rows, rep)
+
+
+def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool) -> dict:
+    """Context rows of every shape (`alone`: its own edges only), sorted by `key` =
+    (shape, source, edge): a dict of arrays."""
+    lo_a, hi_a = np.minimum(a.p1, a.p2), np.maximum(a.p1, a.p2)
+    lo = np.full((n, 2), np.inf)
+    np.minimum.at(lo, og, lo_a)
+    n_e = _key_base(a, b)
+    key = og * (2 * n_e) + np.arange(len(a))  # own edges (source 0)
+    if not alone:
+        other, src = (a, 0) if b is None else (b, 1)
+        # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
+        hi = np.full((n, 2), -np.inf)
+        np.maximum.at(hi, og, hi_a)
+        area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
+        compact = np.prod(hi - lo, axis=1) <= 1.25 * area  # boxes and octagons
+        by_edge = np.flatnonzero(~compact[og])
+        boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
+        asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
+        tree = shapely.STRtree(other.lines())
+        qa, qe = tree.query(shapely.box(*(boxes + [-reach, -reach, reach, reach]).T))
+        near = (asker[qa] * 2 + src) * n_e + qe  # space: own edges are found again, and dropped as repeats
+        key = near if b is None else np.concatenate([key, near])
+    key = np.sort(key)
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    e = key % n_e
+    g, src = np.divmod(key // n_e, 2)
+    p1, p2 = a.p1[np.where(src == 0, e, 0)], a.p2[np.where(src == 0, e, 0)]
+    if b is not None:
+        k = np.flatnonzero(src == 1)
+        p1[k], p2[k] = b.p1[e[k]], b.p2[e[k]]
+    mine = (src == 0) & (og[np.where(src == 0, e, 0)] == g)
+    ref = lo[g]
+    sig = np.column_stack([src, mine, p1 - ref, p2 - ref]).astype(np.int64)
+    start = np.searchsorted(g, np.arange(n + 1))
+    return {"key": key, "g": g, "src": src, "e": e, "sig": sig, "start": start, "ref": lo}
+
+
+def _on_grid(a: Edges, b: Edges | None) -> bool:
+    """Whole database units everywhere: contexts are compared as integers."""
+    return all(np.array_equal(p, np.round(p)) for e in (a, b) if e is not None for p in (e.p1, e.p2))
+
+
+def _key_base(a: Edges, b: Edges | None) -> int:
+    return max(len(a), 0 if b is None else len(b)) + 1
+
+
+def _representatives(rows: dict, n: int) -> np.ndarray:
+    """Per shape, the shape whose context it repeats exactly (itself when it is the first)."""
+    g, sig, start = rows["g"], rows["sig"], rows["start"]
+    pos = np.arange(len(g)) - start[g]
+    h = np.zeros(len(g), np.uint64)
+    with np.errstate(over="ignore"):
+        for col in sig.T:
+            h = (h ^ col.astype(np.uint64)) * _MUL
+        powers = np.cumprod(np.full(int(pos.max(initial=0)) + 1, _BASE, np.uint64))
+        shape_hash = np.zeros(n, np.uint64)
+        np.add.at(shape_hash, g, h * powers[pos])
+    count = np.diff(start)
+    key = np.column_stack([shape_hash.view(np.int64), count])
+    _, first, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    rep = first[cls.ravel()]
+    # Equal hashes are confirmed row by row; a shape differing from its representative stands alone.
+    differs = np.any(sig != sig[start[rep[g]] + pos], axis=1)
+    rep[np.unique(g[differs])] = np.unique(g[differs])
+    return rep
+
+
+def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_owner: bool,
+            og: np.ndarray, rows: dict, rep: np.ndarray) -> EdgePairs:
+    """Relate the representatives' contexts once; translate their pairs to every repeat."""
+    g, src, e, start, ref = rows["g"], rows["src"], rows["e"], rows["start"], rows["ref"]
+    is_rep = rep == np.arange(len(rep))
+    used = is_rep[g]
+    ua = np.unique(e[used & (src == 0)])
+    if b is None:
+        ep = relate(a.take(ua), None, d, side_a, side_b, same_owner=same_owner)
+        ia, ib = ua[ep.ia], ua[ep.ib]
+    else:
+        ub = np.unique(e[used & (src == 1)])
+        ep = relate(a.take(ua), b.take(ub), d, side_a, side_b, same_owner=same_owner)
+        ia, ib = ua[ep.ia], ub[ep.ib]
+    r = og[ia]
+    mine = is_rep[r]  # space: pairs of the neighbours in a representative's context are theirs
+    pairs, dist, ia, ib, r = ep.pairs[mine], ep.distance[mine], ia[mine], ib[mine], r[mine]
+    # Members of each representative, grouped.
+    by_rep = np.argsort(rep, kind="stable")
+    count = np.bincount(rep, minlength=len(rep))
+    first = np.cumsum(count) - count
+    k = count[r]
+    out = np.repeat(np.arange(len(r)), k)
+    nth = np.arange(len(out)) - np.repeat(np.cumsum(k) - k, k)
+    m = by_rep[first[r][out] + nth]
+    offset = ref[m] - ref[r[out]]
+    # Source edges: the same row of the member's context as of the representative's.
+    n_e, key = _key_base(a, b), rows["key"]
+    row_a = np.searchsorted(key, (r * 2) * n_e + ia) - start[r]
+    row_b = np.searchsorted(key, (r * 2 + (0 if b is None else 1)) * n_e + ib) - start[r]
+    return EdgePairs(pairs[out] + offset[:, None, None, :], dist[out],
+                     e[start[m] + row_a[out]], e[start[m] + row_b[out]])

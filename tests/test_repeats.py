@@ -1,0 +1,178 @@
+"""Repetition (pkgdrc/geometry/repeats.py): checking each distinct neighbourhood once
+gives exactly the markers of checking every shape, and it really checks fewer edges."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import gdstk
+import pytest
+
+import pkgdrc
+from pkgdrc.geometry import repeats
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+DECK_2L = ROOT / "rules" / "fowlp-2l.yaml"
+PAIR_RULES = ["RDL2.W", "RDL2.S", "PO.1", "PO.2", "PO.3"]
+
+
+def _plus_zero(x):
+    """-0.0 as 0.0: a coordinate rounded from -1e-12 (flat) or from exactly 0 (translated) is the same place."""
+    if isinstance(x, float):
+        return x + 0.0
+    if isinstance(x, (list, tuple)):
+        return [_plus_zero(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _plus_zero(v) for k, v in x.items()}
+    return x
+
+
+def _markers(path, deck, top=None, rules=None) -> dict[str, list[str]]:
+    """Every marker of every rule, in report order, geometry included."""
+    report = pkgdrc.check(path, deck=deck, top=top, rules=rules, jobs=1)
+    return {r.id: [json.dumps(_plus_zero(m.to_dict()), sort_keys=True) for m in r.markers] for r in report.rules}
+
+
+def _both(monkeypatch, path, deck, top=None, rules=None, force=False):
+    """(markers with repetition exploited, markers without, edges related with, edges related without)."""
+    related: list[int] = []
+
+    def counting(a, b, *args, **kw):
+        related.append(len(a) + (0 if b is None else len(b)))
+        return relate(a, b, *args, **kw)
+
+    relate = repeats.relate
+    monkeypatch.setattr(repeats, "relate", counting)
+    if force:
+        monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
+        monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
+    on = _markers(path, deck, top, rules)
+    n_on = sum(related)
+    related.clear()
+    monkeypatch.setattr(repeats, "MAX_DISTINCT", -1.0)
+    off = _markers(path, deck, top, rules)
+    return on, off, n_on, sum(related)
+
+
+def test_bumps_layout_checks_the_pad_once(monkeypatch, tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from run import bumps_layout
+
+    path = bumps_layout(30, tmp_path)
+    on, off, n_on, n_off = _both(monkeypatch, path, DECK_2L, rules=PAIR_RULES)
+    assert on == off
+    # 900 placed pads: RDL2.W, RDL2.S, PO.1, PO.2, PO.3 relate one pad's edges (plus the
+    # pads of the array's border rows, whose neighbourhoods differ), not 900.
+    assert n_off == 900 * (8 + 8 + (8 + 8) + 8 + 8)
+    assert n_on < n_off / 20
+
+
+def _pads(lib: gdstk.Library, cell: gdstk.Cell, po_shift: float = 0.0) -> None:
+    cell.add(gdstk.rectangle((0, 0), (60, 60), layer=13))                      # RDL2 pad
+    cell.add(gdstk.rectangle((10 + po_shift, 10), (50 + po_shift, 50), layer=20))  # PO, 10 um inside
+
+
+def _array_with_odd_ones(lib: gdstk.Library, top: gdstk.Cell) -> None:
+    pad = lib.new_cell("PAD")
+    _pads(lib, pad)
+    shifted = lib.new_cell("PAD_SHIFTED")
+    _pads(lib, shifted, po_shift=8.0)  # PO 2 um from the pad's right edge: PO.1 fails
+    top.add(gdstk.Reference(pad, (0, 0), columns=12, rows=12, spacing=(100, 100)))
+    top.add(gdstk.Reference(shifted, (0, 1300), columns=3, rows=1, spacing=(100, 100)))
+    top.add(gdstk.rectangle((1300, 0), (1301.8, 60), layer=13))   # a pad drawn narrower: RDL2.W 1.8
+    top.add(gdstk.rectangle((561, 500), (570, 560), layer=13))    # 1 um from pad (5, 5): RDL2.S 1.0
+
+
+def test_array_with_instances_that_differ(monkeypatch, gds):
+    path = gds(_array_with_odd_ones)
+    on, off, n_on, n_off = _both(monkeypatch, path, DECK_2L, rules=PAIR_RULES)
+    assert on == off
+    assert n_on < n_off / 4
+    values = {rule: sorted(json.loads(m)["value"] for m in ms) for rule, ms in on.items()}
+    assert values["RDL2.W"] == [1.8]
+    assert values["RDL2.S"] == [1.0]
+    assert values["PO.1"] == [2.0, 2.0, 2.0]
+    assert values["PO.2"] == values["PO.3"] == []
+    (po1, *_), = [[json.loads(m) for m in on["PO.1"]]]
+    assert po1["bbox"] == [58.0, 1305.417, 60.0, 1354.583]  # Euclidean: 5 um from the PO corner
+
+
+def _corpus_cases():
+    sys.path.insert(0, str(ROOT / "tests" / "crosscheck"))
+    from corpus import CASES
+
+    return CASES
+
+
+@pytest.mark.parametrize("case", _corpus_cases(), ids=lambda c: c["name"])
+def test_crosscheck_corpus_unchanged(case, monkeypatch, tmp_path):
+    from klayout_ref import deck_text, write_gds
+
+    path = write_gds(case, tmp_path)
+    deck = tmp_path / "deck.yaml"
+    deck.write_text(deck_text(case))
+    on, off, _, _ = _both(monkeypatch, path, deck, top="TOP", force=True)
+    assert on == off
+
+
+def _fixture_runs():
+    runs = []
+    for p in sorted(FIXTURES.glob("*.expected.json")):
+        spec = json.loads(p.read_text())
+        runs.append((spec["layout"], ROOT / "rules" / f"{spec['deck']}.yaml", spec.get("top")))
+    for p in sorted(FIXTURES.glob("*_fail_all.gds")):
+        runs.append((p.name, ROOT / "rules" / f"{p.name[:-len('_fail_all.gds')]}.yaml", None))
+    runs += [(p.name, FIXTURES / "pkg_deck.yaml", None) for p in sorted(FIXTURES.glob("pkg_*.gds"))]
+    return runs
+
+
+@pytest.mark.parametrize("layout, deck, top", _fixture_runs(), ids=lambda x: str(x) if isinstance(x, str) else None)
+def test_fixtures_unchanged(layout, deck, top, monkeypatch):
+    on, off, _, _ = _both(monkeypatch, FIXTURES / layout, deck, top=top, force=True)
+    assert on == off
+
+
+def _close_array(lib: gdstk.Library, top: gdstk.Cell) -> None:
+    """RDL2 pads 1 um apart (every pair of neighbours violates RDL2.S), VIA2 on each, one via off-centre."""
+    pad = lib.new_cell("PAD")
+    pad.add(gdstk.rectangle((0, 0), (60, 60), layer=13))
+    pad.add(gdstk.rectangle((25, 25), (35, 35), layer=12))
+    top.add(gdstk.Reference(pad, (0, 0), columns=15, rows=15, spacing=(61, 61)))
+    top.add(gdstk.rectangle((2000, 0), (2060, 60), layer=13))
+    top.add(gdstk.rectangle((2001, 20), (2011, 30), layer=12))
+
+
+def _rows(ep):
+    """Edge pairs sorted by their source edges (one pair per two edges): (ia, ib) and (distance, geometry)."""
+    import numpy as np
+
+    order = np.lexsort((ep.ib, ep.ia))
+    return np.column_stack([ep.ia, ep.ib])[order], np.column_stack([ep.distance, ep.pairs.reshape(len(ep), 8)])[order]
+
+
+@pytest.mark.parametrize("kind", ["width", "space", "enclosure"])
+def test_pairs_and_source_edges_equal_relate(kind, gds):
+    """relate_repeated returns relate's pairs, distances and source edges (ia, ib), as a multiset."""
+    from pkgdrc.deck import load_deck
+    from pkgdrc.geometry.edges import subject_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.layers import LayerSet
+    from pkgdrc.layout import read_layout
+
+    deck = load_deck(DECK_2L)
+    layers = LayerSet(read_layout(gds(_close_array), deck.layers), deck)
+    args = {"width": (layers.edges("RDL2"), None, 61000.0, "inside", "inside", True),
+            "space": (layers.edges("RDL2"), None, 2000.0, "outside", "outside", False),
+            "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False)}[kind]
+    flat = relate(*args[:5], same_owner=args[5])
+    # width: every 60 um pad under 61 um, both ways; space: 2 * 14 * 15 facing neighbours
+    # and 2 pairs per diagonal neighbour (corner to corner 1.41 um); one via 1 um from its pad's edge.
+    assert len(flat) == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1}[kind]
+    (src, geo), (src_flat, geo_flat) = _rows(repeats.relate_repeated(*args[:5], same_owner=args[5])), _rows(flat)
+    assert src.tolist() == src_flat.tolist()
+    # Off-grid points (corner distances) computed at another place differ in the last bit;
+    # markers are rounded to the grid (Grid.to_um), where they are equal.
+    assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
