@@ -38,6 +38,7 @@ from pkgdrc.geometry.pairs import EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
+QUERY_CHUNK = 1 << 15  # context boxes queried at once
 REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -71,7 +72,7 @@ def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, a
     n_e = _key_base(a, b)
     key = og * (2 * n_e) + np.arange(len(a))  # own edges (source 0)
     if not alone:
-        other, src = (a, 0) if b is None else (b, 1)
+        other, code = (a, 0) if b is None else (b, 1)
         # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
         hi = np.full((n, 2), -np.inf)
         np.maximum.at(hi, og, hi_a)
@@ -80,28 +81,44 @@ def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, a
         by_edge = np.flatnonzero(~compact[og])
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
+        boxes += [-reach, -reach, reach, reach]
         tree = shapely.STRtree(other.lines())
-        qa, qe = tree.query(shapely.box(*(boxes + [-reach, -reach, reach, reach]).T))
-        near = (asker[qa] * 2 + src) * n_e + qe  # space: own edges are found again, and dropped as repeats
-        key = near if b is None else np.concatenate([key, near])
-    key = np.sort(key)
-    key = key[np.r_[True, key[1:] != key[:-1]]]
+        near = []
+        for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
+            qa, qe = tree.query(shapely.box(*boxes[i:i + QUERY_CHUNK].T))
+            # Space: a shape's own edges are found again, and dropped as repeats.
+            near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
+        key = np.concatenate(near if b is None else [key, *near])
+    key = _unique_sorted(key)
     e = key % n_e
     g, src = np.divmod(key // n_e, 2)
-    p1, p2 = a.p1[np.where(src == 0, e, 0)], a.p2[np.where(src == 0, e, 0)]
-    if b is not None:
-        k = np.flatnonzero(src == 1)
-        p1[k], p2[k] = b.p1[e[k]], b.p2[e[k]]
-    mine = (src == 0) & (og[np.where(src == 0, e, 0)] == g)
     ref = lo[g]
-    sig = np.column_stack([src, mine, p1 - ref, p2 - ref]).astype(np.int64)
+    sig = np.empty((len(key), 6), np.int32 if _fits_int32(a, b, lo) else np.int64)
+    sig[:, 0] = src
+    sig[:, 1] = (src == 0) & (og[np.where(src == 0, e, 0)] == g)  # the shape's own edge
+    for source, code in ((a, 0), (b, 1)):
+        if source is not None:
+            rows = np.flatnonzero(src == code)
+            sig[rows, 2:4] = source.p1[e[rows]] - ref[rows]
+            sig[rows, 4:6] = source.p2[e[rows]] - ref[rows]
     start = np.searchsorted(g, np.arange(n + 1))
     return {"key": key, "g": g, "src": src, "e": e, "sig": sig, "start": start, "ref": lo}
+
+
+def _unique_sorted(x: np.ndarray) -> np.ndarray:
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
 
 
 def _on_grid(a: Edges, b: Edges | None) -> bool:
     """Whole database units everywhere: contexts are compared as integers."""
     return all(np.array_equal(p, np.round(p)) for e in (a, b) if e is not None for p in (e.p1, e.p2))
+
+
+def _fits_int32(a: Edges, b: Edges | None, lo: np.ndarray) -> bool:
+    """Coordinates relative to any shape's corner fit in int32 (layouts under 2 m at 1 nm)."""
+    span = [np.ptp(np.concatenate([p, lo])) for e in (a, b) if e is not None for p in (e.p1, e.p2)]
+    return max(span) < 2**31 - 1
 
 
 def _key_base(a: Edges, b: Edges | None) -> int:
@@ -124,7 +141,10 @@ def _representatives(rows: dict, n: int) -> np.ndarray:
     _, first, cls = np.unique(key, axis=0, return_index=True, return_inverse=True)
     rep = first[cls.ravel()]
     # Equal hashes are confirmed row by row; a shape differing from its representative stands alone.
-    differs = np.any(sig != sig[start[rep[g]] + pos], axis=1)
+    same_row = start[rep[g]] + pos
+    differs = np.zeros(len(g), bool)
+    for col in sig.T:
+        differs |= col != col[same_row]
     rep[np.unique(g[differs])] = np.unique(g[differs])
     return rep
 
