@@ -153,7 +153,7 @@ def _rows(ep):
     return np.column_stack([ep.ia, ep.ib])[order], np.column_stack([ep.distance, ep.pairs.reshape(len(ep), 8)])[order]
 
 
-@pytest.mark.parametrize("kind", ["width", "space", "enclosure"])
+@pytest.mark.parametrize("kind", ["width", "space", "enclosure", "separation"])
 def test_pairs_and_source_edges_equal_relate(kind, gds):
     """relate_repeated returns relate's pairs, distances and source edges (ia, ib), as a multiset."""
     from pkgdrc.deck import load_deck
@@ -166,11 +166,14 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
     layers = LayerSet(read_layout(gds(_close_array), deck.layers), deck)
     args = {"width": (layers.edges("RDL2"), None, 61000.0, "inside", "inside", True),
             "space": (layers.edges("RDL2"), None, 2000.0, "outside", "outside", False),
-            "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False)}[kind]
+            "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False),
+            "separation": (subject_edges(layers.merged("RDL2")), layers.edges("VIA2"), 30000.0, "outside", "outside", False)}[kind]
     flat = relate(*args[:5], same_owner=args[5])
     # width: every 60 um pad under 61 um, both ways; space: 2 * 14 * 15 facing neighbours
-    # and 2 pairs per diagonal neighbour (corner to corner 1.41 um); one via 1 um from its pad's edge.
-    assert len(flat) == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1}[kind]
+    # and 2 pairs per diagonal neighbour (corner to corner 1.41 um); one via 1 um from its pad's
+    # edge; separation: each pad edge and the facing edge of the neighbour's via, 26 um away.
+    assert len(flat) == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1,
+                         "separation": 2 * 2 * 14 * 15}[kind]
     (src, geo), (src_flat, geo_flat) = _rows(repeats.relate_repeated(*args[:5], same_owner=args[5])), _rows(flat)
     assert src.tolist() == src_flat.tolist()
     # Off-grid points (corner distances) computed at another place differ in the last bit;

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.edges import subject_edges
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
           "min": Param("distance", "minimum overlap width in um")}
@@ -28,4 +28,4 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate(subject_edges(layers.merged(layer)), layers.edges(p["other"]), d, "inside", "inside"))]
+    return [edge_pair_violations(relate_repeated(subject_edges(layers.merged(layer)), layers.edges(p["other"]), d, "inside", "inside"))]
