@@ -179,3 +179,45 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
     # Off-grid points (corner distances) computed at another place differ in the last bit;
     # markers are rounded to the grid (Grid.to_um), where they are equal.
     assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
+    """A random cell of boxes (some touching, some 45-degree cut) on a random pitch, a few
+    instances moved by 1 dbu or missing a box: every relation equals the flat one."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges, subject_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
+    monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
+    rng = np.random.default_rng(seed)
+
+    def cell(n):
+        lo = rng.integers(0, 4000, (n, 2))
+        boxes = shapely.box(*lo.T, *(lo + rng.integers(300, 2500, (n, 2))).T)
+        cut = shapely.Polygon([(0, 0), (1500, 0), (0, 1500)])  # a 45-degree corner off some boxes
+        return np.array([shapely.difference(b, shapely.affinity.translate(cut, *shapely.get_coordinates(b).min(0)))
+                         if rng.random() < 0.3 else b for b in boxes])
+
+    a_cell, b_cell = cell(3), cell(2)
+    pitch = rng.integers(4500, 7000, 2)
+    offsets = np.stack(np.meshgrid(np.arange(8), np.arange(8)), -1).reshape(-1, 2) * pitch
+    odd = rng.choice(len(offsets), 4, replace=False)
+    a_polys, b_polys = [], []
+    for k, (dx, dy) in enumerate(offsets):
+        move = 1 if k == odd[0] else 0
+        a_polys += [shapely.affinity.translate(p, dx + move, dy) for j, p in enumerate(a_cell) if not (k == odd[1] and j == 0)]
+        b_polys += [shapely.affinity.translate(p, dx, dy) for j, p in enumerate(b_cell) if not (k == odd[2] and j == 1)]
+    a_merged, b_merged = merge(np.array(a_polys)), merge(np.array(b_polys))
+    a, b, sub = polygon_edges(a_merged), polygon_edges(b_merged), subject_edges(a_merged)
+    for args in ((a, None, 700.0, "inside", "inside", True), (a, None, 900.0, "outside", "outside", False),
+                 (sub, b, 800.0, "outside", "inside", False), (sub, b, 800.0, "outside", "outside", False),
+                 (sub, b, 800.0, "inside", "inside", False)):
+        (src, geo), (src_flat, geo_flat) = (_rows(f(*args[:5], same_owner=args[5]))
+                                            for f in (repeats.relate_repeated, relate))
+        assert src.tolist() == src_flat.tolist()
+        assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
