@@ -9,9 +9,10 @@ measures each distinct neighbourhood once:
 * The context of a shape is everything `relate` can look at for its pairs: its own
   edges and the edges that may pair with them or shield such a pair: other shapes'
   edges of `a` (one-layer checks without `same_owner`: space) or edges of `b` (two-layer
-  checks) whose bounding box comes within d + `REACH_PAD` of one of its own edges' (a
-  pair lies within d of its first edge, so do the shields that cut through it), or of
-  the shape's bounding box when that is at most 1.25 times its area (fewer queries).
+  checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
+  its own edges (a pair lies within d of its first edge, so do the shields that cut
+  through it), or of the shape's bounding box when that is at most 1.25 times its area
+  (one query instead of one per edge).
   Other shapes of `a` neither pair nor shield in width (same shape only) nor in
   two-layer checks (KLayout's shielding: the first edge's own shape and layer b).
 * A context is written as integer rows (source layer, own edge or not, end points
@@ -25,7 +26,8 @@ It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DIS
 of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
 coordinates; otherwise it is `relate` on the whole layer. Pairs off the grid (corner
 distances) are the translated ones, equal to relate's up to the last bit of a float;
-markers, rounded to the grid (`Grid.to_um`), are the same.
+markers, rounded to the grid (`Grid.to_um`), are the same (a coordinate at exactly 0
+may read 0.0 where the flat relate's rounding gave -0.0).
 """
 
 from __future__ import annotations
