@@ -51,7 +51,8 @@ class Grid:
 
     def to_um(self, dbu: np.ndarray | float) -> np.ndarray:
         """Database-unit coordinates as um, rounded to the grid's decimals."""
-        return np.round(np.asarray(dbu, dtype=float) * self.dbu_um, self.decimals)
+        # + 0.0 turns -0.0 into 0.0, so that equal markers print alike whichever path made them
+        return np.round(np.asarray(dbu, dtype=float) * self.dbu_um, self.decimals) + 0.0
 
     def length_um(self, dbu: np.ndarray | float) -> np.ndarray:
         """A measured length (not a coordinate) in um, kept 3 digits finer than the grid."""

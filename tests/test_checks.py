@@ -252,3 +252,12 @@ def test_hierarchy_fixture_runs_the_whole_deck():
     from conftest import FIXTURES
     report = pkgdrc.check(FIXTURES / "hierarchy.gds")
     assert report.violations > 0
+
+
+def test_coordinates_never_print_as_negative_zero():
+    import json
+
+    import numpy as np
+
+    from pkgdrc.units import Grid
+    assert json.dumps(Grid(0.001).to_um(np.array([-0.0, -0.0004, 0.0])).tolist()) == "[0.0, 0.0, 0.0]"
