@@ -26,8 +26,7 @@ It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DIS
 of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
 coordinates; otherwise it is `relate` on the whole layer. Pairs off the grid (corner
 distances) are the translated ones, equal to relate's up to the last bit of a float;
-markers, rounded to the grid (`Grid.to_um`), are the same (a coordinate at exactly 0
-may read 0.0 where the flat relate's rounding gave -0.0).
+markers, rounded to the grid (`Grid.to_um`, which never gives -0.0), are the same.
 """
 
 from __future__ import annotations
