@@ -2,8 +2,8 @@
 
     python benchmarks/safe_read.py
 
-In-process = `safe_read.flatten` (gdstk read + hierarchy checks + flatten) then
-`layout.to_shapely`, which is what `read_layout` did before the child process.
+In-process = `safe_read.read_tree` (gdstk read + hierarchy checks) then the cell tree
+built and flattened (`hierarchy.CellTree`), which is what `read_layout` does without the child process.
 Child = `read_layout` as it is: magic bytes and completeness check, fork, the same work
 in the child, the vertex arrays pickled back through a pipe, then `to_shapely`.
 Best of 5 runs each; the fixed cost per read is the median of 50 reads of a one-polygon
@@ -25,7 +25,8 @@ import numpy as np
 from pkgdrc.deck import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import read_layout, to_shapely
-from pkgdrc.safe_read import MAX_SHAPES, flatten
+from pkgdrc.hierarchy import CellTree
+from pkgdrc.safe_read import MAX_SHAPES, read_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,9 +41,9 @@ def best(fn, runs: int = 5) -> float:
 
 
 def in_process(path: Path, kind: str, layers: dict) -> None:
-    flat = flatten(str(path), kind, layers, None, {}, MAX_SHAPES)
+    tree, _, _ = CellTree.from_raw(read_tree(str(path), kind, layers, None, {}, MAX_SHAPES), to_shapely)
     for name in layers:
-        to_shapely(flat.coords[name], flat.counts[name])
+        tree.flatten(name)
 
 
 def arrayed(path: Path, n: int) -> Path:
@@ -69,7 +70,7 @@ def fixed_cost(d: Path) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - start)
         return statistics.median(times)
-    return median(lambda: in_process(path, "gds", layers)), median(lambda: read_layout(path, layers))
+    return median(lambda: in_process(path, "gds", layers)), median(lambda: read_layout(path, layers).polygons)
 
 
 def crash_rates(d: Path, n: int = 1000) -> None:

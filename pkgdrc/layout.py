@@ -1,9 +1,10 @@
-"""Load a GDSII or OASIS layout: flatten the top cell, one polygon array per deck layer, in dbu.
+"""Load a GDSII or OASIS layout: its cell hierarchy, and the flattened top per deck layer, in dbu.
 
-Flattening is gdstk's (`Cell.get_polygons` applies rotation, x-reflection, magnification,
-arrays and nested references, and turns paths of every end type into polygons). Points
-are scaled to the layout's database grid and rounded once (`Grid`); everything
-downstream is on that integer grid.
+gdstk turns each cell's paths of every end type into polygons and flattens references
+that are not exact on the grid (other angles, magnification); points are scaled to the
+layout's database grid and rounded once (`Grid`). Exact placements (90-degree turns,
+mirrors, arrays) stay a hierarchy (`pkgdrc.hierarchy`), flattened in bulk on first use;
+everything downstream is on that integer grid.
 
 Layouts are untrusted input. Here the magic bytes and the file's completeness are
 checked (a GDSII stream ends with ENDLIB; an OASIS file with its END record, whose CRC32
@@ -14,7 +15,6 @@ truncated files. gdstk then reads the file in a child process (`pkgdrc.safe_read
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ import shapely
 
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
+from pkgdrc.hierarchy import CellTree
 from pkgdrc.safe_read import MAX_SHAPES, read_in_child
 from pkgdrc.units import Grid
 
@@ -34,21 +35,41 @@ OASIS_END_LEN = 256
 LayerKey = tuple[int, int]
 
 
-@dataclass
 class Layout:
-    """A flattened layout: polygons per named layer, in database units."""
+    """A layout: polygons per named layer of the flattened top cell, in database units.
 
-    path: str
-    top: str
-    grid: Grid
-    polygons: dict[str, np.ndarray]
-    labels: dict[str, list[tuple[str, float, float]]] = field(default_factory=dict)
-    repaired: int = 0
-    dropped: int = 0
-    _indexes: dict[str, rtree.index.Index] = field(default_factory=dict, repr=False)
+    Read from a file, it keeps the cell hierarchy (`tree`) and flattens a layer on first
+    use; built from polygons (tests, tiles), it has no tree.
+    """
+
+    def __init__(self, path: str, top: str, grid: Grid, polygons: dict[str, np.ndarray] | None = None,
+                 labels: dict[str, list[tuple[str, float, float]]] | None = None, repaired: int = 0,
+                 dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None):
+        self.path, self.top, self.grid = path, top, grid
+        self.repaired, self.dropped, self.tree = repaired, dropped, tree
+        self._polygons = polygons
+        self._labels = labels
+        self._names = list(polygons) if polygons is not None else list(layer_names or [])
+        self._indexes: dict[str, rtree.index.Index] = {}
+
+    @property
+    def polygons(self) -> dict[str, np.ndarray]:
+        """Shapes of the flattened top per layer (flattened from the tree on first use)."""
+        if self._polygons is None:
+            self._polygons = {name: self.tree.flatten(name) for name in self._names}
+        return self._polygons
+
+    @property
+    def labels(self) -> dict[str, list[tuple[str, float, float]]]:
+        if self._labels is None:
+            names = {n for c in self.tree.cells.values() for n in c.labels} if self.tree else set()
+            self._labels = {name: self.tree.flat_labels(name) for name in sorted(names)}
+        return self._labels
 
     @property
     def shape_count(self) -> int:
+        if self._polygons is None and self.tree is not None:
+            return self.tree.flat_count()
         return sum(len(p) for p in self.polygons.values())
 
     def index(self, layer: str) -> rtree.index.Index:
@@ -198,7 +219,7 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
 def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | None = None,
                 label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
                 max_memory: int | None = None, read_timeout: float | None = None) -> Layout:
-    """Read `path`, flatten its top cell and collect the layers named in `layer_map`.
+    """Read `path`: the hierarchy under its top cell, on the layers named in `layer_map`.
 
     The file's format and completeness are checked here; gdstk reads it in a child
     process (`pkgdrc.safe_read`), which refuses broken hierarchies and flattenings larger
@@ -207,12 +228,8 @@ def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | Non
     path = Path(path)
     kind = _sniff(path)
     (_check_oasis_complete if kind == "oasis" else _check_gds_complete)(path)
-    flat = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
-    polygons: dict[str, np.ndarray] = {}
-    repaired = dropped = 0
-    for name in layer_map:
-        polygons[name], r, d = to_shapely(flat.coords[name], flat.counts[name])
-        repaired += r
-        dropped += d
-    grid = Grid(flat.precision / 1e-6)
-    return Layout(str(path), flat.top, grid, polygons, flat.labels, repaired, dropped)
+    raw = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
+    tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
+    grid = Grid(raw.precision / 1e-6)
+    labels = None if label_map else {}
+    return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map))

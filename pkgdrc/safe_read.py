@@ -2,9 +2,10 @@
 
 gdstk's readers are C++: on some corrupt files (with gdstk 1.0.2, 2.7% of copies of a
 small GDSII file and 36% of a small OASIS file with 1-4 random bytes overwritten, see
-benchmarks/RESULTS.md) they die with a segmentation fault that Python cannot catch. So the library is read, checked and
-flattened in a forked child process (POSIX), and only plain arrays come back. A child
-that dies becomes a PkgdrcError naming the file and the signal.
+benchmarks/RESULTS.md) they die with a segmentation fault that Python cannot catch. So the
+library is read and checked in a forked child process (POSIX), and only plain arrays come
+back: per cell its own shapes in dbu and its placements (`RawTree`; `pkgdrc.hierarchy`
+flattens it). A child that dies becomes a PkgdrcError naming the file and the signal.
 
 Before anything is flattened the hierarchy is checked: references to missing cells,
 reference cycles, magnification <= 0, and the number of shapes and cell placements the
@@ -36,16 +37,34 @@ LayerKey = tuple[int, int]
 MAX_SHAPES = 20_000_000
 
 
+Matrix = tuple[int, int, int, int]  # (a, b, c, d): x' = a x + b y, y' = c x + d y
+
+
 @dataclass
-class FlatLayout:
-    """What the child sends back: the top cell flattened to vertex arrays on the dbu grid."""
+class RawCell:
+    """One cell as drawn: its own shapes as vertex arrays in whole dbu, and its placements.
+
+    A placement is (child cell, orientation matrix, offsets): the child, turned by a
+    multiple of 90 degrees and maybe mirrored (`Matrix`), placed at each of the `(k, 2)`
+    offsets (the origin, or every element of an array), in whole dbu. References that are
+    not exact on the grid (other angles, magnification, offsets off the grid) are
+    flattened by gdstk into the cell's own shapes here.
+    """
+
+    coords: dict[str, np.ndarray]  # layer name -> (n, 2) float64 vertices, whole dbu
+    counts: dict[str, np.ndarray]  # layer name -> vertices per polygon
+    labels: dict[str, list[tuple[str, float, float]]]
+    placements: list[tuple[str, Matrix, np.ndarray]]
+
+
+@dataclass
+class RawTree:
+    """What the child sends back: the top cell's hierarchy, cells listed children first."""
 
     top: str
     unit: float       # user unit, in metres
     precision: float  # database unit, in metres
-    coords: dict[str, np.ndarray]  # layer name -> (n, 2) float64 vertices, whole dbu
-    counts: dict[str, np.ndarray]  # layer name -> vertices per polygon
-    labels: dict[str, list[tuple[str, float, float]]]
+    cells: dict[str, RawCell]
 
 
 def _reps(obj) -> int:
@@ -124,9 +143,74 @@ def _largest_array(order: list[gdstk.Cell]) -> str:
     return f"; its largest array is {best[0]:,} copies of {best[2]} in {best[1]}" if best else ""
 
 
-def flatten(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None,
-            label_map: dict[str, LayerKey], max_shapes: int) -> FlatLayout:
-    """Read, check and flatten a layout (runs in the child; callable in-process for tests)."""
+def _exact_placement(ref: gdstk.Reference, scale: float) -> tuple[Matrix, np.ndarray] | None:
+    """A reference as (orientation, offsets in whole dbu) if it maps the grid onto itself, else None.
+
+    gdstk's transform: mirror in x (y -> -y) first, then magnify, rotate, and translate
+    by the origin plus each repetition offset (given in the parent's frame).
+    """
+    quarter = ref.rotation / (math.pi / 2)
+    if abs(ref.magnification - 1.0) > 1e-12 or abs(quarter - round(quarter)) > 1e-9:
+        return None
+    origin = np.asarray(ref.origin, dtype=float)
+    offsets = origin + (np.asarray(ref.repetition.get_offsets(), dtype=float).reshape(-1, 2)
+                        if ref.repetition.size else np.zeros((1, 2)))
+    offsets = offsets * scale
+    whole = np.rint(offsets)
+    if not (np.isfinite(offsets).all() and np.abs(offsets - whole).max(initial=0.0) <= 1e-6):
+        return None
+    c, s = ((1, 0), (0, 1), (-1, 0), (0, -1))[round(quarter) % 4]
+    f = -1 if ref.x_reflection else 1
+    return (c, -s * f, s, c * f), whole
+
+
+def _vertices(polys: list, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.fromiter((p.size for p in polys), dtype=np.int64, count=len(polys))
+    pts = np.concatenate([p.points for p in polys]) if polys else np.empty((0, 2))
+    return np.rint(pts * scale), counts
+
+
+def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, float, float]]:
+    try:
+        return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
+                for lb in found]
+    except TypeError as e:
+        if "string" not in str(e):
+            raise
+        raise PkgdrcError(f"layer {name}: a label's text is not valid UTF-8; the file is corrupt", path=path) from None
+
+
+def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
+              label_map: dict[str, LayerKey], path: str) -> RawCell:
+    """A cell's own shapes and labels (with those of its inexact references) and exact placements."""
+    placements, inexact = [], []
+    for ref in cell.references:
+        exact = _exact_placement(ref, scale)
+        if exact is None:
+            inexact.append(ref)
+        else:
+            placements.append((ref.cell.name, *exact))
+    coords, counts = {}, {}
+    for name, (layer, datatype) in layer_map.items():
+        raw = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=0, layer=layer, datatype=datatype)
+        for ref in inexact:
+            raw += ref.get_polygons(apply_repetitions=True, include_paths=True, depth=None,
+                                    layer=layer, datatype=datatype)
+        coords[name], counts[name] = _vertices(raw, scale)
+        if not np.isfinite(coords[name]).all():
+            raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
+    labels = {}
+    for name, (layer, texttype) in label_map.items():
+        found = cell.get_labels(apply_repetitions=True, depth=0, layer=layer, texttype=texttype)
+        for ref in inexact:
+            found += ref.get_labels(apply_repetitions=True, depth=None, layer=layer, texttype=texttype)
+        labels[name] = _texts(found, scale, name, path)
+    return RawCell(coords, counts, labels, placements)
+
+
+def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None,
+              label_map: dict[str, LayerKey], max_shapes: int) -> RawTree:
+    """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process)."""
     with np.errstate(all="ignore"):
         try:
             lib = gdstk.read_oas(path) if kind == "oasis" else gdstk.read_gds(path)
@@ -148,27 +232,9 @@ def flatten(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | Non
         raise PkgdrcError(f"unusable library units: database unit {lib.precision:g} m, user unit {lib.unit:g} m "
                           "(expected a database unit from 1e-12 to 1e-3 m)", path=path)
     scale = lib.unit / lib.precision  # user units -> database units
-    coords, counts = {}, {}
-    for name, (layer, datatype) in layer_map.items():
-        raw = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=None,
-                                layer=layer, datatype=datatype)
-        counts[name] = np.fromiter((p.size for p in raw), dtype=np.int64, count=len(raw))
-        pts = np.concatenate([p.points for p in raw]) if raw else np.empty((0, 2))
-        coords[name] = np.rint(pts * scale)
-        if not np.isfinite(coords[name]).all():
-            raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
-    labels = {}
-    for name, (layer, texttype) in label_map.items():
-        found = cell.get_labels(apply_repetitions=True, depth=None, layer=layer, texttype=texttype)
-        try:
-            labels[name] = [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
-                            for lb in found]
-        except TypeError as e:
-            if "string" not in str(e):
-                raise
-            raise PkgdrcError(f"layer {name}: a label's text is not valid UTF-8; the file is corrupt",
-                              path=path) from None
-    return FlatLayout(cell.name, lib.unit, lib.precision, coords, counts, labels)
+    used = {cell.name} | {c.name for c in cell.dependencies(True)}
+    cells = {c.name: _raw_cell(c, scale, layer_map, label_map, path) for c in order if c.name in used}
+    return RawTree(cell.name, lib.unit, lib.precision, cells)
 
 
 def _limit_memory(max_memory: int | None) -> None:
@@ -184,7 +250,7 @@ def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
     """The child's whole work, as a picklable ("ok" | "error" | "bug", payload)."""
     try:
         _limit_memory(max_memory)
-        return "ok", flatten(*args)
+        return "ok", read_tree(*args)
     except PkgdrcError as e:
         where = f"{e.path}: " if e.path is not None and e.line is None else ""
         return "error", (str(e).removeprefix(where), e.path if where else None)
@@ -229,8 +295,8 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
 
 def read_in_child(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None = None,
                   label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
-                  max_memory: int | None = None, timeout: float | None = None) -> FlatLayout:
-    """`flatten` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError."""
+                  max_memory: int | None = None, timeout: float | None = None) -> RawTree:
+    """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError."""
     args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes)
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
         data, status = pickle.dumps(_answer(args, None)), 0

@@ -246,7 +246,7 @@ def test_a_reader_that_never_returns_is_stopped_by_read_timeout(tmp_path, monkey
     import pkgdrc.safe_read
 
     path = library(tmp_path)
-    monkeypatch.setattr(pkgdrc.safe_read, "flatten", lambda *args: time.sleep(60))  # the forked child inherits it
+    monkeypatch.setattr(pkgdrc.safe_read, "read_tree", lambda *args: time.sleep(60))  # the forked child inherits it
     start = time.monotonic()
     assert refused(path, LAYERS, read_timeout=1) == "reading the layout took longer than --read-timeout (1 s)"
     assert time.monotonic() - start < 10

@@ -1,0 +1,160 @@
+"""The cell hierarchy of a layout, in dbu: cells, their own shapes, their placements.
+
+A placement puts a child cell at one or more offsets (an array is one placement with k
+offsets, never expanded into copies here), turned by a multiple of 90 degrees and maybe
+mirrored: an orientation `Matrix` of integers, so every placed vertex stays exactly on
+the grid. Flattening (`CellTree.flatten`) composes the placements down from the top and
+places each cell's own shapes once per orientation, in bulk: the same vertices the
+layout's flattened view has, however deep the hierarchy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.safe_read import Matrix, RawTree
+
+IDENTITY: Matrix = (1, 0, 0, 1)
+ORIGIN = np.zeros((1, 2))
+
+
+def compose(outer: Matrix, inner: Matrix) -> Matrix:
+    """The orientation of `inner` applied first, then `outer`."""
+    a, b, c, d = outer
+    e, f, g, h = inner
+    return (a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h)
+
+
+def apply(m: Matrix, xy: np.ndarray) -> np.ndarray:
+    """Points (n, 2) turned by orientation `m`."""
+    a, b, c, d = m
+    return np.column_stack([a * xy[:, 0] + b * xy[:, 1], c * xy[:, 0] + d * xy[:, 1]])
+
+
+def place(geoms: np.ndarray, m: Matrix, offsets: np.ndarray) -> np.ndarray:
+    """Shapely geometries turned by `m`, one copy per offset (offset-major), in bulk."""
+    if len(geoms) == 0 or len(offsets) == 0:
+        return EMPTY
+    if m == IDENTITY and len(offsets) == 1 and not offsets.any():
+        return geoms
+    n_coords = int(shapely.get_num_coordinates(geoms).sum())
+    shift = np.repeat(offsets, n_coords, axis=0)
+    return shapely.transform(np.tile(geoms, len(offsets)), lambda xy: apply(m, xy) + shift)
+
+
+def place_box(box: np.ndarray, m: Matrix, offsets: np.ndarray) -> np.ndarray:
+    """Bounding boxes (k, 4) of box (x0, y0, x1, y1) turned by `m` and moved to each offset."""
+    corners = apply(m, np.array([[box[0], box[1]], [box[2], box[3]]]))
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    return np.hstack([offsets + lo, offsets + hi])
+
+
+@dataclass
+class Placement:
+    """Cell `cell` turned by `matrix` and placed at each of `offsets` ((k, 2), whole dbu)."""
+
+    cell: str
+    matrix: Matrix
+    offsets: np.ndarray
+
+
+@dataclass
+class Cell:
+    """A cell's own shapes (shapely, dbu) and labels per layer, and its placements."""
+
+    name: str
+    polygons: dict[str, np.ndarray]
+    labels: dict[str, list[tuple[str, float, float]]]
+    placements: list[Placement]
+
+
+class CellTree:
+    """The cells under a top cell, each listed after the cells it places."""
+
+    def __init__(self, top: str, cells: dict[str, Cell]):
+        self.top = top
+        self.cells = cells
+        self._instances: dict[str, dict[Matrix, np.ndarray]] | None = None
+
+    @classmethod
+    def from_raw(cls, raw: RawTree, to_shapely) -> tuple["CellTree", int, int]:
+        """Build from the reader's arrays; `to_shapely(coords, counts)` -> (polygons, repaired, dropped).
+
+        Returns (tree, repaired, dropped), the counts taken over the flattened layout.
+        """
+        cells, fixes = {}, {}
+        for name, rc in raw.cells.items():
+            polygons, repaired, dropped = {}, 0, 0
+            for layer in rc.coords:
+                polygons[layer], r, d = to_shapely(rc.coords[layer], rc.counts[layer])
+                repaired, dropped = repaired + r, dropped + d
+            placements = [Placement(c, m, off) for c, m, off in rc.placements]
+            cells[name] = Cell(name, polygons, rc.labels, placements)
+            fixes[name] = (repaired, dropped)
+        tree = cls(raw.top, cells)
+        copies = tree.copies()
+        repaired = sum(fixes[n][0] * copies[n] for n in cells)
+        dropped = sum(fixes[n][1] * copies[n] for n in cells)
+        return tree, repaired, dropped
+
+    def instances(self) -> dict[str, dict[Matrix, np.ndarray]]:
+        """Every cell's placements in the top's frame: orientation -> offsets (k, 2).
+
+        Composed from the top down, parents before children; each cell has at most 8
+        orientations, and its offsets are those of the flattening (arrays multiplied out as
+        offsets, the shapes never copied).
+        """
+        if self._instances is None:
+            found: dict[str, dict[Matrix, list[np.ndarray]]] = {self.top: {IDENTITY: [ORIGIN]}}
+            for name in reversed(list(self.cells)):  # parents first
+                if name not in found:
+                    continue
+                mine = {m: np.concatenate(offs) for m, offs in found[name].items()}
+                found[name] = mine
+                for p in self.cells[name].placements:
+                    child = found.setdefault(p.cell, {})
+                    for m, offs in mine.items():
+                        placed = (offs[:, None, :] + apply(m, p.offsets)[None, :, :]).reshape(-1, 2)
+                        child.setdefault(compose(m, p.matrix), []).append(placed)
+            self._instances = found  # type: ignore[assignment]
+        return self._instances  # type: ignore[return-value]
+
+    def copies(self) -> dict[str, int]:
+        """How many times each cell occurs in the flattened top."""
+        inst = self.instances()
+        return {n: sum(len(o) for o in inst.get(n, {}).values()) for n in self.cells}
+
+    def repeated(self) -> bool:
+        """True when some cell with shapes occurs more than once in the flattened top."""
+        copies = self.copies()
+        return any(copies[n] > 1 and any(len(p) for p in c.polygons.values()) for n, c in self.cells.items())
+
+    def flat_count(self) -> int:
+        """Shapes of the flattened top, on all layers read."""
+        copies = self.copies()
+        return sum(copies[n] * sum(len(p) for p in c.polygons.values()) for n, c in self.cells.items())
+
+    def flatten(self, layer: str) -> np.ndarray:
+        """The flattened top's shapes on `layer`, in dbu."""
+        parts = [place(self.cells[n].polygons.get(layer, EMPTY), m, offs)
+                 for n, orient in self.instances().items() for m, offs in orient.items()]
+        parts = [p for p in parts if len(p)]
+        return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+
+    def flat_labels(self, layer: str) -> list[tuple[str, float, float]]:
+        """The flattened top's labels on `layer`: (text, x, y) in dbu."""
+        out = []
+        for n, orient in self.instances().items():
+            own = self.cells[n].labels.get(layer, [])
+            if not own:
+                continue
+            xy = np.array([(x, y) for _, x, y in own], dtype=float)
+            for m, offs in orient.items():
+                placed = (offs[:, None, :] + apply(m, xy)[None, :, :]).reshape(-1, 2)
+                texts = [t for t, _, _ in own] * len(offs)
+                out.extend((t, float(x), float(y)) for t, (x, y) in zip(texts, placed.tolist()))
+        return out
