@@ -28,8 +28,34 @@ def _side(p1, p2, x) -> np.ndarray:
 
 
 def _contains(p1, p2, x) -> np.ndarray:
-    """x lies on the closed segment p1-p2 (exact on the grid)."""
-    return (_cross(p2 - p1, x - p1) == 0) & (_dot(x - p1, x - p2) <= 0)
+    """KLayout `Edge::contains`: x is on segment p1-p2 *to the grid*, not exactly.
+
+    A point-like edge contains only its point. Otherwise x must lie between the
+    perpendiculars through the ends (scalar products >= 0) and its distance to the
+    line, `Edge::distance_abs` = |cross| / length rounded half up to whole dbu, must
+    be 0: less than half a dbu. So a point up to half a dbu off a slanted edge is "on"
+    it. The distance is computed in floating point exactly as KLayout does.
+    """
+    d = p2 - p1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        near = np.abs(_cross(d, x - p1)) / np.sqrt(_dot(d, d)) + 0.5 < 1.0
+    slab = (_dot(x - p1, d) >= 0) & (_dot(x - p2, d) <= 0)
+    point = np.all(p1 == p2, axis=1)
+    return np.where(point, np.all(x == p1, axis=1), near & slab)
+
+
+def _round_half_down(num, den):
+    """num / den (den > 0) rounded to the nearest integer, ties towards -infinity, as
+    KLayout's `div_exact` rounds an offset from a grid point. Exact: float where the
+    quotient is clearly off a tie, Python integers on the few rows near one."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = num / den
+    out = np.ceil(q - 0.5)
+    near = np.flatnonzero(np.abs(q - np.floor(q) - 0.5) < 1e-6)
+    for i in near:  # rare: only quotients within 1e-6 of x.5
+        n, m = int(num[i]), int(den[i])
+        out[i] = -((-2 * n + m) // (2 * m)) if m else out[i]  # ceil((2n - m) / 2m)
+    return out
 
 
 def _swap(p1, p2, mask):
@@ -85,9 +111,9 @@ def intersect_point(a1, a2, b1, b2):
         settle(on & ok, np.ones(n, bool), pt)
     settle(on, np.zeros(n, bool), point)
     crossing = va * vb < 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.abs(va) / (np.abs(va) + np.abs(vb))
-    settle(crossing, np.ones(n, bool), np.floor(a1 + t[:, None] * (a2 - a1) + 0.5))
+    den = np.abs(va) + np.abs(vb)
+    step = np.stack([_round_half_down((a2 - a1)[:, k] * np.abs(va), den) for k in (0, 1)], 1)
+    settle(crossing, np.ones(n, bool), a1 + step)
     settle(np.ones(n, bool), np.zeros(n, bool), point)
     return found, point
 

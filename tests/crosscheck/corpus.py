@@ -229,6 +229,17 @@ CASES += [
          [[[300, 100], [601, 100], [601, 400], [301, 400]]]),
 ]
 
+# Shielding with KLayout's grid tolerance (was a recorded difference): B's side from
+# (7000, 300) to (7001, 2800) clips A's bottom edge to the point (7000, 0). A's right side
+# (7000, 600)-(7000, 0) shields that pair in KLayout: one joining line, (7000, 0)-(7001, 2800),
+# passes 0.21 dbu from the shield's end (7000, 600); Edge::contains counts a point less
+# than half a dbu from an edge as on it, so Edge::intersect_point returns (7000, 600)
+# there, not (7000, 0), and the two intersection points differ (geometry/shielding.py).
+CASES += [
+    case("regression_overlap_point_pair_shielded_within_half_dbu", "overlap", {"min": 2900},
+         [box(5300, 0, 7000, 600)], [[[7000, 300], [8900, 300], [8700, 2800], [7001, 2800]]]),
+]
+
 # Found by a random 2,000-example run: a rectangle's corner on a 45-degree side splits
 # that side in the merged contour, but KLayout's Region.edges() keeps it one edge.
 CASES += [
@@ -254,20 +265,17 @@ CASES += [
                      "origin": [14900, 11400], "rotation": 90, "x_reflection": False}]),
          differs={"reason": "intersection exactly half-way between grid points rounds differently",
                   "diff": ["missed by pkgdrc: edge pair [[[6500, 12000], [5741, 11241]], [[6683, 10300], [5741, 11241]], 0]"]}),
-    # A pair whose first edge is clipped to a single point on a 1-dbu slanted side. KLayout's
-    # shielding pass drops it; pkgdrc's port of that pass (geometry/shielding.py) finds no
-    # shield for it: the tie rules of KLayout's integer intersect_point for such point
-    # pairs are not reproduced. Sub-dbu geometry, value 300 at a place marked anyway.
-    dict(case("difference_overlap_point_pair_shielding", "overlap", {"min": 2900}, [box(5300, 0, 7000, 600)],
-              [[[7000, 300], [8900, 300], [8700, 2800], [7001, 2800]]]),
-         differs={"reason": "shielding of a point-like pair",
-                  "diff": ["extra in pkgdrc: edge pair [[[7000.0, 0.0], [7000.0, 0.0]], [[7000.0, 300.0], [7001.0, 2800.0]], 300.0]"]}),
-    # The same 45-degree bar drawn on both layers, next to an octagonal pad: a
-    # zero-distance pair along the coincident sides that KLayout keeps and pkgdrc shields
-    # (same limitation: shielding ties on coincident edges).
-    dict(case("difference_enclosure_coincident_45_sides_shielding", "enclosure", {"min": 2900}, [],
+    # The same 45-degree bar drawn on both layers, next to an octagonal pad: B's merged
+    # contour has a vertex where the bar's side (x+y=500) crosses an octagon side
+    # (x-y=9273), at (4886.5, -4386.5). pkgdrc rounds it half up to (4887, -4386), just
+    # inside A's bar, so B's side there is not outside A's and gives no pair; KLayout's
+    # merge rounds it down to (4886, -4387), just outside, and the coincident sides give
+    # a zero-distance pair. Cause: the half-grid intersection above, not shielding (drawn
+    # flat with either vertex, the two tools give the same pairs).
+    dict(case("difference_enclosure_half_grid_intersection_on_coincident_sides", "enclosure", {"min": 2900}, [],
               refs=[{"layers": {"A": [_BAR45, box(7000, 4000, 8400, 5400)], "B": [_OCT_PAD, _BAR45]},
                      "origin": [7300, 3800], "rotation": 180, "x_reflection": False}]),
-         differs={"reason": "shielding of a zero-distance pair on coincident sides",
+         differs={"reason": "intersection exactly half-way between grid points rounds differently: B's vertex "
+                            "(4886.5, -4386.5) is (4887, -4386) in pkgdrc, (4886, -4387) in KLayout",
                   "diff": ["missed by pkgdrc: edge pair [[[8300, -7800], [3000, -2500]], [[8300, -7800], [4886, -4387]], 0]"]}),
 ]
