@@ -44,17 +44,22 @@ def _contains(p1, p2, x) -> np.ndarray:
     return np.where(point, np.all(x == p1, axis=1), near & slab)
 
 
-def _round_half_down(num, den):
-    """num / den (den > 0) rounded to the nearest integer, ties towards -infinity, as
-    KLayout's `div_exact` rounds an offset from a grid point. Exact: float where the
-    quotient is clearly off a tie, Python integers on the few rows near one."""
+def _div_exact(a, b, d):
+    """KLayout's `div_exact`: a * b / d (b >= 0, d > 0, whole numbers) rounded to the
+    nearest integer, ties towards -infinity (x.5 -> x, -x.5 -> -x-1).
+
+    Floating point where the quotient is clearly off a tie; the rows within 1e-6 of one
+    are redone exactly with Python integers (object arrays, as KLayout uses 128 bits).
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
-        q = num / den
-    out = np.ceil(q - 0.5)
+        q = a * b / d
+    out = np.floor(q + 0.5)
     near = np.flatnonzero(np.abs(q - np.floor(q) - 0.5) < 1e-6)
-    for i in near:  # rare: only quotients within 1e-6 of x.5
-        n, m = int(num[i]), int(den[i])
-        out[i] = -((-2 * n + m) // (2 * m)) if m else out[i]  # ceil((2n - m) / 2m)
+    if len(near):
+        ai, bi, di = (x[near].astype(np.int64).astype(object) for x in (a, b, d))
+        neg = a[near] < 0
+        exact = np.where(neg, -((-ai * bi + di // 2) // di), (ai * bi + (di - 1) // 2) // di)
+        out[near] = exact.astype(np.float64)
     return out
 
 
@@ -111,9 +116,12 @@ def intersect_point(a1, a2, b1, b2):
         settle(on & ok, np.ones(n, bool), pt)
     settle(on, np.zeros(n, bool), point)
     crossing = va * vb < 0
-    den = np.abs(va) + np.abs(vb)
-    step = np.stack([_round_half_down((a2 - a1)[:, k] * np.abs(va), den) for k in (0, 1)], 1)
-    settle(crossing, np.ones(n, bool), a1 + step)
+    c = np.flatnonzero(crossing & ~done)  # the intersection point, from a1 as KLayout computes it
+    den = np.abs(va[c]) + np.abs(vb[c])
+    step = np.stack([_div_exact((a2 - a1)[c, k], np.abs(va[c]), den) for k in (0, 1)], 1)
+    pt = point.copy()
+    pt[c] = a1[c] + step
+    settle(crossing, np.ones(n, bool), pt)
     settle(np.ones(n, bool), np.zeros(n, bool), point)
     return found, point
 
