@@ -79,6 +79,7 @@ class CellTree:
         self.top = top
         self.cells = cells
         self._instances: dict[str, dict[Matrix, np.ndarray]] | None = None
+        self._content: dict[tuple[str, str], np.ndarray] = {}
 
     @classmethod
     def from_raw(cls, raw: RawTree, to_shapely) -> tuple["CellTree", int, int]:
@@ -133,10 +134,11 @@ class CellTree:
         copies = self.copies()
         return any(copies[n] > 1 and any(len(p) for p in c.polygons.values()) for n, c in self.cells.items())
 
-    def flat_count(self) -> int:
-        """Shapes of the flattened top, on all layers read."""
+    def flat_count(self, layer: str | None = None) -> int:
+        """Shapes of the flattened top on `layer` (None: on all layers read), without flattening."""
         copies = self.copies()
-        return sum(copies[n] * sum(len(p) for p in c.polygons.values()) for n, c in self.cells.items())
+        return sum(copies[n] * sum(len(p) for k, p in c.polygons.items() if layer in (None, k))
+                   for n, c in self.cells.items())
 
     def flatten(self, layer: str) -> np.ndarray:
         """The flattened top's shapes on `layer`, in dbu."""
@@ -144,6 +146,17 @@ class CellTree:
                  for n, orient in self.instances().items() for m, offs in orient.items()]
         parts = [p for p in parts if len(p)]
         return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+
+    def content(self, name: str, layer: str) -> np.ndarray:
+        """Cell `name`'s shapes on `layer` with everything it places, flattened, in its own frame (kept)."""
+        key = (name, layer)
+        if key not in self._content:
+            cell = self.cells[name]
+            parts = [cell.polygons.get(layer, EMPTY)]
+            parts += [place(self.content(p.cell, layer), p.matrix, p.offsets) for p in cell.placements]
+            parts = [p for p in parts if len(p)]
+            self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+        return self._content[key]
 
     def flat_labels(self, layer: str) -> list[tuple[str, float, float]]:
         """The flattened top's labels on `layer`: (text, x, y) in dbu."""

@@ -75,4 +75,4 @@ class LayerSet:
     @cached_property
     def empty_layers(self) -> list[str]:
         """Drawn deck layers with no shapes in the layout."""
-        return [n for n in self.deck.layers if len(self.layout.polygons.get(n, EMPTY)) == 0]
+        return [n for n in self.deck.layers if self.layout.count(n) == 0]

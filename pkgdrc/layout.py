@@ -72,6 +72,12 @@ class Layout:
             return self.tree.flat_count()
         return sum(len(p) for p in self.polygons.values())
 
+    def count(self, layer: str) -> int:
+        """Shapes of the flattened top on `layer` (counted on the tree when not flattened yet)."""
+        if self._polygons is None and self.tree is not None:
+            return self.tree.flat_count(layer)
+        return len(self.polygons.get(layer, EMPTY))
+
     def index(self, layer: str) -> rtree.index.Index:
         """R-tree (rtree package) over the layer's shapes, built on first use.
 

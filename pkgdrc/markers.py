@@ -60,8 +60,10 @@ class Marker:
     holes: tuple[tuple[Point, ...], ...] = field(default=(), compare=False)  # of `polygon`
 
     def _key(self) -> tuple:
-        # A marker without a value sorts after one with a value at the same place.
-        return (self.bbox, self.value is None, self.value or 0.0, self.layer, self.message)
+        # A marker without a value sorts after one with a value at the same place; the
+        # geometry breaks the remaining ties, so that equal marker sets print alike.
+        return (self.bbox, self.value is None, self.value or 0.0, self.layer, self.message,
+                self.edge_pair or (), self.edge or (), self.polygon or (), self.holes)
 
     def __lt__(self, other: "Marker") -> bool:
         return self._key() < other._key()

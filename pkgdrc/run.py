@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Callable
 
 from pkgdrc import __version__, tiles
+from pkgdrc.cellwise import CellwiseRule, is_local
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.markers import to_markers
+from pkgdrc.markers import Violations, to_markers
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
+from pkgdrc.units import Grid
 from pkgdrc.waivers import Waiver, apply_waivers, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
@@ -50,29 +52,41 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
     return [message]
 
 
-def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
+def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
+    """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
     kind = CHECKS[rule.check]
-    names = _rule_layers(rule)
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), names, params=dict(rule.params))
-    for name in names:
-        for found in kind.run(layers, name, rule.params):
-            result.markers.extend(to_markers(found, name, layers.grid))
+    return [(name, found) for name in _rule_layers(rule) for found in kind.run(layers, name, rule.params)]
+
+
+def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:
+    """The RuleResult of a rule's violations: markers in um, sorted."""
+    kind = CHECKS[rule.check]
+    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), _rule_layers(rule),
+                        params=dict(rule.params))
+    for name, v in found:
+        result.markers.extend(to_markers(v, name, grid))
     result.markers.sort()
     return result
+
+
+def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
+    return rule_result(rule, rule_violations(layers, rule), layers.grid)
 
 
 def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
           dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None, read_timeout: float | None = None) -> Report:
+          max_memory: int | None = None, read_timeout: float | None = None, flat: bool = False) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
     moves accepted markers to `RuleResult.waived`; `on_rule` is called before each rule
     (progress). `jobs` > 1 (0: all cores) splits the run into tiles on that many processes,
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
-    `pkgdrc.distributed`); the markers are the same as in one process.
+    `pkgdrc.distributed`); the markers are the same as in one process. When cells repeat
+    in the layout, local rules run cell by cell (`pkgdrc.cellwise`: each cell checked once,
+    the same markers as the flat run) unless `flat`; the other rules run on the flattened layout.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
     wrong "clean") unless `allow_empty`. `max_shapes`, `max_memory` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`).
@@ -92,11 +106,15 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
+    by_cell = [] if flat or layout.tree is None or not layout.tree.repeated() else [r for r in selected if is_local(r)]
+    flattened = [r for r in selected if r not in by_cell]
     # Rules whose markers span whole layers (stack) always run here, never split into tiles.
-    whole = [r for r in selected if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
-    tileable = [r for r in selected if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    tileable = [r for r in flattened if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
     n_jobs = tiles.jobs_for(layout, jobs)
-    if dask_scheduler is not None:
+    if not tileable:
+        results, here = [], whole
+    elif dask_scheduler is not None:
         from pkgdrc.distributed import run_dask
 
         results, here = run_dask(layout, deck, tileable, dask_scheduler), whole
@@ -104,6 +122,10 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         results, here = tiles.run_local(layout, deck, tileable, n_jobs), whole
     else:
         results, here = [], tileable + whole
+    for rule in by_cell:
+        if on_rule is not None:
+            on_rule(rule)
+        results.append(rule_result(rule, CellwiseRule(layout, deck, rule).run(), layout.grid))
     for rule in here:
         if on_rule is not None:
             on_rule(rule)

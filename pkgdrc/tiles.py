@@ -60,15 +60,23 @@ class Tile:
     window: tuple[float, float, float, float]
 
 
-def halo_um(deck: Deck, rules: list[Rule]) -> float:
-    """The interaction range of a run: the largest rule distance plus derived-layer sizing."""
+def reach_um(rule: Rule) -> float:
+    """How far from a marker a shape can change it: the kind's `reach(params)`, else its largest distance."""
+    kind = CHECKS[rule.check]
+    if hasattr(kind, "reach"):
+        return float(kind.reach(rule.params))
     largest = 0.0
-    for rule in rules:
-        for name, param in CHECKS[rule.check].PARAMS.items():
-            if param.kind in ("distance", "range") and rule.params.get(name) is not None:
-                values = np.ravel(np.asarray(rule.params[name], dtype=float))
-                values = values[np.isfinite(values)]
-                largest = max(largest, float(np.abs(values).max(initial=0.0)))
+    for name, param in kind.PARAMS.items():
+        if param.kind in ("distance", "range") and rule.params.get(name) is not None:
+            values = np.ravel(np.asarray(rule.params[name], dtype=float))
+            values = values[np.isfinite(values)]
+            largest = max(largest, float(np.abs(values).max(initial=0.0)))
+    return largest
+
+
+def halo_um(deck: Deck, rules: list[Rule]) -> float:
+    """The interaction range of a run: the largest rule reach plus derived-layer sizing."""
+    largest = max((reach_um(rule) for rule in rules), default=0.0)
     return largest + sum(_sizing(e) for e in deck.derived.values())
 
 

@@ -8,6 +8,9 @@ It may define `validate(params) -> str | None` for relations between parameters,
 A check that reads `layers.nets` defines `needs_nets(params) -> bool` (then the deck must have `connect:`).
 A kind without `layer` runs once per rule, its markers on a pseudo-layer named for the kind;
 one whose markers depend on whole layers sets `WHOLE_LAYOUT = True` (never split into tiles).
+A kind whose markers depend only on shapes within the rule's reach sets `LOCAL = True`:
+on layouts with repeated cells it runs cell by cell (`pkgdrc.cellwise`). The reach is the
+largest distance or range parameter, unless the module defines `reach(params) -> um`.
 """
 
 from __future__ import annotations

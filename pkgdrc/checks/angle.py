@@ -23,6 +23,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.edges import polygon_edges
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "allowed": Param("angles", "allowed edge directions in degrees (taken mod 180)")}
 TOLERANCE_DEG = 1e-6
 

@@ -21,6 +21,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import clusters
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "min": Param("area", "minimum area in um2")}
 
 

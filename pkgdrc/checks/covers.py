@@ -32,6 +32,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "by": Param("layer", "the covering layer (heat sink, stiffener opening)"),
           "margin": Param("distance", "minimum distance from each covered shape to the edge of its cover, in um",
                           required=False, default=0.0),

@@ -27,6 +27,8 @@ from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "by": Param("layer", "the enclosing (outer) layer"),
           "min": Param("distance", "minimum enclosure in um")}
 

@@ -19,6 +19,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "of": Param("layer", "the containing layer, e.g. the package outline"),
           "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0)}
 

@@ -25,6 +25,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer to keep away from"),
           "min": Param("distance", "minimum distance in um (overlap is distance 0)")}
 

@@ -26,6 +26,8 @@ from pkgdrc.checks.common import LAYERS
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer whose shapes are counted"),
           "count": Param("number", "how many `other` shapes each `layer` shape holds", required=False, default=1.0),
           "reverse": Param("bool", "also require each `other` shape to lie in exactly one `layer` shape",

@@ -39,6 +39,8 @@ from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {
     "layer": LAYERS,
     "metal": Param("layer", "the bond-pad metal the openings must lie on (the top RDL)", required=False),

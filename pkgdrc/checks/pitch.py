@@ -38,6 +38,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "pitch": Param("distance", "minimum centre-to-centre distance in um"),
           "min_size": Param("distance", "minimum ball size (bounding-box extent) in um", required=False, default=0.0),
           "max_size": Param("distance", "maximum ball size (bounding-box extent) in um; 0: not checked",

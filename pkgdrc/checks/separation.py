@@ -20,6 +20,8 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.repeats import relate_repeated
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
           "min": Param("distance", "minimum separation in um")}
 

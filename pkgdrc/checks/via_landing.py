@@ -48,6 +48,8 @@ from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {
     "layer": LAYERS,
     "below": Param("layer", "the metal the via lands on, e.g. DIE_PAD for VIA1, RDL1 for VIA2"),
@@ -68,6 +70,12 @@ def validate(p: dict) -> str | None:
     if p["stacking"] == "forbidden" and p["next_via"] is None:
         return "stacking: forbidden needs next_via (the via layer of the next level up)"
     return None
+
+
+def reach(p: dict) -> float:
+    """The farthest distance measured: the die-shifted landing enclosure, the capture, the size or the space."""
+    size = max((v for v in (p["size"] or ()) if v != float("inf")), default=0.0)
+    return max(p["below_enclosure"] + p["die_shift"], p["above_enclosure"], size, p["space"] or 0.0)
 
 
 def limit(p: dict):

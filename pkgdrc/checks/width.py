@@ -26,6 +26,8 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
 
+LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
+
 PARAMS = {"layer": LAYERS, "min": Param("distance", "minimum width in um")}
 
 

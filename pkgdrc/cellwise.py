@@ -1,0 +1,163 @@
+"""Check each cell once: local rules run down the cell hierarchy instead of on the flat layout.
+
+A check kind is *local* (`LOCAL = True` in its module) when every marker it makes
+depends only on the shapes within the rule's interaction range `h` of the marker: the
+rule's largest distance, plus the sizing of the deck's derived layers, plus 2 dbu (the
+tile halo of `pkgdrc.tiles`, for this rule alone). Shapes farther apart than `h` never
+merge, pair, shield each other or meet in a boolean.
+
+For a rule, cell C (in one orientation) is checked so:
+
+1. Each placement of a child cell with shapes on the rule's layers has a bounding box
+   (of the child's content on those layers). A placement is *isolated* when no other
+   bounding box in C (its own shapes', its other placements') comes within `h` of it
+   (touching counts as near). For an array each element is a placement; the test is
+   one bulk STRtree query for all of them.
+2. The markers of an isolated placement are the child's own markers (step 1-3 for the
+   child, in the placement's orientation, computed once per cell and orientation) moved
+   by the placement's offset: translations are exact on the grid.
+3. C's own shapes and the placements that are not isolated are flattened together and
+   checked as one flat layout (`pkgdrc.run.rule_violations`).
+
+Isolated content lies farther than `h` from everything else in C, so the flat run over
+C finds exactly the markers of steps 2 and 3, no more, no fewer; applied from the top
+down this gives the flat run's markers, marker for marker (tests/test_cellwise.py). A
+check is only ever computed on geometry in its final orientation; only translations
+are applied to results. The price of the simple isolation test: a cell whose placements
+all touch (a die and its fan-out quadrants) is checked flat, at that level only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from pkgdrc import tiles
+from pkgdrc.checks import CHECKS
+from pkgdrc.deck import Deck, Rule
+from pkgdrc.deck import expr as dexpr
+from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
+from pkgdrc.layers import LayerSet
+from pkgdrc.layout import Layout
+from pkgdrc.markers import Violations
+
+Found = list[tuple[str, Violations]]  # (layer the rule ran on, its violations), in dbu
+
+
+def is_local(rule: Rule) -> bool:
+    """True when the rule's kind makes markers from nearby shapes only (module flag `LOCAL`)."""
+    return getattr(CHECKS[rule.check], "LOCAL", False)
+
+
+def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
+    """The drawn deck layers a rule reads, through its layer parameters and derived layers."""
+    found: set[str] = set()
+    for name, param in CHECKS[rule.check].PARAMS.items():
+        value = rule.params.get(name)
+        if param.kind in ("layer", "layers") and value is not None:
+            found |= set(value) if isinstance(value, list) else {value}
+    todo, drawn = list(found), set()
+    while todo:
+        name = todo.pop()
+        if name in deck.derived:
+            todo.extend(dexpr.names(deck.derived[name]) - drawn)
+        else:
+            drawn.add(name)
+    return sorted(drawn & set(deck.layers))
+
+
+def translate(v: Violations, offsets: np.ndarray) -> Violations:
+    """Violations copied to each offset ((k, 2), whole dbu), offset-major."""
+    k = len(offsets)
+    if k == 1 and not offsets.any():
+        return v
+    if v.kind == "polygon":
+        geometry = place(v.geometry, IDENTITY, offsets)
+    else:
+        shape = (1,) * (v.geometry.ndim - 1)
+        geometry = (offsets.reshape(k, *shape, 2) + v.geometry[None]).reshape(-1, *v.geometry.shape[1:])
+    messages = v.messages if isinstance(v.messages, str) else np.tile(np.asarray(v.messages, dtype=object), k)
+    return Violations(v.kind, geometry, np.tile(v.values, k), v.value_unit, messages)
+
+
+class CellwiseRule:
+    """One local rule run down a layout's cell tree."""
+
+    def __init__(self, layout: Layout, deck: Deck, rule: Rule):
+        if layout.tree is None:
+            raise ValueError("cellwise checking needs a layout read with its hierarchy")
+        self.layout, self.deck, self.rule = layout, deck, rule
+        self.tree: CellTree = layout.tree
+        self.layers = drawn_layers(deck, rule)
+        self.halo = float(layout.grid.to_dbu(tiles.halo_um(deck, [rule]))) + 2.0
+        self.boxes = self._content_boxes()
+        self._done: dict[tuple[str, Matrix], Found] = {}
+
+    def run(self) -> Found:
+        """The rule's violations over the flattened top, in dbu."""
+        if self.tree.top not in self.boxes:
+            return []
+        return self._cell(self.tree.top, IDENTITY)
+
+    def _content_boxes(self) -> dict[str, np.ndarray]:
+        """Bounding box (x0, y0, x1, y1) of each cell's content on the rule's layers; cells without any are left out."""
+        boxes: dict[str, np.ndarray] = {}
+        for name, cell in self.tree.cells.items():  # children first
+            parts = [shapely.bounds(cell.polygons[n]) for n in self.layers if len(cell.polygons.get(n, EMPTY))]
+            parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
+            if parts:
+                every = np.concatenate(parts)
+                boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+        return boxes
+
+    def _cell(self, name: str, m: Matrix) -> Found:
+        key = (name, m)
+        if key not in self._done:
+            self._done[key] = self._check_cell(name, m)
+        return self._done[key]
+
+    def _check_cell(self, name: str, m: Matrix) -> Found:
+        cell = self.tree.cells[name]
+        own = {n: place(cell.polygons.get(n, EMPTY), m, ORIGIN) for n in self.layers}
+        groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
+        for p in cell.placements:
+            if p.cell in self.boxes:
+                groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
+        if not groups:
+            return self._check_flat(own, [])
+        keys = list(groups)
+        offsets = [np.concatenate(groups[k]) for k in keys]
+        boxes = np.concatenate([place_box(self.boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)])
+        own_boxes = np.concatenate([shapely.bounds(p).reshape(-1, 4) for p in own.values()])
+        every = np.concatenate([own_boxes, boxes])
+        index = shapely.STRtree(shapely.box(*every.T))
+        h = self.halo
+        near, other = index.query(shapely.box(*(boxes + [-h, -h, h, h]).T), predicate="intersects")
+        crowded = np.zeros(len(boxes), dtype=bool)
+        crowded[near[other != near + len(own_boxes)]] = True
+        found: Found = []
+        rest = []
+        start = 0
+        for (child, mm), offs in zip(keys, offsets):
+            crowd = crowded[start:start + len(offs)]
+            start += len(offs)
+            if not crowd.all():
+                found += [(layer, translate(v, offs[~crowd])) for layer, v in self._cell(child, mm)]
+            if crowd.any():
+                rest.append((child, mm, offs[crowd]))
+        return found + self._check_flat(own, rest)
+
+    def _check_flat(self, own: dict[str, np.ndarray], rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
+        """Own shapes plus the crowded placements, flattened and checked as one flat layout."""
+        from pkgdrc.run import rule_violations  # run imports this module
+
+        polygons = {}
+        for n in self.layers:
+            parts = [own[n]] + [place(self.tree.content(c, n), mm, offs) for c, mm, offs in rest]
+            parts = [p for p in parts if len(p)]
+            polygons[n] = np.concatenate(parts) if parts else EMPTY
+        if not any(len(p) for p in polygons.values()):
+            return []
+        flat = Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {})
+        return [(layer, v) for layer, v in rule_violations(LayerSet(flat, self.deck), self.rule) if len(v)]
