@@ -8,8 +8,19 @@ lines at the same point (the two edges touch there), it shields only if it neith
 starts on the first joining line nor ends on the second one.
 
 This reproduces KLayout 0.30 (`EdgePair::normalize`, `Edge::intersect_point`,
-`Edge2EdgeCheckBase` shielding), on grid coordinates: the pairs are rounded to the grid
-first, as KLayout's output edges are. Everything is vectorized over (pair, shield) rows.
+`shields` in dbRegionCheckUtils.cc), on grid coordinates: the pairs are rounded to the
+grid first, as KLayout's output edges are. With KLayout's integer ties:
+
+* `Edge::contains` is to the grid, not exact: a point whose distance to the edge's line
+  rounds to 0 (less than half a dbu) and that lies between the perpendiculars through
+  the ends is on the edge. intersect_point uses it for point-like edges and where an end
+  of one edge is exactly on the other's line, trying the shield's ends first: so the
+  "intersection" it returns can be a shield end up to half a dbu off the joining line.
+* A crossing point is rounded as `div_exact` rounds its offset from the joining line's
+  start: to the nearest grid point, ties towards -infinity.
+
+`tests/crosscheck/test_shielding_port.py` compares these with klayout.db's own.
+Everything is vectorized over (pair, shield) rows.
 """
 
 from __future__ import annotations

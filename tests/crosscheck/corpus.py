@@ -278,4 +278,26 @@ CASES += [
          differs={"reason": "intersection exactly half-way between grid points rounds differently: B's vertex "
                             "(4886.5, -4386.5) is (4887, -4386) in pkgdrc, (4886, -4387) in KLayout",
                   "diff": ["missed by pkgdrc: edge pair [[[8300, -7800], [3000, -2500]], [[8300, -7800], [4886, -4387]], 0]"]}),
+    # Found by a random (non-derandomized) 4,000-example run: a 45-degree trace whose
+    # corner (10100, 10700) lies on a box's side. The merged shape touches itself there,
+    # and its box side above the corner, clipped to that point, pairs with the trace's
+    # side at distance 0. KLayout's space_check reports this pair for the trace and box
+    # alone (as pkgdrc does here and in the control case below), and drops it when the
+    # octagon, 3,087 dbu away (beyond the 2,600 limit, pairing with neither edge), is in
+    # the same region. Not shielding: no edge lies between the pair's edges in either
+    # run. The cause is in how KLayout's check gathers a shape's edges with its
+    # neighbours, and is not pinned down; pkgdrc's answer does not depend on shapes out
+    # of reach.
+    dict(case("difference_space_kissing_corner_pair_depends_on_far_shape", "space", {"min": 2600},
+              [octagon(14900, 2400, 1100, 300), [[4600, 5500], [4900, 5500], [10100, 10700], [9800, 10700]],
+               box(10100, 6300, 12500, 11200)]),
+         differs={"reason": "KLayout drops a kissing-corner pair when a shape out of reach is present",
+                  "diff": ["extra in pkgdrc: edge pair [[[10100.0, 10700.0], [8262.0, 8862.0]], "
+                           "[[10100.0, 10700.0], [10100.0, 10700.0]], 0.0]"]}),
+]
+
+# The control for the case above: the same trace and box alone; both tools report the pair.
+CASES += [
+    case("regression_space_kissing_corner_pair_alone", "space", {"min": 2600},
+         [[[4600, 5500], [4900, 5500], [10100, 10700], [9800, 10700]], box(10100, 6300, 12500, 11200)]),
 ]
