@@ -89,11 +89,14 @@ def main() -> None:
               help="Processes to split a large layout across, by tiles (small layouts use one).")
 @click.option("--dask-scheduler", metavar="tcp://HOST:8786",
               help="Run the tiles on this Dask cluster; its workers must see the layout's path.")
+@click.option("--flat", is_flag=True,
+              help="Check the flattened layout only, even where cells repeat (same markers, slower).")
 @_user_errors
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
               json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
               waivers_path: str | None, fmt: str, quiet: bool, allow_empty: bool, max_shapes: int,
-              max_memory: int | None, read_timeout: float | None, jobs: int, dask_scheduler: str | None) -> None:
+              max_memory: int | None, read_timeout: float | None, jobs: int, dask_scheduler: str | None,
+              flat: bool) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Report paths may contain {stem}, the layout's file name without suffix (needed for
@@ -113,7 +116,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
             report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
                            allow_empty=allow_empty, max_shapes=max_shapes,
                            max_memory=max_memory * 2**20 if max_memory else None, read_timeout=read_timeout,
-                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler)
+                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler, flat=flat)
         reports.append(report)
         outputs.write(report, paths)
         if not quiet and fmt != "json":
