@@ -2,9 +2,10 @@
 
 A check kind is *local* (`LOCAL = True` in its module) when every marker it makes
 depends only on the shapes within the rule's interaction range `h` of the marker: the
-rule's largest distance, plus the sizing of the deck's derived layers, plus 2 dbu (the
-tile halo of `pkgdrc.tiles`, for this rule alone). Shapes farther apart than `h` never
-merge, pair, shield each other or meet in a boolean.
+rule's reach (`pkgdrc.tiles.reach_um`: its largest distance, or what the kind declares),
+plus twice the sizing of the deck's derived layers (two shapes grown by g each come 2 g
+closer), plus 2 dbu. Shapes farther apart than `h` never merge, pair, shield each other
+or meet in a boolean.
 
 For a rule, cell C (in one orientation) is checked so:
 
@@ -90,7 +91,8 @@ class CellwiseRule:
         self.layout, self.deck, self.rule = layout, deck, rule
         self.tree: CellTree = layout.tree
         self.layers = drawn_layers(deck, rule)
-        self.halo = float(layout.grid.to_dbu(tiles.halo_um(deck, [rule]))) + 2.0
+        # Two shapes a derived layer grows by g each come 2 g closer: the sizing counts twice.
+        self.halo = float(layout.grid.to_dbu(tiles.reach_um(rule) + 2 * tiles.sizing_um(deck))) + 2.0
         self.boxes = self._content_boxes()
         self._done: dict[tuple[str, Matrix], Found] = {}
 

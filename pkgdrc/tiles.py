@@ -76,8 +76,12 @@ def reach_um(rule: Rule) -> float:
 
 def halo_um(deck: Deck, rules: list[Rule]) -> float:
     """The interaction range of a run: the largest rule reach plus derived-layer sizing."""
-    largest = max((reach_um(rule) for rule in rules), default=0.0)
-    return largest + sum(_sizing(e) for e in deck.derived.values())
+    return max((reach_um(rule) for rule in rules), default=0.0) + sizing_um(deck)
+
+
+def sizing_um(deck: Deck) -> float:
+    """How far the deck's derived layers may grow or shrink shapes, in all."""
+    return sum(_sizing(e) for e in deck.derived.values())
 
 
 def _sizing(e: dexpr.Expr) -> float:

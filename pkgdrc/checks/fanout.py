@@ -64,6 +64,12 @@ def needs_nets(p: dict) -> bool:
     return p["max_reach"] is not None
 
 
+def reach(p: dict) -> float:
+    """The clearances and the die spacing. Not `max_reach`: a trace is measured against its
+    own net's die, and a tile window holds every net it touches whole (`pkgdrc.tiles`)."""
+    return max((p[k] or 0.0) for k in ("edge_clearance", "die_clearance", "die_spacing"))
+
+
 def limit(p: dict):
     return limits(p, "edge_clearance", "die_clearance", "die_spacing", "max_reach")
 
