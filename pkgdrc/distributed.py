@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.errors import PkgdrcError
@@ -36,10 +37,14 @@ def dask_tile(path: str, top: str, deck: Deck, rules: list[Rule], tile: Tile) ->
     return run_tile(_worker_layout(path, deck, top), deck, rules, tile)
 
 
-def run_dask(layout: Layout, deck: Deck, rules: list[Rule], scheduler: str) -> list[RuleResult]:
-    """Run `rules` as band tasks on the Dask cluster at `scheduler`; markers as one process finds them."""
+def run_dask(layout: Layout, deck: Deck, rules: list[Rule], scheduler: str,
+             on_tile: Callable[[int, int], None] | None = None) -> list[RuleResult]:
+    """Run `rules` as band tasks on the Dask cluster at `scheduler`; markers as one process finds them.
+
+    `on_tile(done, total)` is called as each band finishes (progress).
+    """
     try:
-        from distributed import Client
+        from distributed import Client, as_completed
     except ImportError:
         raise PkgdrcError("--dask-scheduler needs Dask: pip install 'pkgdrc[dask]'") from None
     path = str(Path(layout.path).resolve())
@@ -51,4 +56,7 @@ def run_dask(layout: Layout, deck: Deck, rules: list[Rule], scheduler: str) -> l
         threads = sum(client.nthreads().values()) or 1
         tiles = plan_tiles(layout, deck_halo_dbu(layout, deck, rules), threads)
         futures = [client.submit(dask_tile, path, layout.top, deck, rules, t, pure=False) for t in tiles]
+        for done, _ in enumerate(as_completed(futures), 1):
+            if on_tile is not None:
+                on_tile(done, len(futures))
         return merge_results(client.gather(futures))

@@ -73,6 +73,19 @@ def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
     return rule_result(rule, rule_violations(layers, rule), layers.grid)
 
 
+def _tile_progress(rules: list[Rule], on_rule: Callable[[Rule], None] | None) -> Callable[[int, int], None] | None:
+    """Per-rule progress for rules run in tiles: after k of n tiles, k/n of the rules count as started."""
+    if on_rule is None:
+        return None
+    started = [0]
+
+    def on_tile(done: int, total: int) -> None:
+        while started[0] < len(rules) * done // total:
+            on_rule(rules[started[0]])
+            started[0] += 1
+    return on_tile
+
+
 def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
@@ -117,9 +130,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     elif dask_scheduler is not None:
         from pkgdrc.distributed import run_dask
 
-        results, here = run_dask(layout, deck, tileable, dask_scheduler), whole
+        results, here = run_dask(layout, deck, tileable, dask_scheduler, _tile_progress(tileable, on_rule)), whole
     elif n_jobs > 1:
-        results, here = tiles.run_local(layout, deck, tileable, n_jobs), whole
+        results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole
     else:
         results, here = [], tileable + whole
     for rule in by_cell:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import shapely
@@ -189,9 +190,9 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
 _FORKED: tuple | None = None  # (layout, deck, rules, tiles): inherited by forked workers
 
 
-def _forked_tile(i: int) -> list[RuleResult]:
+def _forked_tile(i: int) -> tuple[int, list[RuleResult]]:
     layout, deck, rules, tiles = _FORKED
-    return run_tile(layout, deck, rules, tiles[i])
+    return i, run_tile(layout, deck, rules, tiles[i])
 
 
 def default_jobs() -> int:
@@ -204,16 +205,27 @@ def jobs_for(layout: Layout, jobs: int) -> int:
     return max(1, min(jobs, layout.shape_count // MIN_SHAPES_PER_JOB))
 
 
-def run_local(layout: Layout, deck: Deck, rules: list[Rule], jobs: int) -> list[RuleResult]:
-    """Run the rules on `jobs` forked processes, one band each; markers as one process finds them."""
+def run_local(layout: Layout, deck: Deck, rules: list[Rule], jobs: int,
+              on_tile: Callable[[int, int], None] | None = None) -> list[RuleResult]:
+    """Run the rules on `jobs` forked processes, one band each; markers as one process finds them.
+
+    `on_tile(done, total)` is called as each band finishes (progress).
+    """
     global _FORKED
     tiles = plan_tiles(layout, deck_halo_dbu(layout, deck, rules), jobs)
     if len(tiles) == 1:
-        return run_tile(layout, deck, rules, tiles[0])
+        results = run_tile(layout, deck, rules, tiles[0])
+        if on_tile is not None:
+            on_tile(1, 1)
+        return results
     _FORKED = (layout, deck, rules, tiles)
+    per_tile: list = [None] * len(tiles)
     try:
         with multiprocessing.get_context("fork").Pool(len(tiles)) as pool:
-            per_tile = pool.map(_forked_tile, range(len(tiles)), chunksize=1)
+            for done, (i, results) in enumerate(pool.imap_unordered(_forked_tile, range(len(tiles))), 1):
+                per_tile[i] = results
+                if on_tile is not None:
+                    on_tile(done, len(tiles))
     finally:
         _FORKED = None
     return merge_results(per_tile)

@@ -133,3 +133,26 @@ def test_cli_jobs_gives_the_same_json(row, tmp_path, monkeypatch):
         data["summary"].pop("seconds")
         out[jobs] = data
     assert out[1] == out[3]
+
+
+def test_halo_of_a_kind_with_its_own_reach(row, tmp_path):
+    deck_path = tmp_path / "reach.yaml"
+    deck_path.write_text(
+        "name: reach\nunits: um\nlayers: {VIA1: 10/0, PAD: 2/0, RDL1: 11/0, PKG: 0/0, DIE: 1/0}\n"
+        "connect: [PAD - VIA1 - RDL1]\nrules:\n"
+        "  L: {check: via_landing, layer: VIA1, below: PAD, above: RDL1, below_enclosure: 2, die_shift: 5}\n"
+        "  F: {check: fanout, layer: RDL1, outline: PKG, die: DIE, pads: PAD, max_reach: 3000, edge_clearance: 40}\n")
+    deck = load_deck(deck_path)
+    # via_landing measures the landing enclosure with the die shift added (2 + 5), not the
+    # largest parameter (5); fanout's max_reach follows whole nets and leaves the halo alone.
+    assert tiles.halo_um(deck, [deck.rule("L")]) == 7.0
+    assert tiles.halo_um(deck, [deck.rule("F")]) == 40.0
+
+
+def test_progress_reaches_every_rule_in_tiles(row, monkeypatch):
+    path, deck, layout = row
+    monkeypatch.setattr(tiles, "MIN_SHAPES_PER_JOB", 1)
+    started = []
+    report = check(layout, deck, jobs=3, on_rule=lambda rule: started.append(rule.id))
+    assert sorted(started) == sorted(r.id for r in deck.rules)
+    assert len(report.rules) == len(deck.rules)
