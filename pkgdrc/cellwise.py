@@ -30,6 +30,9 @@ all touch (a die and its fan-out quadrants) is checked flat, at that level only.
 
 from __future__ import annotations
 
+import multiprocessing
+from typing import Callable
+
 import numpy as np
 import shapely
 
@@ -66,6 +69,41 @@ def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
         else:
             drawn.add(name)
     return sorted(drawn & set(deck.layers))
+
+
+_FORKED: tuple | None = None  # (layout, deck, rules): inherited by forked workers
+
+
+def _forked_rule(i: int) -> tuple[int, "Found"]:
+    layout, deck, rules = _FORKED
+    return i, CellwiseRule(layout, deck, rules[i]).run()
+
+
+def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
+              on_rule: Callable[[Rule], None] | None = None) -> list[Found]:
+    """Each rule's violations, cell by cell; on `jobs` forked processes (a rule each at a time) when > 1.
+
+    `on_rule(rule)` is called as a rule starts (one process) or finishes (several).
+    """
+    global _FORKED
+    if jobs <= 1 or len(rules) <= 1:
+        out = []
+        for rule in rules:
+            if on_rule is not None:
+                on_rule(rule)
+            out.append(CellwiseRule(layout, deck, rule).run())
+        return out
+    found: list = [None] * len(rules)
+    _FORKED = (layout, deck, rules)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(rules))) as pool:
+            for i, result in pool.imap_unordered(_forked_rule, range(len(rules))):
+                found[i] = result
+                if on_rule is not None:
+                    on_rule(rules[i])
+    finally:
+        _FORKED = None
+    return found
 
 
 def translate(v: Violations, offsets: np.ndarray) -> Violations:

@@ -7,8 +7,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from pkgdrc import __version__, tiles
-from pkgdrc.cellwise import CellwiseRule, is_local
+from pkgdrc import __version__, cellwise, tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
 from pkgdrc.errors import PkgdrcError
@@ -119,7 +118,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
-    by_cell = [] if flat or layout.tree is None or not layout.tree.repeated() else [r for r in selected if is_local(r)]
+    by_cell = [] if flat or layout.tree is None or not layout.tree.repeated() else [r for r in selected if cellwise.is_local(r)]
     flattened = [r for r in selected if r not in by_cell]
     # Rules whose markers span whole layers (stack) always run here, never split into tiles.
     whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
@@ -135,10 +134,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole
     else:
         results, here = [], tileable + whole
-    for rule in by_cell:
-        if on_rule is not None:
-            on_rule(rule)
-        results.append(rule_result(rule, CellwiseRule(layout, deck, rule).run(), layout.grid))
+    for rule, found in zip(by_cell, cellwise.run_rules(layout, deck, by_cell, n_jobs, on_rule)):
+        results.append(rule_result(rule, found, layout.grid))
     for rule in here:
         if on_rule is not None:
             on_rule(rule)
