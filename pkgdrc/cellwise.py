@@ -106,6 +106,17 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
     return found
 
 
+def cover_layers(rule: Rule) -> list[str]:
+    """Layers whose shapes may cover a placement for this rule: the kind's `cover_layers(params)`."""
+    kind = CHECKS[rule.check]
+    return list(kind.cover_layers(rule.params)) if hasattr(kind, "cover_layers") else []
+
+
+def _take(v: Violations, keep: np.ndarray) -> Violations:
+    messages = v.messages if isinstance(v.messages, str) else np.asarray(v.messages, dtype=object)[keep]
+    return Violations(v.kind, v.geometry[keep], v.values[keep], v.value_unit, messages)
+
+
 def translate(v: Violations, offsets: np.ndarray) -> Violations:
     """Violations copied to each offset ((k, 2), whole dbu), offset-major."""
     k = len(offsets)
@@ -132,7 +143,8 @@ class CellwiseRule:
         # Two shapes a derived layer grows by g each come 2 g closer: the sizing counts twice.
         self.halo = float(layout.grid.to_dbu(tiles.reach_um(rule) + 2 * tiles.sizing_um(deck))) + 2.0
         self.boxes = self._content_boxes()
-        self._done: dict[tuple[str, Matrix], Found] = {}
+        self.cover_layers = set(cover_layers(rule)) & set(self.layers)
+        self._done: dict[tuple[str, Matrix, frozenset[str]], Found] = {}
 
     def run(self) -> Found:
         """The rule's violations over the flattened top, in dbu."""
@@ -151,42 +163,86 @@ class CellwiseRule:
                 boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
         return boxes
 
-    def _cell(self, name: str, m: Matrix) -> Found:
-        key = (name, m)
+    def _cell(self, name: str, m: Matrix, cover: frozenset[str] = frozenset()) -> Found:
+        key = (name, m, cover)
         if key not in self._done:
-            self._done[key] = self._check_cell(name, m)
+            self._done[key] = self._check_cell(name, m, cover)
         return self._done[key]
 
-    def _check_cell(self, name: str, m: Matrix) -> Found:
+    def _check_cell(self, name: str, m: Matrix, cover: frozenset[str]) -> Found:
+        """Cell `name` turned by `m`; with `cover`, as if it lay deep inside shapes of those layers."""
         cell = self.tree.cells[name]
         own = {n: place(cell.polygons.get(n, EMPTY), m, ORIGIN) for n in self.layers}
+        if cover:  # a box on each covering layer, reaching 4 h beyond the content
+            grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
+            for n in cover:
+                own[n] = np.concatenate([own[n], np.array([shapely.box(*grown)], dtype=object)])
         groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
         for p in cell.placements:
             if p.cell in self.boxes:
                 groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
         if not groups:
-            return self._check_flat(own, [])
+            return self._within_content(self._check_flat(own, []), name, m, cover)
         keys = list(groups)
         offsets = [np.concatenate(groups[k]) for k in keys]
         boxes = np.concatenate([place_box(self.boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)])
-        own_boxes = np.concatenate([shapely.bounds(p).reshape(-1, 4) for p in own.values()])
-        every = np.concatenate([own_boxes, boxes])
-        index = shapely.STRtree(shapely.box(*every.T))
-        h = self.halo
-        near, other = index.query(shapely.box(*(boxes + [-h, -h, h, h]).T), predicate="intersects")
-        crowded = np.zeros(len(boxes), dtype=bool)
-        crowded[near[other != near + len(own_boxes)]] = True
+        covers = self._covers(own, boxes)
         found: Found = []
         rest = []
         start = 0
         for (child, mm), offs in zip(keys, offsets):
-            crowd = crowded[start:start + len(offs)]
+            mine = covers[start:start + len(offs)]
             start += len(offs)
-            if not crowd.all():
-                found += [(layer, translate(v, offs[~crowd])) for layer, v in self._cell(child, mm)]
-            if crowd.any():
-                rest.append((child, mm, offs[crowd]))
-        return found + self._check_flat(own, rest)
+            for mask in np.unique(mine[mine >= 0]):
+                layers = frozenset(n for k, n in enumerate(self.layers) if mask >> k & 1)
+                found += [(layer, translate(v, offs[mine == mask])) for layer, v in self._cell(child, mm, layers)]
+            if (mine < 0).any():
+                rest.append((child, mm, offs[mine < 0]))
+        return self._within_content(found + self._check_flat(own, rest), name, m, cover)
+
+    def _covers(self, own: dict[str, np.ndarray], boxes: np.ndarray) -> np.ndarray:
+        """Per placement box: -1 when it must be checked flat with its parent, else a bit mask of
+        `self.layers`: 0 for an isolated placement, the covering layers for a covered one.
+
+        Isolated: no other box (own shapes, other placements) within the halo. Covered: every
+        one within the halo is an own shape, on a layer the check lets cover
+        (`cover_layers`), that holds the placement's box grown by the halo.
+        """
+        shapes = np.concatenate([own[n] for n in self.layers])
+        layer_of = np.repeat(np.arange(len(self.layers)), [len(own[n]) for n in self.layers])
+        every = np.concatenate([shapely.bounds(shapes).reshape(-1, 4), boxes])
+        h = self.halo
+        grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
+        near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
+        crowding = other != near + len(shapes)
+        near, other = near[crowding], other[crowding]
+        mask = np.zeros(len(boxes), dtype=np.int64)
+        can_cover = np.isin(layer_of, [k for k, n in enumerate(self.layers) if n in self.cover_layers])
+        if can_cover.any() and len(near):
+            held, by = shapely.STRtree(shapes[can_cover]).query(grown, predicate="within")
+            holder = np.flatnonzero(can_cover)[by]
+            ok = np.isin(near * len(every) + other, held * len(every) + holder)
+            np.bitwise_or.at(mask, near[ok], 1 << layer_of[other[ok]])
+            near = near[~ok]
+        mask[near] = -1
+        return mask
+
+    def _within_content(self, found: Found, name: str, m: Matrix, cover: frozenset[str]) -> Found:
+        """Under a cover, only the markers on the cell's own content (not on the cover box) count."""
+        if not cover:
+            return found
+        box = place_box(self.boxes[name], m, ORIGIN)[0] + self.halo * np.array([-1, -1, 1, 1])
+        out = []
+        for layer, v in found:
+            if v.kind == "polygon":
+                b = shapely.bounds(v.geometry).reshape(-1, 4)
+            else:
+                pts = v.geometry.reshape(len(v), -1, 2)
+                b = np.hstack([pts.min(axis=1), pts.max(axis=1)])
+            keep = (b[:, 0] >= box[0]) & (b[:, 1] >= box[1]) & (b[:, 2] <= box[2]) & (b[:, 3] <= box[3])
+            if keep.any():
+                out.append((layer, _take(v, keep)))
+        return out
 
     def _check_flat(self, own: dict[str, np.ndarray], rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
         """Own shapes plus the crowded placements, flattened and checked as one flat layout."""

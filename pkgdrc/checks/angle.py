@@ -29,6 +29,12 @@ PARAMS = {"layer": LAYERS, "allowed": Param("angles", "allowed edge directions i
 TOLERANCE_DEG = 1e-6
 
 
+def cover_layers(p: dict) -> list[str]:
+    """A shape of the checked layer around a placement merges with what it holds: nothing changes there."""
+    return p["layer"] if isinstance(p["layer"], list) else [p["layer"]]
+
+
+
 def limit(p: dict) -> list[float]:
     return p["allowed"]
 

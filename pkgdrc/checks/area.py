@@ -26,6 +26,12 @@ LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.c
 PARAMS = {"layer": LAYERS, "min": Param("area", "minimum area in um2")}
 
 
+def cover_layers(p: dict) -> list[str]:
+    """A shape of the checked layer around a placement merges with what it holds: nothing changes there."""
+    return p["layer"] if isinstance(p["layer"], list) else [p["layer"]]
+
+
+
 def limit(p: dict) -> float:
     return p["min"]
 

@@ -33,6 +33,12 @@ PARAMS = {"layer": LAYERS, "by": Param("layer", "the enclosing (outer) layer"),
           "min": Param("distance", "minimum enclosure in um")}
 
 
+def cover_layers(p: dict) -> list[str]:
+    """A placement deep inside `by` is enclosed, whatever the rest of `by` looks like."""
+    return [p["by"]]
+
+
+
 def limit(p: dict) -> float:
     return p["min"]
 

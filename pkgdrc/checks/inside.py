@@ -25,6 +25,12 @@ PARAMS = {"layer": LAYERS, "of": Param("layer", "the containing layer, e.g. the 
           "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0)}
 
 
+def cover_layers(p: dict) -> list[str]:
+    """A placement deep inside `of` is inside it, whatever the rest of `of` looks like."""
+    return [p["of"]]
+
+
+
 def limit(p: dict) -> float:
     return p["clearance"]
 
