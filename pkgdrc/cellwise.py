@@ -12,20 +12,29 @@ For a rule, cell C (in one orientation) is checked so:
 1. Each placement of a child cell with shapes on the rule's layers has a bounding box
    (of the child's content on those layers). A placement is *isolated* when no other
    bounding box in C (its own shapes', its other placements') comes within `h` of it
-   (touching counts as near). For an array each element is a placement; the test is
-   one bulk STRtree query for all of them.
-2. The markers of an isolated placement are the child's own markers (step 1-3 for the
+   (touching counts as near). It is *covered* when every box within `h` is one of C's
+   own shapes that holds the placement's box grown by `h`, on a layer the kind lets
+   cover (`cover_layers(params)`: the `of` of inside, the `by` of enclosure, the checked
+   layer of width, space, area and angle; never for kinds that count what a shape
+   holds). For an array each element is a placement; both tests are bulk STRtree
+   queries for all of them.
+2. The markers of an isolated placement are the child's own markers (steps 1-3 for the
    child, in the placement's orientation, computed once per cell and orientation) moved
-   by the placement's offset: translations are exact on the grid.
-3. C's own shapes and the placements that are not isolated are flattened together and
+   by the placement's offset: translations are exact on the grid. A covered placement
+   takes the child's markers computed with a box on the covering layers reaching 4 `h`
+   beyond its content, keeping only the markers within `h` of the content (none is on
+   the box): deep inside a shape, only that the shape is there matters.
+3. C's own shapes and the placements that are neither are flattened together and
    checked as one flat layout (`pkgdrc.run.rule_violations`).
 
-Isolated content lies farther than `h` from everything else in C, so the flat run over
-C finds exactly the markers of steps 2 and 3, no more, no fewer; applied from the top
-down this gives the flat run's markers, marker for marker (tests/test_cellwise.py). A
-check is only ever computed on geometry in its final orientation; only translations
-are applied to results. The price of the simple isolation test: a cell whose placements
-all touch (a die and its fan-out quadrants) is checked flat, at that level only.
+Isolated and covered content lies farther than `h` from every edge of everything else
+in C, so the flat run over C finds exactly the markers of steps 2 and 3, no more, no
+fewer; applied from the top down this gives the flat run's markers, marker for marker
+(tests/test_cellwise.py, tests/test_cellwise_cover.py). A check is only ever computed
+on geometry in its final orientation; only translations are applied to results. The
+price of the simple box test: placements closer than `h` to each other (a die and its
+fan-out quadrants; pads closer than an `inside` clearance) are checked flat, at that
+level only.
 """
 
 from __future__ import annotations
