@@ -84,8 +84,8 @@ _FORKED: tuple | None = None  # (layout, deck, rules): inherited by forked worke
 
 
 def _forked_rule(i: int) -> tuple[int, "Found"]:
-    layout, deck, rules = _FORKED
-    return i, CellwiseRule(layout, deck, rules[i]).run()
+    layout, deck, rules, groups = _FORKED
+    return i, CellwiseRule(layout, deck, rules[i], groups).run()
 
 
 def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
@@ -95,15 +95,16 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
     `on_rule(rule)` is called as a rule starts (one process) or finishes (several).
     """
     global _FORKED
+    groups: dict = {}  # flat groups shared by the rules (in each process)
     if jobs <= 1 or len(rules) <= 1:
         out = []
         for rule in rules:
             if on_rule is not None:
                 on_rule(rule)
-            out.append(CellwiseRule(layout, deck, rule).run())
+            out.append(CellwiseRule(layout, deck, rule, groups).run())
         return out
     found: list = [None] * len(rules)
-    _FORKED = (layout, deck, rules)
+    _FORKED = (layout, deck, rules, groups)
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(rules))) as pool:
             for i, result in pool.imap_unordered(_forked_rule, range(len(rules))):
@@ -143,7 +144,7 @@ def translate(v: Violations, offsets: np.ndarray) -> Violations:
 class CellwiseRule:
     """One local rule run down a layout's cell tree."""
 
-    def __init__(self, layout: Layout, deck: Deck, rule: Rule):
+    def __init__(self, layout: Layout, deck: Deck, rule: Rule, groups: dict | None = None):
         if layout.tree is None:
             raise ValueError("cellwise checking needs a layout read with its hierarchy")
         self.layout, self.deck, self.rule = layout, deck, rule
@@ -154,6 +155,8 @@ class CellwiseRule:
         self.boxes = self._content_boxes()
         self.cover_layers = set(cover_layers(rule)) & set(self.layers)
         self._done: dict[tuple[str, Matrix, frozenset[str]], Found] = {}
+        # Flat groups by their content, shared by the rules of a run: layers merged once.
+        self.groups: dict[tuple, LayerSet] = {} if groups is None else groups
 
     def run(self) -> Found:
         """The rule's violations over the flattened top, in dbu."""
@@ -181,17 +184,13 @@ class CellwiseRule:
     def _check_cell(self, name: str, m: Matrix, cover: frozenset[str]) -> Found:
         """Cell `name` turned by `m`; with `cover`, as if it lay deep inside shapes of those layers."""
         cell = self.tree.cells[name]
-        own = {n: place(cell.polygons.get(n, EMPTY), m, ORIGIN) for n in self.layers}
-        if cover:  # a box on each covering layer, reaching 4 h beyond the content
-            grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
-            for n in cover:
-                own[n] = np.concatenate([own[n], np.array([shapely.box(*grown)], dtype=object)])
+        own = {n: self._group_layer(name, m, cover, [], n) for n in self.layers}
         groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
         for p in cell.placements:
             if p.cell in self.boxes:
                 groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
         if not groups:
-            return self._within_content(self._check_flat(own, []), name, m, cover)
+            return self._within_content(self._check_flat(name, m, cover, []), name, m, cover)
         keys = list(groups)
         offsets = [np.concatenate(groups[k]) for k in keys]
         boxes = np.concatenate([place_box(self.boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)])
@@ -207,7 +206,7 @@ class CellwiseRule:
                 found += [(layer, translate(v, offs[mine == mask])) for layer, v in self._cell(child, mm, layers)]
             if (mine < 0).any():
                 rest.append((child, mm, offs[mine < 0]))
-        return self._within_content(found + self._check_flat(own, rest), name, m, cover)
+        return self._within_content(found + self._check_flat(name, m, cover, rest), name, m, cover)
 
     def _covers(self, own: dict[str, np.ndarray], boxes: np.ndarray) -> np.ndarray:
         """Per placement box: -1 when it must be checked flat with its parent, else a bit mask of
@@ -253,16 +252,43 @@ class CellwiseRule:
                 out.append((layer, _take(v, keep)))
         return out
 
-    def _check_flat(self, own: dict[str, np.ndarray], rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
-        """Own shapes plus the crowded placements, flattened and checked as one flat layout."""
+    def _check_flat(self, name: str, m: Matrix, cover: frozenset[str],
+                    rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
+        """The cell's own shapes plus the crowded placements `rest`, flattened and checked as one flat layout."""
         from pkgdrc.run import rule_violations  # run imports this module
 
-        polygons = {}
-        for n in self.layers:
-            parts = [own[n]] + [place(self.tree.content(c, n), mm, offs) for c, mm, offs in rest]
-            parts = [p for p in parts if len(p)]
-            polygons[n] = np.concatenate(parts) if parts else EMPTY
-        if not any(len(p) for p in polygons.values()):
+        key = (name, m, cover, self.halo if cover else 0.0, tuple((c, mm, o.tobytes()) for c, mm, o in rest))
+        if key not in self.groups:
+            polygons = _OnDemand(lambda n: self._group_layer(name, m, cover, rest, n))
+            self.groups[key] = LayerSet(Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {}),
+                                        self.deck)
+        layers = self.groups[key]
+        if not any(len(layers.layout.polygons.get(n)) for n in self.layers):
             return []
-        flat = Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {})
-        return [(layer, v) for layer, v in rule_violations(LayerSet(flat, self.deck), self.rule) if len(v)]
+        return [(layer, v) for layer, v in rule_violations(layers, self.rule) if len(v)]
+
+    def _group_layer(self, name: str, m: Matrix, cover: frozenset[str], rest: list[tuple[str, Matrix, np.ndarray]],
+                     layer: str) -> np.ndarray:
+        """Shapes on `layer` of cell `name` turned by `m`: its own, a cover box, and `rest` flattened."""
+        parts = [place(self.tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)]
+        if layer in cover:  # a box reaching 4 h beyond the content
+            grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
+            parts.append(np.array([shapely.box(*grown)], dtype=object))
+        parts += [place(self.tree.content(c, layer), mm, offs) for c, mm, offs in rest]
+        parts = [p for p in parts if len(p)]
+        return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+
+
+class _OnDemand(dict):
+    """Polygons per layer name, made on first lookup (`get` included), for a Layout read by a LayerSet."""
+
+    def __init__(self, make: Callable[[str], np.ndarray]):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self[name] = self._make(name)
+        return self[name]
+
+    def get(self, name: str, default=None) -> np.ndarray:  # type: ignore[override]
+        return self[name]
