@@ -12,7 +12,9 @@ layout reading and all rules), ratio to pkgdrc with one job, CPU seconds, peak m
 the machine's 1-minute load average when the child ended (other work skews wall times),
 and whether the engine found the same number of markers per rule as pkgdrc.
 
-Engines: pkgdrc (one process), pkgdrc-jN (N tile processes), klayout-flat (flat
+Engines: pkgdrc (one process; local rules cell by cell where cells repeat), pkgdrc-jN
+(N tile processes for the rules run flat), pkgdrc-flat / pkgdrc-flatN (`flat=True`: the
+flattened layout only, one or N processes), klayout-flat (flat
 Regions; klayout.db has no threads in flat mode outside a TilingProcessor),
 klayout-deep (hierarchical DeepShapeStore, 1 thread), klayout-deepN (N threads).
 
@@ -47,14 +49,14 @@ def core_rules(deck) -> list:
 
 # ---------------------------------------------------------------- children
 
-def run_pkgdrc(path: str, jobs: int, all_rules: bool) -> dict:
+def run_pkgdrc(path: str, jobs: int, all_rules: bool, flat: bool = False) -> dict:
     from pkgdrc.deck import load_deck
     from pkgdrc.run import check
 
     deck = load_deck(DECK)
     rules = None if all_rules else [r.id for r in core_rules(deck)]
     start = time.perf_counter()
-    report = check(path, deck, rules=rules, jobs=jobs)
+    report = check(path, deck, rules=rules, jobs=jobs, flat=flat)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules}}
 
@@ -123,6 +125,8 @@ def run_klayout(path: str, deep: bool, threads: int) -> dict:
 def child_main(engine: str, path: str, all_rules: bool) -> None:
     if engine == "pkgdrc":
         out = run_pkgdrc(path, 1, all_rules)
+    elif engine.startswith("pkgdrc-flat"):
+        out = run_pkgdrc(path, int(engine[len("pkgdrc-flat"):] or 1), all_rules, flat=True)
     elif engine.startswith("pkgdrc-j"):
         out = run_pkgdrc(path, int(engine[len("pkgdrc-j"):]), all_rules)
     elif engine == "klayout-flat":
@@ -204,8 +208,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--engines", nargs="+",
-                    default=["pkgdrc", f"pkgdrc-j{os.cpu_count()}", "klayout-flat", "klayout-deep",
-                             f"klayout-deep{os.cpu_count()}"])
+                    default=["pkgdrc", f"pkgdrc-j{os.cpu_count()}", "pkgdrc-flat", f"pkgdrc-flat{os.cpu_count()}",
+                             "klayout-flat", "klayout-deep", f"klayout-deep{os.cpu_count()}"])
     ap.add_argument("--bumps", type=int, nargs="*", default=[10, 100],
                     help="also n x n arrays of one bond-pad cell (repetition)")
     ap.add_argument("--seed", type=int, default=1)
