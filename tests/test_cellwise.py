@@ -1,0 +1,414 @@
+"""Cellwise checking (pkgdrc/cellwise.py): local rules run down the cell hierarchy give the flat
+run's markers, marker for marker (the JSON of every marker, in report order).
+
+Each test runs `pkgdrc.check(path, deck, flat=False)` and `flat=True` on a real file and
+compares every rule's markers; a spy on `CellwiseRule` proves the cellwise path ran (and,
+where placements are isolated, that a cell was checked on its own and not once per copy).
+
+- random hierarchies (hypothesis): a cell with planted violations placed as arrays whose
+  gaps sit at, just under and just over each rule's reach, overlapping or abutting,
+  turned and mirrored, under a parent with shapes of its own;
+- the placements at each side of the reach boundary, one by one;
+- every bundled deck on its clean and failing fixtures, placed six times in a new top;
+- the benchmark generator's panel with the fowlp-2l deck;
+- a 30 x 30 bond-pad array with one pad made different by a shape in the parent.
+
+Budget: PKGDRC_CELLWISE_EXAMPLES (default 60) random layouts, derandomized.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from collections import Counter
+from contextlib import contextmanager
+from pathlib import Path
+
+import gdstk
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import pkgdrc
+from pkgdrc import cellwise
+from pkgdrc.cellwise import CellwiseRule
+from pkgdrc.layout import read_layout
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+RULES = ROOT / "rules"
+UM = 1e-3  # one dbu in um
+
+EXAMPLES = int(os.environ.get("PKGDRC_CELLWISE_EXAMPLES", "60"))
+
+
+# --- running both ways ----------------------------------------------------------------------
+
+@contextmanager
+def spying():
+    """Record which rules ran cellwise and which (rule, cell, orientation[, cover]) were checked on their own."""
+    seen = {"run": [], "cells": Counter()}
+    run, check_cell = CellwiseRule.run, CellwiseRule._check_cell
+
+    def run_spy(self):
+        seen["run"].append(self.rule.id)
+        return run(self)
+
+    def cell_spy(self, name, m, *args):
+        seen["cells"][(self.rule.id, name, m) + tuple(args)] += 1
+        return check_cell(self, name, m, *args)
+
+    CellwiseRule.run, CellwiseRule._check_cell = run_spy, cell_spy
+    try:
+        yield seen
+    finally:
+        CellwiseRule.run, CellwiseRule._check_cell = run, check_cell
+
+
+def markers(report) -> dict[str, list[str]]:
+    return {r.id: [json.dumps(m.to_dict(), sort_keys=True) for m in r.markers] for r in report.rules}
+
+
+def both(path, deck, top=None):
+    """(cellwise markers, flat markers, spy record of the cellwise run)."""
+    with spying() as seen:
+        cells = markers(pkgdrc.check(path, deck=deck, top=top, flat=False, allow_empty=True))
+    with spying() as unused:
+        flat = markers(pkgdrc.check(path, deck=deck, top=top, flat=True, allow_empty=True))
+    assert unused["run"] == [], "flat=True must not run cellwise"
+    return cells, flat, seen
+
+
+def local_rules(deck) -> list[str]:
+    d = pkgdrc.deck.load_deck(deck) if not hasattr(deck, "rules") else deck
+    return [r.id for r in d.rules if cellwise.is_local(r)]
+
+
+def assert_same(cells: dict, flat: dict, order: bool = True) -> None:
+    """Every rule's markers equal, JSON for JSON, in order; without `order`, up to which edge of
+    an edge pair comes first and in which order a polygon's holes are listed (see
+    test_edge_pair_order_follows_the_flattening, test_hole_order_follows_the_flattening)."""
+    assert list(cells) == list(flat)
+    for rule in flat:
+        a, b = cells[rule], flat[rule]
+        if not order:
+            a, b = sorted(map(unordered, a)), sorted(map(unordered, b))
+        assert a == b, f"{rule}: cellwise {len(a)} markers, flat {len(b)}"
+
+
+def unordered(marker: str) -> str:
+    """A marker with its edge pair's edges and its polygon's holes sorted."""
+    m = json.loads(marker)
+    for key in ("edge_pair", "holes"):
+        if key in m:
+            m[key] = sorted(m[key])
+    return json.dumps(m, sort_keys=True)
+
+
+# --- a small deck over three layers ---------------------------------------------------------
+
+DECK = """\
+name: cellwise
+units: um
+layers:
+  A: 1/0
+  B: 2/0
+  C: 3/0
+derived:
+  AS: shrink(A, 0.2)
+  AB: A - B
+rules:
+  A.W:    {check: width, layer: A, min: 1.0}
+  A.S:    {check: space, layer: A, min: 1.5}
+  B.S:    {check: space, layer: B, min: 0.5}
+  AB.SEP: {check: separation, layer: A, other: B, min: 1.0}
+  B.EN:   {check: enclosure, layer: B, by: A, min: 0.3}
+  AC.OV:  {check: overlap, layer: A, other: C, min: 1.2}
+  B.IN:   {check: inside, layer: B, of: C, clearance: 0.4}
+  ANG:    {check: angle, layer: [A, B], allowed: [0, 90]}
+  A.AR:   {check: area, layer: A, min: 6.0}
+  AS.W:   {check: width, layer: AS, min: 0.8}
+  AB.S:   {check: space, layer: AB, min: 1.2}
+"""
+# Each rule's true reach (its distance, dbu) and the isolation distance the engine uses for
+# it (reach + twice the deck's sizing, 0.2 um, + 2 dbu): gaps are drawn at, under and over both.
+REACHES = [0, 300, 400, 500, 1000, 1200, 1500] + [402, 702, 802, 902, 1202, 1402, 1602, 1902]
+GAPS = sorted({g + d for g in REACHES for d in (-1, 0, 1, 2)} | {-3000, -700, 0, 1, 100, 2500, 5000} - {-1})
+@pytest.fixture(scope="module")
+def deck_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("deck") / "cellwise.yaml"
+    path.write_text(DECK)
+    return path
+
+
+def box(x0, y0, x1, y1):
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
+def octagon(cx, cy, r, cut):
+    return [(cx - r + cut, cy - r), (cx + r - cut, cy - r), (cx + r, cy - r + cut), (cx + r, cy + r - cut),
+            (cx + r - cut, cy + r), (cx - r + cut, cy + r), (cx - r, cy + r - cut), (cx - r, cy - r + cut)]
+
+
+def diagonal(x, y, w, run, s):
+    return [(x, y), (x + w, y), (x + w + s * run, y + run), (x + s * run, y + run)]
+
+
+# Planted in every cell (dbu): a 0.9 um wide A bar (A.W, A.AR), two A boxes 1.4 um apart
+# (A.S), a B box sticking out of A (B.EN, AB.SEP), a B octagon (ANG, B.IN), a C box
+# overlapping A by 1.0 um (AC.OV).
+PLANTED = [
+    (1, box(0, 0, 900, 6000)),
+    (1, box(2300, 0, 4300, 3000)), (1, box(5700, 0, 7700, 3000)),
+    (2, box(4000, 1000, 4600, 1600)),
+    (2, octagon(3000, 5000, 600, 200)),
+    (3, box(6700, 2000, 9000, 4000)),
+]
+
+grid = st.integers(0, 90).map(lambda v: v * 100)
+extent = st.integers(3, 40).map(lambda v: v * 100)
+
+
+@st.composite
+def random_shape(draw):
+    kind = draw(st.sampled_from(["box", "box", "octagon", "diagonal"]))
+    lay = draw(st.sampled_from([1, 1, 2, 3]))
+    x, y = draw(grid), draw(grid)
+    if kind == "box":
+        return lay, box(x, y, x + draw(extent), y + draw(extent))
+    if kind == "octagon":
+        r = draw(st.integers(3, 15)) * 100
+        return lay, octagon(x, y, r, draw(st.integers(1, r // 100 - 1)) * 100)
+    return lay, diagonal(x, y, draw(extent), draw(extent), draw(st.sampled_from([1, -1])))
+
+
+orientation = st.tuples(st.integers(0, 3), st.booleans())
+
+
+@st.composite
+def layouts(draw):
+    return {
+        "cell": PLANTED + draw(st.lists(random_shape(), min_size=0, max_size=4)),
+        "mid": draw(st.booleans()),
+        "mid_second": (draw(orientation), draw(st.sampled_from(GAPS)), draw(st.integers(-20, 20)) * 100),
+        "array": (draw(orientation), draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+                  draw(st.sampled_from(GAPS)), draw(st.sampled_from(GAPS))),
+        "extra": (draw(orientation), draw(st.sampled_from(GAPS)), draw(st.sampled_from(["right", "above"]))),
+        "parent": draw(st.lists(random_shape(), max_size=3)),
+        "parent_scale": draw(st.sampled_from([1, 3])),
+        "cover": draw(st.one_of(st.none(), st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from(GAPS),
+                                                       st.sampled_from(["array", "extra"])))),
+    }
+
+
+def turned(points, quarter, mirror):
+    """GDSII order: mirror y, then turn by quarter * 90 degrees (exact on integers)."""
+    out = []
+    for x, y in points:
+        if mirror:
+            y = -y
+        for _ in range(quarter):
+            x, y = -y, x
+        out.append((x, y))
+    return out
+
+
+def bbox(points):
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def ref(cell, origin, o, **kw):
+    (quarter, mirror) = o
+    return gdstk.Reference(cell, (origin[0] * UM, origin[1] * UM), rotation=quarter * math.pi / 2,
+                           x_reflection=mirror, **kw)
+
+
+def build(spec) -> gdstk.Library:
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("CELL")
+    for lay, pts in spec["cell"]:
+        cell.add(gdstk.Polygon([(x * UM, y * UM) for x, y in pts], layer=lay))
+    corners = [p for _, pts in spec["cell"] for p in pts]
+    unit, unit_pts = cell, corners
+    if spec["mid"]:
+        mid = lib.new_cell("MID")
+        mid.add(ref(cell, (0, 0), (0, False)))
+        o, gap, dy = spec["mid_second"]
+        bx0, by0, bx1, by1 = bbox(corners)
+        tx0, ty0, _, _ = bbox(turned(corners, *o))
+        at = (bx1 + gap - tx0, by0 + dy - ty0)
+        mid.add(ref(cell, at, o))
+        unit, unit_pts = mid, corners + [(x + at[0], y + at[1]) for x, y in turned(corners, *o)]
+    top = lib.new_cell("TOP")
+    o, cols, rows, gx, gy = spec["array"]
+    ux0, uy0, ux1, uy1 = bbox(turned(unit_pts, *o))
+    sx, sy = max(100, ux1 - ux0 + gx), max(100, uy1 - uy0 + gy)
+    top.add(ref(unit, (-ux0, -uy0), o, columns=cols, rows=rows, spacing=(sx * UM, sy * UM)))
+    ax1, ay1 = (cols - 1) * sx + ux1 - ux0, (rows - 1) * sy + uy1 - uy0  # the array's box is (0, 0, ax1, ay1)
+    o2, gap, side = spec["extra"]
+    ex0, ey0, _, _ = bbox(turned(unit_pts, *o2))
+    at = (ax1 + gap - ex0, -ey0) if side == "right" else (-ex0, ay1 + gap - ey0)
+    top.add(ref(unit, at, o2))
+    if spec.get("cover"):  # a parent shape around the array or the extra copy, `margin` beyond it
+        lay, margin, what = spec["cover"]
+        ex0, ey0, ex1, ey1 = bbox([(x + at[0], y + at[1]) for x, y in turned(unit_pts, *o2)])
+        x0, y0, x1, y1 = (0, 0, ax1, ay1) if what == "array" else (ex0, ey0, ex1, ey1)
+        top.add(gdstk.rectangle(((x0 - margin) * UM, (y0 - margin) * UM), ((x1 + margin) * UM, (y1 + margin) * UM),
+                                layer=lay))
+    k = spec["parent_scale"]
+    for lay, pts in spec["parent"]:
+        top.add(gdstk.Polygon([(x * k * UM, y * k * UM) for x, y in pts], layer=lay))
+    return lib
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(spec=layouts())
+def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path, order_fixed):
+    path = tmp_path / "t.gds"
+    build(spec).write_gds(str(path))
+    assert read_layout(path, {"A": (1, 0)}).tree.repeated()
+    cells, flat, seen = both(path, deck_path)
+    assert seen["run"] == local_rules(deck_path)  # every rule of this deck ran cellwise
+    assert_same(cells, flat, order=order_fixed)
+    assert sum(map(len, flat.values())) > 0  # the planted violations are found
+    checked = {key[1] for key in seen["cells"]} - {"TOP"}
+    event(f"checked on their own: {', '.join(sorted(checked)) or 'none'}")
+    event(f"covered: {any(len(key) > 3 and key[3] for key in seen['cells'])}")
+
+
+# --- which edge of a pair comes first ------------------------------------------------------
+
+def _edge_order_case(where: Path) -> tuple[Path, Path]:
+    """CELL (a 1 um B box) in MID unturned and turned 90 degrees (box at x 2..3); MID placed at x 0
+    and x 3.3: MID 1's turned box and MID 2's unturned one are 0.3 um apart (B.S 0.5 um)."""
+    deck = where / "order.yaml"
+    deck.write_text("name: t\nunits: um\nlayers:\n  B: 2/0\nrules:\n  B.S: {check: space, layer: B, min: 0.5}\n")
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("CELL")
+    cell.add(gdstk.rectangle((0, 0), (1, 1), layer=2))
+    mid = lib.new_cell("MID")
+    mid.add(gdstk.Reference(cell, (0, 0)))
+    mid.add(gdstk.Reference(cell, (3, 0), rotation=math.pi / 2))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(mid, (0, 0)))
+    top.add(gdstk.Reference(mid, (3.3, 0)))
+    path = where / "order.gds"
+    lib.write_gds(str(path))
+    return path, deck
+
+
+def _hole_order_case(where: Path) -> tuple[Path, Path]:
+    """CELL (a 2 um C box) in MID unturned and turned 90 degrees (box at x 4..6); MID at x 0 and
+    x 10 under one B box: the B.IN marker is the B box with four holes (C less 0.4 um)."""
+    deck = where / "holes.yaml"
+    deck.write_text("name: t\nunits: um\nlayers:\n  B: 2/0\n  C: 3/0\n"
+                    "rules:\n  B.IN: {check: inside, layer: B, of: C, clearance: 0.4}\n")
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("CELL")
+    cell.add(gdstk.rectangle((0, 0), (2, 2), layer=3))
+    mid = lib.new_cell("MID")
+    mid.add(gdstk.Reference(cell, (0, 0)))
+    mid.add(gdstk.Reference(cell, (6, 0), rotation=math.pi / 2))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(mid, (0, 0)))
+    top.add(gdstk.Reference(mid, (10, 0)))
+    top.add(gdstk.rectangle((-1, -1), (17, 3), layer=2))
+    path = where / "holes.gds"
+    lib.write_gds(str(path))
+    return path, deck
+
+
+@pytest.fixture(scope="module")
+def order_fixed(tmp_path_factory) -> bool:
+    """Whether the engine lists a pair's edges and a polygon's holes as the flat run does on the
+    two known cases: until it does, the random test compares them unordered (all else exact)."""
+    where = tmp_path_factory.mktemp("order")
+    return all(cells == flat for cells, flat, _ in (both(*_edge_order_case(where)), both(*_hole_order_case(where))))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "edge pair order: the flat run lists a space pair's edges in the order of the flattened shapes "
+    "(grouped by cell and orientation: MID2's unturned box before MID1's turned one); cellwise flattens "
+    "the crowded MIDs placement by placement (MID1's turned box first), so the same marker comes out "
+    "with its two edges swapped: edge_pair [[3.0,1.0],[3.0,0.0]],[[3.3,0.0],[3.3,1.0]] vs flat "
+    "[[3.3,0.0],[3.3,1.0]],[[3.0,1.0],[3.0,0.0]]"))
+def test_edge_pair_order_follows_the_flattening(tmp_path):
+    path, deck = _edge_order_case(tmp_path)
+    cells, flat, seen = both(path, deck)
+    assert seen["run"] == ["B.S"]
+    assert [json.loads(m)["value"] for m in flat["B.S"]] == [0.3]
+    assert_same(cells, flat, order=False)  # the same marker, up to the order of its edges
+    assert_same(cells, flat)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "hole order: the inside marker (B box less the shrunk C boxes) lists its four holes in the order of "
+    "the C shapes it was computed from: flat x 0.4, 10.4, 4.4, 14.4 (grouped by orientation), cellwise "
+    "x 0.4, 4.4, 10.4, 14.4 (placement by placement); the same polygon"))
+def test_hole_order_follows_the_flattening(tmp_path):
+    path, deck = _hole_order_case(tmp_path)
+    cells, flat, seen = both(path, deck)
+    assert seen["run"] == ["B.IN"]
+    (marker,) = [json.loads(m) for m in flat["B.IN"]]
+    assert marker["bbox"] == [-1.0, -1.0, 17.0, 3.0] and len(marker["holes"]) == 4
+    assert_same(cells, flat, order=False)  # the same polygon, up to the order of its holes
+    assert_same(cells, flat)
+
+
+# --- the reach boundary, one placement at a time --------------------------------------------
+
+# PLANTED with the C box moved inside A's x range: every layer's content spans x 0..7700.
+BOUNDARY = PLANTED[:-1] + [(3, box(6700, 2000, 7700, 4000))]
+
+
+@pytest.mark.parametrize("gap", [1499, 1500, 1501, 1899, 1900, 1901, 1902, 1903, 5000])
+def test_isolated_only_beyond_the_reach(gap, deck_path, tmp_path):
+    """Two copies of CELL side by side, `gap` dbu apart, and a far copy turned 180 degrees and
+    mirrored. A.S (1.5 um) checks CELL on its own only when the gap exceeds its isolation
+    distance (1.5 um + 2 x 0.2 um sizing + 2 dbu = 1902 dbu); the markers never change."""
+    spec = {"cell": BOUNDARY, "mid": False, "mid_second": None, "parent": [], "parent_scale": 1,
+            "array": ((0, False), 2, 1, gap, 0), "extra": ((2, True), 50_000, "above")}
+    path = tmp_path / "t.gds"
+    build(spec).write_gds(str(path))
+    cells, flat, seen = both(path, deck_path)
+    assert_same(cells, flat)
+    own = {(rule, m) for (rule, name, m, *_) in seen["cells"] if name == "CELL"}
+    if gap <= 1900:
+        assert ("A.S", (1, 0, 0, 1)) not in own
+    if gap >= 1903:
+        assert ("A.S", (1, 0, 0, 1)) in own
+    assert ("A.S", (-1, 0, 0, 1)) in own  # the far copy (turned 180, mirrored) is isolated at any gap
+    assert ("ANG", (1, 0, 0, 1)) in own   # angle's isolation distance is 402 dbu
+    # two planted 1.4 um A.S pairs in each of the three copies, and one between the two
+    # copies when they are closer than 1.5 um
+    values = [json.loads(m)["value"] for m in flat["A.S"]]
+    assert sorted(values) == sorted([1.4] * 6 + ([gap / 1000] if gap < 1500 else []))
+    # per copy: the 0.9 um bar, a 1.0 x 1.0 um A/C overlap (two pairs), four 45-degree B edges
+    assert len(flat["A.W"]) == 3 and len(flat["AC.OV"]) == 6 and len(flat["ANG"]) == 12
+
+
+@pytest.mark.parametrize("spacing, value", [(6.7, 0.7), (6.999, 0.999), (7.0, None), (7.003, None)])
+def test_grown_derived_layer_across_isolated_placements(tmp_path, spacing, value):
+    """Found by these tests (fixed in dcda33f): the isolation distance counted a derived grow() once,
+    but two shapes grown by 0.5 um come 1.0 um closer: 5x5 um A boxes 1.7 um apart were isolated
+    for AG.S and its 0.7 um marker was lost."""
+    deck = tmp_path / "grow.yaml"
+    deck.write_text("name: t\nunits: um\nlayers:\n  A: 1/0\nderived:\n  AG: grow(A, 0.5)\n"
+                    "rules:\n  AG.S: {check: space, layer: AG, min: 1.0}\n")
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("CELL")
+    cell.add(gdstk.rectangle((0, 0), (5, 5), layer=1))
+    lib.new_cell("TOP").add(gdstk.Reference(cell, (0, 0), columns=2, rows=1, spacing=(spacing, 0)))
+    path = tmp_path / "grow.gds"
+    lib.write_gds(str(path))
+    cells, flat, seen = both(path, deck)
+    assert seen["run"] == ["AG.S"]
+    assert [json.loads(m)["value"] for m in flat["AG.S"]] == ([value] if value else [])
+    assert cells == flat
+    # 2.0 um + 2 dbu apart the copies are isolated: CELL is checked on its own
+    assert any(name == "CELL" for (_, name, *_) in seen["cells"]) == (spacing > 7.002)
