@@ -71,12 +71,12 @@ def markers(report) -> dict[str, list[str]]:
     return {r.id: [json.dumps(m.to_dict(), sort_keys=True) for m in r.markers] for r in report.rules}
 
 
-def both(path, deck, top=None):
+def both(path, deck, top=None, rules=None):
     """(cellwise markers, flat markers, spy record of the cellwise run)."""
     with spying() as seen:
-        cells = markers(pkgdrc.check(path, deck=deck, top=top, flat=False, allow_empty=True))
+        cells = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, flat=False, allow_empty=True))
     with spying() as unused:
-        flat = markers(pkgdrc.check(path, deck=deck, top=top, flat=True, allow_empty=True))
+        flat = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, flat=True, allow_empty=True))
     assert unused["run"] == [], "flat=True must not run cellwise"
     return cells, flat, seen
 
@@ -412,3 +412,152 @@ def test_grown_derived_layer_across_isolated_placements(tmp_path, spacing, value
     assert cells == flat
     # 2.0 um + 2 dbu apart the copies are isolated: CELL is checked on its own
     assert any(name == "CELL" for (_, name, *_) in seen["cells"]) == (spacing > 7.002)
+
+
+# --- every bundled deck on its fixtures, placed seven times ---------------------------------
+
+STRUCTURES = ["fowlp-organic", "fowlp-metal", "fc-heatsink", "stiffener", "mcm-stacked"]
+DECK_FIXTURES = ([(d, f"{d}.gds") for d in STRUCTURES] + [(d, f"{d}_fail_all.gds") for d in STRUCTURES]
+                 + [("fowlp-2l", "hierarchy.gds"), ("fowlp-2l", "pkg_clean.gds")])
+GAP_UM = 3000.0  # between copies: beyond every local rule's reach in the bundled decks
+
+
+def wrap(src: Path, dst: Path) -> tuple[Path, str, float]:
+    """A new top WRAP placing the fixture's top cell: a 2 x 2 array, a copy turned 90 degrees, a
+    mirrored copy (all GAP_UM apart), and two copies overlapping each other. Returns (path, top, step)."""
+    lib = gdstk.read_gds(str(src))
+    (top,) = lib.top_level()
+    (x0, y0), (x1, y1) = top.bounding_box()
+    w, h = x1 - x0, y1 - y0
+    step = max(w, h) + GAP_UM
+    cell = lib.new_cell("WRAP")
+    cell.add(gdstk.Reference(top, (0, 0), columns=2, rows=2, spacing=(step, step)))
+    cell.add(gdstk.Reference(top, (3 * step, 0), rotation=math.pi / 2))
+    cell.add(gdstk.Reference(top, (0, 3 * step), x_reflection=True))
+    cell.add(gdstk.Reference(top, (3 * step, 3 * step)))
+    cell.add(gdstk.Reference(top, (3 * step + round(w / 3), 3 * step + round(h / 5))))
+    lib.write_gds(str(dst))
+    return dst, top.name, step
+
+
+@pytest.mark.parametrize("deck, fixture", DECK_FIXTURES, ids=[f for _, f in DECK_FIXTURES])
+def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
+    path, inner, _ = wrap(FIXTURES / fixture, tmp_path / fixture)
+    # pkg_clean is large: its non-local rules (flat either way) are left out to keep the run short
+    rules = local_rules(RULES / f"{deck}.yaml") if fixture == "pkg_clean.gds" else None
+    with spying() as seen:
+        cells = markers(pkgdrc.check(path, deck=deck, rules=rules, flat=False))
+    flat_report = pkgdrc.check(path, deck=deck, rules=rules, flat=True)
+    flat = markers(flat_report)
+    assert_same(cells, flat)
+    local = [r for r in local_rules(RULES / f"{deck}.yaml") if rules is None or r in rules]
+    assert seen["run"] == local
+    # the fixture's top is checked on its own, in the three orientations of its isolated copies
+    own = {m for (_, name, m, *_) in seen["cells"] if name == inner}
+    assert {(1, 0, 0, 1), (0, -1, 1, 0), (1, 0, 0, -1)} <= own
+    # the six copies apart from the overlapping pair each give the fixture's own markers
+    alone = {r.id: len(r.markers) for r in pkgdrc.check(FIXTURES / fixture, deck=deck, rules=rules, flat=True).rules}
+    for rule in local:
+        assert len(flat[rule]) >= 6 * alone[rule], rule
+    if fixture.endswith("_fail_all.gds"):
+        assert all(alone[r] for r in local if r in alone), "every local rule fails in the fixture"
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
+    "fanout max_reach (pkgdrc/checks/fanout.py _reach) calls shapely.intersection_all(..., grid_size=1.0); "
+    "shapely 2.2.0 has no grid_size there: TypeError for any trace whose net has pads on two dies, "
+    "flat and cellwise alike (FO.4 is not local)"))
+def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
+    """Found by wrapping demo_fowlp.gds (its overlapping copies put one net on two dies): FO.4's
+    max_reach calls shapely.intersection_all(..., grid_size=1.0), which shapely 2.2 does not take."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    top = lib.new_cell("TOP")
+    top.add(gdstk.rectangle((-1000, -1000), (3000, 1000), layer=0))         # PKG
+    for x in (0, 1500):
+        top.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))        # DIE
+        top.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))    # DIE_PAD
+        top.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))   # VIA1
+    top.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))              # one RDL1 trace over both pads
+    path = tmp_path / "two_dies.gds"
+    lib.write_gds(str(path))
+    report = pkgdrc.check(path, deck="fowlp-2l", rules=["FO.4"])
+    assert [len(r.markers) for r in report.rules] == [0]  # the trace stays within 3 mm of both dies
+
+
+# --- the benchmark generator's panel --------------------------------------------------------
+
+def test_benchmark_panel(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    lib = generate(10_000, seed=1)
+    path = tmp_path / "panel.gds"
+    lib.write_gds(str(path))
+    panel = next(c for c in lib.cells if c.name == "PANEL")
+    # variants PKG1, PKG3 carry the planted defects, in each of their four fan-out quadrants
+    defective = sum(max(r.repetition.size, 1) for r in panel.references if r.cell.name in ("PKG1", "PKG3"))
+    total = sum(max(r.repetition.size, 1) for r in panel.references)
+    assert defective >= 1 and total > defective
+    rules = local_rules(RULES / "fowlp-2l.yaml")  # the others run flat either way
+    cells, flat, seen = both(path, "fowlp-2l", rules=rules)
+    assert seen["run"] == rules
+    assert_same(cells, flat)
+    q = 4 * defective
+    values = {r: [json.loads(m)["value"] for m in flat[r]] for r in flat}
+    assert values["RDL1.W"] == [1.6] * q          # the 1.6 um stub next to trace k
+    assert values["RDL1.S"] == [0.7] * q          # ... 0.7 um from the trace
+    assert values["RDL2.W"] == [1.6] * q          # the 1.6 um RDL2 stub
+    assert len(values["VIA2.EN.BOT"]) == len(values["VIA2.EN.TOP"]) == q  # the VIA2 on nothing
+    assert sorted(values["ANG.1"]) == [32.005383] * (q // 2) + [122.005383] * (q // 2)  # turned quadrants
+    assert values["FO.1"] == [None] * defective   # the UBM in the saw-street keep-out
+    # the bump array is one cell: checked once per rule and orientation, not per bump
+    assert max(n for (_, name, *_), n in seen["cells"].items() if name == "BUMP") == 1
+
+
+# --- a bond-pad array with one pad made different -------------------------------------------
+
+def _octagon_um(cx, cy, size, layer):
+    r = size / 2
+    c = r * math.tan(math.pi / 8)
+    pts = [(c, r), (r, c), (r, -c), (c, -r), (-c, -r), (-r, -c), (-r, c), (-c, r)]
+    return gdstk.Polygon([(cx + x, cy + y) for x, y in pts], layer=layer)
+
+
+def test_bond_pad_array_checks_the_pad_once(tmp_path):
+    """BUMP (60 um RDL2 pad, 40 um PO opening, 50 um UBM, octagons) placed 30 x 30 at 150 um in a
+    PKG outline; in the top, a second PO opening 8 um right of pad (17, 12) widens that opening:
+    PO 2 um from the pad edge (PO.1, 5 um) and past the UBM (PO.4)."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    bump = lib.new_cell("BUMP")
+    for size, layer in ((60.0, 13), (40.0, 20), (50.0, 21)):
+        bump.add(_octagon_um(0, 0, size, layer))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.rectangle((-150, -150), (30 * 150, 30 * 150), layer=0))
+    top.add(gdstk.Reference(bump, (0, 0), columns=30, rows=30, spacing=(150, 150)))
+    top.add(_octagon_um(17 * 150 + 8, 12 * 150, 40.0, 20))
+    path = tmp_path / "bumps.gds"
+    lib.write_gds(str(path))
+    assert read_layout(path, {"RDL2": (13, 0)}).tree.copies()["BUMP"] == 900
+    cells, flat, seen = both(path, "fowlp-2l")
+    assert_same(cells, flat)
+    bump_checks = {rule: n for (rule, name, *_), n in seen["cells"].items() if name == "BUMP"}
+    # every local rule on BUMP's layers (RDL2, PO, UBM; FO.1 with PKG as its `of`) checks BUMP once
+    assert bump_checks == {r: 1 for r in ["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "FO.1", "PO.1", "PO.2",
+                                          "PO.3", "ANG.1", "VIA2.L", "PO.4"]}
+    local = local_rules(RULES / "fowlp-2l.yaml")
+    failed = {r: [json.loads(m) for m in ms] for r, ms in flat.items() if ms and r in local}
+    assert set(failed) == {"PO.1", "PO.4"}
+    x, y = 17 * 150, 12 * 150
+
+    def on_odd_pad(m):
+        x0, y0, x1, y1 = m["bbox"]
+        return x - 30 <= x0 <= x1 <= x + 30 and y - 30 <= y0 <= y1 <= y + 30
+
+    assert len(failed["PO.1"]) == 9 and all(map(on_odd_pad, failed["PO.1"]))
+    assert sorted(m["value"] for m in failed["PO.1"]) == [2.0] * 3 + [4.34305] * 4 + [4.599583] * 2
+    # PO.4: the odd opening sticks out of its UBM; every other pad's UBM holds its opening 5 um
+    # off on the 45-degree sides less the octagons' rounding to the grid (4.999952 um), 12 pairs a pad
+    odd = [m for m in failed["PO.4"] if on_odd_pad(m)]
+    assert [(m["value"], m["message"]) for m in odd] == [(None, "opening not covered by UBM")]
+    rest = [m for m in failed["PO.4"] if not on_odd_pad(m)]
+    assert len(rest) == 899 * 12 and {m["value"] for m in rest} == {4.999952}
