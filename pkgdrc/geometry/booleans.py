@@ -31,7 +31,7 @@ def boolean_and(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if len(a) == 0 or len(b) == 0:
         return EMPTY
     ia, ib = shapely.STRtree(b).query(a, predicate="intersects")
-    return on_grid(shapely.intersection(a[ia], b[ib]))
+    return on_grid(shapely.intersection(a[ia], b[ib]), lambda k: [a[ia[k]], b[ib[k]]])
 
 
 def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     gone[ia[shapely.within(a[ia], b[ib])]] = True
     cut_pair = ~gone[ia]
     hit, others = _grouped_other(a, b, ia[cut_pair], ib[cut_pair])
-    cut = on_grid(shapely.difference(a[hit], others)) if len(hit) else EMPTY
+    cut = on_grid(shapely.difference(a[hit], others), lambda k: [a[hit[k]], others[k]]) if len(hit) else EMPTY
     return np.concatenate([a[~touched], cut])
 
 

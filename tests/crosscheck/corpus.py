@@ -249,51 +249,72 @@ CASES += [
          [box(0, 0, 3800, 300), [[3800, 0], [4200, 0], [4500, 300], [4100, 300]]]),
 ]
 
-# Explained differences: `differs` holds the exact disagreement the test expects, and why.
+# Half-grid crossings (were recorded differences): KLayout's merge rounds an intersection
+# exactly half-way between grid points towards -infinity (`Edge::intersect_point`,
+# `div_exact` in dbEdge.cc); pkgdrc's `on_grid` rounds the same way, deciding GEOS'
+# near-ties exactly from the crossing edges.
+_PAR_OCT = [[183, 3100], [4017, 3100], [5300, 4383], [5300, 8217], [4017, 9500], [183, 9500], [-1100, 8217],
+            [-1100, 4383]]
 _BAR45 = [[1400, 6300], [4300, 6300], [-1000, 11600], [-3900, 11600]]
 _OCT_PAD = [[4427, -800], [10973, -800], [13200, 1427], [13200, 7973], [10973, 10200], [4427, 10200], [2200, 7973],
             [2200, 1427]]
 _PAD_OCT = [[600, 8400], [2600, 8400], [4900, 10700], [4900, 12700], [2600, 15000], [600, 15000], [-1700, 12700],
             [-1700, 10700]]
 CASES += [
-    # Two 45-degree pad sides of layer B cross at (5741.5, 11241.5). pkgdrc rounds that
-    # intersection half up to (5742, 11242), KLayout's merge to (5741, 11241); the via
-    # (the same octagon on layer A) then touches B's rounded vertex only in KLayout.
-    dict(case("difference_enclosure_half_grid_intersection", "enclosure", {"min": 1600}, [],
-              refs=[{"layers": {"A": [_PAD_OCT], "B": [[[183, 3100], [4017, 3100], [5300, 4383], [5300, 8217], [4017, 9500],
-                                                         [183, 9500], [-1100, 8217], [-1100, 4383]], _PAD_OCT]},
-                     "origin": [14900, 11400], "rotation": 90, "x_reflection": False}]),
-         differs={"reason": "intersection exactly half-way between grid points rounds differently",
-                  "diff": ["missed by pkgdrc: edge pair [[[6500, 12000], [5741, 11241]], [[6683, 10300], [5741, 11241]], 0]"]}),
+    # Two 45-degree pad sides of layer B cross at (5741.5, 11241.5): (5741, 11241) in both
+    # tools, where the via (the same octagon on layer A) touches B's vertex (enclosure 0).
+    case("regression_enclosure_half_grid_intersection", "enclosure", {"min": 1600}, [],
+         refs=[{"layers": {"A": [_PAD_OCT], "B": [_PAR_OCT, _PAD_OCT]},
+                "origin": [14900, 11400], "rotation": 90, "x_reflection": False}]),
     # The same 45-degree bar drawn on both layers, next to an octagonal pad: B's merged
     # contour has a vertex where the bar's side (x+y=500) crosses an octagon side
-    # (x-y=9273), at (4886.5, -4386.5). pkgdrc rounds it half up to (4887, -4386), just
-    # inside A's bar, so B's side there is not outside A's and gives no pair; KLayout's
-    # merge rounds it down to (4886, -4387), just outside, and the coincident sides give
-    # a zero-distance pair. Cause: the half-grid intersection above, not shielding (drawn
-    # flat with either vertex, the two tools give the same pairs).
-    dict(case("difference_enclosure_half_grid_intersection_on_coincident_sides", "enclosure", {"min": 2900}, [],
-              refs=[{"layers": {"A": [_BAR45, box(7000, 4000, 8400, 5400)], "B": [_OCT_PAD, _BAR45]},
-                     "origin": [7300, 3800], "rotation": 180, "x_reflection": False}]),
-         differs={"reason": "intersection exactly half-way between grid points rounds differently: B's vertex "
-                            "(4886.5, -4386.5) is (4887, -4386) in pkgdrc, (4886, -4387) in KLayout",
-                  "diff": ["missed by pkgdrc: edge pair [[[8300, -7800], [3000, -2500]], [[8300, -7800], [4886, -4387]], 0]"]}),
+    # (x-y=9273), at (4886.5, -4386.5), rounded to (4886, -4387): just outside A's bar, so
+    # the coincident sides give a zero-distance pair (rounded half up, to (4887, -4386),
+    # the vertex was inside and the pair missing).
+    case("regression_enclosure_half_grid_intersection_on_coincident_sides", "enclosure", {"min": 2900}, [],
+         refs=[{"layers": {"A": [_BAR45, box(7000, 4000, 8400, 5400)], "B": [_OCT_PAD, _BAR45]},
+                "origin": [7300, 3800], "rotation": 180, "x_reflection": False}]),
+]
+
+# Explained differences: `differs` holds the exact disagreement the test expects, and why.
+CASES += [
     # Found by a random (non-derandomized) 4,000-example run: a 45-degree trace whose
     # corner (10100, 10700) lies on a box's side. The merged shape touches itself there,
     # and its box side above the corner, clipped to that point, pairs with the trace's
-    # side at distance 0. KLayout's space_check reports this pair for the trace and box
-    # alone (as pkgdrc does here and in the control case below), and drops it when the
-    # octagon, 3,087 dbu away (beyond the 2,600 limit, pairing with neither edge), is in
-    # the same region. Not shielding: no edge lies between the pair's edges in either
-    # run. The cause is in how KLayout's check gathers a shape's edges with its
-    # neighbours, and is not pinned down; pkgdrc's answer does not depend on shapes out
-    # of reach.
+    # side at distance 0. KLayout reports that pair only while the shape has no
+    # "intruder": another polygon of the layer whose bounding box comes closer than the
+    # limit to the shape's bounding box in both x and y (here the octagon: gaps 1,300 and
+    # 2,000 < 2,600, though 3,087 away). With one, KLayout's check
+    # (check_local_operation_base::compute_results, dbRegionLocalOperations.cc) takes the
+    # shape's edges from a merge of shape and intruders into edges, which gives the box
+    # side as one straight edge: the point pair is never formed (the side's pair below
+    # the corner, also at distance 0 at the corner, stays). Alone, the polygon's own
+    # contour, split at the corner, is used. pkgdrc always uses the split contour
+    # (docs/semantics.md, deliberate differences); tests/crosscheck/test_klayout_mechanisms.py
+    # pins the KLayout behaviour.
     dict(case("difference_space_kissing_corner_pair_depends_on_far_shape", "space", {"min": 2600},
               [octagon(14900, 2400, 1100, 300), [[4600, 5500], [4900, 5500], [10100, 10700], [9800, 10700]],
                box(10100, 6300, 12500, 11200)]),
-         differs={"reason": "KLayout drops a kissing-corner pair when a shape out of reach is present",
+         differs={"reason": "KLayout joins the side split at the touching point into one edge when another "
+                            "polygon's bounding box is within the limit of the shape's, so the point pair is not formed",
                   "diff": ["extra in pkgdrc: edge pair [[[10100.0, 10700.0], [8262.0, 8862.0]], "
                            "[[10100.0, 10700.0], [10100.0, 10700.0]], 0.0]"]}),
+]
+
+# KLayout's edge processor also snaps: an edge that is cut anyway (it has a crossing) is
+# routed through every grid point within about half a dbu of it (`is_point_on_fuzzy`,
+# `CutPoints::add_attractor` in dbEdgeProcessor.cc), vertices and rounded crossings of
+# other edges alike. Here B's side (7, 55)-(63, 83) crosses A's top side at (61, 82); the
+# rounded crossing (62, 82) of B's other side lies 0.45 dbu from it, so KLayout bends the
+# side through (62, 82) and B's tip above A, a sliver under one dbu wide, collapses.
+# pkgdrc rounds the crossings only and keeps the tip: an acute tip (width 0) and two
+# slanted edges that KLayout does not have (docs/semantics.md).
+CASES += [
+    dict(case("difference_width_sub_dbu_tip_kept_by_pkgdrc_snapped_by_klayout", "width", {"min": 5},
+              [[[35, 60], [68, 60], [79, 82], [46, 82]], [[-5, 43], [7, 55], [63, 83], [51, 71]]]),
+         differs={"reason": "KLayout's merge snaps a cut edge through a grid point within half a dbu; pkgdrc "
+                            "keeps the sub-dbu tip",
+                  "diff": ["extra in pkgdrc: edge pair [[[61.0, 82.0], [63.0, 83.0]], [[63.0, 83.0], [62.0, 82.0]], 0.0]"]}),
 ]
 
 # The control for the case above: the same trace and box alone; both tools report the pair.
