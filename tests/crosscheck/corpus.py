@@ -301,6 +301,25 @@ CASES += [
                            "[[10100.0, 10700.0], [10100.0, 10700.0]], 0.0]"]}),
 ]
 
+# The same mechanism, found by a random (non-derandomized) 4,000-example run after the
+# cause was known: a box's corner (6000, 7300) on an octagon's 45-degree side, and a
+# small box 499 dbu to the right of the first box (a real space violation, and an
+# intruder). pkgdrc pairs both pieces of the split octagon side, clipped to the touching
+# point, with the box's top and right sides (value 0); KLayout, with the intruder, has
+# the octagon side as one edge and only the two pairs of the whole side. Without the
+# small box both tools give all four pairs.
+CASES += [
+    dict(case("difference_space_corner_on_octagon_side_with_intruder", "space", {"min": 500},
+              [[[6100, 7200], [6300, 7200], [8000, 8900], [8000, 9100], [6300, 10800], [6100, 10800], [4400, 9100],
+                [4400, 8900]], box(0, 1300, 6000, 7300), box(6499, 1300, 6799, 1600)]),
+         differs={"reason": "KLayout joins the side split at the touching point into one edge when another "
+                            "polygon's bounding box is within the limit of the shape's, so the point pairs are not formed",
+                  "diff": ["extra in pkgdrc: edge pair [[[5500.0, 7300.0], [6000.0, 7300.0]], "
+                           "[[6000.0, 7300.0], [6000.0, 7300.0]], 0.0]",
+                           "extra in pkgdrc: edge pair [[[6000.0, 7300.0], [6000.0, 6800.0]], "
+                           "[[6000.0, 7300.0], [6000.0, 7300.0]], 0.0]"]}),
+]
+
 # KLayout's edge processor also snaps: an edge that is cut anyway (it has a crossing) is
 # routed through every grid point within about half a dbu of it (`is_point_on_fuzzy`,
 # `CutPoints::add_attractor` in dbEdgeProcessor.cc), vertices and rounded crossings of
