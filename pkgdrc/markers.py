@@ -101,7 +101,9 @@ def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
     messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
     out: list[Marker] = []
     if v.kind == "polygon":
-        rings, owner = shapely.get_rings(v.geometry, return_index=True)  # exterior first, then holes
+        # normal form: each ring starts at the same vertex and holes come in the same order,
+        # however the polygon was made (GEOS `normalize`)
+        rings, owner = shapely.get_rings(shapely.normalize(v.geometry), return_index=True)  # exterior, then holes
         coords, ring = shapely.get_coordinates(rings, return_index=True)
         ring_pts = np.split(grid.to_um(coords), np.flatnonzero(np.diff(ring)) + 1)
         first = np.searchsorted(owner, np.arange(n + 1))

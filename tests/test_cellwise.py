@@ -86,25 +86,11 @@ def local_rules(deck) -> list[str]:
     return [r.id for r in d.rules if cellwise.is_local(r)]
 
 
-def assert_same(cells: dict, flat: dict, order: bool = True) -> None:
-    """Every rule's markers equal, JSON for JSON, in order; without `order`, up to which edge of
-    an edge pair comes first and in which order a polygon's holes are listed (see
-    test_edge_pair_order_follows_the_flattening, test_hole_order_follows_the_flattening)."""
+def assert_same(cells: dict, flat: dict) -> None:
+    """Every rule's markers equal, JSON for JSON, in order."""
     assert list(cells) == list(flat)
     for rule in flat:
-        a, b = cells[rule], flat[rule]
-        if not order:
-            a, b = sorted(map(unordered, a)), sorted(map(unordered, b))
-        assert a == b, f"{rule}: cellwise {len(a)} markers, flat {len(b)}"
-
-
-def unordered(marker: str) -> str:
-    """A marker with its edge pair's edges and its polygon's holes sorted."""
-    m = json.loads(marker)
-    for key in ("edge_pair", "holes"):
-        if key in m:
-            m[key] = sorted(m[key])
-    return json.dumps(m, sort_keys=True)
+        assert cells[rule] == flat[rule], f"{rule}: cellwise {len(cells[rule])} markers, flat {len(flat[rule])}"
 
 
 # --- a small deck over three layers ---------------------------------------------------------
@@ -268,13 +254,13 @@ def build(spec) -> gdstk.Library:
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.function_scoped_fixture])
 @given(spec=layouts())
-def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path, order_fixed):
+def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path):
     path = tmp_path / "t.gds"
     build(spec).write_gds(str(path))
     assert read_layout(path, {"A": (1, 0)}).tree.repeated()
     cells, flat, seen = both(path, deck_path)
     assert seen["run"] == local_rules(deck_path)  # every rule of this deck ran cellwise
-    assert_same(cells, flat, order=order_fixed)
+    assert_same(cells, flat)
     assert sum(map(len, flat.values())) > 0  # the planted violations are found
     checked = {key[1] for key in seen["cells"]} - {"TOP"}
     event(f"checked on their own: {', '.join(sorted(checked)) or 'none'}")
@@ -323,40 +309,24 @@ def _hole_order_case(where: Path) -> tuple[Path, Path]:
     return path, deck
 
 
-@pytest.fixture(scope="module")
-def order_fixed(tmp_path_factory) -> bool:
-    """Whether the engine lists a pair's edges and a polygon's holes as the flat run does on the
-    two known cases: until it does, the random test compares them unordered (all else exact)."""
-    where = tmp_path_factory.mktemp("order")
-    return all(cells == flat for cells, flat, _ in (both(*_edge_order_case(where)), both(*_hole_order_case(where))))
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "edge pair order: the flat run lists a space pair's edges in the order of the flattened shapes "
-    "(grouped by cell and orientation: MID2's unturned box before MID1's turned one); cellwise flattens "
-    "the crowded MIDs placement by placement (MID1's turned box first), so the same marker comes out "
-    "with its two edges swapped: edge_pair [[3.0,1.0],[3.0,0.0]],[[3.3,0.0],[3.3,1.0]] vs flat "
-    "[[3.3,0.0],[3.3,1.0]],[[3.0,1.0],[3.0,0.0]]"))
 def test_edge_pair_order_follows_the_flattening(tmp_path):
+    """Found here: the flat run listed a space pair's edges in the order of the flattened
+    shapes, cellwise placement by placement; a one-layer pair now has its smaller edge first."""
     path, deck = _edge_order_case(tmp_path)
     cells, flat, seen = both(path, deck)
     assert seen["run"] == ["B.S"]
     assert [json.loads(m)["value"] for m in flat["B.S"]] == [0.3]
-    assert_same(cells, flat, order=False)  # the same marker, up to the order of its edges
     assert_same(cells, flat)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "hole order: the inside marker (B box less the shrunk C boxes) lists its four holes in the order of "
-    "the C shapes it was computed from: flat x 0.4, 10.4, 4.4, 14.4 (grouped by orientation), cellwise "
-    "x 0.4, 4.4, 10.4, 14.4 (placement by placement); the same polygon"))
 def test_hole_order_follows_the_flattening(tmp_path):
+    """Found here: an inside marker's holes came in the order of the shapes they were cut by;
+    marker polygons are now in GEOS' normal form (holes sorted, rings from one vertex)."""
     path, deck = _hole_order_case(tmp_path)
     cells, flat, seen = both(path, deck)
     assert seen["run"] == ["B.IN"]
     (marker,) = [json.loads(m) for m in flat["B.IN"]]
     assert marker["bbox"] == [-1.0, -1.0, 17.0, 3.0] and len(marker["holes"]) == 4
-    assert_same(cells, flat, order=False)  # the same polygon, up to the order of its holes
     assert_same(cells, flat)
 
 
@@ -463,13 +433,10 @@ def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
         assert all(alone[r] for r in local if r in alone), "every local rule fails in the fixture"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "fanout max_reach (pkgdrc/checks/fanout.py _reach) calls shapely.intersection_all(..., grid_size=1.0); "
-    "shapely 2.2.0 has no grid_size there: TypeError for any trace whose net has pads on two dies, "
-    "flat and cellwise alike (FO.4 is not local)"))
 def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
     """Found by wrapping demo_fowlp.gds (its overlapping copies put one net on two dies): FO.4's
-    max_reach calls shapely.intersection_all(..., grid_size=1.0), which shapely 2.2 does not take."""
+    max_reach called shapely.intersection_all(..., grid_size=1.0), which shapely 2.2 does not take
+    (a TypeError for any net with pads on two dies)."""
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     top = lib.new_cell("TOP")
     top.add(gdstk.rectangle((-1000, -1000), (3000, 1000), layer=0))         # PKG
@@ -563,12 +530,8 @@ def test_bond_pad_array_checks_the_pad_once(tmp_path):
     assert len(rest) == 899 * 12 and {m["value"] for m in rest} == {4.999952}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "polygon ring start: B.EN's 'not covered by A' marker for a B octagon of a CELL turned 270 degrees "
-    "in MID (MID turned 90 degrees in a 2x1 array, the copies overlapping) has the same ring with a "
-    "different first vertex: cellwise [[4.6,11.9],[4.4,12.1],...] vs flat [[5.6,12.1],[5.4,11.9],...] "
-    "(found by a 1,500-example run; not shrunk further)"))
 def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
+    """Found by a 1,500-example run: the same "not covered" ring started at another vertex."""
     spec = {"cell": PLANTED + [(1, octagon(0, 8500, 1500, 100))], "mid": True,
             "mid_second": ((3, False), -3000, -1000), "array": ((1, False), 2, 1, -3000, -3000),
             "extra": ((0, False), -3000, "right"), "parent": [], "parent_scale": 1, "cover": None}

@@ -35,7 +35,7 @@ def test_every_marker_comes_back_with_category_and_geometry_in_um(tmp_path):
     assert _items(db) == [
         ("RDL1.W", "TOP", "", ["edge-pair: (400,400;400,500)/(401.5,500;401.5,400)", "float: 1.5"]),
         ("RDL2.W", "TOP", "", ["edge-pair: (600,600;600,620)/(601,620;601,600)", "float: 1"]),
-        ("RDL2.W", "TOP", "", ["edge-pair: (700,600;680,600)/(680,601;700,601)", "float: 1"]),
+        ("RDL2.W", "TOP", "", ["edge-pair: (680,601;700,601)/(700,600;680,600)", "float: 1"]),  # smaller edge first
         ("RDL1.S", "TOP", "", ["edge-pair: (100,103;300,103)/(300,104.5;100,104.5)", "float: 1.5"]),
     ]
     # geometry is real KLayout geometry: the edge pair's distance is the measured value

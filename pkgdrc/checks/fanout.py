@@ -26,6 +26,8 @@ max_reach: 3000}` flags the part of an RDL2 trace running 3200 um from its die, 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import shapely
 from scipy.sparse import coo_matrix
@@ -111,7 +113,7 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
     first = np.flatnonzero(np.r_[True, ishape[1:] != ishape[:-1]])
     for k in np.flatnonzero(np.diff(np.r_[first, len(ishape)]) > 1):  # only multi-die nets loop
         lo, hi = first[k], (first[k + 1] if k + 1 < len(first) else len(ishape))
-        beyond[lo] = shapely.intersection_all(beyond[lo:hi], grid_size=1.0)
+        beyond[lo] = functools.reduce(lambda x, y: shapely.intersection(x, y, grid_size=1.0), beyond[lo:hi])
         jdie[lo] = jdie[lo:hi][np.argmin(shapely.distance(metal[ishape[lo]], dies[jdie[lo:hi]]))]
     beyond, jdie = beyond[first], jdie[first]
     parts, owner = shapely.get_parts(beyond, return_index=True)

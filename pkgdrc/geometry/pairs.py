@@ -234,7 +234,28 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     if not parts:
         return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64),
                          np.empty(0, dtype=np.int64))
-    return EdgePairs(*(np.concatenate(x) for x in zip(*parts)))
+    found = EdgePairs(*(np.concatenate(x) for x in zip(*parts)))
+    return _first_edge_smaller(found) if symmetric else found
+
+
+def _first_edge_smaller(ep: EdgePairs) -> EdgePairs:
+    """A pair of one layer's edges, its smaller edge first (x1, y1, x2, y2 compared in order).
+
+    Which edge of such a pair comes first carries no meaning; without this it would follow
+    the order of the shapes, and the same pair would print differently in a flat run and a
+    cell-by-cell one.
+    """
+    first, second = ep.pairs[:, 0].reshape(-1, 4), ep.pairs[:, 1].reshape(-1, 4)
+    differ = first != second
+    k = np.argmax(differ, axis=1)
+    rows = np.arange(len(first))
+    swap = differ[rows, k] & (first[rows, k] > second[rows, k])
+    if not swap.any():
+        return ep
+    pairs, ia, ib = ep.pairs.copy(), ep.ia.copy(), ep.ib.copy()
+    pairs[swap] = pairs[swap][:, ::-1]
+    ia[swap], ib[swap] = ep.ib[swap], ep.ia[swap]
+    return EdgePairs(pairs, ep.distance, ia, ib)
 
 
 def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_owner, pool):
