@@ -336,6 +336,30 @@ CASES += [
                   "diff": ["extra in pkgdrc: edge pair [[[61.0, 82.0], [63.0, 83.0]], [[63.0, 83.0], [62.0, 82.0]], 0.0]"]}),
 ]
 
+# The same snapping, found by a random (non-derandomized) 4,000-example run: a box
+# (6601..6901 x 0..300) and a 45-degree bar whose side x + y = 6900 passes 1/sqrt(2) dbu
+# from the box's corner (6601, 300), with a 1-dbu tip at (6600, 300) beyond the box.
+# Drawn so, both tools keep the tip. Mirrored and rotated (the reference below), KLayout
+# bends the side through the box's corner and the tip is gone: a point exactly on the
+# edge of the snapping band counts for one orientation of the edge only (`with_equal`
+# in `is_point_on_fuzzy`). pkgdrc keeps the tip in every orientation.
+CASES += [
+    dict(case("difference_width_merge_snap_depends_on_orientation", "width", {"min": 500}, [],
+              refs=[{"layers": {"A": [box(6601, 0, 6901, 300), [[6900, 0], [7200, 0], [6900, 300], [6600, 300]]]},
+                     "origin": [0, 0], "rotation": 270, "x_reflection": True}]),
+         differs={"reason": "KLayout's merge snaps a cut edge through a grid point on the edge of its half-dbu band "
+                            "for one edge orientation only; pkgdrc keeps the 1-dbu tip",
+                  "diff": ["extra in pkgdrc: edge pair [[[-300.0, -6600.0], [-299.0, -6601.0]], "
+                           "[[-129.0, -7071.0], [-299.0, -6901.0]], 300.0]",
+                           "extra in pkgdrc: edge pair [[[-300.0, -6901.0], [-300.0, -6600.0]], "
+                           "[[-300.0, -6600.0], [-299.0, -6601.0]], 0.0]",
+                           "extra in pkgdrc: edge pair [[[-300.0, -6600.0], [-299.0, -6601.0]], "
+                           "[[-299.0, -6901.0], [-300.0, -6901.0]], 300.0]"]}),
+    # The control: the same shapes drawn as they are; both tools keep the tip.
+    case("regression_width_merge_tip_unmirrored", "width", {"min": 500},
+         [box(6601, 0, 6901, 300), [[6900, 0], [7200, 0], [6900, 300], [6600, 300]]]),
+]
+
 # The control for the case above: the same trace and box alone; both tools report the pair.
 CASES += [
     case("regression_space_kissing_corner_pair_alone", "space", {"min": 2600},
