@@ -56,7 +56,7 @@ def run_pkgdrc(path: str, jobs: int, all_rules: bool, flat: bool = False) -> dic
     deck = load_deck(DECK)
     rules = None if all_rules else [r.id for r in core_rules(deck)]
     start = time.perf_counter()
-    report = check(path, deck, rules=rules, jobs=jobs, flat=flat)
+    report = check(path, deck, rules=rules, jobs=jobs, flat=flat or None)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules}}
 

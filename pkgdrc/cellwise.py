@@ -80,7 +80,7 @@ def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
     return sorted(drawn & set(deck.layers))
 
 
-_FORKED: tuple | None = None  # (layout, deck, rules): inherited by forked workers
+_FORKED: tuple | None = None  # (layout, deck, rules, groups): inherited by forked workers
 
 
 def _forked_rule(i: int) -> tuple[int, "Found"]:

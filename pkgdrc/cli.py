@@ -116,7 +116,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
             report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
                            allow_empty=allow_empty, max_shapes=max_shapes,
                            max_memory=max_memory * 2**20 if max_memory else None, read_timeout=read_timeout,
-                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler, flat=flat)
+                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler, flat=flat or None)
         reports.append(report)
         outputs.write(report, paths)
         if not quiet and fmt != "json":

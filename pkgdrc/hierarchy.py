@@ -140,6 +140,10 @@ class CellTree:
         return sum(copies[n] * sum(len(p) for k, p in c.polygons.items() if layer in (None, k))
                    for n, c in self.cells.items())
 
+    def drawn_count(self) -> int:
+        """Shapes the cells draw, each counted once (what checking each cell once has to look at)."""
+        return sum(len(p) for c in self.cells.values() for p in c.polygons.values())
+
     def flatten(self, layer: str) -> np.ndarray:
         """The flattened top's shapes on `layer`, in dbu."""
         parts = [place(self.cells[n].polygons.get(layer, EMPTY), m, offs)

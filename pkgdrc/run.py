@@ -72,6 +72,13 @@ def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
     return rule_result(rule, rule_violations(layers, rule), layers.grid)
 
 
+def _by_cell(layout: Layout, flat: bool | None) -> bool:
+    """Whether local rules run cell by cell (see `check`)."""
+    if flat or layout.tree is None or not layout.tree.repeated():
+        return False
+    return flat is False or layout.tree.flat_count() >= 2 * layout.tree.drawn_count()
+
+
 def _tile_progress(rules: list[Rule], on_rule: Callable[[Rule], None] | None) -> Callable[[int, int], None] | None:
     """Per-rule progress for rules run in tiles: after k of n tiles, k/n of the rules count as started."""
     if on_rule is None:
@@ -89,16 +96,17 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
           dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None, read_timeout: float | None = None, flat: bool = False) -> Report:
+          max_memory: int | None = None, read_timeout: float | None = None, flat: bool | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
     moves accepted markers to `RuleResult.waived`; `on_rule` is called before each rule
     (progress). `jobs` > 1 (0: all cores) splits the run into tiles on that many processes,
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
-    `pkgdrc.distributed`); the markers are the same as in one process. When cells repeat
-    in the layout, local rules run cell by cell (`pkgdrc.cellwise`: each cell checked once,
-    the same markers as the flat run) unless `flat`; the other rules run on the flattened layout.
+    `pkgdrc.distributed`); the markers are the same as in one process. Local rules run cell
+    by cell (`pkgdrc.cellwise`: each cell checked once, the same markers as the flat run)
+    when the hierarchy at least halves the shapes to check (`flat=None`), whenever a cell
+    repeats (`flat=False`), or never (`flat=True`); the other rules run on the flattened layout.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
     wrong "clean") unless `allow_empty`. `max_shapes`, `max_memory` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`).
@@ -118,7 +126,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     layers = LayerSet(layout, deck)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
-    by_cell = [] if flat or layout.tree is None or not layout.tree.repeated() else [r for r in selected if cellwise.is_local(r)]
+    by_cell = [r for r in selected if cellwise.is_local(r)] if _by_cell(layout, flat) else []
     flattened = [r for r in selected if r not in by_cell]
     # Rules whose markers span whole layers (stack) always run here, never split into tiles.
     whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]

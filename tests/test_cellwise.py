@@ -540,3 +540,33 @@ def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
     cells, flat, _ = both(path, deck_path)
     assert len(flat["B.EN"]) == 11
     assert_same(cells, flat)
+
+
+# --- when a run goes cell by cell by itself --------------------------------------------------
+
+def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
+    """By default (`flat=None`) local rules go cell by cell when the flattened top has at least
+    twice the shapes the cells draw; a mostly flat layout with one small array stays flat (and
+    so keeps --jobs tiles for its bulk)."""
+    def layout(n_flat: int) -> Path:
+        lib = gdstk.Library(unit=1e-6, precision=1e-9)
+        pad = lib.new_cell("PAD")
+        pad.add(gdstk.rectangle((0, 0), (5, 5), layer=1))
+        top = lib.new_cell("TOP")
+        top.add(gdstk.Reference(pad, (0, 0), columns=10, rows=1, spacing=(10, 10)))  # 10 placed
+        top.add(*(gdstk.rectangle((10 * k, 100), (10 * k + 5, 105), layer=1) for k in range(n_flat)))
+        path = tmp_path / f"mix{n_flat}.gds"
+        lib.write_gds(str(path))
+        return path
+
+    deck = tmp_path / "w.yaml"
+    deck.write_text("name: w\nunits: um\nlayers:\n  A: 1/0\nrules:\n  A.W: {check: width, layer: A, min: 6}\n")
+    for n_flat, by_cell in ((5, True), (9, False), (40, False)):  # 15/6, 19/10, 50/41 flat/drawn shapes
+        path = layout(n_flat)
+        with spying() as seen:
+            report = pkgdrc.check(path, deck=deck)
+        assert (seen["run"] == ["A.W"]) is by_cell, n_flat
+        assert len(report.rules[0].markers) == 2 * (10 + n_flat)  # every 5 um box, across and along
+        with spying() as forced:
+            pkgdrc.check(path, deck=deck, flat=False)
+        assert forced["run"] == ["A.W"]
