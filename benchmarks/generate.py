@@ -38,9 +38,10 @@ def _rect(cx: float, cy: float, w: float, h: float, layer: int) -> gdstk.Polygon
 
 
 def _bump_cell(lib: gdstk.Library) -> gdstk.Cell:
-    """A bond pad: 60 um RDL2 pad, 40 um passivation opening, 50 um UBM (octagons)."""
+    """A bond pad: 60 um RDL2 pad, 40 um passivation opening, 52 um UBM (octagons; 6 um over
+    the opening, since octagon vertices rounded to the grid take a few nm off PO.4's 5 um)."""
     cell = lib.new_cell("BUMP")
-    for size, layer in ((60.0, RDL2), (40.0, PO), (50.0, UBM)):
+    for size, layer in ((60.0, RDL2), (40.0, PO), (52.0, UBM)):
         r = size / 2
         c = r * math.tan(math.pi / 8)  # octagon: edges at 0/45/90/135 degrees
         pts = [(c, r), (r, c), (r, -c), (c, -r), (-c, -r), (-r, -c), (-r, c), (-c, r)]
@@ -51,8 +52,8 @@ def _bump_cell(lib: gdstk.Library) -> gdstk.Cell:
 def _die_cell(lib: gdstk.Library, name: str, n_pads: int, die: float) -> gdstk.Cell:
     """Die outline, n_pads die pads per side (arrays) and short on-die traces."""
     pad = lib.new_cell(f"{name}_PAD")
-    pad.add(_rect(0, 0, 20.0, 20.0, DIE_PAD))
-    pad.add(_rect(0, -25.0, 4.0, 30.0, DIE_METAL))  # into the die
+    pad.add(_rect(0, 0, 24.0, 24.0, DIE_PAD))       # VIA1.L: 7 um around a 10 um via (1 + 5 die shift)
+    pad.add(_rect(0, -26.0, 2.5, 30.0, DIE_METAL))  # into the die; TW.1: narrower than the RDL traces
     cell = lib.new_cell(name)
     cell.add(_rect(0, 0, die, die, DIE))
     span = (n_pads - 1) * PAD_PITCH
@@ -94,7 +95,7 @@ def _quadrant(lib: gdstk.Library, name: str, n_pads: int, die: float, rng: rando
         cell.add(gdstk.FlexPath(route, TRACE_W, layer=RDL1))
         cell.add(_rect(x, edge, 14.0, 14.0, RDL1))     # landing pad over VIA1
         cell.add(_rect(bx, reach, 14.0, 14.0, RDL1))   # landing pad under VIA2
-        cell.add(_rect(bx, reach, 8.0, 8.0, VIA2))
+        cell.add(_rect(bx, reach, 10.0, 10.0, VIA2))    # VIA2.L: 10 um at least
         cell.add(_rect(bx, reach, 14.0, 14.0, RDL2))
         cell.add(gdstk.FlexPath([(bx, reach), (bx, reach + 150.0)], TRACE_W, layer=RDL2))
         cell.add(gdstk.Reference(bump, (bx, reach + 180.0)))

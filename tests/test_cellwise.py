@@ -513,7 +513,10 @@ def test_bond_pad_array_checks_the_pad_once(tmp_path):
                                           "PO.3", "ANG.1", "VIA2.L", "PO.4"]}
     local = local_rules(RULES / "fowlp-2l.yaml")
     failed = {r: [json.loads(m) for m in ms] for r, ms in flat.items() if ms and r in local}
-    assert set(failed) == {"PO.1", "PO.4"}
+    assert set(failed) == {"PO.1", "PO.4", "DEN.RDL1"}
+    # no RDL1 at all: every density window of the outline is empty (the PKG outline over the
+    # pads makes DEN.* check its pads flat with it: PKG is not a layer that covers for density)
+    assert {m["value"] for m in failed["DEN.RDL1"]} == {0.0}
     x, y = 17 * 150, 12 * 150
 
     def on_odd_pad(m):

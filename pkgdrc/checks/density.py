@@ -29,6 +29,7 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.markers import Violations
 
+LOCAL = True  # a window lies in its outline shape and counts only the metal inside it (pkgdrc.cellwise)
 PARAMS = {
     "layer": LAYERS,
     "outline": Param("layer", "the region windows are placed in, e.g. PKG"),
@@ -45,6 +46,12 @@ def validate(p: dict) -> str | None:
     if not 0.0 <= p["min"] <= p["max"] <= 1.0:
         return f"expected 0 <= min <= max <= 1, got min {p['min']:g}, max {p['max']:g}"
     return None
+
+
+def reach(p: dict) -> float:
+    """Nothing beyond the outline shape matters: windows are placed in a whole merged outline
+    shape and count only the metal inside them, so shapes apart from it never change them."""
+    return 0.0
 
 
 def limit(p: dict) -> list[float]:
