@@ -49,7 +49,7 @@ from pkgdrc import tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
-from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
@@ -141,6 +141,74 @@ def translate(v: Violations, offsets: np.ndarray) -> Violations:
     return Violations(v.kind, geometry, np.tile(v.values, k), v.value_unit, messages)
 
 
+def content_boxes(tree: CellTree, layers: list[str]) -> dict[str, np.ndarray]:
+    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers`; cells without any are left out."""
+    boxes: dict[str, np.ndarray] = {}
+    for name, cell in tree.cells.items():  # children first
+        parts = [shapely.bounds(cell.polygons[n]) for n in layers if len(cell.polygons.get(n, EMPTY))]
+        parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
+        if parts:
+            every = np.concatenate(parts)
+            boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+    return boxes
+
+
+def _placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
+    """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
+    (keys, offsets per key, every placement's box (n, 4), key by key)."""
+    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
+    for p in tree.cells[name].placements:
+        if p.cell in boxes:
+            groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
+    keys = list(groups)
+    offsets = [np.concatenate(groups[k]) for k in keys]
+    placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
+    return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
+
+
+def _crowding(shape_boxes: np.ndarray, boxes: np.ndarray, h: float):
+    """Pairs (placement, item) of placement boxes and other items' boxes (shapes first, then the
+    placements) closer than `h`, touching included; and the placement boxes grown by `h`."""
+    every = np.concatenate([shape_boxes, boxes])
+    grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
+    near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
+    crowding = other != near + len(shape_boxes)
+    return near[crowding], other[crowding], grown
+
+
+def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
+    """The flattened top's `layer` merged (`geometry.polygons.merge`), each cell merged once.
+
+    A placement whose box is more than 2 dbu from every other box of its parent's content on
+    the layer shares no merged polygon with the rest: its cell's merged shapes, moved, are
+    its part; the rest of the parent is merged flat. The same polygons as merging the flat
+    layer, in another order.
+    """
+    boxes = content_boxes(tree, [layer])
+    done: dict[tuple[str, Matrix], np.ndarray] = {}
+
+    def merged(name: str, m: Matrix) -> np.ndarray:
+        if (name, m) not in done:
+            own = place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)
+            keys, offsets, placed = _placements(tree, boxes, name, m)
+            near, _, _ = _crowding(shapely.bounds(own).reshape(-1, 4), placed, 2.0)
+            crowded = np.zeros(len(placed), dtype=bool)
+            crowded[near] = True
+            parts, flat, start = [], [own], 0
+            for (child, mm), offs in zip(keys, offsets):
+                crowd = crowded[start:start + len(offs)]
+                start += len(offs)
+                parts.append(place(merged(child, mm), IDENTITY, offs[~crowd]))
+                flat.append(place(tree.content(child, layer), mm, offs[crowd]))
+            flat = [f for f in flat if len(f)]
+            parts.append(merge(np.concatenate(flat)) if flat else EMPTY)
+            parts = [p for p in parts if len(p)]
+            done[(name, m)] = np.concatenate(parts) if parts else EMPTY
+        return done[(name, m)]
+
+    return merged(tree.top, IDENTITY) if tree.top in boxes else EMPTY
+
+
 class CellwiseRule:
     """One local rule run down a layout's cell tree."""
 
@@ -152,7 +220,7 @@ class CellwiseRule:
         self.layers = drawn_layers(deck, rule)
         # Two shapes a derived layer grows by g each come 2 g closer: the sizing counts twice.
         self.halo = float(layout.grid.to_dbu(tiles.reach_um(rule) + 2 * tiles.sizing_um(deck))) + 2.0
-        self.boxes = self._content_boxes()
+        self.boxes = content_boxes(self.tree, self.layers)
         self.cover_layers = set(cover_layers(rule)) & set(self.layers)
         self._done: dict[tuple[str, Matrix, frozenset[str]], Found] = {}
         # Flat groups by their content, shared by the rules of a run: layers merged once.
@@ -164,17 +232,6 @@ class CellwiseRule:
             return []
         return self._cell(self.tree.top, IDENTITY)
 
-    def _content_boxes(self) -> dict[str, np.ndarray]:
-        """Bounding box (x0, y0, x1, y1) of each cell's content on the rule's layers; cells without any are left out."""
-        boxes: dict[str, np.ndarray] = {}
-        for name, cell in self.tree.cells.items():  # children first
-            parts = [shapely.bounds(cell.polygons[n]) for n in self.layers if len(cell.polygons.get(n, EMPTY))]
-            parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
-            if parts:
-                every = np.concatenate(parts)
-                boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
-        return boxes
-
     def _cell(self, name: str, m: Matrix, cover: frozenset[str] = frozenset()) -> Found:
         key = (name, m, cover)
         if key not in self._done:
@@ -185,15 +242,9 @@ class CellwiseRule:
         """Cell `name` turned by `m`; with `cover`, as if it lay deep inside shapes of those layers."""
         cell = self.tree.cells[name]
         own = {n: self._group_layer(name, m, cover, [], n) for n in self.layers}
-        groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
-        for p in cell.placements:
-            if p.cell in self.boxes:
-                groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
-        if not groups:
+        keys, offsets, boxes = _placements(self.tree, self.boxes, name, m)
+        if not keys:
             return self._within_content(self._check_flat(name, m, cover, []), name, m, cover)
-        keys = list(groups)
-        offsets = [np.concatenate(groups[k]) for k in keys]
-        boxes = np.concatenate([place_box(self.boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)])
         covers = self._covers(own, boxes)
         found: Found = []
         rest = []
@@ -218,18 +269,14 @@ class CellwiseRule:
         """
         shapes = np.concatenate([own[n] for n in self.layers])
         layer_of = np.repeat(np.arange(len(self.layers)), [len(own[n]) for n in self.layers])
-        every = np.concatenate([shapely.bounds(shapes).reshape(-1, 4), boxes])
-        h = self.halo
-        grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
-        near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
-        crowding = other != near + len(shapes)
-        near, other = near[crowding], other[crowding]
+        near, other, grown = _crowding(shapely.bounds(shapes).reshape(-1, 4), boxes, self.halo)
+        every = len(shapes) + len(boxes)
         mask = np.zeros(len(boxes), dtype=np.int64)
         can_cover = np.isin(layer_of, [k for k, n in enumerate(self.layers) if n in self.cover_layers])
         if can_cover.any() and len(near):
             held, by = shapely.STRtree(shapes[can_cover]).query(grown, predicate="within")
             holder = np.flatnonzero(can_cover)[by]
-            ok = np.isin(near * len(every) + other, held * len(every) + holder)
+            ok = np.isin(near * every + other, held * every + holder)
             np.bitwise_or.at(mask, near[ok], 1 << layer_of[other[ok]])
             near = near[~ok]
         mask[near] = -1

@@ -19,11 +19,16 @@ from pkgdrc.units import Grid
 
 
 class LayerSet:
-    """The layers of one run, by name, in database units."""
+    """The layers of one run, by name, in database units.
 
-    def __init__(self, layout: Layout, deck: Deck):
+    With `merge_by_cell` a drawn layer of a layout read with its hierarchy is merged cell by
+    cell (`pkgdrc.cellwise.merged_by_cell`: the same polygons, each cell merged once).
+    """
+
+    def __init__(self, layout: Layout, deck: Deck, merge_by_cell: bool = False):
         self.layout = layout
         self.deck = deck
+        self.merge_by_cell = merge_by_cell and layout.tree is not None
         self.grid: Grid = layout.grid
         self._raw: dict[str, np.ndarray] = {}
         self._merged: dict[str, np.ndarray] = {}
@@ -41,7 +46,12 @@ class LayerSet:
     def merged(self, name: str) -> np.ndarray:
         """Shapes of a layer merged: overlapping or touching shapes are one polygon."""
         if name not in self._merged:
-            self._merged[name] = merge(self.polygons(name))
+            if self.merge_by_cell and name in self.deck.layers:
+                from pkgdrc.cellwise import merged_by_cell  # cellwise builds LayerSets
+
+                self._merged[name] = merged_by_cell(self.layout.tree, name)
+            else:
+                self._merged[name] = merge(self.polygons(name))
         return self._merged[name]
 
     def edges(self, name: str) -> Edges:

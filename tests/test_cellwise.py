@@ -573,3 +573,25 @@ def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
         with spying() as forced:
             pkgdrc.check(path, deck=deck, flat=False)
         assert forced["run"] == ["A.W"]
+
+
+# --- merging a layer cell by cell (for the rules that run flat) -----------------------------
+
+@settings(max_examples=max(20, EXAMPLES // 2), derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.function_scoped_fixture])
+@given(spec=layouts())
+def test_merged_by_cell_equals_the_flat_merge(spec, tmp_path):
+    import shapely
+
+    from pkgdrc.cellwise import merged_by_cell
+    from pkgdrc.geometry.polygons import merge
+
+    path = tmp_path / "t.gds"
+    build(spec).write_gds(str(path))
+    layout = read_layout(path, {"A": (1, 0), "B": (2, 0), "C": (3, 0)})
+    for layer in ("A", "B", "C"):
+        by_cell = merged_by_cell(layout.tree, layer)
+        flat = merge(layout.polygons[layer])
+        assert len(by_cell) == len(flat), layer
+        assert sorted(shapely.to_wkt(shapely.normalize(by_cell))) == sorted(shapely.to_wkt(shapely.normalize(flat))), layer
