@@ -240,8 +240,8 @@ class CellwiseRule:
 
     def _check_cell(self, name: str, m: Matrix, cover: frozenset[str]) -> Found:
         """Cell `name` turned by `m`; with `cover`, as if it lay deep inside shapes of those layers."""
-        cell = self.tree.cells[name]
-        own = {n: self._group_layer(name, m, cover, [], n) for n in self.layers}
+        mine = self._group(name, m, self._cover_box(name, m, cover), [])
+        own = {n: mine[n] for n in self.layers}
         keys, offsets, boxes = _placements(self.tree, self.boxes, name, m)
         if not keys:
             return self._within_content(self._check_flat(name, m, cover, []), name, m, cover)
@@ -304,9 +304,10 @@ class CellwiseRule:
         """The cell's own shapes plus the crowded placements `rest`, flattened and checked as one flat layout."""
         from pkgdrc.run import rule_violations  # run imports this module
 
-        key = (name, m, cover, self.halo if cover else 0.0, tuple((c, mm, o.tobytes()) for c, mm, o in rest))
+        box = self._cover_box(name, m, cover)
+        key = (name, m, box, tuple((c, mm, o.tobytes()) for c, mm, o in rest))
         if key not in self.groups:
-            polygons = _OnDemand(lambda n: self._group_layer(name, m, cover, rest, n))
+            polygons = self._group(name, m, box, rest)
             self.groups[key] = LayerSet(Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {}),
                                         self.deck)
         layers = self.groups[key]
@@ -314,16 +315,27 @@ class CellwiseRule:
             return []
         return [(layer, v) for layer, v in rule_violations(layers, self.rule) if len(v)]
 
-    def _group_layer(self, name: str, m: Matrix, cover: frozenset[str], rest: list[tuple[str, Matrix, np.ndarray]],
-                     layer: str) -> np.ndarray:
-        """Shapes on `layer` of cell `name` turned by `m`: its own, a cover box, and `rest` flattened."""
-        parts = [place(self.tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)]
-        if layer in cover:  # a box reaching 4 h beyond the content
-            grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
-            parts.append(np.array([shapely.box(*grown)], dtype=object))
-        parts += [place(self.tree.content(c, layer), mm, offs) for c, mm, offs in rest]
-        parts = [p for p in parts if len(p)]
-        return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+    def _cover_box(self, name: str, m: Matrix, cover: frozenset[str]) -> tuple | None:
+        """Under `cover`: (layers, box) of the cover, reaching 4 h beyond the content on the rule's layers."""
+        if not cover:
+            return None
+        grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
+        return cover, tuple(grown.tolist())
+
+    def _group(self, name: str, m: Matrix, cover_box: tuple | None,
+                     rest: list[tuple[str, Matrix, np.ndarray]]) -> "_OnDemand":
+        """Shapes per layer of cell `name` turned by `m`: its own, a cover box, and `rest` flattened."""
+        tree = self.tree
+
+        def make(layer: str) -> np.ndarray:
+            parts = [place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)]
+            if cover_box is not None and layer in cover_box[0]:
+                parts.append(np.array([shapely.box(*cover_box[1])], dtype=object))
+            parts += [place(tree.content(c, layer), mm, offs) for c, mm, offs in rest]
+            parts = [p for p in parts if len(p)]
+            return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
+
+        return _OnDemand(make)
 
 
 class _OnDemand(dict):

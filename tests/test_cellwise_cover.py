@@ -151,3 +151,24 @@ def test_counting_checks_are_never_covered(tmp_path, deck, spy):
     values = sorted(json.loads(m)["value"] for m in flat["OO.1"])
     assert values == [0, 0, 9]  # two stray dies, one opening holding nine
     assert not any(cover for rule, _, cover in spy if rule == "OO.1")
+
+
+def test_rules_sharing_a_cover_layer_each_get_a_cover_of_their_content(tmp_path):
+    """Two inside rules under the same outline: the cell's RDL sits left, its PO 300 um to the
+    right. Each rule's cover box must hold that rule's content (flat groups are shared by the
+    rules of a run, so a box made for one rule must not serve the other)."""
+    deck = tmp_path / "two.yaml"
+    deck.write_text("name: two\nunits: um\nlayers: {PKG: 0/0, RDL: 11/0, PO: 20/0}\nrules:\n"
+                    "  IN.R: {check: inside, layer: RDL, of: PKG, clearance: 5}\n"
+                    "  IN.P: {check: inside, layer: PO, of: PKG, clearance: 5}\n")
+
+    def build(lib, top):
+        cell = lib.new_cell("C")
+        cell.add(gdstk.rectangle((0, 0), (10, 10), layer=11), gdstk.rectangle((300, 0), (310, 10), layer=20))
+        top.add(gdstk.rectangle((-100, -100), (2000, 2000), layer=0))
+        top.add(gdstk.Reference(cell, (0, 0), columns=3, rows=3, spacing=(500, 500)))
+
+    path = _write(tmp_path, build)
+    cells, flat = _markers(path, deck, False), _markers(path, deck, True)
+    assert flat == {"IN.R": [], "IN.P": []}
+    assert cells == flat
