@@ -108,7 +108,10 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
     r = layers.grid.to_dbu(p["max_reach"])
     # One grown region per die (dies are few; sized merges, so one call each keeps them apart).
     regions = np.array([sized(dies[k:k + 1], r)[0] for k in range(len(dies))], dtype=object)
-    beyond = shapely.difference(metal[ishape], regions[jdie], grid_size=1.0)
+    shapely.prepare(regions)
+    within = shapely.covers(regions[jdie], metal[ishape])  # most traces: nothing beyond, no overlay
+    beyond = np.full(len(ishape), shapely.Polygon(), dtype=object)
+    beyond[~within] = shapely.difference(metal[ishape[~within]], regions[jdie[~within]], grid_size=1.0)
     # A trace whose net has pads on several dies may reach to any of them: intersect its pieces.
     first = np.flatnonzero(np.r_[True, ishape[1:] != ishape[:-1]])
     for k in np.flatnonzero(np.diff(np.r_[first, len(ishape)]) > 1):  # only multi-die nets loop
