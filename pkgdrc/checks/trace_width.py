@@ -31,6 +31,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.checks.pkg_shapes import keep_pairs
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.units import EPS_DBU
 
 
@@ -73,7 +74,7 @@ def run(layers, layer: str, p: dict):
     if not len(need) or need.max() <= 0:
         return []
     e = layers.edges(layer)
-    pairs = relate(e, None, float(need.max()), "inside", "inside", same_owner=True)
+    pairs = relate_repeated(e, None, float(need.max()), "inside", "inside", same_owner=True)
     owner = e.owner[pairs.ia]
     bad = pairs.distance < need[owner] - EPS_DBU
     pairs = keep_pairs(pairs, bad)
