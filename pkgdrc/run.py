@@ -123,10 +123,11 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
                           f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
-    layers = LayerSet(layout, deck, merge_by_cell=_by_cell(layout, flat))
+    cell_by_cell = _by_cell(layout, flat)
+    layers = LayerSet(layout, deck, merge_by_cell=cell_by_cell)
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
-    by_cell = [r for r in selected if cellwise.is_local(r)] if _by_cell(layout, flat) else []
+    by_cell = [r for r in selected if cellwise.is_local(r)] if cell_by_cell else []
     flattened = [r for r in selected if r not in by_cell]
     # Rules whose markers span whole layers (stack) always run here, never split into tiles.
     whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
