@@ -269,44 +269,40 @@ def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path):
 
 # --- which edge of a pair comes first ------------------------------------------------------
 
-def _edge_order_case(where: Path) -> tuple[Path, Path]:
-    """CELL (a 1 um B box) in MID unturned and turned 90 degrees (box at x 2..3); MID placed at x 0
-    and x 3.3: MID 1's turned box and MID 2's unturned one are 0.3 um apart (B.S 0.5 um)."""
-    deck = where / "order.yaml"
-    deck.write_text("name: t\nunits: um\nlayers:\n  B: 2/0\nrules:\n  B.S: {check: space, layer: B, min: 0.5}\n")
+def _two_mids(where: Path, deck_text: str, box: float, layer: int, turned_x: float, mid_x: float,
+              cover: tuple | None = None) -> tuple[Path, Path]:
+    """CELL (one `box` um square on `layer`) in MID unturned and again turned 90 degrees at
+    x = `turned_x`; MID placed at x 0 and `mid_x`; optionally a `cover` rectangle on layer 2."""
+    deck = where / "two_mids.yaml"
+    deck.write_text(deck_text)
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     cell = lib.new_cell("CELL")
-    cell.add(gdstk.rectangle((0, 0), (1, 1), layer=2))
+    cell.add(gdstk.rectangle((0, 0), (box, box), layer=layer))
     mid = lib.new_cell("MID")
     mid.add(gdstk.Reference(cell, (0, 0)))
-    mid.add(gdstk.Reference(cell, (3, 0), rotation=math.pi / 2))
+    mid.add(gdstk.Reference(cell, (turned_x, 0), rotation=math.pi / 2))
     top = lib.new_cell("TOP")
-    top.add(gdstk.Reference(mid, (0, 0)))
-    top.add(gdstk.Reference(mid, (3.3, 0)))
-    path = where / "order.gds"
+    top.add(gdstk.Reference(mid, (0, 0)), gdstk.Reference(mid, (mid_x, 0)))
+    if cover is not None:
+        top.add(gdstk.rectangle(*cover, layer=2))
+    path = where / "two_mids.gds"
     lib.write_gds(str(path))
     return path, deck
+
+
+def _edge_order_case(where: Path) -> tuple[Path, Path]:
+    """A 1 um B box, turned copy at x 2..3, MIDs at x 0 and 3.3: MID 1's turned box and MID 2's
+    unturned one are 0.3 um apart (B.S 0.5 um)."""
+    return _two_mids(where, "name: t\nunits: um\nlayers:\n  B: 2/0\nrules:\n  B.S: {check: space, layer: B, min: 0.5}\n",
+                     1, 2, 3, 3.3)
 
 
 def _hole_order_case(where: Path) -> tuple[Path, Path]:
-    """CELL (a 2 um C box) in MID unturned and turned 90 degrees (box at x 4..6); MID at x 0 and
-    x 10 under one B box: the B.IN marker is the B box with four holes (C less 0.4 um)."""
-    deck = where / "holes.yaml"
-    deck.write_text("name: t\nunits: um\nlayers:\n  B: 2/0\n  C: 3/0\n"
-                    "rules:\n  B.IN: {check: inside, layer: B, of: C, clearance: 0.4}\n")
-    lib = gdstk.Library(unit=1e-6, precision=1e-9)
-    cell = lib.new_cell("CELL")
-    cell.add(gdstk.rectangle((0, 0), (2, 2), layer=3))
-    mid = lib.new_cell("MID")
-    mid.add(gdstk.Reference(cell, (0, 0)))
-    mid.add(gdstk.Reference(cell, (6, 0), rotation=math.pi / 2))
-    top = lib.new_cell("TOP")
-    top.add(gdstk.Reference(mid, (0, 0)))
-    top.add(gdstk.Reference(mid, (10, 0)))
-    top.add(gdstk.rectangle((-1, -1), (17, 3), layer=2))
-    path = where / "holes.gds"
-    lib.write_gds(str(path))
-    return path, deck
+    """A 2 um C box, turned copy at x 4..6, MIDs at x 0 and 10 under one B box: the B.IN marker
+    is the B box with four holes (C less 0.4 um)."""
+    return _two_mids(where, "name: t\nunits: um\nlayers:\n  B: 2/0\n  C: 3/0\n"
+                     "rules:\n  B.IN: {check: inside, layer: B, of: C, clearance: 0.4}\n",
+                     2, 3, 6, 10, cover=((-1, -1), (17, 3)))
 
 
 def test_edge_pair_order_follows_the_flattening(tmp_path):
