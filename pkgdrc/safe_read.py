@@ -8,7 +8,7 @@ back: per cell its own shapes in dbu and its placements (`RawTree`; `pkgdrc.hier
 flattens it). A child that dies becomes a PkgdrcError naming the file and the signal.
 
 Before anything is flattened the hierarchy is checked: references to missing cells,
-reference cycles, magnification <= 0, and the number of shapes and cell placements the
+reference cycles, magnification <= 0, rotations that are not numbers, and the number of shapes and cell placements the
 flattening would make (arrays multiply through the hierarchy) against `max_shapes`,
 counted without expanding anything. `max_memory` caps the child's address space.
 """
@@ -82,6 +82,9 @@ def _check_references(lib: gdstk.Library, path: str) -> None:
             if not (math.isfinite(mag) and mag > 0):
                 raise PkgdrcError(f"cell {cell.name}: reference to {ref.cell.name} has magnification {mag:g}; "
                                   "expected a positive number", path=path)
+            if not math.isfinite(ref.rotation):
+                raise PkgdrcError(f"cell {cell.name}: reference to {ref.cell.name} has rotation {ref.rotation:g}; "
+                                  "expected a finite angle", path=path)
 
 
 def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:

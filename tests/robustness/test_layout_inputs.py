@@ -157,6 +157,17 @@ def test_magnification_zero(tmp_path):
         "cell TOP: reference to VIA has magnification 0; expected a positive number"
 
 
+@pytest.mark.parametrize("angle", [float("nan"), float("inf")], ids=["nan", "inf"])
+def test_rotation_not_a_number(tmp_path, angle):
+    """OASIS stores angles as IEEE doubles: a NaN or infinite rotation is refused, not a crash."""
+    def build(lib, top):
+        via = lib.new_cell("VIA")
+        via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
+        top.add(gdstk.Reference(via, (3, 3), rotation=angle))
+    assert refused(library(tmp_path, build=build, oasis=True)) == \
+        f"cell TOP: reference to VIA has rotation {angle:g}; expected a finite angle"
+
+
 def test_billion_element_array_is_refused_quickly(tmp_path):
     def build(lib, top):
         via = lib.new_cell("VIA")
