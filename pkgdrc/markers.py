@@ -59,14 +59,14 @@ class Marker:
     polygon: tuple[Point, ...] | None = field(default=None, compare=False)
     holes: tuple[tuple[Point, ...], ...] = field(default=(), compare=False)  # of `polygon`
 
-    def _key(self) -> tuple:
+    def sort_key(self) -> tuple:
         # A marker without a value sorts after one with a value at the same place; the
         # geometry breaks the remaining ties, so that equal marker sets print alike.
         return (self.bbox, self.value is None, self.value or 0.0, self.layer, self.message,
                 self.edge_pair or (), self.edge or (), self.polygon or (), self.holes)
 
     def __lt__(self, other: "Marker") -> bool:
-        return self._key() < other._key()
+        return self.sort_key() < other.sort_key()
 
     def to_dict(self) -> dict:
         out: dict = {"bbox": list(self.bbox), "value": self.value, "layer": self.layer}
@@ -83,14 +83,15 @@ class Marker:
         return out
 
 
-def _value(v: float, unit: ValueUnit, grid: Grid) -> float | None:
-    if np.isnan(v):
-        return None
-    if unit == "length":
-        return float(grid.length_um(v))
-    if unit == "area":
-        return float(grid.area_um2(v))
-    return float(np.round(v, 6))
+def _values(v: Violations, grid: Grid) -> list[float | None]:
+    """The violations' values in report units (None where nothing was measured), in bulk."""
+    if v.value_unit == "length":
+        out = grid.length_um(v.values)
+    elif v.value_unit == "area":
+        out = grid.area_um2(v.values)
+    else:
+        out = np.round(np.asarray(v.values, dtype=float), 6)
+    return [None if x != x else x for x in out.tolist()]  # NaN -> None
 
 
 def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
@@ -99,30 +100,27 @@ def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
     if n == 0:
         return []
     messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
-    out: list[Marker] = []
+    values = _values(v, grid)
     if v.kind == "polygon":
         # normal form: each ring starts at the same vertex and holes come in the same order,
         # however the polygon was made (GEOS `normalize`)
         rings, owner = shapely.get_rings(shapely.normalize(v.geometry), return_index=True)  # exterior, then holes
         coords, ring = shapely.get_coordinates(rings, return_index=True)
-        ring_pts = np.split(grid.to_um(coords), np.flatnonzero(np.diff(ring)) + 1)
-        first = np.searchsorted(owner, np.arange(n + 1))
-        bounds = grid.to_um(shapely.bounds(v.geometry))
+        pts = [tuple(p) for p in grid.to_um(coords).tolist()]
+        cuts = np.flatnonzero(np.diff(ring)) + 1
+        starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, len(coords)].tolist()
+        first = np.searchsorted(owner, np.arange(n + 1)).tolist()
+        bounds = grid.to_um(shapely.bounds(v.geometry)).tolist()
+        out = []
         for k in range(n):
-            ext, *holes = (tuple(map(tuple, r.tolist())) for r in ring_pts[first[k]:first[k + 1]])
-            out.append(Marker(tuple(map(float, bounds[k])), _value(v.values[k], v.value_unit, grid),
-                              layer, messages[k], polygon=ext, holes=tuple(holes)))
+            ext, *holes = (tuple(pts[starts[r]:ends[r]]) for r in range(first[k], first[k + 1]))
+            out.append(Marker(tuple(bounds[k]), values[k], layer, messages[k], polygon=ext, holes=tuple(holes)))
         return out
     pts = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
     flat = pts.reshape(n, -1, 2)
-    lo, hi = flat.min(axis=1), flat.max(axis=1)
-    for k in range(n):
-        bbox = (float(lo[k, 0]), float(lo[k, 1]), float(hi[k, 0]), float(hi[k, 1]))
-        seg = lambda s: ((float(s[0, 0]), float(s[0, 1])), (float(s[1, 0]), float(s[1, 1])))  # noqa: E731
-        if v.kind == "edge_pair":
-            out.append(Marker(bbox, _value(v.values[k], v.value_unit, grid), layer, messages[k],
-                              edge_pair=(seg(pts[k, 0]), seg(pts[k, 1]))))
-        else:
-            out.append(Marker(bbox, _value(v.values[k], v.value_unit, grid), layer, messages[k],
-                              edge=seg(pts[k])))
-    return out
+    box = np.hstack([flat.min(axis=1), flat.max(axis=1)]).tolist()
+    segs = [((a, b), (c, d)) for a, b, c, d in pts.reshape(-1, 4).tolist()]
+    if v.kind == "edge_pair":
+        return [Marker(tuple(box[k]), values[k], layer, messages[k], edge_pair=(segs[2 * k], segs[2 * k + 1]))
+                for k in range(n)]
+    return [Marker(tuple(box[k]), values[k], layer, messages[k], edge=segs[k]) for k in range(n)]

@@ -13,7 +13,7 @@ from pkgdrc.deck import Deck, Rule, load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.markers import Violations, to_markers
+from pkgdrc.markers import Marker, Violations, to_markers
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.units import Grid
@@ -64,7 +64,7 @@ def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> 
                         params=dict(rule.params))
     for name, v in found:
         result.markers.extend(to_markers(v, name, grid))
-    result.markers.sort()
+    result.markers.sort(key=Marker.sort_key)
     return result
 
 

@@ -183,7 +183,7 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
         for into, r in zip(merged, results):
             into.markers.extend(r.markers)
     for r in merged:
-        r.markers.sort()
+        r.markers.sort(key=Marker.sort_key)
     return merged
 
 
