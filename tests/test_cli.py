@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -102,3 +103,30 @@ def test_rules_and_explain_document_every_rule():
 def test_run_only_selected_rules(gds):
     p = pkgdrc("check", gds(_package), "--rule", "RDL1.S", "--rule", "ANG.1")
     assert p.returncode == 0 and "RDL1.W" not in p.stdout and "ok    RDL1.S" in p.stdout
+
+
+def test_flat_gives_the_same_reports_as_checking_each_cell_once(tmp_path):
+    """A panel of repeated packages (benchmarks/generate.py, planted violations included): the
+    whole fowlp-2l deck through the CLI, cell by cell (default) and `--flat`, writes the same
+    JSON, lyrdb and JUnit reports, apart from the run time."""
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from generate import generate
+
+    path = tmp_path / "panel.gds"
+    generate(15000, seed=3).write_gds(str(path))  # 2 x 2 packages, one kind with planted violations
+    reports = {}
+    for how in ("cells", "flat"):
+        out = tmp_path / how
+        out.mkdir()
+        p = pkgdrc("check", path, "--json", out / "r.json", "--lyrdb", out / "r.lyrdb", "--junit", out / "r.xml",
+                   "--quiet", "--jobs", "1", *(["--flat"] if how == "flat" else []))
+        assert p.returncode == 1, p.stderr
+        data = json.loads((out / "r.json").read_text())
+        data["summary"]["seconds"] = 0
+        junit = re.sub(r'(time|timestamp)="[^"]*"', "", (out / "r.xml").read_text())
+        reports[how] = (data, (out / "r.lyrdb").read_text(), junit)
+    assert reports["cells"] == reports["flat"]
+    counts = {r["id"]: len(r["violations"]) for r in reports["flat"][0]["rules"]}
+    assert all(counts[r] > 0 for r in ("RDL1.W", "RDL1.S", "RDL2.W", "VIA2.EN.BOT", "FO.1", "ANG.1"))
