@@ -44,9 +44,12 @@ class Layout:
 
     def __init__(self, path: str, top: str, grid: Grid, polygons: dict[str, np.ndarray] | None = None,
                  labels: dict[str, list[tuple[str, float, float]]] | None = None, repaired: int = 0,
-                 dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None):
+                 dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None,
+                 unmapped: list[tuple[int, int, int]] | None = None):
         self.path, self.top, self.grid = path, top, grid
         self.repaired, self.dropped, self.tree = repaired, dropped, tree
+        # (layer, datatype, shapes) of layers with shapes that no deck layer maps.
+        self.unmapped: list[tuple[int, int, int]] = list(unmapped or [])
         self._polygons = polygons
         self._labels = labels
         self._names = list(polygons) if polygons is not None else list(layer_names or [])

@@ -31,6 +31,16 @@ class RuleResult:
     markers: list[Marker] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     waived: list[Waived] = field(default_factory=list)
+    # Drawn deck layers this rule reads (directly or through derived layers) that have no
+    # shape in the layout: the rule could not check what it was asked to check.
+    empty_inputs: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """"failed" (markers), else "empty" (an input layer had no shape), else "passed"."""
+        if self.markers:
+            return "failed"
+        return "empty" if self.empty_inputs else "passed"
 
     @property
     def worst(self) -> float | None:
@@ -61,6 +71,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     stale_waivers: list[str] = field(default_factory=list)
     expired_waivers: list[str] = field(default_factory=list)
+    # (layer, datatype, shapes) of the layout's layers with shapes that no deck layer maps.
+    unmapped: list[tuple[int, int, int]] = field(default_factory=list)
     # The run's layers (and through them the Layout with its R-tree), for reporters that
     # draw geometry near markers. Not part of the report's data.
     layer_set: LayerSet | None = field(default=None, repr=False, compare=False)
@@ -76,3 +88,8 @@ class Report:
     @property
     def failed(self) -> list[RuleResult]:
         return [r for r in self.rules if r.markers]
+
+    @property
+    def empty(self) -> list[RuleResult]:
+        """Rules without markers that had an empty input layer (not passed: nothing was checked)."""
+        return [r for r in self.rules if r.status == "empty"]

@@ -10,6 +10,7 @@ from typing import Callable
 from pkgdrc import __version__, cellwise, tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
+from pkgdrc.deck import expr as dexpr
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
@@ -26,6 +27,23 @@ def _rule_layers(rule: Rule) -> list[str]:
     """The layers a rule runs on; a kind without `layer` (stack) runs once, reported under its kind."""
     value = rule.params.get("layer", rule.check)
     return list(value) if isinstance(value, list) else [value]
+
+
+def drawn_inputs(deck: Deck, rule: Rule) -> list[str]:
+    """The drawn deck layers a rule reads: its layer parameters, derived layers resolved to theirs."""
+    names: list[str] = []
+    for name, param in CHECKS[rule.check].PARAMS.items():
+        value = rule.params.get(name)
+        if param.kind in ("layer", "layers") and value is not None:
+            names += [value] if isinstance(value, str) else list(value)
+    out: set[str] = set()
+    while names:
+        name = names.pop()
+        if name in deck.derived:
+            names += sorted(dexpr.names(deck.derived[name]))
+        else:
+            out.add(name)
+    return sorted(out)
 
 
 def _distance_warnings(deck: Deck, layout: Layout) -> list[str]:
@@ -150,6 +168,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
             on_rule(rule)
         results.append(run_rule(layers, rule))
     results.sort(key=lambda r: order[r.id])
+    empty_layers = set(layers.empty_layers)
+    for result, rule in zip(results, selected):
+        result.empty_inputs = [n for n in drawn_inputs(deck, rule) if n in empty_layers]
     stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
         tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,
@@ -157,5 +178,5 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         seconds=round(time.perf_counter() - start, 3), empty_layers=layers.empty_layers,
         shapes=layout.shape_count, repaired=layout.repaired, dropped=layout.dropped,
         warnings=empty + _distance_warnings(deck, layout), stale_waivers=stale, expired_waivers=expired,
-        layer_set=layers,
+        unmapped=layout.unmapped, layer_set=layers,
     )
