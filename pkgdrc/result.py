@@ -34,6 +34,7 @@ class RuleResult:
     # Drawn deck layers this rule reads (directly or through derived layers) that have no
     # shape in the layout: the rule could not check what it was asked to check.
     empty_inputs: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # time spent checking this rule (reports: JUnit testcase time)
 
     @property
     def status(self) -> str:

@@ -232,5 +232,5 @@ def append_waivers(path: str | Path, entries: list[dict], note: str) -> int:
     if text and not text.endswith("\n"):
         text += "\n"
     text += f"# {note}\n" + yaml.safe_dump(new, sort_keys=False, default_flow_style=None, width=120)
-    write_atomic(str(path), text)
+    write_atomic(str(path), lambda out: out.write(text))
     return len(new)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, TextIO
 
 from pkgdrc.errors import PkgdrcError
 
@@ -20,8 +21,9 @@ def check_writable(path: str) -> None:
         raise PkgdrcError(f"cannot write report: folder {folder} is not writable", path=path)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a killed run leaves no half report."""
+def write_atomic(path: str, fill: Callable[[TextIO], None]) -> None:
+    """Write with `fill(stream)` to a temporary file beside `path`, then rename: a killed run
+    leaves no half report."""
     folder = str(Path(path).resolve().parent)
     fd, tmp = tempfile.mkstemp(prefix=".pkgdrc-", dir=folder)
     try:
@@ -29,7 +31,7 @@ def write_atomic(path: str, text: str) -> None:
         os.umask(umask)
         os.fchmod(fd, 0o666 & ~umask)  # a report is an ordinary file, not mkstemp's 0600
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+            fill(f)
             f.flush()
             os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)

@@ -10,6 +10,8 @@ drawn layers they are made of. Waived markers and stale or expired waivers are l
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import html
 import math
 
@@ -253,3 +255,8 @@ def dumps(report: Report) -> str:
             f'{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>'
             f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, colors)}'
             f'{"".join(sections)}{_waivers(report)}</body></html>\n')
+
+
+def write(report: Report, out: TextIO) -> None:
+    """Write the document to a text stream."""
+    out.write(dumps(report))

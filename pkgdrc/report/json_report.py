@@ -6,6 +6,8 @@ byte-identical files apart from `summary.seconds`.
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import json
 
 from pkgdrc.result import Report
@@ -46,3 +48,8 @@ def to_dict(report: Report) -> dict:
 
 def dumps(report: Report) -> str:
     return json.dumps(to_dict(report), indent=1, allow_nan=False) + "\n"  # strict JSON: no Infinity/NaN
+
+
+def write(report: Report, out: TextIO) -> None:
+    """Write the document to a text stream."""
+    out.write(dumps(report))

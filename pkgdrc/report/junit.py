@@ -9,6 +9,8 @@ and stale-waiver counts are suite properties, the stale waivers listed in system
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
 from pkgdrc.report.format import limit_text, num, place_text
@@ -69,3 +71,8 @@ def dumps(reports: list[Report]) -> str:
         xml.add_testsuite(suite(report))
     xml.update_statistics()
     return '<?xml version="1.0" encoding="utf-8"?>\n' + xml.tostring().decode("utf-8") + "\n"
+
+
+def write(reports: list[Report], out: TextIO) -> None:
+    """Write the document to a text stream."""
+    out.write(dumps(reports))

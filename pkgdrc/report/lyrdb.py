@@ -8,6 +8,8 @@ Waived markers are included with the tag `waived` and the reason as the item com
 
 from __future__ import annotations
 
+from typing import TextIO
+
 import xml.etree.ElementTree as ET
 
 from pkgdrc.markers import Marker
@@ -97,3 +99,8 @@ def dumps(report: Report) -> str:
             _item(items, r.id, report.top, decimals, w.marker, f"waived by {w.waiver}: {w.reason}", waived=True)
     ET.indent(root, " ")
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write(report: Report, out: TextIO) -> None:
+    """Write the document to a text stream."""
+    out.write(dumps(report))

@@ -11,7 +11,8 @@ from pkgdrc.report import github, html, json_report, junit, lyrdb, text
 from pkgdrc.report.files import check_writable, write_atomic
 from pkgdrc.result import Report
 
-PER_LAYOUT = {"json": json_report.dumps, "lyrdb": lyrdb.dumps, "html": html.dumps}
+# Each writer streams one report into a text stream: write(report, out).
+PER_LAYOUT = {"json": json_report.write, "lyrdb": lyrdb.write, "html": html.write}
 
 
 def paths(layout: str, settings: Settings, several: bool) -> dict[str, str]:
@@ -26,13 +27,13 @@ def paths(layout: str, settings: Settings, several: bool) -> dict[str, str]:
 
 
 def write(report: Report, where: dict[str, str]) -> None:
-    for key, dumps in PER_LAYOUT.items():
+    for key, writer in PER_LAYOUT.items():
         if key in where:
-            write_atomic(where[key], dumps(report))
+            write_atomic(where[key], lambda out: writer(report, out))
 
 
 def write_junit(reports: list[Report], path: str) -> None:
-    write_atomic(path, junit.dumps(reports))
+    write_atomic(path, lambda out: junit.write(reports, out))
 
 
 def stdout(report: Report, fmt: str) -> str:

@@ -114,7 +114,7 @@ def test_an_interrupted_write_leaves_the_old_report_and_no_temporary(tmp_path, m
             raise Killed
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: DiesMidway(real_fdopen(fd, *a, **k)))
     with pytest.raises(Killed):
-        write_atomic(str(report), '{"new": "a long report that never finishes"}')
+        write_atomic(str(report), lambda out: out.write('{"new": "a long report that never finishes"}'))
     monkeypatch.undo()
     assert report.read_text() == '{"old": true}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
@@ -127,7 +127,7 @@ def test_a_killed_run_leaves_no_report(tmp_path):
             "real = os.replace\n"
             "def kill(*a): os.kill(os.getpid(), signal.SIGKILL)\n"
             "files.os.replace = kill\n"
-            f"files.write_atomic({str(report)!r}, 'x' * 10_000_000)\n")
+            f"files.write_atomic({str(report)!r}, lambda out: out.write('x' * 10_000_000))\n")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert p.returncode == -9
     assert not report.exists()
@@ -143,7 +143,7 @@ def test_reports_are_ordinary_files_readable_by_others(tmp_path):
 
     old = os.umask(0o022)
     try:
-        write_atomic(str(tmp_path / "r.json"), "{}\n")
+        write_atomic(str(tmp_path / "r.json"), lambda out: out.write("{}\n"))
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == 0o644
