@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pkgdrc.markers import Marker
 from pkgdrc.result import RuleResult
 from pkgdrc.units import Grid
@@ -42,3 +44,19 @@ def place_text(m: Marker, grid: Grid) -> str:
     value = f" value {num(m.value)}" if m.value is not None else ""
     msg = f" {m.message}" if m.message else ""
     return f"at ({centre_text(m, grid)}) um bbox [{box}] on {m.layer}{value}{msg}"
+
+
+# Characters XML 1.0 cannot hold, not even as character references: C0 controls other than
+# tab, LF and CR; lone surrogates (names read with surrogateescape); U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(s: str) -> str:
+    """`s` with every character XML 1.0 cannot hold written as a visible escape (\\x01,
+    \\udc80, \\ufffe), so that a control character in a cell name or rule id still leaves a
+    well-formed file and shows where it was.
+
+    >>> xml_text("TOP\\x01A")
+    'TOP\\\\x01A'
+    """
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", s)

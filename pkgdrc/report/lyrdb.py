@@ -2,22 +2,29 @@
 
 One category per rule (description = the rule's doc or check kind), all items in the
 top cell, coordinates in um as KLayout's D-types write them: `edge-pair: (x,y;x,y)/(x,y;x,y)`,
-`polygon: (x,y;...)`, `edge: (x,y;x,y)`, plus `float: value` when the check measures one.
-Waived markers are included with the tag `waived` and the reason as the item comment.
+`polygon: (x,y;...)`, `edge: (x,y;x,y)`, plus `float: value` when the check measures one
+and `text: 'message'` when the marker has a message (quoted as KLayout's own writer
+quotes it, so that the whole message comes back). Waived markers are included with the
+tag `waived` and the reason as the item comment. Characters XML 1.0 cannot hold (control
+characters in a cell name or rule id) are written as visible escapes (`format.xml_text`).
+
+The file is streamed item by item into the output (the layout is that of
+`xml.etree.ElementTree.indent(root, " ")`); no whole-document string is built.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
-
-import xml.etree.ElementTree as ET
+import io
+import re
+from typing import Iterator, TextIO
 
 from pkgdrc.markers import Marker
-from pkgdrc.report.format import num
+from pkgdrc.report.format import num, xml_text
 from pkgdrc.result import Report
 from pkgdrc.units import Grid
 
 WAIVED_TAG = "waived"
+CHUNK = 2048  # items written per out.write call
 
 
 def _geometry(m: Marker, decimals: int) -> str:
@@ -37,70 +44,110 @@ def _geometry(m: Marker, decimals: int) -> str:
     return f"box: ({_pt(m.bbox[:2])};{_pt(m.bbox[2:])})"
 
 
+_WORD = re.compile(r"[A-Za-z0-9_.$]+")
+_BYTE_ESCAPES = {ord("\\"): "\\\\", ord("'"): "\\'", ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"}
+
+
+def klayout_quoted(s: str) -> str:
+    """A string as KLayout writes a text value (tl::to_word_or_quoted_string): a word of
+    letters, digits and `_.$` as is; anything else in single quotes, with \\\\ \\' \\n \\t \\r
+    and every other byte outside printable ASCII (UTF-8 bytes too) as a 3-digit octal escape.
+
+    >>> klayout_quoted("short: nets R01 and R02 meet")
+    "'short: nets R01 and R02 meet'"
+    >>> klayout_quoted("R01"), klayout_quoted("it's")
+    ('R01', "'it\\\\'s'")
+    """
+    if _WORD.fullmatch(s):
+        return s
+    out = []
+    for b in s.encode("utf-8", "backslashreplace"):  # lone surrogates: a visible \\udcXX, as in xml_text
+        if b in _BYTE_ESCAPES:
+            out.append(_BYTE_ESCAPES[b])
+        elif 32 <= b < 127:
+            out.append(chr(b))
+        else:
+            out.append(f"\\{b:03o}")
+    return "'" + "".join(out) + "'"
+
+
 def _category_path(rule_id: str) -> str:
     """KLayout reads '.' in a category name as a sub-category: quote the name."""
     return "'" + rule_id.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-    e = ET.SubElement(parent, tag)
-    if text is not None:
-        e.text = text
-    return e
+def _x(s: str) -> str:
+    """Element text: XML-safe characters, then & < > escaped (as ElementTree writes text)."""
+    return xml_text(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _item(items: ET.Element, rule_id: str, top: str, decimals: int, m: Marker, comment: str = "",
-          waived: bool = False) -> None:
-    item = _sub(items, "item")
-    _sub(item, "tags", f"#{WAIVED_TAG}" if waived else None)
-    _sub(item, "category", _category_path(rule_id))
-    _sub(item, "cell", top)
-    _sub(item, "visited", "false")
-    _sub(item, "multiplicity", "1")
-    if comment:
-        _sub(item, "comment", comment)
-    _sub(item, "image")
-    values = _sub(item, "values")
-    _sub(values, "value", _geometry(m, decimals))
+def _element(tag: str, text: str, pad: str) -> str:
+    return f"{pad}<{tag}>{_x(text)}</{tag}>\n" if text else f"{pad}<{tag} />\n"
+
+
+def _item(category: str, cell: str, decimals: int, m: Marker, comment: str = "", waived: bool = False) -> str:
+    p = "   "
+    values = [f"    <value>{_x(_geometry(m, decimals))}</value>\n"]
     if m.value is not None:
-        _sub(values, "value", f"float: {m.value!r}")
+        values.append(f"    <value>float: {m.value!r}</value>\n")
     if m.message:
-        _sub(values, "value", f"text: {m.message}")
+        values.append(f"    <value>{_x('text: ' + klayout_quoted(m.message))}</value>\n")
+    return ("  <item>\n"
+            + (f"{p}<tags>#{WAIVED_TAG}</tags>\n" if waived else f"{p}<tags />\n")
+            + f"{p}<category>{category}</category>\n{p}<cell>{cell}</cell>\n"
+            + f"{p}<visited>false</visited>\n{p}<multiplicity>1</multiplicity>\n"
+            + (f"{p}<comment>{_x(comment)}</comment>\n" if comment else "")
+            + f"{p}<image />\n{p}<values>\n" + "".join(values) + f"{p}</values>\n  </item>\n")
 
 
-def dumps(report: Report) -> str:
-    root = ET.Element("report-database")
-    _sub(root, "description", f"pkgdrc {report.version}: {report.layout} against deck {report.deck}")
-    _sub(root, "original-file", report.layout)
-    _sub(root, "generator", f"pkgdrc {report.version}")
-    _sub(root, "top-cell", report.top)
-    tags = _sub(root, "tags")
-    tag = _sub(tags, "tag")
-    _sub(tag, "name", WAIVED_TAG)
-    _sub(tag, "description", "accepted by a waiver")
-    cats = _sub(root, "categories")
-    for r in report.rules:
-        c = _sub(cats, "category")
-        _sub(c, "name", r.id)
-        _sub(c, "description", r.doc or f"{r.check} {r.limit}")
-        _sub(c, "categories")
-    cells = _sub(root, "cells")
-    cell = _sub(cells, "cell")
-    _sub(cell, "name", report.top)
-    _sub(cell, "variant")
-    _sub(cell, "layout-name")
-    _sub(cell, "references")
-    items = _sub(root, "items")
+def _items(report: Report) -> Iterator[str]:
     decimals = Grid(report.dbu_um).decimals
+    cell = _x(report.top)
     for r in report.rules:
+        category = _x(_category_path(xml_text(r.id)))
         for m in r.markers:
-            _item(items, r.id, report.top, decimals, m)
+            yield _item(category, cell, decimals, m)
         for w in r.waived:
-            _item(items, r.id, report.top, decimals, w.marker, f"waived by {w.waiver}: {w.reason}", waived=True)
-    ET.indent(root, " ")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+            yield _item(category, cell, decimals, w.marker, f"waived by {w.waiver}: {w.reason}", waived=True)
 
 
 def write(report: Report, out: TextIO) -> None:
-    """Write the document to a text stream."""
-    out.write(dumps(report))
+    """Stream the database into a text stream."""
+    head = ['<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n',
+            _element("description", f"pkgdrc {report.version}: {report.layout} against deck {report.deck}", " "),
+            _element("original-file", report.layout, " "),
+            _element("generator", f"pkgdrc {report.version}", " "),
+            _element("top-cell", report.top, " "),
+            f" <tags>\n  <tag>\n   <name>{WAIVED_TAG}</name>\n   <description>accepted by a waiver</description>\n"
+            "  </tag>\n </tags>\n"]
+    if report.rules:
+        head.append(" <categories>\n")
+        for r in report.rules:
+            head += ["  <category>\n", _element("name", r.id, "   "),
+                     _element("description", r.doc or f"{r.check} {r.limit}", "   "),
+                     "   <categories />\n  </category>\n"]
+        head.append(" </categories>\n")
+    else:
+        head.append(" <categories />\n")
+    head += [" <cells>\n  <cell>\n", _element("name", report.top, "   "),
+             "   <variant />\n   <layout-name />\n   <references />\n  </cell>\n </cells>\n"]
+    out.write("".join(head))
+    batch: list[str] = []
+    started = False
+    for item in _items(report):
+        batch.append(item)
+        if len(batch) == CHUNK:
+            out.write(("" if started else " <items>\n") + "".join(batch))
+            started, batch = True, []
+    if started or batch:
+        out.write(("" if started else " <items>\n") + "".join(batch) + " </items>\n")
+    else:
+        out.write(" <items />\n")
+    out.write("</report-database>\n")
+
+
+def dumps(report: Report) -> str:
+    """The database as one string (small reports, tests); `write` streams it."""
+    out = io.StringIO()
+    write(report, out)
+    return out.getvalue()
