@@ -47,9 +47,10 @@ def _rss_mb() -> float:
 def _one(kind: str, n: int, queue) -> None:
     report = build(n)
     before = _rss_mb()
-    writer = {"json": json_report.write, "lyrdb": lyrdb.write}[kind]
+    writer = {"json": json_report.write, "lyrdb": lyrdb.write,
+              "json-indent1": lambda report, out: json_report.write(report, out, indent=1)}[kind]
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"r.{kind}"
+        path = Path(folder) / "report"
         t = time.perf_counter()
         write_atomic(str(path), lambda out: writer(report, out))
         seconds = time.perf_counter() - t
@@ -60,13 +61,13 @@ def _one(kind: str, n: int, queue) -> None:
 def main(n: int) -> None:
     ctx = mp.get_context("fork")
     print(f"{n:,} markers")
-    for kind in ("json", "lyrdb"):
+    for kind in ("json", "json-indent1", "lyrdb"):
         queue = ctx.Queue()
         p = ctx.Process(target=_one, args=(kind, n, queue))
         p.start()
         kind, seconds, peak, size = queue.get()
         p.join()
-        print(f"{kind:6} {seconds:7.2f} s  peak +{peak:7.0f} MB  file {size:6.0f} MB")
+        print(f"{kind:12} {seconds:7.2f} s  peak +{peak:7.0f} MB  file {size:6.0f} MB")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from pkgdrc.markers import Marker
-from pkgdrc.result import RuleResult
+from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
 
@@ -44,6 +44,18 @@ def place_text(m: Marker, grid: Grid) -> str:
     value = f" value {num(m.value)}" if m.value is not None else ""
     msg = f" {m.message}" if m.message else ""
     return f"at ({centre_text(m, grid)}) um bbox [{box}] on {m.layer}{value}{msg}"
+
+
+def empty_reason(r: RuleResult) -> str:
+    """Why a rule without markers checked nothing: its input layers without shapes."""
+    several = len(r.empty_inputs) != 1
+    return (f"not checked: input layer{'s' * several} {', '.join(r.empty_inputs)} "
+            f"{'have' if several else 'has'} no shapes in this layout")
+
+
+def unmapped_text(report: Report) -> str:
+    """The layout's layers with shapes that no deck layer maps, as LAYER/DATATYPE (N shapes)."""
+    return ", ".join(f"{layer}/{datatype} ({n} shape{'s' * (n != 1)})" for layer, datatype, n in report.unmapped)
 
 
 # Characters XML 1.0 cannot hold, not even as character references: C0 controls other than

@@ -2,16 +2,23 @@
 
     ::error file=LAYOUT,title=RULE::COUNT violations, worst V (limit L), first marker at X,Y um
 
-A pull request then shows the failures without opening an artifact. Stale and expired
-waivers become `::warning` lines. Values are escaped as the workflow-command syntax
+A pull request then shows the failures without opening an artifact. A rule that checked
+nothing (an input layer without shapes) is a `::warning` naming the empty layers, as are
+the layout's layers that no deck layer maps, and stale and expired waivers. Values are escaped as the workflow-command syntax
 requires (% CR LF in messages; also : and , in properties).
 """
 
 from __future__ import annotations
 
-from pkgdrc.report.format import centre_text, limit_text, num
-from pkgdrc.units import Grid
+from pkgdrc.report.format import (
+    centre_text,
+    empty_reason,
+    limit_text,
+    num,
+    unmapped_text,
+)
 from pkgdrc.result import Report
+from pkgdrc.units import Grid
 
 
 def _data(s: str) -> str:
@@ -33,6 +40,11 @@ def render(report: Report) -> str:
         if r.waived:
             msg += f" ({len(r.waived)} more waived)"
         lines.append(f"::error file={_prop(report.layout)},title={_prop(r.id)}::{_data(msg)}")
+    for r in report.empty:
+        lines.append(f"::warning file={_prop(report.layout)},title={_prop(r.id)}::{_data(empty_reason(r))}")
+    if report.unmapped:
+        lines.append(f"::warning file={_prop(report.layout)},title=unmapped layers::"
+                     f"{_data('layers with shapes that no deck layer maps: ' + unmapped_text(report))}")
     for w in report.stale_waivers:
         lines.append(f"::warning file={_prop(report.layout)},title=stale waiver::{_data(w)}")
     for w in report.expired_waivers:

@@ -1,33 +1,49 @@
 """A self-contained HTML report to open after a failed run: no network, no server.
 
-The page holds a summary table (one row per rule), a whole-package overview locating
-every marker, and per violated rule up to PICTURES_PER_RULE pictures of the markers'
-neighbourhoods (the count of the rest is given): the rule's layers drawn in distinct
-colours, the marker highlighted, a scale bar in um. Pictures are inline SVG, drawn from
-the run's layout through its R-tree (`Layout.query`); derived layers are drawn as the
-drawn layers they are made of. Waived markers and stale or expired waivers are listed.
+The page holds a summary table (one row per rule: FAIL, EMPTY when an input layer had
+no shape and nothing was checked, waived or ok), an overview, and per violated rule up to
+PICTURES_PER_RULE pictures of the markers' neighbourhoods (the count of the rest is given).
+
+The overview is, per violated rule, a heat map of its markers over the layout: marker
+centres binned (numpy) into square cells, HEAT_BINS along the layout's longer side,
+each cell's red as strong as the log of its count, over a grey map of where the layout's
+shapes are (their centres binned the same way) and the layout's outline. It reads at any
+marker or shape count; the pictured markers are circled and link to their pictures.
+
+A picture draws the rule's layers (for a rule on nets, every layer of the deck's
+`connect:` chains too) in distinct colours, each clipped to the picture's window, the
+marker highlighted, a scale bar in um; the caption gives the marker's message. Pictures
+are inline SVG, drawn from the run's layout through its R-tree (`Layout.query`); derived
+layers are drawn as the drawn layers they are made of. Waived markers, stale or expired
+waivers and the layout's layers that no deck layer maps are listed.
 """
 
 from __future__ import annotations
 
-from typing import TextIO
-
 import html
 import math
+from typing import TextIO
 
 import numpy as np
 import shapely
 
+from pkgdrc.checks import CHECKS
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.markers import Marker
-from pkgdrc.report.format import centre_text, limit_text, num
+from pkgdrc.report.format import (
+    centre_text,
+    empty_reason,
+    limit_text,
+    num,
+    unmapped_text,
+)
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
 PICTURES_PER_RULE = 12
 PICTURE_PX = 300
-OVERVIEW_PX = 640
-OVERVIEW_MAX_SHAPES = 4000  # shapes drawn in the overview; the rest are left out (said so)
+OVERVIEW_PX = 320  # one heat map per violated rule
+HEAT_BINS = 48  # heat-map cells along the layout's longer side
 PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#bcbd22", "#e377c2",
            "#7f7f7f", "#393b79", "#637939", "#8c6d31"]
 MARKER = "#d62728"
@@ -37,7 +53,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 6px} .sub{color:#555}
 table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f2f2f2} td.num{text-align:right;font-variant-numeric:tabular-nums}
-.FAIL{color:#b00;font-weight:600} .ok{color:#080} .waived{color:#a60}
+.FAIL{color:#b00;font-weight:600} .ok{color:#080} .waived{color:#a60} .EMPTY{color:#c60;font-weight:600}
 .pics{display:flex;flex-wrap:wrap;gap:12px} figure{margin:0;border:1px solid #ddd;padding:6px;background:#fff}
 figcaption{font-size:12px;color:#333;max-width:300px} svg{display:block;background:#fcfcfc}
 .legend span{display:inline-block;margin-right:10px;font-size:12px}
@@ -97,6 +113,8 @@ def _rule_layers(report: Report, r: RuleResult) -> list[str]:
         for name in v if isinstance(v, list) else [v]:
             if isinstance(name, str) and name in known and name not in names:
                 names.append(name)
+    if getattr(CHECKS.get(r.check), "needs_nets", lambda p: False)(r.params):
+        names += [name for chain in report.layer_set.deck.connect for name in chain if name not in names]
     return _drawn_layers(report, names)
 
 
@@ -138,21 +156,19 @@ def _scale_bar(view: _View) -> str:
             f'<text x="{12 + w / 2:.1f}" y="{y - 5}" font-size="11" text-anchor="middle">{label}</text></g>')
 
 
-def _layer_svg(report: Report, layers: list[str], colors: dict[str, str], view: _View,
-               max_shapes: int | None = None) -> tuple[str, list[str]]:
+def _layer_svg(report: Report, layers: list[str], colors: dict[str, str], view: _View) -> tuple[str, list[str]]:
+    """The layers' shapes meeting the view, clipped to it; and the layers that have some there."""
     layout = report.layer_set.layout
-    out, skipped = [], []
+    out, shown = [], []
     for name in layers:
         found = layout.query(name, view.box)
-        if max_shapes is not None and len(found) > max_shapes:
-            skipped.append(name)
-            continue
         clipped = shapely.clip_by_rect(found, *[v / layout.grid.dbu_um for v in view.box])
         d = _paths(clipped[~shapely.is_empty(clipped)], view, layout.grid.dbu_um)
         if d:
+            shown.append(name)
             out.append(f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
                        f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>')
-    return "".join(out), skipped
+    return "".join(out), shown
 
 
 def _legend(layers: list[str], colors: dict[str, str]) -> str:
@@ -169,54 +185,104 @@ def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str,
     half = (min(big, 12 * max(small, limit, 1.0)) + 2 * context) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     view = _View((cx - half, cy - half, cx + half, cy + half), PICTURE_PX)
-    layers = _rule_layers(report, r)
-    shapes, _ = _layer_svg(report, layers, colors, view)
-    value = f"value {num(m.value)}" if m.value is not None else "no value"
-    caption = (f"{html.escape(r.id)} #{k + 1}: {value} (limit {html.escape(limit_text(r))}) at "
-               f"{_at(m, report)} um on {html.escape(m.layer)}")
+    shapes, shown = _layer_svg(report, _rule_layers(report, r), colors, view)
+    layers = shown or _rule_layers(report, r)
+    value = f"value {num(m.value)} " if m.value is not None else ("" if m.message else "no value ")
+    message = f"{m.message}; " if m.message and m.value is not None else (f"{m.message} " if m.message else "")
+    caption = (f"{html.escape(r.id)} #{k + 1}: {html.escape(message)}{value}(limit {html.escape(limit_text(r))}) "
+               f"at {_at(m, report)} um on {html.escape(m.layer)}")
     return (f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
             f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
             f'{shapes}{_marker_svg(m, view, 3)}{_scale_bar(view)}</svg>'
             f'<figcaption>{caption}</figcaption>{_legend(layers, colors)}</figure>')
 
 
-def _overview(report: Report, colors: dict[str, str]) -> str:
+def _extent(report: Report) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
+    """The box (um) holding every shape of the deck's layers and every marker, and the
+    centres (um, (N, 2)) of those shapes. None when there is nothing to draw."""
     layout = report.layer_set.layout
-    drawn = [n for n in report.layer_set.deck.layers if len(layout.polygons.get(n, []))]
-    if not drawn:
+    polys = [layout.polygons[n] for n in report.layer_set.deck.layers if len(layout.polygons.get(n, []))]
+    shapes = shapely.bounds(np.concatenate(polys)) * layout.grid.dbu_um if polys else np.zeros((0, 4))
+    boxes = np.concatenate([shapes, *(np.asarray([m.bbox for m in r.markers], float) for r in report.failed)])
+    if not len(boxes):
+        return None
+    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)), (shapes[:, :2] + shapes[:, 2:]) / 2
+
+
+def _bins(view: _View, extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Square heat-map cell edges (um) over the extent, HEAT_BINS along its longer side."""
+    x0, y0, x1, y1 = extent
+    side = max(x1 - x0, y1 - y0, 1e-9) / HEAT_BINS
+    nx, ny = max(1, math.ceil((x1 - x0) / side)), max(1, math.ceil((y1 - y0) / side))
+    return x0 + side * np.arange(nx + 1), y0 + side * np.arange(ny + 1)
+
+
+def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, color: str, strength: float) -> str:
+    """SVG rects of the non-empty cells, opacity growing with log(count); cell edges on whole
+    pixels, so that neighbouring cells meet without a seam."""
+    i, j = np.nonzero(counts)
+    if not len(i):
+        return ""
+    alpha = strength * (0.2 + 0.8 * np.log1p(counts[i, j]) / np.log1p(counts.max()))
+    px = np.round(view.xy(np.column_stack([xe, np.resize(ye, len(xe))]))[:, 0])
+    py = np.round(view.xy(np.column_stack([np.resize(xe, len(ye)), ye]))[:, 1])
+    rects = "".join(f'<rect x="{px[a]:.0f}" y="{py[b + 1]:.0f}" width="{px[a + 1] - px[a]:.0f}" '
+                    f'height="{py[b] - py[b + 1]:.0f}" fill-opacity="{o:.2f}"/>'
+                    for a, b, o in zip(i.tolist(), j.tolist(), alpha))
+    return f'<g fill="{color}" shape-rendering="crispEdges">{rects}</g>'
+
+
+def _overview(report: Report) -> str:
+    found = _extent(report)
+    if found is None:
         return "<p>The layout has no shapes on the deck's layers.</p>"
-    bounds = np.array([shapely.total_bounds(layout.polygons[n]) for n in drawn]) * layout.grid.dbu_um
-    box = (*bounds[:, :2].min(axis=0), *bounds[:, 2:].max(axis=0))
-    pad = 0.03 * max(box[2] - box[0], box[3] - box[1])
-    view = _View((box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad), OVERVIEW_PX)
-    budget = OVERVIEW_MAX_SHAPES // max(len(drawn), 1)
-    shapes, skipped = _layer_svg(report, drawn, colors, view, max_shapes=budget)
-    dots = []
+    extent, centres = found
+    pad = 0.03 * max(extent[2] - extent[0], extent[3] - extent[1], 1e-6)
+    view = _View((extent[0] - pad, extent[1] - pad, extent[2] + pad, extent[3] + pad), OVERVIEW_PX)
+    xe, ye = _bins(view, extent)
+    shapes, _, _ = np.histogram2d(centres[:, 0], centres[:, 1], bins=[xe, ye])
+    o = view.xy([[extent[0], extent[3]], [extent[2], extent[1]]])
+    background = (_cells(shapes, xe, ye, view, "#555", 0.25)
+                  + f'<rect x="{o[0, 0]:.1f}" y="{o[0, 1]:.1f}" width="{o[1, 0] - o[0, 0]:.1f}" '
+                    f'height="{o[1, 1] - o[0, 1]:.1f}" fill="none" stroke="#333" stroke-width="1"/>')
+    maps = []
     for r in report.failed:
-        centres = view.xy([((m.bbox[0] + m.bbox[2]) / 2, (m.bbox[1] + m.bbox[3]) / 2) for m in r.markers])
-        for k, (x, y) in enumerate(centres):
-            href = f' href="#{html.escape(r.id)}-{k + 1}"' if k < PICTURES_PER_RULE else ""
-            dots.append(f'<a{href}><circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" stroke="{MARKER}" '
-                        f'stroke-width="2.5"><title>{html.escape(r.id)} #{k + 1}</title></circle></a>')
-    note = (f"<p class=sub>Not drawn here (more than {budget} shapes): {', '.join(skipped)}.</p>"
-            if skipped else "")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{OVERVIEW_PX}" height="{OVERVIEW_PX}" '
-            f'viewBox="0 0 {OVERVIEW_PX} {OVERVIEW_PX}">{shapes}{"".join(dots)}{_scale_bar(view)}</svg>'
-            f'{_legend([n for n in drawn if n not in skipped], colors)}{note}')
+        b = np.asarray([m.bbox for m in r.markers], float)
+        c = (b[:, :2] + b[:, 2:]) / 2
+        counts, _, _ = np.histogram2d(c[:, 0], c[:, 1], bins=[xe, ye])
+        rid = html.escape(r.id)
+        rings = "".join(f'<a href="#{rid}-{k + 1}"><circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" '
+                        f'stroke="{MARKER}" stroke-width="2"><title>{rid} #{k + 1}</title></circle></a>'
+                        for k, (x, y) in enumerate(view.xy(c[:PICTURES_PER_RULE])))
+        cell = num(xe[1] - xe[0], 3) if len(xe) > 1 else "0"
+        maps.append(f'<figure id="overview-{rid}"><svg xmlns="http://www.w3.org/2000/svg" width="{OVERVIEW_PX}" '
+                    f'height="{OVERVIEW_PX}" viewBox="0 0 {OVERVIEW_PX} {OVERVIEW_PX}">{background}'
+                    f'{_cells(counts, xe, ye, view, MARKER, 1.0)}{rings}{_scale_bar(view)}</svg>'
+                    f'<figcaption><a href="#rule-{rid}">{rid}</a>: {len(r.markers)} marker'
+                    f'{"s" * (len(r.markers) != 1)}, at most {int(counts.max())} in one {cell} um cell '
+                    f'(red: markers, log scale; grey: the layout\'s shapes)</figcaption></figure>')
+    if not maps:
+        return "<p class=sub>No violations: nothing to locate.</p>"
+    return f"<div class=pics>{''.join(maps)}</div>"
 
 
 def _summary(report: Report) -> str:
     rows = []
     for r in report.rules:
-        status = "FAIL" if r.markers else ("waived" if r.waived else "ok")
+        status = {"failed": "FAIL", "empty": "EMPTY"}.get(r.status, "waived" if r.waived else "ok")
         worst = num(r.worst) if r.worst is not None else ""
         name = f'<a href="#rule-{html.escape(r.id)}">{html.escape(r.id)}</a>' if r.markers else html.escape(r.id)
         rows.append(f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
                     f'<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>'
                     f'<td class=num>{worst}</td><td class=num>{html.escape(limit_text(r))}</td>'
                     f'<td>{html.escape(r.doc)}</td></tr>')
+    notes = [f"<li class=EMPTY>{html.escape(r.id)}: {html.escape(empty_reason(r))}</li>" for r in report.empty]
+    if report.unmapped:
+        notes.append(f"<li class=EMPTY>layers with shapes that no deck layer maps: "
+                     f"{html.escape(unmapped_text(report))}</li>")
     return ("<table class=summary><tr><th>rule</th><th>check</th><th>status</th><th>violations</th>"
-            "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>" + "".join(rows) + "</table>")
+            "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>" + "".join(rows) + "</table>"
+            + (f"<ul>{''.join(notes)}</ul>" if notes else ""))
 
 
 def _waivers(report: Report) -> str:
@@ -233,8 +299,11 @@ def dumps(report: Report) -> str:
     if report.layer_set is None:
         raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check")
     colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(report.layer_set.deck.layers)}
-    verdict = ("clean" if not report.violations
+    verdict = ("clean" if not report.violations and not report.empty
+               else "no violations" if not report.violations
                else f"{report.violations} violations in {len(report.failed)} rules")
+    if report.empty:
+        verdict += f", {len(report.empty)} rules not checked (an input layer has no shapes)"
     if report.waived:
         verdict += f", {report.waived} waived"
     sections = []
@@ -253,7 +322,7 @@ def dumps(report: Report) -> str:
             f'<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>'
             f'<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, '
             f'{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>'
-            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, colors)}'
+            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report)}'
             f'{"".join(sections)}{_waivers(report)}</body></html>\n')
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Callable, Iterator, TextIO
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from pkgdrc.markers import Marker
 from pkgdrc.result import Report, RuleResult, Waived

@@ -21,7 +21,14 @@ from typing import TextIO
 
 from junitparser import Failure, JUnitXml, Skipped, SystemOut, TestCase, TestSuite
 
-from pkgdrc.report.format import limit_text, num, place_text, xml_text as _t
+from pkgdrc.report.format import (
+    empty_reason,
+    limit_text,
+    num,
+    place_text,
+    unmapped_text,
+)
+from pkgdrc.report.format import xml_text as _t
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
@@ -37,13 +44,6 @@ def _failure(r: RuleResult, grid: Grid) -> Failure:
         lines.append(f"... and {n - LISTED} more")
     f.text = _t("\n".join(lines))
     return f
-
-
-def empty_reason(r: RuleResult) -> str:
-    """Why a rule without markers checked nothing: its input layers without shapes."""
-    names = ", ".join(r.empty_inputs)
-    return (f"not checked: input layer{'s' if len(r.empty_inputs) != 1 else ''} {names} "
-            f"{'have' if len(r.empty_inputs) != 1 else 'has'} no shapes in this layout")
 
 
 def _case(report: Report, r: RuleResult) -> TestCase:
@@ -72,8 +72,7 @@ def suite(report: Report) -> TestSuite:
     s.add_property("stale_waivers", str(len(report.stale_waivers)))
     s.add_property("expired_waivers", str(len(report.expired_waivers)))
     s.add_property("empty_rules", str(len(report.empty)))
-    unmapped = ", ".join(f"{layer}/{datatype} ({n} shapes)" for layer, datatype, n in report.unmapped)
-    s.add_property("unmapped_layers", unmapped or "none")
+    s.add_property("unmapped_layers", unmapped_text(report) or "none")
     for r in report.rules:
         s.add_testcase(_case(report, r))
     notes = [f"stale waiver: {w}" for w in report.stale_waivers]

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Iterator, TextIO
+from collections.abc import Iterator
+from typing import TextIO
 
 from pkgdrc.markers import Marker
 from pkgdrc.report.format import num, xml_text
@@ -118,8 +119,8 @@ def write(report: Report, out: TextIO) -> None:
             _element("original-file", report.layout, " "),
             _element("generator", f"pkgdrc {report.version}", " "),
             _element("top-cell", report.top, " "),
-            f" <tags>\n  <tag>\n   <name>{WAIVED_TAG}</name>\n   <description>accepted by a waiver</description>\n"
-            "  </tag>\n </tags>\n"]
+            (f" <tags>\n  <tag>\n   <name>{WAIVED_TAG}</name>\n   <description>accepted by a waiver</description>\n"
+             "  </tag>\n </tags>\n")]
     if report.rules:
         head.append(" <categories>\n")
         for r in report.rules:
