@@ -11,6 +11,16 @@ A waiver file is a YAML list; each entry names a rule and a region:
     - rule: FO.1
       cell: LOGO                   # ... or every placement of a cell (its bounding box)
       reason: artwork, not metal
+    - rule: DEN.RDL1
+      box: [-1e6, -1e6, 1e6, 1e6]  # a region holding the whole layout ...
+      scope: all                   # ... must say so: the rule is waived everywhere
+      reason: density signed off by the foundry
+
+A waiver's rule must be a rule of the deck (a typo would waive nothing, silently: it is
+refused, with the closest rule id). A region that holds the whole layout (every shape
+of the top cell; a `cell:` waiver naming the top cell) is refused unless the waiver
+says `scope: all`: waiving a rule everywhere is a decision to write down, not an
+accident of a large box.
 
 A marker is waived when its bounding box lies inside a waiver's region (edges included)
 and the rule matches. Waived markers are reported as waived, not as failures. A waiver
@@ -22,23 +32,30 @@ boxes of a rule against the waiver regions.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
+import json
+import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import gdstk
 import numpy as np
 import rtree
+import shapely
 import yaml
 
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.hierarchy import place_box
 from pkgdrc.layout import Layout, _sniff
 from pkgdrc.report.files import write_atomic
 from pkgdrc.report.format import num
 from pkgdrc.result import RuleResult, Waived
 
-KEYS = {"rule", "reason", "box", "cell", "owner", "expires", "layout"}
+KEYS = {"rule", "reason", "box", "cell", "owner", "expires", "layout", "scope"}
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,7 @@ class Waiver:
     expires: dt.date | None = None
     layout: str | None = None
     where: str = ""  # FILE:LINE
+    scope_all: bool = False  # `scope: all`: may hold the whole layout
 
     def describe(self) -> str:
         region = f"cell {self.cell}" if self.cell else "box [" + ", ".join(num(v) for v in self.box) + "]"
@@ -67,7 +85,7 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     if not isinstance(item, dict):
         raise PkgdrcError(f"waiver {index + 1}: expected a mapping with rule, box or cell, reason",
                           path=path, line=line)
-    where = lambda key: item.line_of(key) if isinstance(item, LineDict) else None  # noqa: E731
+    where = lambda key: item.line_of(key) if isinstance(item, LineDict) else None
     for key in item:
         if key not in KEYS:
             raise PkgdrcError(f"unknown waiver key {key!r}; expected one of {', '.join(sorted(KEYS))}",
@@ -99,8 +117,36 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     for key in ("cell", "owner", "layout"):
         if key in item and not isinstance(item[key], str):
             raise PkgdrcError(f"{key} must be text", path=path, line=where(key))
+    if "scope" in item and item["scope"] != "all":
+        raise PkgdrcError(f"scope must be 'all' (the waiver may hold the whole layout), got {item['scope']!r}",
+                          path=path, line=where("scope"))
     return Waiver(item["rule"], item["reason"].strip(), box, item.get("cell"), item.get("owner", ""),
-                  expires, item.get("layout"), f"{path}:{line}" if line else path)
+                  expires, item.get("layout"), f"{path}:{line}" if line else path, "scope" in item)
+
+
+def _bad_date(path: str) -> PkgdrcError | None:
+    """The first YAML date of the file that is no day of the calendar (2026-02-30), if any.
+
+    YAML reads YYYY-MM-DD as a date, and such a value stops the whole file from loading;
+    this finds where it is, on the node tree, without constructing anything else."""
+    try:
+        stack = [yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)]
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    loader = yaml.SafeLoader("")
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.ScalarNode) and node.tag == TIMESTAMP_TAG:
+            try:
+                loader.construct_yaml_timestamp(node)
+            except ValueError as e:
+                return PkgdrcError(f"{node.value} is not a date ({e}); expected YYYY-MM-DD", path=path,
+                                   line=node.start_mark.line + 1)
+    return None
 
 
 def load_waivers(path: str | Path) -> list[Waiver]:
@@ -108,13 +154,79 @@ def load_waivers(path: str | Path) -> list[Waiver]:
     path = str(path)
     if not Path(path).is_file():
         raise PkgdrcError("waiver file not found", path=path)
-    data = read_yaml(path)
+    try:
+        data = read_yaml(path)
+    except ValueError:  # a date that is no day of the calendar, raised while the YAML is built
+        error = _bad_date(path)
+        if error is None:
+            raise
+        raise error from None
     if data is None:
         return []
     if not isinstance(data, list):
         raise PkgdrcError("a waiver file is a YAML list of entries (- rule: ..., box: ..., reason: ...)",
                           path=path, line=1)
     return [_entry(item, path, i) for i, item in enumerate(data)]
+
+
+def _closest(word: str, options: Collection[str]) -> str:
+    """ " (did you mean 'X'?)" for the option closest to `word`, case ignored first."""
+    by_case = [o for o in options if o.casefold() == word.casefold()]
+    close = by_case or difflib.get_close_matches(word.upper(), [o.upper() for o in options], n=1)
+    if not close:
+        return ""
+    match = next(o for o in options if o.upper() == close[0].upper())
+    return f" (did you mean {match!r}?)"
+
+
+def _place(w: Waiver) -> dict:
+    """path= and line= of a waiver, for PkgdrcError."""
+    path, _, line = w.where.rpartition(":")
+    return {"path": path, "line": int(line)} if line.isdigit() else {"path": w.where}
+
+
+def check_rules(waivers: list[Waiver], rule_ids: Collection[str], deck: str) -> None:
+    """Refuse a waiver whose rule is not in the deck: a typo would waive nothing, silently."""
+    for w in waivers:
+        if w.rule not in rule_ids:
+            raise PkgdrcError(f"waiver for rule {w.rule!r}: deck {deck} has no such rule{_closest(w.rule, rule_ids)}",
+                              **_place(w))
+
+
+def layout_extent(layout: Layout) -> tuple[float, float, float, float] | None:
+    """The box (um) holding every shape of the flattened top cell, or None when it has none.
+
+    On a layout read with its hierarchy, each cell's own box is placed where the cell is
+    (`hierarchy.place_box`): nothing is flattened."""
+    if layout.tree is not None:
+        boxes = []
+        for name, orient in layout.tree.instances().items():
+            own = [p for p in layout.tree.cells[name].polygons.values() if len(p)]
+            if own:
+                box = shapely.total_bounds(np.concatenate(own))
+                boxes += [place_box(box, m, offs) for m, offs in orient.items()]
+        b = np.concatenate(boxes) if boxes else np.zeros((0, 4))
+    else:
+        b = np.asarray([shapely.total_bounds(p) for p in layout.polygons.values() if len(p)]).reshape(-1, 4)
+    if not len(b):
+        return None
+    return tuple((np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)] * layout.grid.dbu_um).tolist())
+
+
+def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
+    """A waiver whose region holds the whole layout needs `scope: all` (see the module doc)."""
+    broad = [w for w in waivers if not w.scope_all and (w.box is not None or w.cell == layout.top)]
+    extent = layout_extent(layout) if any(w.box is not None for w in broad) else None
+    tol = layout.grid.dbu_um / 2
+    for w in broad:
+        whole = w.cell == layout.top or (extent is not None and w.box[0] <= extent[0] + tol
+                                         and w.box[1] <= extent[1] + tol and w.box[2] >= extent[2] - tol
+                                         and w.box[3] >= extent[3] - tol)
+        if whole:
+            region = f"cell {w.cell} is the top cell" if w.cell else (
+                "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]")
+            raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
+                              f"{w.rule} everywhere", **_place(w))
 
 
 def cell_boxes(layout_path: str, top: str, cells: set[str]) -> dict[str, np.ndarray]:
@@ -158,6 +270,7 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
     mine = [w for w in waivers if w.rule in run and w.applies_to(layout.path)]
     expired = [w for w in mine if w.expires is not None and w.expires < today]
     active = [w for w in mine if w not in expired]
+    _refuse_whole_layout(active, layout)
     boxes = cell_boxes(layout.path, layout.top, {w.cell for w in active if w.cell}) \
         if any(w.cell for w in active) else {}
     regions, owner = [], []
@@ -195,9 +308,40 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
     return stale, [f"{w.describe()} expired {w.expires.isoformat()}" for w in expired]
 
 
+def load_report(path: str) -> dict:
+    """Read the JSON report `pkgdrc waive` makes waivers from; what is not one is refused,
+    naming the file and the place in it (rules[2].violations[0].bbox)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise PkgdrcError(f"cannot read JSON report: {e}", path=path) from None
+    if not isinstance(data, dict) or data.get("tool") != "pkgdrc":
+        raise PkgdrcError("not a pkgdrc JSON report (from pkgdrc check --json)", path=path)
+
+    def bad(place: str, expected: str):
+        return PkgdrcError(f"not a pkgdrc JSON report: {place}: expected {expected}", path=path)
+
+    if not isinstance(data.get("layout"), str):
+        raise bad("layout", "the layout's path (text)")
+    if not isinstance(data.get("rules"), list):
+        raise bad("rules", "a list of rules")
+    for i, r in enumerate(data["rules"]):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
+            raise bad(f"rules[{i}]", "a rule with an id (text)")
+        if not isinstance(r.get("violations"), list):
+            raise bad(f"rules[{i}].violations", "a list of markers")
+        for k, m in enumerate(r["violations"]):
+            b = m.get("bbox") if isinstance(m, dict) else None
+            numbers = isinstance(b, list) and len(b) == 4 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
+            if not numbers or b[0] > b[2] or b[1] > b[3]:
+                raise bad(f"rules[{i}].violations[{k}].bbox", "[x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1")
+    return data
+
+
 def waiver_entries(report: dict, rules: list[str], reason: str, owner: str = "",
                    expires: dt.date | None = None) -> list[dict]:
-    """Waiver entries for the (unwaived) markers of a JSON report, one per marker's box."""
+    """Waiver entries for the (unwaived) markers of a JSON report (`load_report`), one per marker's box."""
     known = {r["id"] for r in report.get("rules", [])}
     for rule in rules:
         if rule not in known:

@@ -58,19 +58,20 @@ def test_expired_waiver_stops_waiving(tmp_path, layout):
     today = dt.date.today()
     w.write_text(f"- rule: RDL2.W\n  cell: LOGO\n  reason: until yesterday\n"
                  f"  expires: {today - dt.timedelta(days=1)}\n"
-                 f"- rule: RDL1.S\n  box: [0, 0, 1000, 1000]\n  reason: until today\n  expires: {today}\n")
+                 f"- rule: RDL1.S\n  box: [0, 0, 1000, 1000]\n  scope: all\n  reason: until today\n"
+                 f"  expires: {today}\n")
     report = pkgdrc.check(layout, "signoff.yaml", waivers=w)
     assert _waived(report) == {"RDL1.S": [((100.0, 103.0, 300.0, 104.5), "until today", "")]}
-    assert report.expired_waivers == [f"{w}:1: RDL2.W cell LOGO (until yesterday) expired "
-                                      f"{today - dt.timedelta(days=1)}"]
+    assert report.expired_waivers == [(f"{w}:1: RDL2.W cell LOGO (until yesterday) expired "
+                                      f"{today - dt.timedelta(days=1)}")]
     assert len(report.rules[1].markers) == 2
 
 
 def test_only_waived_markers_left_exits_0(tmp_path, layout):
     w = tmp_path / "w.yaml"
     w.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n"
-                 "- rule: RDL1.W\n  box: [0, 0, 1000, 1000]\n  reason: r\n"
-                 "- rule: RDL1.S\n  box: [0, 0, 1000, 1000]\n  reason: r\n")
+                 "- rule: RDL1.W\n  box: [0, 0, 1000, 1000]\n  scope: all\n  reason: r\n"
+                 "- rule: RDL1.S\n  box: [90, 90, 310, 110]\n  reason: r\n")
     result = CliRunner().invoke(main, ["check", str(layout), "--waivers", str(w)])
     assert result.exit_code == 0
     assert "  waived: 4 markers (RDL1.W 1, RDL2.W 2, RDL1.S 1)\n" in result.stdout
