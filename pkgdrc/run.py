@@ -18,7 +18,7 @@ from pkgdrc.markers import Marker, Violations, to_markers
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.units import Grid
-from pkgdrc.waivers import Waiver, apply_waivers, load_waivers
+from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
 
@@ -135,6 +135,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     selected = deck.rules if rules is None else [deck.rule(r) for r in rules]
     if waivers is not None and not isinstance(waivers, list):
         waivers = load_waivers(waivers)
+    if waivers:
+        check_rules(waivers, [r.id for r in deck.rules], deck.name)
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
                              max_memory=max_memory, read_timeout=read_timeout)
