@@ -12,7 +12,6 @@ import inspect
 import json
 import sys
 import traceback
-from pathlib import Path
 
 import click
 
@@ -24,7 +23,7 @@ from pkgdrc.config import load_settings
 from pkgdrc.report import json_report, outputs
 from pkgdrc.run import DEFAULT_DECK, check
 from pkgdrc.safe_read import MAX_SHAPES
-from pkgdrc.waivers import append_waivers, waiver_entries
+from pkgdrc.waivers import append_waivers, load_report, waiver_entries
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -161,12 +160,7 @@ def _progress(count: int, label: str, enabled: bool):
 def waive_cmd(report_json: str, rules: tuple[str, ...], reason: str, owner: str, expires, waivers_path: str | None
               ) -> None:
     """Write waiver entries for the markers of a JSON report (accept today's state)."""
-    try:
-        data = json.loads(Path(report_json).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise PkgdrcError(f"cannot read JSON report: {e}", path=report_json) from None
-    if not isinstance(data, dict) or data.get("tool") != "pkgdrc":
-        raise PkgdrcError("not a pkgdrc JSON report (from pkgdrc check --json)", path=report_json)
+    data = load_report(report_json)
     path = load_settings({"waivers": waivers_path}).get("waivers") or "pkgdrc-waivers.yaml"
     entries = waiver_entries(data, list(rules), reason, owner, expires.date() if expires else None)
     n = append_waivers(path, entries, f"pkgdrc waive {report_json} on {datetime.date.today().isoformat()}")
