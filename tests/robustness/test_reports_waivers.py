@@ -61,36 +61,39 @@ def test_waive_refuses_a_report_without_layout():
     assert result.stderr == "pkgdrc: error: r.json: not a pkgdrc JSON report: layout: expected the layout's path (text)\n"
 
 
-def test_expires_on_a_day_that_does_not_exist():
-    result, report = _check("- rule: RDL1.W\n  box: [399, 399, 402, 501]\n  reason: r\n  expires: 2026-02-30\n")
-    assert result.exit_code == 2  # ValueError traceback before
-    assert result.stderr == ("pkgdrc: error: w.yaml:4: 2026-02-30 is not a date (day is out of range for month); "
-                             "expected YYYY-MM-DD\n")
-    assert report is None
+REFUSED = {
+    # ValueError traceback before
+    "expires on a day that does not exist": (
+        "- rule: RDL1.W\n  box: [399, 399, 402, 501]\n  reason: r\n  expires: 2026-02-30\n",
+        "w.yaml:4: 2026-02-30 is not a date (day is out of range for month); expected YYYY-MM-DD"),
+    # silently ignored before: RDL2.W's markers stayed, unexplained
+    "rule the deck lacks": (
+        ("- rule: RDL1.W\n  box: [399, 399, 402, 501]\n  reason: r\n"
+        "- rule: RDL9.W\n  box: [599, 599, 602, 621]\n  reason: typo\n"),
+        "w.yaml:4: waiver for rule 'RDL9.W': deck signoff has no such rule (did you mean 'RDL2.W'?)"),
+    "rule in the wrong case": (
+        "- rule: rdl2.s\n  box: [599, 599, 602, 621]\n  reason: r\n",
+        "w.yaml:1: waiver for rule 'rdl2.s': deck signoff has no such rule (did you mean 'RDL2.S'?)"),
+    "box holding the whole layout without scope all": (
+        "- rule: RDL2.W\n  box: [-5, -5, 2000, 2000]\n  reason: everything\n",
+        ("w.yaml:1: waiver for RDL2.W: its box holds the whole layout [0, 0, 1000, 1000]; write 'scope: all' in it "
+        "to waive RDL2.W everywhere")),
+    "cell waiver naming the top cell without scope all": (
+        "- rule: RDL1.S\n  cell: TOP\n  reason: all of it\n",
+        ("w.yaml:1: waiver for RDL1.S: its cell TOP is the top cell; write 'scope: all' in it to waive RDL1.S "
+        "everywhere")),
+    "scope other than all": (
+        "- rule: RDL1.S\n  cell: LOGO\n  scope: most\n  reason: r\n",
+        "w.yaml:3: scope must be 'all' (the waiver may hold the whole layout), got 'most'"),
+}
 
 
-def test_waiver_for_a_rule_the_deck_lacks_is_refused():
-    result, report = _check("- rule: RDL1.W\n  box: [399, 399, 402, 501]\n  reason: r\n"
-                            "- rule: RDL9.W\n  box: [599, 599, 602, 621]\n  reason: typo\n")
-    assert result.exit_code == 2  # silently ignored before: RDL2.W's markers stayed, unexplained
-    assert result.stderr == ("pkgdrc: error: w.yaml:4: waiver for rule 'RDL9.W': deck signoff has no such rule "
-                             "(did you mean 'RDL2.W'?)\n")
-    assert report is None
-
-
-def test_waiver_rule_in_the_wrong_case_is_refused():
-    result, report = _check("- rule: rdl2.s\n  box: [599, 599, 602, 621]\n  reason: r\n")
+@pytest.mark.parametrize("case", REFUSED)
+def test_waiver_file_refused_with_one_line_and_no_report(case):
+    waivers, line = REFUSED[case]
+    result, report = _check(waivers)
     assert result.exit_code == 2
-    assert result.stderr == ("pkgdrc: error: w.yaml:1: waiver for rule 'rdl2.s': deck signoff has no such rule "
-                             "(did you mean 'RDL2.S'?)\n")
-    assert report is None
-
-
-def test_box_holding_the_whole_layout_needs_scope_all():
-    result, report = _check("- rule: RDL2.W\n  box: [-5, -5, 2000, 2000]\n  reason: everything\n")
-    assert result.exit_code == 2
-    assert result.stderr == ("pkgdrc: error: w.yaml:1: waiver for RDL2.W: its box holds the whole layout "
-                             "[0, 0, 1000, 1000]; write 'scope: all' in it to waive RDL2.W everywhere\n")
+    assert result.stderr == f"pkgdrc: error: {line}\n"
     assert report is None
 
 
@@ -100,19 +103,3 @@ def test_scope_all_waives_the_rule_everywhere():
     (rule,) = [r for r in report["rules"] if r["id"] == "RDL2.W"]
     assert (rule["violations"], [w["bbox"] for w in rule["waived"]]) == (
         [], [[600.0, 600.0, 601.0, 620.0], [680.0, 600.0, 700.0, 601.0]])
-
-
-def test_cell_waiver_naming_the_top_cell_needs_scope_all():
-    result, report = _check("- rule: RDL1.S\n  cell: TOP\n  reason: all of it\n")
-    assert result.exit_code == 2
-    assert result.stderr == ("pkgdrc: error: w.yaml:1: waiver for RDL1.S: its cell TOP is the top cell; "
-                             "write 'scope: all' in it to waive RDL1.S everywhere\n")
-    assert report is None
-
-
-def test_scope_other_than_all_is_refused():
-    result, report = _check("- rule: RDL1.S\n  cell: LOGO\n  scope: most\n  reason: r\n")
-    assert result.exit_code == 2
-    assert result.stderr == ("pkgdrc: error: w.yaml:3: scope must be 'all' (the waiver may hold the whole layout), "
-                             "got 'most'\n")
-    assert report is None
