@@ -209,12 +209,14 @@ def _extent(report: Report) -> tuple[tuple[float, float, float, float], np.ndarr
     return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)), (shapes[:, :2] + shapes[:, 2:]) / 2
 
 
-def _bins(view: _View, extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+def _bins(extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Square heat-map cell edges (um) over the extent, HEAT_BINS along its longer side."""
     x0, y0, x1, y1 = extent
     side = max(x1 - x0, y1 - y0, 1e-9) / HEAT_BINS
     nx, ny = max(1, math.ceil((x1 - x0) / side)), max(1, math.ceil((y1 - y0) / side))
-    return x0 + side * np.arange(nx + 1), y0 + side * np.arange(ny + 1)
+    xe, ye = x0 + side * np.arange(nx + 1), y0 + side * np.arange(ny + 1)
+    xe[-1], ye[-1] = max(xe[-1], x1), max(ye[-1], y1)  # a marker on the far edge is counted, rounding or not
+    return xe, ye
 
 
 def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, color: str, strength: float) -> str:
@@ -224,8 +226,8 @@ def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, colo
     if not len(i):
         return ""
     alpha = strength * (0.2 + 0.8 * np.log1p(counts[i, j]) / np.log1p(counts.max()))
-    px = np.round(view.xy(np.column_stack([xe, np.resize(ye, len(xe))]))[:, 0])
-    py = np.round(view.xy(np.column_stack([np.resize(xe, len(ye)), ye]))[:, 1])
+    px = np.round((xe - view.box[0]) * view.scale)
+    py = np.round((view.box[3] - ye) * view.scale)
     rects = "".join(f'<rect x="{px[a]:.0f}" y="{py[b + 1]:.0f}" width="{px[a + 1] - px[a]:.0f}" '
                     f'height="{py[b] - py[b + 1]:.0f}" fill-opacity="{o:.2f}"/>'
                     for a, b, o in zip(i.tolist(), j.tolist(), alpha))
@@ -239,7 +241,7 @@ def _overview(report: Report) -> str:
     extent, centres = found
     pad = 0.03 * max(extent[2] - extent[0], extent[3] - extent[1], 1e-6)
     view = _View((extent[0] - pad, extent[1] - pad, extent[2] + pad, extent[3] + pad), OVERVIEW_PX)
-    xe, ye = _bins(view, extent)
+    xe, ye = _bins(extent)
     shapes, _, _ = np.histogram2d(centres[:, 0], centres[:, 1], bins=[xe, ye])
     o = view.xy([[extent[0], extent[3]], [extent[2], extent[1]]])
     background = (_cells(shapes, xe, ye, view, "#555", 0.25)
