@@ -130,8 +130,8 @@ class GdsiiError(PkgdrcError):
 class Records:
     """The records of a stream, in order: byte offsets, lengths and record types."""
 
-    pos: np.ndarray     # int64 byte offsets
-    length: np.ndarray  # int64 record lengths (header included)
+    pos: np.ndarray     # byte offsets (int32 in files under 2 GB, else int64)
+    length: np.ndarray  # record lengths, header included (same type)
     kind: np.ndarray    # uint8 record types
 
 
@@ -147,17 +147,18 @@ def _candidates(buf: np.ndarray, parity: int) -> tuple[np.ndarray, np.ndarray, n
     1 Mi words keep the temporaries small enough for the allocator to reuse.
     """
     n = len(buf)
+    offset = np.int32 if n < 2**31 - 2**17 else np.int64  # offsets and ends fit; half the memory traffic
     words = buf[parity:parity + (n - parity) // 2 * 2].view(">u2")
     pos, length, kind, step = [], [], [], 1 << 20
     for start in range(0, max(len(words) - 1, 0), step):
         tword = words[start + 1:start + step + 1]
         size = words[start:start + len(tword)]
         hit = np.flatnonzero((size >= LEAST_LENGTH[tword]) & (size <= MOST_LENGTH[tword]))
-        pos.append((hit + start) * 2 + parity)
-        length.append(size[hit].astype(np.int64))
+        pos.append(((hit + start) * 2 + parity).astype(offset))
+        length.append(size[hit].astype(offset))
         kind.append((tword[hit] >> 8).astype(np.uint8))
     if not pos:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+        return np.empty(0, dtype=offset), np.empty(0, dtype=offset), np.empty(0, dtype=np.uint8)
     pos, length, kind = np.concatenate(pos), np.concatenate(length), np.concatenate(kind)
     inside = pos + length <= n
     return (pos, length, kind) if inside.all() else (pos[inside], length[inside], kind[inside])
@@ -198,7 +199,7 @@ def records(buf: np.ndarray) -> Records:
         stops = np.flatnonzero(walk)
         runs, at, odd = [], 0, False
         while True:
-            k = int(np.searchsorted(pos, at))
+            k = int(np.searchsorted(pos, pos.dtype.type(at)))  # same type: no conversion of `pos`
             if k == len(pos) or pos[k] != at:
                 if at % 2 and len(found) == 1 and at < n:
                     odd = True
@@ -215,10 +216,9 @@ def records(buf: np.ndarray) -> Records:
         if len(runs) == 1 and runs[0] == (0, len(pos) - 1):  # no false candidate: all are records
             take = slice(None)
         else:
-            marks = np.zeros(len(pos) + 1, dtype=np.int32)
-            np.add.at(marks, [k for k, _ in runs], 1)
-            np.add.at(marks, [j + 1 for _, j in runs], -1)
-            take = np.cumsum(marks[:-1]) > 0
+            take = np.zeros(len(pos), dtype=bool)
+            for k, j in runs:
+                take[k:j + 1] = True
         end = int(ends[runs[-1][1]])
         if buf[end:].any():
             extra = end + int(np.flatnonzero(buf[end:])[0])
@@ -339,9 +339,12 @@ def _check_elements(rec: Records, begin: np.ndarray, end: np.ndarray) -> None:
                             "comes first)")
     if not len(starts):
         return
-    marks = np.zeros(len(rt), dtype=np.int8)
-    marks[starts], marks[closes] = 1, -1
-    inside = np.cumsum(marks, dtype=np.int8).view(bool)  # from a kind record to just before its ENDEL
+    # from each kind record to just before its ENDEL: alternating runs, laid out with np.repeat
+    bounds = np.empty(2 * len(starts) + 2, dtype=np.int64)
+    bounds[0], bounds[1:-1:2], bounds[2:-1:2], bounds[-1] = 0, starts, closes, len(rt)
+    runs = np.zeros(len(bounds) - 1, dtype=bool)
+    runs[1::2] = True
+    inside = np.repeat(runs, np.diff(bounds))
     structural = np.flatnonzero(inside[np.concatenate([begin, begin + 1, end])])
     if len(structural) or inside[-1]:
         i = int(np.concatenate([begin, begin + 1, end])[structural].min()) if len(structural) else len(rt) - 1
@@ -356,20 +359,20 @@ def _check_elements(rec: Records, begin: np.ndarray, end: np.ndarray) -> None:
     if len(bare):
         raise _fail(rec, int(bare[0]), "out of place in a structure; expected an element (BOUNDARY, PATH, SREF, "
                                        "AREF, TEXT, NODE, BOX), PROPATTR, PROPVALUE or ENDSTR")
-    # each record of an element (and its ENDEL) against the record before it
+    # each record of an element (and its ENDEL) against the record before it, over all records at once
     inside[closes] = True
-    member = np.flatnonzero(inside)
-    member = member[kind[member] < 0]
-    k = kind[starts].astype(np.uint16)[np.cumsum(kind >= 0, dtype=np.int32)[member] - 1]
-    rtm = rt[member]
-    bad = np.flatnonzero(~TRANSITIONS[_key(k, rt[member - 1].astype(np.uint16), rtm)])
+    inside[starts] = False
+    # the kind of the last element started at or before each record
+    k = np.repeat(np.concatenate([[0], kind[starts]]).astype(np.uint16), np.diff(starts, prepend=0, append=len(rt)))
+    before = np.empty_like(rt)
+    before[0], before[1:] = 0, rt[:-1]
+    bad = np.flatnonzero(inside & ~TRANSITIONS[_key(k, before.astype(np.uint16), rt)])
     if len(bad):
-        i = int(member[bad[0]])
-        e = int(starts[np.searchsorted(starts, i) - 1])
-        raise _element_error(rec, e, i)
-    is_xy = rtm == XY
-    xy, xk = member[is_xy], k[is_xy]
-    coords = rec.length[xy] - 4
+        i = int(bad[0])
+        raise _element_error(rec, int(starts[np.searchsorted(starts, i) - 1]), i)
+    xy = np.flatnonzero(rt == XY)  # all inside elements: checked above
+    xk = k[xy]
+    coords = rec.length[xy].astype(np.int64) - 4
     points = coords // 8
     lo, hi = LEAST_POINTS[xk], MOST_POINTS[xk]
     bad = np.flatnonzero((coords % 8 != 0) | (points < lo) | (points > hi))
