@@ -27,7 +27,8 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
 from pkgdrc.hierarchy import CellTree
 from pkgdrc.oasis import MAGIC as OASIS_MAGIC
-from pkgdrc.safe_read import GDS_MAGIC, GZIP_MAGIC, MAX_SHAPES, read_in_child
+from pkgdrc.safe_read import MAX_SHAPES, read_in_child
+from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
 from pkgdrc.units import Grid
 
 LayerKey = tuple[int, int]

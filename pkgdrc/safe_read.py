@@ -7,8 +7,8 @@ library is read and checked in a forked child process (POSIX), and only plain ar
 back: per cell its own shapes in dbu and its placements (`RawTree`; `pkgdrc.hierarchy`
 flattens it). A child that dies becomes a PkgdrcError naming the file and the signal.
 
-In the child, before gdstk: a gzip-compressed layout is decompressed (into memory, at
-most `max_memory` bytes), the file is checked to be complete (`pkgdrc.oasis`,
+In the child, before gdstk: a gzip-compressed layout is decompressed (`pkgdrc.source`,
+into memory, at most `max_memory` bytes), the file is checked to be complete (`pkgdrc.oasis`,
 `pkgdrc.gdsii`) and a GDSII stream's record grammar is validated (`pkgdrc.gdsii`).
 Before anything is flattened the hierarchy is checked: two cells with one name,
 references to missing cells, reference cycles, magnification <= 0, rotations that are
@@ -23,18 +23,13 @@ limit, never a crash.
 from __future__ import annotations
 
 import faulthandler
-import gzip
 import math
 import os
 import pickle
 import resource
 import signal
-import tempfile
 import traceback
-import zlib
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import gdstk
@@ -42,6 +37,7 @@ import numpy as np
 
 from pkgdrc import gdsii, oasis
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.source import readable
 
 LayerKey = tuple[int, int]
 
@@ -50,8 +46,6 @@ LayerKey = tuple[int, int]
 # would exhaust a normal machine, so it is refused with a message instead.
 MAX_SHAPES = 20_000_000
 
-GDS_MAGIC = b"\x00\x06\x00\x02"
-GZIP_MAGIC = b"\x1f\x8b"
 # KLayout writes PCell and library context into this cell and reads it as no cell at all
 CONTEXT_CELL = "$$$CONTEXT_INFO$$$"
 # signal.alarm takes a C int: a longer --read-timeout (68 years) is no limit at all
@@ -269,58 +263,13 @@ def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
     return RawCell(coords, counts, labels, placements)
 
 
-def _decompress(path: str, limit: int) -> int:
-    """A gzip-compressed file decompressed into an unnamed in-memory file: its descriptor.
-
-    At most `limit` bytes: a small file can expand without end ("zip bomb").
-    """
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("layout")
-    else:  # an unlinked temporary file elsewhere
-        fd, name = tempfile.mkstemp()
-        os.unlink(name)
-    total = 0
-    try:
-        with gzip.open(path, "rb") as src:
-            while chunk := src.read(1 << 22):
-                total += len(chunk)
-                if total > limit:
-                    raise PkgdrcError(f"gzip-compressed layout expands to more than {limit:,} bytes "
-                                      "(the reader's memory limit, --max-memory)", path=path)
-                os.write(fd, chunk)
-    except (OSError, EOFError, zlib.error) as e:
-        os.close(fd)
-        raise PkgdrcError(f"corrupt gzip-compressed layout: {e}", path=path) from None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
-@contextmanager
-def _readable(path: str, kind: str, max_memory: int | None) -> Iterator[tuple[str, str]]:
-    """(a path gdstk can read, 'gds' | 'oasis'): the file itself, or its decompressed copy."""
-    if kind != "gzip":
-        yield path, kind
-        return
-    limit = max_memory or os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    fd = _decompress(path, limit)
-    try:
-        head = os.pread(fd, 16, 0)
-        if not head.startswith((GDS_MAGIC, oasis.MAGIC)):
-            raise PkgdrcError("gzip-compressed, but not a GDSII or OASIS layout inside", path=path)
-        yield f"/proc/self/fd/{fd}", "oasis" if head.startswith(oasis.MAGIC) else "gds"
-    finally:
-        os.close(fd)
-
-
 def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None,
               label_map: dict[str, LayerKey], max_shapes: int, max_memory: int | None = None) -> RawTree:
     """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process).
 
     `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes.
     """
-    with _readable(path, kind, max_memory) as (source, inner):
+    with readable(path, kind, max_memory) as (source, inner):
         if inner == "oasis":
             oasis.check_complete(source, path)
         else:
