@@ -256,8 +256,9 @@ def _check_library(rec: Records) -> None:
 def _first_unpaired(opens: np.ndarray, closes: np.ndarray) -> tuple[int, str] | None:
     """Where opening and closing records (sorted indices) stop alternating open, close, open...
 
-    Returns (record index, "open" | "close") of the first record out of turn: an opening
-    record before the previous one was closed, or a closing record with nothing open.
+    Returns (record index, what) of the first record out of turn: "open", an opening record
+    before the previous one was closed; "close", a closing record with nothing open; or
+    "unclosed", the last opening record, never closed.
     """
     m = min(len(opens), len(closes))
     worst = []
@@ -268,7 +269,7 @@ def _first_unpaired(opens: np.ndarray, closes: np.ndarray) -> tuple[int, str] | 
     if len(unclosed):
         worst.append((int(opens[unclosed[0] + 1]), "open"))
     if len(opens) > len(closes):
-        worst.append((int(opens[m]), "open"))
+        worst.append((int(opens[m]), "unclosed"))
     elif len(closes) > len(opens):
         worst.append((int(closes[m]), "close"))
     return min(worst) if worst else None
@@ -282,9 +283,9 @@ def _check_structures(rec: Records, buf: np.ndarray) -> tuple[np.ndarray, np.nda
     unpaired = _first_unpaired(begin, end)
     if unpaired is not None:
         i, what = unpaired
-        raise _fail(rec, i, "inside a structure that has no ENDSTR" if what == "open" else "without a BGNSTR")
-    if len(begin) and begin[-1] > end[-1]:
-        raise _fail(rec, last, "inside a structure that has no ENDSTR")
+        if what == "close":
+            raise _fail(rec, i, "without a BGNSTR")
+        raise _fail(rec, i if what == "open" else last, "inside a structure that has no ENDSTR")
     gaps = np.flatnonzero(begin[1:] != end[:-1] + 1)
     if len(gaps) or (len(end) and end[-1] != last - 1):
         i = int(end[gaps[0]]) + 1 if len(gaps) else int(end[-1]) + 1
@@ -334,7 +335,10 @@ def _check_elements(rec: Records, begin: np.ndarray, end: np.ndarray) -> None:
         i, what = unpaired
         if what == "close":
             raise _fail(rec, i, "outside an element (no BOUNDARY, PATH, SREF, AREF, TEXT, NODE or BOX before it)")
-        e = int(starts[np.searchsorted(starts, i) - 1])
+        if what == "open":  # the element before this one is not closed
+            e = int(starts[np.searchsorted(starts, i) - 1])
+        else:  # the last element is not closed: the next structure record comes first
+            e, i = i, i + int(np.flatnonzero(np.isin(rt[i:], (BGNSTR, ENDSTR, ENDLIB)))[0])
         raise _fail(rec, e, f"the element has no ENDEL (the {_name(int(rt[i]))} at byte {int(rec.pos[i])} "
                             "comes first)")
     if not len(starts):

@@ -218,3 +218,20 @@ def test_klayout_context_info_cell_is_ignored(tmp_path):
     report = json.loads(done.stdout)
     assert (report["top"], report["summary"]["shapes"]) == ("TOP", 2)  # the line and the placed PAD
     assert [(r["id"], v["bbox"]) for r in report["rules"] for v in r["violations"]] == [("RDL1.W", [0, 0, 1, 10])]
+
+
+def test_structure_without_endstr(tmp_path):
+    data = stream(rec("BGNSTR", bytes(24)) + rec("STRNAME", text("TOP")) + boundary(0, 0, 3000, 10000))
+    layout, done = check(tmp_path, data)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"pkgdrc: error: {layout}: ENDLIB record at byte {len(data) - 4}: inside a structure "
+                           "that has no ENDSTR\n")
+
+
+def test_last_element_without_endel(tmp_path):
+    """KLayout warns and assumes the ENDEL; pkgdrc refuses: the record that was lost may be anything."""
+    data = stream(structure("TOP", boundary(0, 0, 3000, 10000)[:-4]))
+    layout, done = check(tmp_path, data)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {data.index(rec('BOUNDARY'))}: the "
+                           f"element has no ENDEL (the ENDSTR at byte {len(data) - 8} comes first)\n")
