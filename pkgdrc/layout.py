@@ -6,15 +6,17 @@ layout's database grid and rounded once (`Grid`). Exact placements (90-degree tu
 mirrors, arrays) stay a hierarchy (`pkgdrc.hierarchy`), flattened in bulk on first use;
 everything downstream is on that integer grid.
 
-Layouts are untrusted input. Here the magic bytes and the file's completeness are
-checked (a GDSII stream ends with ENDLIB; an OASIS file with its END record, whose CRC32
-or checksum is verified when present), because gdstk returns partial libraries for some
-truncated files. gdstk then reads the file in a child process (`pkgdrc.safe_read`).
+Layouts are untrusted input. Here only a regular file is accepted and its magic bytes
+are read (GDSII, OASIS, or either compressed with gzip); a child process
+(`pkgdrc.safe_read`) does the rest: decompression, completeness (a GDSII stream ends with
+ENDLIB; an OASIS file with its END record, whose CRC32 or checksum is verified when
+present: gdstk returns partial libraries for some truncated files), the GDSII record
+grammar (`pkgdrc.gdsii`), and gdstk's read.
 """
 
 from __future__ import annotations
 
-import zlib
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +26,10 @@ import shapely
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
 from pkgdrc.hierarchy import CellTree
+from pkgdrc.oasis import MAGIC as OASIS_MAGIC
 from pkgdrc.safe_read import MAX_SHAPES, read_in_child
+from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
 from pkgdrc.units import Grid
-
-GDS_MAGIC = b"\x00\x06\x00\x02"
-OASIS_MAGIC = b"%SEMI-OASIS\r\n"
-GZIP_MAGIC = b"\x1f\x8b"
-OASIS_END_LEN = 256
 
 LayerKey = tuple[int, int]
 
@@ -101,11 +100,22 @@ class Layout:
 
 
 def _sniff(path: Path) -> str:
-    """'gds' or 'oasis' from the file's magic bytes; anything else is refused here."""
-    if not path.exists():
-        raise PkgdrcError("layout file not found", path=str(path))
-    if path.is_dir():
+    """'gds', 'oasis' or 'gzip' from the file's magic bytes; anything else is refused here.
+
+    Only a regular file is opened: a FIFO would block the open (and the run) forever, a
+    device would be read without end.
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise PkgdrcError("layout file not found", path=str(path)) from None
+    except OSError as e:
+        raise PkgdrcError(f"cannot read layout: {e.strerror}", path=str(path)) from None
+    if stat.S_ISDIR(mode):
         raise PkgdrcError("is a directory, expected a GDSII or OASIS file", path=str(path))
+    if not stat.S_ISREG(mode):
+        raise PkgdrcError(f"not a regular file ({_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')}), "
+                          "expected a GDSII or OASIS file", path=str(path))
     try:
         with path.open("rb") as f:
             head = f.read(16)
@@ -116,79 +126,14 @@ def _sniff(path: Path) -> str:
     if head.startswith(GDS_MAGIC):
         return "gds"
     if head.startswith(GZIP_MAGIC):
-        raise PkgdrcError("gzip-compressed layout: gdstk cannot read it; decompress it first (gunzip)",
-                          path=str(path))
+        return "gzip"
     if not head:
         raise PkgdrcError("empty file, expected a GDSII or OASIS layout", path=str(path))
     raise PkgdrcError("not a GDSII or OASIS file (unknown header bytes)", path=str(path))
 
 
-def _check_gds_complete(path: Path) -> None:
-    """A GDSII stream ends with an ENDLIB record (00 04 04 00), maybe padded with zeros."""
-    with path.open("rb") as f:
-        f.seek(max(0, path.stat().st_size - 4096))
-        tail = f.read().rstrip(b"\0")
-    if not tail.endswith(b"\x00\x04\x04"):  # ENDLIB's own last byte is a zero, stripped above
-        raise PkgdrcError("truncated GDSII file: it does not end with an ENDLIB record", path=str(path))
-
-
-def _uint(data: bytes, pos: int) -> tuple[int, int]:
-    """An OASIS unsigned integer (7 bits per byte, low first) at `pos`: (value, next pos)."""
-    value = shift = 0
-    while pos < len(data):
-        byte = data[pos]
-        value |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if not byte & 0x80:
-            return value, pos
-    return -1, len(data) + 1
-
-
-def _end_record_scheme(end: bytes) -> int | None:
-    """The validation scheme of a 256-byte OASIS END record, or None if `end` is not one.
-
-    END = 0x02, [6 table offsets (flag, offset) when START did not hold them], padding
-    b-string, validation scheme (0 none, 1 CRC32, 2 checksum32), [4-byte signature].
-    """
-    if len(end) != OASIS_END_LEN or end[0] != 2:
-        return None
-    for n_offsets in (0, 12):
-        pos = 1
-        for _ in range(n_offsets):
-            _, pos = _uint(end, pos)
-        pad, pos = _uint(end, pos)
-        scheme, pos = _uint(end, pos + max(pad, 0))
-        if scheme in (0, 1, 2) and pos + (4 if scheme else 0) == OASIS_END_LEN:
-            return scheme
-    return None
-
-
-def _check_oasis_complete(path: Path) -> None:
-    """An OASIS file ends with a 256-byte END record; its CRC32 or checksum is verified."""
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        f.seek(max(0, size - OASIS_END_LEN))
-        end = f.read()
-        scheme = _end_record_scheme(end)
-        if scheme is None:
-            raise PkgdrcError("truncated OASIS file: it does not end with an END record", path=str(path))
-        if scheme == 0:
-            return
-        f.seek(0)
-        remaining, crc, total = size - 4, 0, 0
-        while remaining > 0:
-            chunk = f.read(min(remaining, 1 << 24))
-            remaining -= len(chunk)
-            if scheme == 1:
-                crc = zlib.crc32(chunk, crc)
-            else:
-                total += int(np.frombuffer(chunk, dtype=np.uint8).sum(dtype=np.uint64))
-    want = int.from_bytes(end[-4:], "little")
-    got = crc if scheme == 1 else total & 0xFFFFFFFF
-    if got != want:
-        name = "CRC32" if scheme == 1 else "checksum32"
-        raise PkgdrcError(f"corrupt OASIS file: {name} is {got:#010x}, the END record says {want:#010x}",
-                          path=str(path))
+_FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+               stat.S_IFSOCK: "a socket"}
 
 
 def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -230,15 +175,18 @@ def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | Non
                 max_memory: int | None = None, read_timeout: float | None = None) -> Layout:
     """Read `path`: the hierarchy under its top cell, on the layers named in `layer_map`.
 
-    The file's format and completeness are checked here; gdstk reads it in a child
-    process (`pkgdrc.safe_read`), which refuses broken hierarchies and flattenings larger
-    than `max_shapes`, and is capped at `max_memory` bytes and `read_timeout` seconds when given.
+    Only a regular file is read, by its magic bytes (a gzip-compressed GDSII or OASIS file
+    too). A child process (`pkgdrc.safe_read`) decompresses it, checks it is complete (and a
+    GDSII stream's record grammar, `pkgdrc.gdsii`), reads it with gdstk, and refuses broken
+    hierarchies and flattenings larger than `max_shapes`; it is capped at `max_memory`
+    bytes and `read_timeout` seconds when given. `Layout.unmapped` lists the layers with
+    shapes that `layer_map` does not name.
     """
     path = Path(path)
     kind = _sniff(path)
-    (_check_oasis_complete if kind == "oasis" else _check_gds_complete)(path)
     raw = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
     tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
     grid = Grid(raw.precision / 1e-6)
     labels = None if label_map else {}
-    return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map))
+    return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map),
+                  unmapped=raw.unmapped)

@@ -7,10 +7,17 @@ library is read and checked in a forked child process (POSIX), and only plain ar
 back: per cell its own shapes in dbu and its placements (`RawTree`; `pkgdrc.hierarchy`
 flattens it). A child that dies becomes a PkgdrcError naming the file and the signal.
 
-Before anything is flattened the hierarchy is checked: references to missing cells,
-reference cycles, magnification <= 0, rotations that are not numbers, and the number of shapes and cell placements the
-flattening would make (arrays multiply through the hierarchy) against `max_shapes`,
-counted without expanding anything. `max_memory` caps the child's address space.
+In the child, before gdstk: a gzip-compressed layout is decompressed (`pkgdrc.source`,
+into memory, at most `max_memory` bytes), the file is checked to be complete (`pkgdrc.oasis`,
+`pkgdrc.gdsii`) and a GDSII stream's record grammar is validated (`pkgdrc.gdsii`).
+Before anything is flattened the hierarchy is checked: two cells with one name,
+references to missing cells, reference cycles, magnification <= 0, rotations that are
+not numbers, and the number of shapes and cell placements the flattening would make
+(arrays multiply through the hierarchy) against `max_shapes`, counted without expanding
+anything. KLayout's `$$$CONTEXT_INFO$$$` cell (PCell and library context, no layout) is
+ignored, as KLayout does. `max_memory` caps the child's address space and `timeout` its
+time; both are checked here, so any value a caller passes becomes a PkgdrcError or a
+limit, never a crash.
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ import pickle
 import resource
 import signal
 import traceback
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import gdstk
 import numpy as np
 
+from pkgdrc import gdsii, oasis
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.source import readable
 
 LayerKey = tuple[int, int]
 
@@ -35,6 +45,11 @@ LayerKey = tuple[int, int]
 # 0.5 KB per shape once it is a Shapely polygon, 20 million is ~10 GB: beyond this a run
 # would exhaust a normal machine, so it is refused with a message instead.
 MAX_SHAPES = 20_000_000
+
+# KLayout writes PCell and library context into this cell and reads it as no cell at all
+CONTEXT_CELL = "$$$CONTEXT_INFO$$$"
+# signal.alarm takes a C int: a longer --read-timeout (68 years) is no limit at all
+MAX_TIMEOUT = 2**31 - 1
 
 
 Matrix = tuple[int, int, int, int]  # (a, b, c, d): x' = a x + b y, y' = c x + d y
@@ -65,6 +80,8 @@ class RawTree:
     unit: float       # user unit, in metres
     precision: float  # database unit, in metres
     cells: dict[str, RawCell]
+    # (layer, datatype, shapes in the flattened top) of layers with shapes no deck layer maps
+    unmapped: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 def _reps(obj) -> int:
@@ -113,16 +130,48 @@ def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:
     return order
 
 
-def _expanded_sizes(order: list[gdstk.Cell], layers: set[LayerKey], texts: set[LayerKey]) -> dict[str, int]:
+def _own_shapes(cell: gdstk.Cell) -> Counter:
+    """(layer, datatype) -> shapes the cell draws itself (repetitions counted)."""
+    own: Counter = Counter()
+    for p in cell.polygons:
+        own[p.layer, p.datatype] += _reps(p)
+    for p in cell.paths:
+        for key in zip(p.layers, p.datatypes):
+            own[key] += _reps(p)
+    return own
+
+
+def _expanded_sizes(order: list[gdstk.Cell], own: dict[str, Counter], layers: set[LayerKey],
+                    texts: set[LayerKey]) -> dict[str, int]:
     """Per cell: shapes on `layers`, labels on `texts` and placements its flattening makes."""
     size: dict[str, int] = {}
     for cell in order:
-        n = sum(_reps(p) for p in cell.polygons if (p.layer, p.datatype) in layers)
-        n += sum(_reps(p) * sum(k in layers for k in zip(p.layers, p.datatypes)) for p in cell.paths)
+        n = sum(count for key, count in own[cell.name].items() if key in layers)
         n += sum(_reps(lb) for lb in cell.labels if (lb.layer, lb.texttype) in texts)
         n += sum(_reps(r) * (1 + size[r.cell.name]) for r in cell.references)
         size[cell.name] = n
     return size
+
+
+def _unmapped(order: list[gdstk.Cell], own: dict[str, Counter], top: str, used: set[str],
+              layers: set[LayerKey]) -> list[tuple[int, int, int]]:
+    """(layer, datatype, shapes in the flattened `top`) of the layers with shapes outside `layers`.
+
+    `used` is `top` and the cells under it; counts multiply through placements and arrays.
+    """
+    flat: dict[str, Counter] = {}
+    for cell in order:
+        if cell.name not in used:
+            continue
+        total = Counter({k: v for k, v in own[cell.name].items() if k not in layers})
+        placed: Counter = Counter()
+        for r in cell.references:
+            placed[r.cell.name] += _reps(r)
+        for child, copies in placed.items():
+            for key, count in flat[child].items():
+                total[key] += copies * count
+        flat[cell.name] = total
+    return sorted((layer, datatype, n) for (layer, datatype), n in flat[top].items() if n)
 
 
 def _top_cell(lib: gdstk.Library, order: list[gdstk.Cell], top: str | None, path: str) -> gdstk.Cell:
@@ -134,7 +183,10 @@ def _top_cell(lib: gdstk.Library, order: list[gdstk.Cell], top: str | None, path
                 return cell
         raise PkgdrcError(f"top cell {top!r} not found; cells: {', '.join(sorted(c.name for c in order))}",
                           path=path)
-    tops = lib.top_level()
+    placed = {r.cell.name for c in order if c.name != CONTEXT_CELL for r in c.references}
+    tops = [c for c in order if c.name not in placed and c.name != CONTEXT_CELL]
+    if not tops:
+        raise PkgdrcError(f"layout has no cells besides {CONTEXT_CELL}", path=path)
     if len(tops) > 1:
         names = ", ".join(sorted(c.name for c in tops))
         raise PkgdrcError(f"several top cells ({names}); choose one with --top", path=path)
@@ -212,18 +264,36 @@ def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
 
 
 def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None,
-              label_map: dict[str, LayerKey], max_shapes: int) -> RawTree:
-    """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process)."""
-    with np.errstate(all="ignore"):
-        try:
-            lib = gdstk.read_oas(path) if kind == "oasis" else gdstk.read_gds(path)
-        except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
-            raise PkgdrcError(f"cannot read {kind.upper()} layout: {e}", path=path) from None
+              label_map: dict[str, LayerKey], max_shapes: int, max_memory: int | None = None) -> RawTree:
+    """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process).
+
+    `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes.
+    """
+    with readable(path, kind, max_memory) as (source, inner):
+        if inner == "oasis":
+            oasis.check_complete(source, path)
+        else:
+            gdsii.check_complete(source, path)
+            gdsii.validate_file(source, path)
+        with np.errstate(all="ignore"):
+            try:
+                lib = gdstk.read_oas(source) if inner == "oasis" else gdstk.read_gds(source)
+            except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
+                raise PkgdrcError(f"cannot read {inner.upper()} layout: {e}", path=path) from None
+    return tree_of(lib, path, layer_map, top, label_map, max_shapes)
+
+
+def tree_of(lib: gdstk.Library, path: str, layer_map: dict[str, LayerKey], top: str | None,
+            label_map: dict[str, LayerKey], max_shapes: int) -> RawTree:
+    """A library's top cell hierarchy, after the checks above; errors name `path`."""
     try:
+        _check_names(lib, path)
         _check_references(lib, path)
         order = _postorder(lib, path)
         cell = _top_cell(lib, order, top, path)
-        sizes = _expanded_sizes(order, set(layer_map.values()), set(label_map.values()))
+        own = {c.name: _own_shapes(c) for c in order}
+        layers = set(layer_map.values())
+        sizes = _expanded_sizes(order, own, layers, set(label_map.values()))
     except TypeError as e:  # gdstk: "Unable to convert cell name to string." (not UTF-8)
         if "to string" not in str(e):
             raise
@@ -237,16 +307,33 @@ def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | N
     scale = lib.unit / lib.precision  # user units -> database units
     used = {cell.name} | {c.name for c in cell.dependencies(True)}
     cells = {c.name: _raw_cell(c, scale, layer_map, label_map, path) for c in order if c.name in used}
-    return RawTree(cell.name, lib.unit, lib.precision, cells)
+    unmapped = _unmapped(order, own, cell.name, used, layers)
+    return RawTree(cell.name, lib.unit, lib.precision, cells, unmapped)
+
+
+def _check_names(lib: gdstk.Library, path: str) -> None:
+    """Two cells with one name would be read as one (the second never checked): refused, as KLayout does."""
+    seen: set[str] = set()
+    for cell in lib.cells:
+        if cell.name in seen:
+            raise PkgdrcError(f"two cells named {cell.name!r}; a cell name must be unique", path=path)
+        seen.add(cell.name)
 
 
 def _limit_memory(max_memory: int | None) -> None:
+    """Cap the address space at the current footprint plus `max_memory` bytes.
+
+    A cap beyond what the system allows (the hard limit, or what a C long holds) limits
+    nothing more than that, so it is left at the system's.
+    """
     if max_memory is None or not os.path.exists("/proc/self/statm"):
         return
     with open("/proc/self/statm") as f:  # the child's start-up footprint is not counted
         current = int(f.read().split()[0]) * resource.getpagesize()
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (current + max_memory, hard))
+    ceiling = 2**63 - 1 if hard == resource.RLIM_INFINITY else hard
+    if current + max_memory < ceiling:
+        resource.setrlimit(resource.RLIMIT_AS, (current + max_memory, hard))
 
 
 def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
@@ -261,6 +348,16 @@ def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
         return "error", (f"reading the layout needs more than --max-memory ({max_memory:,} bytes)", args[0])
     except BaseException:  # a bug, not bad input: keep the traceback
         return "bug", traceback.format_exc()
+
+
+def _check_limits(max_memory: int | None, timeout: float | None) -> None:
+    """The limits as numbers a child can be given: PkgdrcError for any other value."""
+    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int)
+                                   or max_memory < 1):
+        raise PkgdrcError(f"--max-memory must be a whole number of bytes > 0, got {max_memory!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not math.isfinite(timeout) or timeout <= 0):
+        raise PkgdrcError(f"--read-timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
 def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[bytes, int]:
@@ -279,7 +376,7 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
             faulthandler.disable()  # a crash here is reported by the parent, not dumped
             if timeout:
                 signal.signal(signal.SIGALRM, signal.SIG_DFL)
-                signal.alarm(max(1, math.ceil(timeout)))  # SIGALRM ends a reader that never returns
+                signal.alarm(min(max(1, math.ceil(timeout)), MAX_TIMEOUT))  # ends a reader that never returns
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
             data = pickle.dumps(_answer(args, max_memory), protocol=pickle.HIGHEST_PROTOCOL)
@@ -299,8 +396,13 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
 def read_in_child(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None = None,
                   label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
                   max_memory: int | None = None, timeout: float | None = None) -> RawTree:
-    """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError."""
-    args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes)
+    """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError.
+
+    `max_memory` (bytes) and `timeout` (seconds) must be positive and finite; a timeout
+    longer than `MAX_TIMEOUT` is that long.
+    """
+    _check_limits(max_memory, timeout)
+    args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory)
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
         data, status = pickle.dumps(_answer(args, None)), 0
     else:

@@ -370,11 +370,10 @@ def _inexact_library() -> gdstk.Library:
     return lib
 
 
-def test_inexact_references_in_memory_within_a_dbu(monkeypatch):
+def test_inexact_references_in_memory_within_a_dbu():
     """Off-grid origins only exist in memory (a file stores whole dbu): read the library in process."""
     lib = _inexact_library()
-    monkeypatch.setattr(safe_read.gdstk, "read_gds", lambda path: lib)
-    raw = safe_read.read_tree("mem.gds", "gds", LAYERS, "TOP", LABELS, 10**7)
+    raw = safe_read.tree_of(lib, "mem.gds", LAYERS, "TOP", LABELS, 10**7)
     tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
     assert (repaired, dropped) == (0, 0)
     top = lib["TOP"]

@@ -12,6 +12,7 @@ is missing, or when pip cannot install (no index reachable).
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -38,17 +39,25 @@ def _run(args, cwd, env, check=False):
     return done
 
 
-def test_commit_fails_on_violations_and_passes_after_a_waiver_or_fix(tmp_path):
+def _repo(tmp_path):
+    """An empty git repository and the environment to run git and pre-commit in it."""
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t",
            "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
     env.pop("PRE_COMMIT_ALLOW_NO_CONFIG", None)
     if not os.environ.get("PKGDRC_PRECOMMIT_FULL_INSTALL"):
+        # the site directories and what their .pth files add (a venv on top of another one)
         site = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        site |= {p for p in sys.path if p.endswith("site-packages")}
         env.update(PIP_NO_DEPS="1", PYTHONPATH=os.pathsep.join(sorted(site)))
+    _run(["git", "init", "-q"], repo, env, check=True)
+    return repo, env
+
+
+def test_commit_fails_on_violations_and_passes_after_a_waiver_or_fix(tmp_path):
+    repo, env = _repo(tmp_path)
     git = lambda *a, **kw: _run(["git", *a], repo, env, **kw)  # noqa: E731
-    git("init", "-q", check=True)
     write_signoff_layout(repo / "pkg.gds")
     (repo / "notes.txt").write_text("not a layout\n")
     write_signoff_deck(repo / "drc.yaml")
@@ -84,3 +93,24 @@ def test_commit_fails_on_violations_and_passes_after_a_waiver_or_fix(tmp_path):
     assert passed.returncode == 0, passed.stdout + passed.stderr
     shown = passed.stdout + passed.stderr
     assert "pkgdrc design-rule check" in shown and "Passed" in shown
+
+
+def test_hook_checks_layouts_named_in_any_case_and_gzip_compressed(tmp_path):
+    """`.GDS` was not matched (the pattern was case-sensitive), `.gds.gz` was matched and then refused."""
+    repo, env = _repo(tmp_path)
+    write_signoff_layout(repo / "PKG.GDS")
+    write_signoff_layout(repo / "fixed.gds", fixed=True)
+    (repo / "FIXED.gds.gz").write_bytes(gzip.compress((repo / "fixed.gds").read_bytes()))
+    (repo / "fixed.gds").unlink()
+    (repo / "notes.txt").write_text("not a layout\n")
+    write_signoff_deck(repo / "drc.yaml")
+    (repo / "pkgdrc.toml").write_text('deck = "drc.yaml"\ntop = "TOP"\n')
+    _run(["git", "add", "."], repo, env, check=True)
+    tried = _run([PRE_COMMIT, "try-repo", str(ROOT), "pkgdrc", "--all-files"], repo, env)
+    assert tried.returncode == 1, tried.stdout + tried.stderr
+    shown = tried.stdout
+    assert "pkgdrc 0.1.0: PKG.GDS (top TOP) against deck signoff" in shown
+    assert "4 violations in 3 rules" in shown
+    assert "pkgdrc 0.1.0: FIXED.gds.gz (top TOP) against deck signoff" in shown
+    assert "clean (6 rules" in shown
+    assert "notes.txt" not in shown.split("hook id")[-1]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.deck import repeat
-from pkgdrc.deck.yamlread import LineDict, read_yaml
+from pkgdrc.deck.yamlread import LineDict, paused_gc, read_yaml
 from pkgdrc.errors import PkgdrcError
 
 TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
@@ -22,6 +22,7 @@ TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers
 RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+MAX_LAYER = 65535
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,19 @@ def resolve_deck(deck: str) -> Path:
 
 
 def _layer_spec(value: Any) -> tuple[int, int]:
+    """`11/0` or `11` -> (11, 0); each number 0 to 65535 (GDSII stores them in 16 bits)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value, 0
-    m = _LAYER_SPEC.match(str(value)) if isinstance(value, str) else None
-    if not m:
-        raise ValueError(f"expected layer/datatype like 11/0, got {value!r}")
-    return int(m.group(1)), int(m.group(2))
+        spec = value, 0
+    else:
+        m = _LAYER_SPEC.match(str(value)) if isinstance(value, str) else None
+        if not m:
+            raise ValueError(f"expected layer/datatype like 11/0, got {value!r}")
+        spec = int(m.group(1)), int(m.group(2))
+    for what, number in zip(("layer", "datatype"), spec):
+        if number > MAX_LAYER:
+            raise ValueError(f"{what} number {number} is above {MAX_LAYER} (GDSII layers and datatypes are "
+                             f"16-bit: no layout can have it), in {value!r}")
+    return spec
 
 
 def _mapping(value: Any, what: str, path: str, line: int) -> LineDict:
@@ -148,6 +156,11 @@ def _refuse_non_finite(node: Any, path: str, line: int = 1) -> None:
 
 def load_deck(deck: str | Path) -> Deck:
     """Read and validate a deck (path or bundled name). Errors name the file, line and what is expected."""
+    with paused_gc():
+        return _load_deck(deck)
+
+
+def _load_deck(deck: str | Path) -> Deck:
     from pkgdrc.checks import CHECKS  # the registry declares each kind's parameters
 
     path = str(resolve_deck(str(deck)))

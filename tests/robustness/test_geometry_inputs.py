@@ -132,11 +132,21 @@ def test_fuzzer_found_two_point_ring():
 
 
 def test_fuzzer_found_polygons_without_vertices():
-    """Found by tests/fuzz: a bit flip left the pad polygons with no vertices (IndexError in to_shapely)."""
+    """Found by tests/fuzz: a bit flip left the pad polygons with no vertices (IndexError in to_shapely).
+
+    The flip made a LAYER record 134 bytes long: the GDSII record grammar check refuses the
+    file now, as KLayout does; a polygon without vertices is still dropped by to_shapely.
+    """
     from pathlib import Path
 
-    layers = {"DIE": (1, 0), "DIE_PAD": (2, 0), "VIA1": (10, 0), "RDL1": (11, 0), "RDL2": (13, 0), "PKG": (0, 0)}
-    layout = read_layout(Path(__file__).parent / "data" / "empty-polygon.gds", layers)
-    assert (layout.repaired, layout.dropped) == (0, 26)
-    assert {k: len(v) for k, v in layout.polygons.items()} == {
-        "DIE": 2, "DIE_PAD": 0, "VIA1": 0, "RDL1": 1, "RDL2": 1, "PKG": 1}
+    import pytest
+
+    from pkgdrc.errors import PkgdrcError
+    from pkgdrc.layout import to_shapely
+
+    path = Path(__file__).parent / "data" / "empty-polygon.gds"
+    with pytest.raises(PkgdrcError) as e:
+        read_layout(path, {"DIE_PAD": (2, 0)})
+    assert str(e.value) == f"{path}: LAYER record at byte 106 is 134 bytes long, expected 6"
+    polygons, repaired, dropped = to_shapely(np.array([[0, 0], [10, 0], [10, 10]], dtype=float), np.array([0, 3]))
+    assert (len(polygons), repaired, dropped) == (1, 0, 1)
