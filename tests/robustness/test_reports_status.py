@@ -38,7 +38,22 @@ def test_json_gives_each_rule_its_status_and_empty_inputs(tmp_path):
         "PAS.1": ["HEATSINK", "PASSIVE"]}
     hs1 = data["rules"][0]
     assert (hs1["status"], hs1["empty_inputs"], hs1["count"]) == ("failed", ["HEATSINK"], 2)
-    assert (data["summary"]["empty_rules"], data["summary"]["unmapped"]) == (5, [])
+    assert data["summary"]["empty_rules"] == 5
+    assert data["summary"]["unmapped"] == _unmapped_by_gdstk("fc-heatsink")
+
+
+def _unmapped_by_gdstk(deck: str) -> list[dict]:
+    """The demo's (layer, datatype) pairs the deck does not map, with their flat shape counts, by gdstk."""
+    import gdstk
+
+    from pkgdrc.deck import load_deck
+
+    mapped = set(load_deck(deck).layers.values())
+    (top,) = gdstk.read_gds(str(DEMO)).top_level()
+    counts: dict[tuple[int, int], int] = {}
+    for p in top.get_polygons():
+        counts[(p.layer, p.datatype)] = counts.get((p.layer, p.datatype), 0) + 1
+    return [{"layer": a, "datatype": b, "shapes": n} for (a, b), n in sorted(counts.items()) if (a, b) not in mapped]
 
 
 def test_junit_skips_an_empty_rule_with_the_reason(tmp_path):
@@ -58,7 +73,11 @@ def test_junit_skips_an_empty_rule_with_the_reason(tmp_path):
 def test_github_warns_for_each_empty_rule():
     lines = _check("--format", "github").stdout.splitlines()
     assert lines[0].startswith("::error file=")
-    assert lines[1:] == [
+    unmapped = ", ".join(f"{u['layer']}/{u['datatype']} ({u['shapes']} shape{'s' * (u['shapes'] != 1)})"
+                         for u in _unmapped_by_gdstk("fc-heatsink"))
+    assert lines[-1] == (f"::warning file={DEMO},title=unmapped layers::"
+                         f"layers with shapes that no deck layer maps: {unmapped}")
+    assert lines[1:-1] == [
         f"::warning file={DEMO},title=HS.2::not checked: input layers HEATSINK, STANDOFF have no shapes in this layout",
         f"::warning file={DEMO},title=HS.3::not checked: input layer STANDOFF has no shapes in this layout",
         f"::warning file={DEMO},title=BUMP.1::not checked: input layer BUMP has no shapes in this layout",
