@@ -36,6 +36,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 
@@ -67,11 +68,11 @@ def limit(p: dict):
 
 
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:
-    """Enclosure edge pairs of the openings in `whole` (a mask) by `by`."""
-    e = layers.edges(layer)
+    """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
+    opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
+    e = subject_edges(layers.merged(layer))
     pairs = relate(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
-    keep = whole[e.owner[pairs.ia]]
-    return edge_pair_violations(keep_pairs(pairs, keep), message)
+    return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
 
 
 def _on_metal(layers, layer: str, p: dict) -> list[Violations]:

@@ -210,11 +210,11 @@ def _flip(p1, p2, flip: bool):
 
 
 def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-           same_owner: bool = False, shielded: bool = True) -> EdgePairs:
+           same_shape: bool = False, shielded: bool = True) -> EdgePairs:
     """Edge pairs of `a` and `b` (or of `a` with itself when `b` is None) closer than d.
 
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
-    same_owner: only pairs of edges of the same shape (width).
+    same_shape: only pairs of edges of the same shape (width).
     shielded: drop pairs with another edge of a or b between them (KLayout's default).
     Candidates are measured in chunks (`CHUNK_PAIRS`), so memory stays bounded.
     """
@@ -223,13 +223,13 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     pool = None
     if shielded:
         if symmetric:
-            pool, off, own = a, 0, np.full(len(a), same_owner)
+            pool, off, own = a, 0, np.full(len(a), same_shape)
         else:
             pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
-                         np.concatenate([a.owner, b.owner]))
+                         np.concatenate([a.shape, b.shape]), np.concatenate([a.polygon, b.polygon]))
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
         pool = [pool, off, own, None]  # its STRtree is built on first use, once
-    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_owner, pool)
+    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, pool)
              for ia, ib in candidate_chunks(a, b, d)]
     if not parts:
         return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64),
@@ -258,11 +258,11 @@ def _first_edge_smaller(ep: EdgePairs) -> EdgePairs:
     return EdgePairs(pairs, ep.distance, ia, ib)
 
 
-def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_owner, pool):
+def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_shape, pool):
     """`relate` on the candidate pairs (ia, ib): (pairs, distance, ia, ib) of the pairs kept."""
     keep = ia < ib if symmetric else np.ones(len(ia), bool)
-    if same_owner:
-        keep &= a.owner[ia] == b.owner[ib]
+    if same_shape:
+        keep &= a.shape[ia] == b.shape[ib]
     flip_a, flip_b = side_a == "outside", side_b == "outside"
     # Normalized (the other edge belongs on the right), the two edges must face each other;
     # a flip reverses one direction, so it flips the sign of the scalar product.

@@ -156,7 +156,7 @@ def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a
     tree = shapely.STRtree(pool.lines()) if tree is None else tree
     k, q = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
     keep = (q != pool_a[k]) & (q != pool_b[k])
-    keep &= ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
+    keep &= ~own_shape[q] | (pool.shape[q] == pool.shape[pool_a[k]])
     k, q = k[keep], q[keep]
     q1, q2 = pool.p1[q], pool.p2[q]
     qlo, qhi = np.minimum(q1, q2) - d, np.maximum(q1, q2) + d
