@@ -17,8 +17,10 @@ Semantics are KLayout's edge relation checks (0.30) with the Euclidean metric,
   of one contour. So a via flush with its pad's edge (enclosure 0), shapes abutting on
   another layer (separation 0) and shapes meeting only at a corner (space 0) are pairs.
 * The reported edge pair is the part of each clipped edge that lies closer than the
-  limit to the other (whole) edge; its value is the Euclidean distance between the two
-  reported parts. A value exactly at the limit passes (see `pkgdrc.units.EPS_DBU`).
+  limit to the other (whole) edge, on the grid as KLayout's output edges are (offsets
+  from the edge's start rounded half away from zero); its value is the exact Euclidean
+  distance between the two parts before rounding. A value exactly at the limit passes
+  (see `pkgdrc.units.EPS_DBU`).
 * Shielding (`pkgdrc.geometry.shielding`): a pair is dropped when another edge cuts
   through the space between its two edges: it is the nearer feature that is measured.
   Shields are, as in KLayout, any edge of the layer (space), of the same
@@ -38,7 +40,7 @@ from pkgdrc.geometry.edges import Edges
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 from pkgdrc.geometry.shielding import shielded as shielded_pairs
-from pkgdrc.units import EPS_DBU
+from pkgdrc.units import EPS_DBU, round_half_away
 
 Side = Literal["inside", "outside"]
 
@@ -289,16 +291,16 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     ok &= dist < d - EPS_DBU
     sel = np.flatnonzero(ok)
     pa1, pa2, pb1, pb2, dist, ia, ib = (x[sel] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
+    # The pair on the grid, as KLayout's output edges are: offsets from the (normalized)
+    # source edge's start, rounded half away from zero. Shields are tested on it, and it is
+    # the marker; the distance stays the exact one.
+    ra, rb = an1[sel], bn1[sel]
+    pa1, pa2, pb1, pb2 = (start + round_half_away(x - start) for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2)))
     if pool is not None and len(sel):
         if pool[3] is None:
             pool[3] = shapely.STRtree(pool[0].lines())
         edges, off, own, tree = pool
-        # Shields are tested on the pair on the grid, as KLayout's output edges are: offsets
-        # from the (normalized) source edge's start, rounded half away from zero.
-        ra, rb = an1[sel], bn1[sel]
-        grid = [start + np.sign(x - start) * np.floor(np.abs(x - start) + 0.5)
-                for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2))]
-        drop = shielded_pairs(*grid, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
+        drop = shielded_pairs(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
     return pairs, dist, ia, ib
