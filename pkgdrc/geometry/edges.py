@@ -58,6 +58,29 @@ class Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
 
+QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
+
+
+def box_pairs(tree: shapely.STRtree, lo: np.ndarray, hi: np.ndarray, size: int | None = None):
+    """Index pairs (i, j) of the boxes [lo[i], hi[i]] and the `tree` geometries j whose
+    bounding boxes meet, in chunks of at most `size` (`QUERY_PAIRS`), in order of i.
+
+    Bulk STRtree queries, a run of boxes at a time: the run is sized from the pairs per
+    box seen so far (growing at most 4-fold per query), so that memory stays bounded
+    however far the boxes reach; a single box meeting more than `size` geometries is
+    queried alone and its pairs handed out in slices.
+    """
+    size = size or QUERY_PAIRS
+    start, step = 0, 64
+    while start < len(lo):
+        stop = min(len(lo), start + step)
+        i, j = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
+        for k in range(0, len(i), size):
+            yield i[k:k + size] + start, j[k:k + size]
+        step = int(np.clip(size * (stop - start) / max(len(i), 1), 1, 4 * step))
+        start = stop
+
+
 def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
 

@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.edges import Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 from pkgdrc.geometry.shielding import shielded as shielded_pairs
@@ -58,27 +58,18 @@ class EdgePairs:
         return len(self.distance)
 
 
-CHUNK_PAIRS = 1 << 20  # candidate pairs measured at once: bounds relate's temporaries
+CHUNK_PAIRS = 1 << 18  # candidate pairs measured at once: bounds relate's temporaries (about 60 arrays of them)
 
 
 def candidate_chunks(a: Edges, b: Edges, d: float, size: int | None = None):
     """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk STRtree queries),
-    in chunks of about `size` pairs, in the order of one whole query (by ia)."""
+    in chunks of at most `size` pairs (`CHUNK_PAIRS`), in the order of one whole query (by ia).
+    Each chunk is measured, shielded and reduced to its pairs before the next is made,
+    so memory stays bounded whatever the distance."""
     if len(a) == 0 or len(b) == 0:
         return
-    size = size or CHUNK_PAIRS
     tree = shapely.STRtree(b.lines())
-    lo = np.minimum(a.p1, a.p2) - d
-    hi = np.maximum(a.p1, a.p2) + d
-    start, step = 0, max(1, size // 16)
-    while start < len(a):
-        stop = min(len(a), start + step)
-        ia, ib = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
-        for k in range(0, len(ia), size):
-            yield ia[k:k + size] + start, ib[k:k + size]
-        # Next query sized from the pairs per edge seen so far.
-        step = int(np.clip(size * (stop - start) / max(len(ia), 1), 1, 4 * step))
-        start = stop
+    yield from box_pairs(tree, np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
 
 
 def _linear_interval(c0, c1, lo, hi):
@@ -218,7 +209,7 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
     same_shape: only pairs of edges of the same shape (width).
     shielded: drop pairs with another edge of a or b between them (KLayout's default).
-    Candidates are measured in chunks (`CHUNK_PAIRS`), so memory stays bounded.
+    Candidates are measured in chunks (`candidate_chunks`), so memory stays bounded.
     """
     symmetric = b is None
     b = a if b is None else b
