@@ -280,6 +280,14 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     pb1, pb2 = _flip(cb1 + tb0[:, None] * vb, cb1 + tb1[:, None] * vb, flip_b)
     dist = segment_distance(pa1, pa2, pb1, pb2)
     ok &= dist < d - EPS_DBU
+    # Parallel edges: KLayout gates them by the distance between their lines rounded to
+    # whole dbu (`Edge::distance`), so a slanted gap less than half a dbu under the limit passes.
+    ua = an2 - an1
+    parallel = np.flatnonzero(ok & (_cross(ua, bn2 - bn1) == 0))
+    if len(parallel):
+        u = ua[parallel]
+        line = np.abs(_cross(u, bn1[parallel] - an1[parallel])) / np.sqrt(_dot(u, u))
+        ok[parallel] = round_half_away(line) < d - EPS_DBU
     sel = np.flatnonzero(ok)
     pa1, pa2, pb1, pb2, dist, ia, ib = (x[sel] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     # The pair on the grid, as KLayout's output edges are: offsets from the (normalized)
