@@ -102,13 +102,32 @@ def _normal_form(v: Violations) -> Violations:
     form (each ring from the same vertex, holes in one order) however it was made."""
     if v.kind != "polygon":
         return Violations(v.kind, round_half_away(v.geometry), v.values, v.value_unit, v.messages)
-    geoms = shapely.set_coordinates(np.array(v.geometry, dtype=object),
-                                    round_half_away(shapely.get_coordinates(v.geometry)))
-    simple = (shapely.get_type_id(geoms) == POLYGON) & (shapely.area(geoms) > 0)
-    cleaned = clean(geoms[simple])
-    if len(cleaned) == simple.sum():  # one polygon each (a ring may lose vertices, never its area)
-        geoms[simple] = cleaned
+    geoms = np.array(v.geometry, dtype=object)
+    coords = shapely.get_coordinates(geoms)
+    rounded = round_half_away(coords)
+    if not np.array_equal(rounded, coords):
+        geoms = shapely.set_coordinates(geoms, rounded)
+    redundant = _redundant_vertex(geoms)
+    cleaned = clean(geoms[redundant])
+    if len(cleaned) == redundant.sum():  # one polygon each (a ring may lose vertices, never its area)
+        geoms[redundant] = cleaned
     return Violations(v.kind, shapely.normalize(geoms), v.values, v.value_unit, v.messages)
+
+
+def _redundant_vertex(geoms: np.ndarray) -> np.ndarray:
+    """Per geometry: a polygon with area that has a repeated or collinear vertex (`clean` has work)."""
+    out = np.zeros(len(geoms), bool)
+    simple = np.flatnonzero((shapely.get_type_id(geoms) == POLYGON) & (shapely.area(geoms) > 0))
+    rings, owner = shapely.get_rings(geoms[simple], return_index=True)
+    c, ring = shapely.get_coordinates(rings, return_index=True)  # each ring closed: last == first
+    last = np.r_[ring[1:] != ring[:-1], True]
+    first = np.r_[True, ring[1:] != ring[:-1]]
+    k = np.flatnonzero(~last)  # every vertex once
+    before = np.where(first[k], np.flatnonzero(last)[ring[k]] - 1, k - 1)  # the closing point's predecessor
+    u, w = c[k] - c[before], c[k + 1] - c[k]
+    flat = (u[:, 0] * w[:, 1] - u[:, 1] * w[:, 0] == 0) | np.all(u == 0, axis=1)
+    out[simple[np.unique(owner[ring[k[flat]]])]] = True
+    return out
 
 
 def _distinct(v: Violations) -> Violations:
@@ -120,8 +139,17 @@ def _distinct(v: Violations) -> Violations:
     messages = np.full(n, v.messages, dtype=object) if isinstance(v.messages, str) else np.asarray(v.messages)
     _, message_code = np.unique(messages.astype(str), return_inverse=True)
     if v.kind == "polygon":
-        _, shape_code = np.unique(shapely.to_wkb(v.geometry), return_inverse=True)
-        key = np.column_stack([shape_code.ravel(), message_code.ravel()]).astype(float)
+        # Polygons compared by bounds first; only rows with equal bounds are compared whole.
+        key = np.column_stack([shapely.bounds(v.geometry), message_code.ravel()])
+        order = np.lexsort(key.T[::-1])
+        same = np.all(key[order][1:] == key[order][:-1], axis=1)
+        if not same.any():
+            return v
+        shape_code = np.arange(n)
+        rows = np.unique(order[np.r_[same, False] | np.r_[False, same]])
+        _, code = np.unique(shapely.to_wkb(v.geometry[rows]), return_inverse=True)
+        shape_code[rows] = n + code.ravel()
+        key = np.column_stack([shape_code, message_code.ravel()]).astype(float)
     else:
         key = np.column_stack([v.geometry.reshape(n, -1), message_code.ravel()])
     order = np.lexsort((v.values, *key.T[::-1]))

@@ -42,8 +42,7 @@ PAD, VIA_A, VIA_B = (0, 0, 20, 13), (4, 10, 10, 16), (10, 1, 20, 10)
 @pytest.mark.parametrize("mirror_y", [False, True])
 def test_via_landing_measures_the_landed_via_touching_a_partly_landed_one(tmp_path, mirror_y):
     rects = {2: [PAD], 10: [VIA_A, VIA_B], 11: [(-50, -50, 50, 50)]}
-    found = check(tmp_path, rects, ["V: {check: via_landing, layer: VIA1, below: DIE_PAD, above: RDL1, "
-                                    "below_enclosure: 3}",
+    found = check(tmp_path, rects, ["V: {check: via_landing, layer: VIA1, below: DIE_PAD, above: RDL1, below_enclosure: 3}",
                                     "E: {check: enclosure, layer: VIA1, by: DIE_PAD, min: 3}"], mirror_y=mirror_y)
     y = (lambda b: (b[0], -b[3], b[2], -b[1])) if mirror_y else (lambda b: b)
     # The landed via's two pairs, as `enclosure` reports them; the partly landed via once.
@@ -61,8 +60,8 @@ def test_via_landing_capture_and_space_of_vias_touching_at_a_corner(tmp_path):
     # The same two vias under RDL1 (above) cut like the pad: capture measured via by via;
     # the vias' space is 0 at the touching corner (two pairs on the sides meeting there, as `space`).
     rects = {2: [(-50, -50, 50, 50)], 10: [VIA_A, VIA_B], 11: [PAD]}
-    found = check(tmp_path, rects, ["V: {check: via_landing, layer: VIA1, below: DIE_PAD, above: RDL1, "
-                                    "above_enclosure: 3, space: 2}"], mirror_y=True)
+    rule = "V: {check: via_landing, layer: VIA1, below: DIE_PAD, above: RDL1, above_enclosure: 3, space: 2}"
+    found = check(tmp_path, rects, [rule], mirror_y=True)
     assert found == [
         ("V", "VIA1", (4.0, -16.0, 10.0, -13.0), None, "partly captured: off RDL1"),
         ("V", "VIA1", (7.172, -1.0, 20.0, 0.0), 1.0, "RDL1 capture enclosure"),
@@ -118,8 +117,8 @@ def test_trace_width_vs_die_per_net_with_traces_touching_at_corners(tmp_path):
 
 def test_fanout_names_two_dies_touching_at_a_corner_apart(tmp_path):
     rects = {0: [(0, 0, 1000, 1000)], 1: [(100, 100, 300, 300), (300, 300, 500, 500), (700, 700, 990, 990)]}
-    found = check(tmp_path, rects, ["F: {check: fanout, layer: RDL1, outline: PKG, die: DIE, die_spacing: 50, "
-                                    "die_clearance: 20}"])
+    rule = "F: {check: fanout, layer: RDL1, outline: PKG, die: DIE, die_spacing: 50, die_clearance: 20}"
+    found = check(tmp_path, rects, [rule])
     spacing = "die spacing between DIE@(200,200) and DIE@(400,400)"
     assert found == [
         ("F", "RDL1", (250.0, 300.0, 350.0, 300.0), 0.0, spacing),
@@ -148,4 +147,18 @@ def test_keepout_and_one_to_one_judge_each_polygon_of_a_corner_touching_pair(tmp
     assert found == [
         ("K", "PASSIVE", (110.0, 0.0, 120.0, 10.0), 10.0, "closer than 15 um to DIE"),
         ("O", "PO", (210.0, 10.0, 220.0, 20.0), 2.0, "holds 2 DIE, expected 1"),
+    ]
+
+
+def test_covers_and_pitch_judge_each_polygon_of_a_corner_touching_pair(tmp_path):
+    rects = {0: [(0, 0, 100, 100)], 1: [(10, 10, 20, 20), (20, 20, 30, 30)],
+             50: [(200, 0, 210, 10), (210, 10, 220, 20), (240, 0, 250, 10)]}
+    found = check(tmp_path, rects, ["C: {check: covers, layer: DIE, by: PKG, margin: 15}",
+                                    "B: {check: pitch, layer: PASSIVE, pitch: 25, of: PKG}"])
+    assert found == [
+        ("C", "DIE", (10.0, 10.0, 20.0, 20.0), 10.0, "margin to PKG below 15 um"),
+        ("B", "PASSIVE", (200.0, 0.0, 210.0, 10.0), None, "not inside PKG"),
+        ("B", "PASSIVE", (205.0, 5.0, 215.0, 15.0), 14.142136, "centres closer than the 25 um pitch"),
+        ("B", "PASSIVE", (210.0, 10.0, 220.0, 20.0), None, "not inside PKG"),
+        ("B", "PASSIVE", (240.0, 0.0, 250.0, 10.0), None, "not inside PKG"),
     ]

@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "crosscheck"))
-from corpus import box  # noqa: E402
-from klayout_ref import klayout_result, pkgdrc_result, write_gds  # noqa: E402
+from corpus import box
+from klayout_ref import klayout_result, pkgdrc_result, write_gds
 
 
 def _pairs(result: dict) -> Counter:
