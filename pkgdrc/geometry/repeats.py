@@ -24,9 +24,9 @@ measures each distinct neighbourhood once:
 
 It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DISTINCT`
 of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
-coordinates; otherwise it is `relate` on the whole layer. Pairs off the grid (corner
-distances) are the translated ones, equal to relate's up to the last bit of a float;
-markers, rounded to the grid (`Grid.to_um`, which never gives -0.0), are the same.
+coordinates; otherwise it is `relate` on the whole layer. `relate`'s pairs are on the
+grid, so the translated ones are exactly relate's; distances off the grid (corner
+distances) are equal up to the last bit of a float.
 """
 
 from __future__ import annotations
