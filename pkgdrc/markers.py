@@ -1,8 +1,9 @@
 """Markers: what checks find, as plain data.
 
 A check returns `Violations` in database units (arrays, one row per violation). The run
-turns them into `Marker`s in um through the grid, once (`to_markers`). Reporters read
-markers only.
+turns them into `Marker`s in um through the grid, once (`to_markers`), in normal form:
+coordinates on the grid, polygons without redundant vertices, and no marker twice (the
+markers of a rule are a set, as KLayout's edge pairs are). Reporters read markers only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Literal
 import numpy as np
 import shapely
 
-from pkgdrc.units import Grid
+from pkgdrc.geometry.polygons import POLYGON, clean
+from pkgdrc.units import Grid, round_half_away
 
 Point = tuple[float, float]
 Segment = tuple[Point, Point]
@@ -94,17 +96,83 @@ def _values(v: Violations, grid: Grid) -> list[float | None]:
     return [None if x != x else x for x in out.tolist()]  # NaN -> None
 
 
-def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
-    """Convert one rule's violations from dbu to um markers (the only dbu -> um step)."""
+def _normal_form(v: Violations) -> Violations:
+    """`v` with its geometry on the grid (whole dbu, `round_half_away`) and each polygon
+    without repeated or collinear vertices (`clean`: exact, on the grid), in GEOS normal
+    form (each ring from the same vertex, holes in one order) however it was made."""
+    if v.kind != "polygon":
+        return Violations(v.kind, round_half_away(v.geometry), v.values, v.value_unit, v.messages)
+    geoms = np.array(v.geometry, dtype=object)
+    coords = shapely.get_coordinates(geoms)
+    rounded = round_half_away(coords)
+    if not np.array_equal(rounded, coords):
+        geoms = shapely.set_coordinates(geoms, rounded)
+    redundant = _redundant_vertex(geoms)
+    cleaned = clean(geoms[redundant])
+    if len(cleaned) == redundant.sum():  # one polygon each (a ring may lose vertices, never its area)
+        geoms[redundant] = cleaned
+    return Violations(v.kind, shapely.normalize(geoms), v.values, v.value_unit, v.messages)
+
+
+def _redundant_vertex(geoms: np.ndarray) -> np.ndarray:
+    """Per geometry: a polygon with area that has a repeated or collinear vertex (`clean` has work)."""
+    out = np.zeros(len(geoms), bool)
+    simple = np.flatnonzero((shapely.get_type_id(geoms) == POLYGON) & (shapely.area(geoms) > 0))
+    rings, owner = shapely.get_rings(geoms[simple], return_index=True)
+    c, ring = shapely.get_coordinates(rings, return_index=True)  # each ring closed: last == first
+    last = np.r_[ring[1:] != ring[:-1], True]
+    first = np.r_[True, ring[1:] != ring[:-1]]
+    k = np.flatnonzero(~last)  # every vertex once
+    before = np.where(first[k], np.flatnonzero(last)[ring[k]] - 1, k - 1)  # the closing point's predecessor
+    u, w = c[k] - c[before], c[k + 1] - c[k]
+    flat = (u[:, 0] * w[:, 1] - u[:, 1] * w[:, 0] == 0) | np.all(u == 0, axis=1)
+    out[simple[np.unique(owner[ring[k[flat]]])]] = True
+    return out
+
+
+def _distinct(v: Violations) -> Violations:
+    """`v` without repeats: rows with the same geometry and message are one marker, with the
+    smallest value (two facing sides of one corner-to-corner gap give the same point pair)."""
     n = len(v)
-    if n == 0:
+    if n < 2:
+        return v
+    messages = np.full(n, v.messages, dtype=object) if isinstance(v.messages, str) else np.asarray(v.messages)
+    _, message_code = np.unique(messages.astype(str), return_inverse=True)
+    if v.kind == "polygon":
+        # Polygons compared by bounds first; only rows with equal bounds are compared whole.
+        key = np.column_stack([shapely.bounds(v.geometry), message_code.ravel()])
+        order = np.lexsort(key.T[::-1])
+        same = np.all(key[order][1:] == key[order][:-1], axis=1)
+        if not same.any():
+            return v
+        shape_code = np.arange(n)
+        rows = np.unique(order[np.r_[same, False] | np.r_[False, same]])
+        _, code = np.unique(shapely.to_wkb(v.geometry[rows]), return_inverse=True)
+        shape_code[rows] = n + code.ravel()
+        key = np.column_stack([shape_code, message_code.ravel()]).astype(float)
+    else:
+        key = np.column_stack([v.geometry.reshape(n, -1), message_code.ravel()])
+    order = np.lexsort((v.values, *key.T[::-1]))
+    k = key[order]
+    first = np.r_[True, np.any(k[1:] != k[:-1], axis=1)]
+    if first.all():
+        return v
+    keep = np.sort(order[first])
+    return Violations(v.kind, v.geometry[keep], v.values[keep], v.value_unit,
+                      v.messages if isinstance(v.messages, str) else messages[keep])
+
+
+def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
+    """Convert one rule's violations from dbu to um markers (the only dbu -> um step), in
+    normal form and each once."""
+    if len(v) == 0:
         return []
+    v = _distinct(_normal_form(v))
+    n = len(v)
     messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
     values = _values(v, grid)
     if v.kind == "polygon":
-        # normal form: each ring starts at the same vertex and holes come in the same order,
-        # however the polygon was made (GEOS `normalize`)
-        rings, owner = shapely.get_rings(shapely.normalize(v.geometry), return_index=True)  # exterior, then holes
+        rings, owner = shapely.get_rings(v.geometry, return_index=True)  # exterior, then holes
         coords, ring = shapely.get_coordinates(rings, return_index=True)
         pts = [tuple(p) for p in grid.to_um(coords).tolist()]
         cuts = np.flatnonzero(np.diff(ring)) + 1

@@ -2,8 +2,10 @@
 
 Geometry inside pkgdrc lives on the layout's integer database grid, stored as float64
 values that are whole numbers (exact up to 2**53). Deck distances arrive in um and are
-converted once with `Grid.to_dbu`; markers leave in um through `Grid.to_um`, rounded to
-the grid so that reports are byte-identical for identical inputs.
+converted once with `Grid.to_dbu`; markers leave in um through `Grid.to_um`, on the
+grid: rounded to whole database units first (`round_half_away`, KLayout's rounding of a
+coordinate), then scaled, so that reports are byte-identical for identical inputs and
+every printed coordinate is a multiple of the database unit.
 """
 
 from __future__ import annotations
@@ -17,6 +19,17 @@ import numpy as np
 # not a violation, one database unit under it is. Off-grid distances (45-degree spacing,
 # corner-to-corner) are irrational and never fall within EPS_DBU of a whole limit.
 EPS_DBU = 1e-7
+
+
+def round_half_away(x: np.ndarray | float) -> np.ndarray:
+    """To whole numbers, a tie (x.5) away from zero: KLayout's `coord_traits::rounded`, how
+    it turns a computed coordinate (or an offset along an edge) into database units.
+
+    >>> round_half_away(np.array([2.5, -2.5, 144926.4, -0.4])).tolist()
+    [3.0, -3.0, 144926.0, -0.0]
+    """
+    x = np.asarray(x, dtype=float)
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
 
 
 @dataclass(frozen=True)
@@ -50,9 +63,14 @@ class Grid:
         return None
 
     def to_um(self, dbu: np.ndarray | float) -> np.ndarray:
-        """Database-unit coordinates as um, rounded to the grid's decimals."""
+        """Database-unit coordinates as um on the grid: rounded to whole database units
+        (`round_half_away`), then scaled and printed with the grid's decimals.
+
+        >>> Grid(0.0005).to_um(np.array([144926.4, 144926.5, -3.5])).tolist()
+        [72.463, 72.4635, -0.002]
+        """
         # + 0.0 turns -0.0 into 0.0, so that equal markers print alike whichever path made them
-        return np.round(np.asarray(dbu, dtype=float) * self.dbu_um, self.decimals) + 0.0
+        return np.round(round_half_away(dbu) * self.dbu_um, self.decimals) + 0.0
 
     def length_um(self, dbu: np.ndarray | float) -> np.ndarray:
         """A measured length (not a coordinate) in um, kept 3 digits finer than the grid."""

@@ -168,13 +168,13 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
             "space": (layers.edges("RDL2"), None, 2000.0, "outside", "outside", False),
             "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False),
             "separation": (subject_edges(layers.merged("RDL2")), layers.edges("VIA2"), 30000.0, "outside", "outside", False)}[kind]
-    flat = relate(*args[:5], same_owner=args[5])
+    flat = relate(*args[:5], same_shape=args[5])
     # width: every 60 um pad under 61 um, both ways; space: 2 * 14 * 15 facing neighbours
     # and 2 pairs per diagonal neighbour (corner to corner 1.41 um); one via 1 um from its pad's
     # edge; separation: each pad edge and the facing edge of the neighbour's via, 26 um away.
     assert len(flat) == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1,
                          "separation": 2 * 2 * 14 * 15}[kind]
-    (src, geo), (src_flat, geo_flat) = _rows(repeats.relate_repeated(*args[:5], same_owner=args[5])), _rows(flat)
+    (src, geo), (src_flat, geo_flat) = _rows(repeats.relate_repeated(*args[:5], same_shape=args[5])), _rows(flat)
     assert src.tolist() == src_flat.tolist()
     # Off-grid points (corner distances) computed at another place differ in the last bit;
     # markers are rounded to the grid (Grid.to_um), where they are equal.
@@ -217,7 +217,7 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
     for args in ((a, None, 700.0, "inside", "inside", True), (a, None, 900.0, "outside", "outside", False),
                  (sub, b, 800.0, "outside", "inside", False), (sub, b, 800.0, "outside", "outside", False),
                  (sub, b, 800.0, "inside", "inside", False)):
-        (src, geo), (src_flat, geo_flat) = (_rows(f(*args[:5], same_owner=args[5]))
+        (src, geo), (src_flat, geo_flat) = (_rows(f(*args[:5], same_shape=args[5]))
                                             for f in (repeats.relate_repeated, relate))
         assert src.tolist() == src_flat.tolist()
         assert abs(geo - geo_flat).max(initial=0.0) < 1e-9

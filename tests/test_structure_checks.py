@@ -90,10 +90,10 @@ def _one_to_one_layout(lib, c):
 def test_one_to_one_both_ways(gds, deck):
     r = pkgdrc.check(gds(_one_to_one_layout), deck=deck("O: {check: one_to_one, layer: A, other: B}"))
     assert markers(r, "O") == [  # sorted by place
-        ("A", (100.0, 40.0, 110.0, 50.0), 0.0, "B in 0 A shapes, expected 1"),
+        ("A", (100.0, 40.0, 110.0, 50.0), None, "B in 0 A shapes, expected 1"),
         ("A", (200.0, 0.0, 300.0, 100.0), 2.0, "holds 2 B, expected 1"),
         ("A", (400.0, 0.0, 500.0, 100.0), 0.0, "holds 0 B, expected 1"),
-        ("A", (640.0, 40.0, 670.0, 60.0), 2.0, "B in 2 A shapes, expected 1"),
+        ("A", (640.0, 40.0, 670.0, 60.0), None, "B in 2 A shapes, expected 1"),
     ]
 
 

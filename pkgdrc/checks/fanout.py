@@ -150,7 +150,7 @@ def run(layers, layer: str, p: dict):
             e = layers.edges(p["die"])
             pairs = relate(e, None, layers.grid.to_dbu(p["die_spacing"]), "outside", "outside")
             msgs = np.array(["die spacing between {} and {}".format(*sorted((dnames[a], dnames[b])))
-                             for a, b in zip(e.owner[pairs.ia], e.owner[pairs.ib])], dtype=object)
+                             for a, b in zip(e.polygon[pairs.ia], e.polygon[pairs.ib])], dtype=object)
             out.append(edge_pair_violations(pairs, msgs))
     if p["max_reach"] is not None:
         out.append(_reach(layers, layer, p, dies, dnames))

@@ -5,8 +5,9 @@ their interiors overlap (touching along an edge or at a corner does not count).
 1. Each shape of `layer` holding a number of `other` shapes different from `count` is
    one polygon marker (the `layer` shape), value = the number it holds.
 2. With `reverse: true` (the default), each shape of `other` that lies in no `layer`
-   shape or in more than one is one polygon marker (the `other` shape), value = the
-   number of `layer` shapes it overlaps.
+   shape or in more than one is one polygon marker (the `other` shape); the message
+   gives the number of `layer` shapes it overlaps. No value: that number is not the
+   quantity `count` limits, and a rule's values (its worst) are one quantity.
 KLayout spells the first half `layer.interacting(other, count)` inverted
 (`not_interacting` with min/max counts); the reverse half is the same check swapped.
 
@@ -64,7 +65,6 @@ def run(layers, layer: str, p: dict):
     if p["reverse"]:
         inside = np.bincount(ib, minlength=len(b))
         stray = inside != 1
-        out.append(Violations.polygons(b[stray], inside[stray], "none",
-                                       np.array([f"{p['other']} in {n} {layer} shapes, expected 1"
-                                                 for n in inside[stray]], dtype=object)))
+        msgs = np.array([f"{p['other']} in {n} {layer} shapes, expected 1" for n in inside[stray]], dtype=object)
+        out.append(Violations.polygons(b[stray], messages=msgs))
     return out

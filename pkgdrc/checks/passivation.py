@@ -12,7 +12,8 @@ only when its parameter is given:
 3. `space`: outside-facing edge pairs of openings closer than `space` ("opening space").
 4. `ubm`: every UBM must hold exactly one opening (an opening overlapping it): a UBM
    with none sits on buried metal ("UBM on buried metal: no opening"), one with
-   several is "UBM holds N openings" (value N); both mark the UBM. An opening that a
+   several is "UBM holds N openings" (no value: the rule's values are distances); both
+   mark the UBM. An opening that a
    UBM overlaps but does not cover marks its uncovered part ("opening not covered by
    UBM"); a covered one is measured for `ubm_enclosure` ("UBM enclosure").
    An opening without any UBM is allowed (probe and test pads) unless
@@ -24,7 +25,7 @@ or moisture reach what should stay sealed; a UBM over no opening is not connecte
 two openings under one UBM trap voids.
 
 Example: `PO.4: {check: passivation, layer: PO, ubm: UBM, ubm_enclosure: 5}` flags a UBM
-with two openings: one marker on the UBM, "UBM holds 2 openings", value 2.
+with two openings: one marker on the UBM, "UBM holds 2 openings".
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 
@@ -67,11 +69,11 @@ def limit(p: dict):
 
 
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:
-    """Enclosure edge pairs of the openings in `whole` (a mask) by `by`."""
-    e = layers.edges(layer)
+    """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
+    opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
+    e = subject_edges(layers.merged(layer))
     pairs = relate(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
-    keep = whole[e.owner[pairs.ia]]
-    return edge_pair_violations(keep_pairs(pairs, keep), message)
+    return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
 
 
 def _on_metal(layers, layer: str, p: dict) -> list[Violations]:
@@ -106,9 +108,9 @@ def _ubm(layers, layer: str, p: dict) -> list[Violations]:
         under[ip[real]] = True
     none, many = holds == 0, holds > 1
     out = [Violations.polygons(ubm[none], messages=f"{p['ubm']} on buried metal: no opening"),
-           Violations.polygons(ubm[many], holds[many],
-                               messages=np.array([f"{p['ubm']} holds {n} openings" for n in holds[many]],
-                                                 dtype=object))]
+           # A count is not a distance: it goes in the message, and the rule's worst stays a distance.
+           Violations.polygons(ubm[many], messages=np.array([f"{p['ubm']} holds {n} openings" for n in holds[many]],
+                                                            dtype=object))]
     _, partly = landing(po, ubm)
     uncovered = boolean_not(po[partly & under], ubm)
     out.append(Violations.polygons(uncovered, messages=f"opening not covered by {p['ubm']}"))

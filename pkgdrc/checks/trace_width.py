@@ -30,6 +30,7 @@ import shapely
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.checks.pkg_shapes import keep_pairs
 from pkgdrc.deck.params import Param
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.units import EPS_DBU
@@ -51,15 +52,19 @@ def limit(p: dict) -> str:
 
 
 def trace_widths(layers, name: str) -> np.ndarray:
-    """Width of each merged shape of `name`: its narrowest inside-facing edge pair (inf if none)."""
-    shapes = layers.merged(name)
-    width = np.full(len(shapes), np.inf)
-    if len(shapes):
-        b = shapely.bounds(shapes)
+    """Width of each merged polygon of `name`: its narrowest inside-facing edge pair (inf if none).
+
+    Polygon by polygon: a trace touching another at a corner keeps its own width (the
+    zero-width pair at the touching point is not the width of either).
+    """
+    polys = layers.merged(name)
+    width = np.full(len(polys), np.inf)
+    if len(polys):
+        b = shapely.bounds(polys)
         reach = float(np.max(np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) + 1.0
-        e = layers.edges(name)
-        pairs = relate(e, None, reach, "inside", "inside", same_owner=True)
-        np.minimum.at(width, e.owner[pairs.ia], pairs.distance)
+        e = subject_edges(polys)
+        pairs = relate(e, None, reach, "inside", "inside", same_shape=True)
+        np.minimum.at(width, e.polygon[pairs.ia], pairs.distance)
     return width
 
 
@@ -74,11 +79,12 @@ def run(layers, layer: str, p: dict):
     if not len(need) or need.max() <= 0:
         return []
     e = layers.edges(layer)
-    pairs = relate_repeated(e, None, float(need.max()), "inside", "inside", same_owner=True)
-    owner = e.owner[pairs.ia]
-    bad = pairs.distance < need[owner] - EPS_DBU
+    pairs = relate_repeated(e, None, float(need.max()), "inside", "inside", same_shape=True)
+    # The pair's first polygon: polygons of one shape touch, so they are on one net.
+    polygon = e.polygon[pairs.ia]
+    bad = pairs.distance < need[polygon] - EPS_DBU
     pairs = keep_pairs(pairs, bad)
-    net = nets.of(layer)[owner[bad]]
+    net = nets.of(layer)[polygon[bad]]
     wide = layers.grid.length_um(widest[net])
     msgs = np.array([f"narrower than {p['ratio']:g} x the {w:g} um on-die trace of net {nets.name(n)}"
                      for w, n in zip(wide, net)], dtype=object)

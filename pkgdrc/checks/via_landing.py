@@ -44,6 +44,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
+from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
@@ -87,10 +88,11 @@ def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, wor
     vias = layers.merged(layer)
     off, partly = landing(vias, layers.merged(metal))
     d_enc, d_shift = layers.grid.to_dbu(enclosure), layers.grid.to_dbu(enclosure + shift)
-    pairs = relate(layers.edges(layer), layers.edges(metal), d_shift, "outside", "inside")
+    # Via by via, as `enclosure` measures: vias touching at a corner stay apart.
+    e = subject_edges(vias)
+    pairs = relate(e, layers.edges(metal), d_shift, "outside", "inside")
     whole = ~(off | partly)
-    keep = whole[layers.edges(layer).owner[pairs.ia]]
-    pairs = keep_pairs(pairs, keep)
+    pairs = keep_pairs(pairs, whole[e.polygon[pairs.ia]])
     no, part, enc = words
     msgs = np.where(pairs.distance < d_enc - EPS_DBU, f"{metal} {enc}",
                     f"{metal} {enc} with {shift:g} um die shift").astype(object)

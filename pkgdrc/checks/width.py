@@ -43,4 +43,4 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "inside", "inside", same_owner=True))]
+    return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "inside", "inside", same_shape=True))]

@@ -17,8 +17,10 @@ Semantics are KLayout's edge relation checks (0.30) with the Euclidean metric,
   of one contour. So a via flush with its pad's edge (enclosure 0), shapes abutting on
   another layer (separation 0) and shapes meeting only at a corner (space 0) are pairs.
 * The reported edge pair is the part of each clipped edge that lies closer than the
-  limit to the other (whole) edge; its value is the Euclidean distance between the two
-  reported parts. A value exactly at the limit passes (see `pkgdrc.units.EPS_DBU`).
+  limit to the other (whole) edge, on the grid as KLayout's output edges are (offsets
+  from the edge's start rounded half away from zero); its value is the exact Euclidean
+  distance between the two parts before rounding. A value exactly at the limit passes
+  (see `pkgdrc.units.EPS_DBU`).
 * Shielding (`pkgdrc.geometry.shielding`): a pair is dropped when another edge cuts
   through the space between its two edges: it is the nearer feature that is measured.
   Shields are, as in KLayout, any edge of the layer (space), of the same
@@ -34,11 +36,11 @@ from typing import Literal
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.edges import Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 from pkgdrc.geometry.shielding import shielded as shielded_pairs
-from pkgdrc.units import EPS_DBU
+from pkgdrc.units import EPS_DBU, round_half_away
 
 Side = Literal["inside", "outside"]
 
@@ -56,27 +58,18 @@ class EdgePairs:
         return len(self.distance)
 
 
-CHUNK_PAIRS = 1 << 20  # candidate pairs measured at once: bounds relate's temporaries
+CHUNK_PAIRS = 1 << 18  # candidate pairs measured at once: bounds relate's temporaries (about 60 arrays of them)
 
 
 def candidate_chunks(a: Edges, b: Edges, d: float, size: int | None = None):
     """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk STRtree queries),
-    in chunks of about `size` pairs, in the order of one whole query (by ia)."""
+    in chunks of at most `size` pairs (`CHUNK_PAIRS`), in the order of one whole query (by ia).
+    Each chunk is measured, shielded and reduced to its pairs before the next is made,
+    so memory stays bounded whatever the distance."""
     if len(a) == 0 or len(b) == 0:
         return
-    size = size or CHUNK_PAIRS
     tree = shapely.STRtree(b.lines())
-    lo = np.minimum(a.p1, a.p2) - d
-    hi = np.maximum(a.p1, a.p2) + d
-    start, step = 0, max(1, size // 16)
-    while start < len(a):
-        stop = min(len(a), start + step)
-        ia, ib = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
-        for k in range(0, len(ia), size):
-            yield ia[k:k + size] + start, ib[k:k + size]
-        # Next query sized from the pairs per edge seen so far.
-        step = int(np.clip(size * (stop - start) / max(len(ia), 1), 1, 4 * step))
-        start = stop
+    yield from box_pairs(tree, np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
 
 
 def _linear_interval(c0, c1, lo, hi):
@@ -210,26 +203,26 @@ def _flip(p1, p2, flip: bool):
 
 
 def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-           same_owner: bool = False, shielded: bool = True) -> EdgePairs:
+           same_shape: bool = False, shielded: bool = True) -> EdgePairs:
     """Edge pairs of `a` and `b` (or of `a` with itself when `b` is None) closer than d.
 
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
-    same_owner: only pairs of edges of the same shape (width).
+    same_shape: only pairs of edges of the same shape (width).
     shielded: drop pairs with another edge of a or b between them (KLayout's default).
-    Candidates are measured in chunks (`CHUNK_PAIRS`), so memory stays bounded.
+    Candidates are measured in chunks (`candidate_chunks`), so memory stays bounded.
     """
     symmetric = b is None
     b = a if b is None else b
     pool = None
     if shielded:
         if symmetric:
-            pool, off, own = a, 0, np.full(len(a), same_owner)
+            pool, off, own = a, 0, np.full(len(a), same_shape)
         else:
             pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
-                         np.concatenate([a.owner, b.owner]))
+                         np.concatenate([a.shape, b.shape]), np.concatenate([a.polygon, b.polygon]))
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
         pool = [pool, off, own, None]  # its STRtree is built on first use, once
-    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_owner, pool)
+    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, pool)
              for ia, ib in candidate_chunks(a, b, d)]
     if not parts:
         return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64),
@@ -258,11 +251,11 @@ def _first_edge_smaller(ep: EdgePairs) -> EdgePairs:
     return EdgePairs(pairs, ep.distance, ia, ib)
 
 
-def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_owner, pool):
+def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same_shape, pool):
     """`relate` on the candidate pairs (ia, ib): (pairs, distance, ia, ib) of the pairs kept."""
     keep = ia < ib if symmetric else np.ones(len(ia), bool)
-    if same_owner:
-        keep &= a.owner[ia] == b.owner[ib]
+    if same_shape:
+        keep &= a.shape[ia] == b.shape[ib]
     flip_a, flip_b = side_a == "outside", side_b == "outside"
     # Normalized (the other edge belongs on the right), the two edges must face each other;
     # a flip reverses one direction, so it flips the sign of the scalar product.
@@ -287,18 +280,26 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     pb1, pb2 = _flip(cb1 + tb0[:, None] * vb, cb1 + tb1[:, None] * vb, flip_b)
     dist = segment_distance(pa1, pa2, pb1, pb2)
     ok &= dist < d - EPS_DBU
+    # Parallel edges: KLayout gates them by the distance between their lines rounded to
+    # whole dbu (`Edge::distance`), so a slanted gap less than half a dbu under the limit passes.
+    ua = an2 - an1
+    parallel = np.flatnonzero(ok & (_cross(ua, bn2 - bn1) == 0))
+    if len(parallel):
+        u = ua[parallel]
+        line = np.abs(_cross(u, bn1[parallel] - an1[parallel])) / np.sqrt(_dot(u, u))
+        ok[parallel] = round_half_away(line) < d - EPS_DBU
     sel = np.flatnonzero(ok)
     pa1, pa2, pb1, pb2, dist, ia, ib = (x[sel] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
+    # The pair on the grid, as KLayout's output edges are: offsets from the (normalized)
+    # source edge's start, rounded half away from zero. Shields are tested on it, and it is
+    # the marker; the distance stays the exact one.
+    ra, rb = an1[sel], bn1[sel]
+    pa1, pa2, pb1, pb2 = (start + round_half_away(x - start) for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2)))
     if pool is not None and len(sel):
         if pool[3] is None:
             pool[3] = shapely.STRtree(pool[0].lines())
         edges, off, own, tree = pool
-        # Shields are tested on the pair on the grid, as KLayout's output edges are: offsets
-        # from the (normalized) source edge's start, rounded half away from zero.
-        ra, rb = an1[sel], bn1[sel]
-        grid = [start + np.sign(x - start) * np.floor(np.abs(x - start) + 0.5)
-                for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2))]
-        drop = shielded_pairs(*grid, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
+        drop = shielded_pairs(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
     return pairs, dist, ia, ib

@@ -5,10 +5,10 @@ a translation, and so are their edge pairs. `relate_repeated` returns exactly wh
 `pairs.relate` returns (the same pairs, distances and source edges, as a multiset), but
 measures each distinct neighbourhood once:
 
-* A pair belongs to the shape (`a.owner`) of its first edge (`ia`).
+* A pair belongs to the shape (`a.shape`) of its first edge (`ia`).
 * The context of a shape is everything `relate` can look at for its pairs: its own
   edges and the edges that may pair with them or shield such a pair: other shapes'
-  edges of `a` (one-layer checks without `same_owner`: space) or edges of `b` (two-layer
+  edges of `a` (one-layer checks without `same_shape`: space) or edges of `b` (two-layer
   checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
   its own edges (a pair lies within d of its first edge, so do the shields that cut
   through it), or of the shape's bounding box when that is at most 1.25 times its area
@@ -24,9 +24,9 @@ measures each distinct neighbourhood once:
 
 It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DISTINCT`
 of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
-coordinates; otherwise it is `relate` on the whole layer. Pairs off the grid (corner
-distances) are the translated ones, equal to relate's up to the last bit of a float;
-markers, rounded to the grid (`Grid.to_um`, which never gives -0.0), are the same.
+coordinates; otherwise it is `relate` on the whole layer. `relate`'s pairs are on the
+grid, so the translated ones are exactly relate's; distances off the grid (corner
+distances) are equal up to the last bit of a float.
 """
 
 from __future__ import annotations
@@ -46,22 +46,22 @@ _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-                    same_owner: bool = False) -> EdgePairs:
-    """`relate(a, b, d, side_a, side_b, same_owner)` (shielded), each repeated context once."""
-    flat = lambda: relate(a, b, d, side_a, side_b, same_owner=same_owner)  # noqa: E731
-    shapes, og = np.unique(a.owner, return_inverse=True)
+                    same_shape: bool = False) -> EdgePairs:
+    """`relate(a, b, d, side_a, side_b, same_shape)` (shielded), each repeated context once."""
+    flat = lambda: relate(a, b, d, side_a, side_b, same_shape=same_shape)  # noqa: E731
+    shapes, og = np.unique(a.shape, return_inverse=True)
     n = len(shapes)
     if n == 0 or n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
         return flat()
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
     rows = _contexts(a, b, og, n, d + REACH_PAD, True)
     rep = _representatives(rows, n)
-    if not same_owner and len(np.unique(rep)) <= MAX_DISTINCT * n:
+    if not same_shape and len(np.unique(rep)) <= MAX_DISTINCT * n:
         rows = _contexts(a, b, og, n, d + REACH_PAD, False)
         rep = _representatives(rows, n)
     if len(np.unique(rep)) > MAX_DISTINCT * n:
         return flat()
-    return _expand(a, b, d, side_a, side_b, same_owner, og, rows, rep)
+    return _expand(a, b, d, side_a, side_b, same_shape, og, rows, rep)
 
 
 def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool) -> dict:
@@ -150,7 +150,7 @@ def _representatives(rows: dict, n: int) -> np.ndarray:
     return rep
 
 
-def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_owner: bool,
+def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_shape: bool,
             og: np.ndarray, rows: dict, rep: np.ndarray) -> EdgePairs:
     """Relate the representatives' contexts once; translate their pairs to every repeat."""
     g, src, e, start, ref = rows["g"], rows["src"], rows["e"], rows["start"], rows["ref"]
@@ -158,11 +158,11 @@ def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, sam
     used = is_rep[g]
     ua = np.unique(e[used & (src == 0)])
     if b is None:
-        ep = relate(a.take(ua), None, d, side_a, side_b, same_owner=same_owner)
+        ep = relate(a.take(ua), None, d, side_a, side_b, same_shape=same_shape)
         ia, ib = ua[ep.ia], ua[ep.ib]
     else:
         ub = np.unique(e[used & (src == 1)])
-        ep = relate(a.take(ua), b.take(ub), d, side_a, side_b, same_owner=same_owner)
+        ep = relate(a.take(ua), b.take(ub), d, side_a, side_b, same_shape=same_shape)
         ia, ib = ua[ep.ia], ub[ep.ib]
     r = og[ia]
     mine = is_rep[r]  # space: pairs of the neighbours in a representative's context are theirs

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.edges import Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 
@@ -154,9 +154,17 @@ def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a
     pts = np.stack([f1, f2, s1, s2], 1)
     lo, hi = pts.min(axis=1), pts.max(axis=1)
     tree = shapely.STRtree(pool.lines()) if tree is None else tree
-    k, q = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    # (pair, shield) candidates in bounded chunks: pairs across a wide gap meet many edges.
+    for k, q in box_pairs(tree, lo, hi):
+        out[_shielded_by(k, q, f1, f2, s1, s2, src_a, src_b, pool, pool_a, pool_b, d, own_shape)] = True
+    return out
+
+
+def _shielded_by(k, q, f1, f2, s1, s2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float,
+                 own_shape: np.ndarray) -> np.ndarray:
+    """The pairs k of the (pair k, pool edge q) candidates that an edge q shields."""
     keep = (q != pool_a[k]) & (q != pool_b[k])
-    keep &= ~own_shape[q] | (pool.owner[q] == pool.owner[pool_a[k]])
+    keep &= ~own_shape[q] | (pool.shape[q] == pool.shape[pool_a[k]])
     k, q = k[keep], q[keep]
     q1, q2 = pool.p1[q], pool.p2[q]
     qlo, qhi = np.minimum(q1, q2) - d, np.maximum(q1, q2) + d
@@ -172,6 +180,4 @@ def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a
     ok2, ip2 = intersect_point(e2a, e2b, q1, q2)
     distinct = np.any(ip1 != ip2, axis=1)
     off = (_side(e1a, e1b, q1) != 0) & (_side(e2a, e2b, q2) != 0)
-    hit = ok1 & ok2 & (distinct | off)
-    out[k[hit]] = True
-    return out
+    return k[ok1 & ok2 & (distinct | off)]

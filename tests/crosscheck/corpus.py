@@ -365,3 +365,51 @@ CASES += [
     case("regression_space_kissing_corner_pair_alone", "space", {"min": 2600},
          [[[4600, 5500], [4900, 5500], [10100, 10700], [9800, 10700]], box(10100, 6300, 12500, 11200)]),
 ]
+
+# Issue 15 item 29. Parallel slanted edges are gated by the distance between their lines
+# rounded to whole dbu (KLayout's `Edge::distance` in `euclidian_near_part_of_edge`): two
+# sides along (3, 1), 3162 / sqrt(10) = 999.91 dbu apart, pass a 1000 limit (matched); the
+# control 3159 / sqrt(10) = 998.96 (rounds to 999) fails in both.
+_SLANTED = [[0, 0], [30000, 10000], [30000, 20000], [0, 10000]]
+CASES += [
+    case("regression_space_parallel_slanted_within_half_dbu_under_limit_passes", "space", {"min": 1000},
+         [_SLANTED, [[x, y + 11054] for x, y in _SLANTED]]),
+    case("regression_space_parallel_slanted_a_dbu_under_limit_fails", "space", {"min": 1000},
+         [_SLANTED, [[x, y + 11053] for x, y in _SLANTED]]),
+]
+
+# Issue 15 item 29, documented (docs/semantics.md): all-angle edges of two layers crossing at
+# a small angle (here 1.3 degrees). KLayout clips each edge at the other's line with
+# `Edge::cut_point`, a point rounded to the grid, so the clipped edge may end up to half a
+# dbu off that line; along an edge crossing at angle a, the near part then starts up to
+# 0.5 / tan(a) dbu from the exact crossing (19 dbu here; 170 seen on real layouts).
+# pkgdrc clips at the exact crossing.
+CASES += [
+    dict(case("difference_enclosure_crossing_all_angle_edges_near_part_start", "enclosure", {"min": 200},
+              [[[0, -400], [33399, -2750], [33399, 30000], [0, 30000]]],
+              [[[0, -25], [33399, -3126], [33399, 40000], [0, 40000]]]),
+         differs={"reason": "KLayout clips an edge at a crossing rounded to the grid (Edge::cut_point); "
+                            "at a 1.3-degree crossing the near part starts 19 dbu along the edge from the exact one",
+                  "diff": ["missed by pkgdrc: edge pair [[[25601, -2201], [16677, -1573]], "
+                           "[[25602, -2402], [16696, -1575]], 1]",
+                           "extra in pkgdrc: edge pair [[[25610.0, -2202.0], [16677.0, -1573.0]], "
+                           "[[25594.0, -2401.0], [16677.0, -1573.0]], 0.0]"]}),
+]
+
+# Issue 15 item 29, documented (docs/semantics.md): three parts of a layer touching at one
+# point. KLayout's merged contour passes the point three times and links each edge
+# arriving there to one leaving edge; only those are consecutive (never a zero-distance
+# pair). pkgdrc keeps the parts as polygons of one shape and treats every edge ending at
+# the touching point and every edge starting there as consecutive, so two zero-distance
+# point pairs KLayout reports are not formed. With two parts the two agree.
+CASES += [
+    dict(case("difference_width_three_parts_touching_at_one_point", "width", {"min": 1000},
+              [[[0, 0], [10000, 0], [10000, 10000]], [[10000, 10000], [20000, 10000], [20000, 20000]],
+               [[10000, 10000], [0, 20000], [0, 12000]]]),
+         differs={"reason": "KLayout's contour through a point touched by three parts links edges there in one "
+                            "order; pkgdrc treats every edge ending and starting at the point as consecutive",
+                  "diff": ["missed by pkgdrc: edge pair [[[10000, 10000], [10000, 10000]], "
+                           "[[10000, 10000], [10000, 9000]], 0.0]",
+                           "missed by pkgdrc: edge pair [[[10000, 10000], [10000, 10000]], "
+                           "[[11000, 10000], [10000, 10000]], 0.0]"]}),
+]
