@@ -150,7 +150,7 @@ def test_align_one_bump_meeting_two_pads(tmp_path):
         ("die.BUMP", (-10.0, -10.0, 10.0, 10.0), 2.0, "bump centre within 50 um of several pads of carrier.PAD")]
 
 
-@pytest.mark.parametrize("placed,drawn,best", [
+@pytest.mark.parametrize("placed,trans,drawn,best", [
     ("at: [57, -23]", kdb.DCplxTrans(1, 0, False, 57, -23), lambda x, y: (x, y),
      "at: [0, 0], rotate: 0, flip: false"),
     ("at: [1000, 0]", kdb.DCplxTrans(1, 0, False, 1000, 0), lambda x, y: (-x, y),  # face down, not flipped
@@ -171,8 +171,8 @@ def test_align_whole_part_misplaced_is_one_marker_with_the_best_placement(tmp_pa
     landed = [trans * kdb.DPoint(x, y) for x, y in bumps]
     by_chance = sum(min(q.distance(kdb.DPoint(*p)) for p in PADS) <= 5 for q in landed)
     assert m.layer == "die.BUMP"
-    assert m.bbox == (min(q.x for q in landed) - 10, min(q.y for q in landed) - 10,
-                      max(q.x for q in landed) + 10, max(q.y for q in landed) + 10)
+    assert m.bbox == pytest.approx((min(q.x for q in landed) - 10, min(q.y for q in landed) - 10,
+                                    max(q.x for q in landed) + 10, max(q.y for q in landed) + 10), abs=1e-9)
     assert m.message.startswith(f"part die is misplaced: {by_chance} of 13 bumps of die.BUMP meet a pad of "
                                 f"carrier.PAD as placed ({placed}")
     assert f"; placed {best}, 13 of 13 would [" in m.message
