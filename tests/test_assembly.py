@@ -151,13 +151,13 @@ def test_align_one_bump_meeting_two_pads(tmp_path):
 
 
 @pytest.mark.parametrize("placed,trans,drawn,best", [
-    ("at: [57, -23]", kdb.DCplxTrans(1, 0, False, 57, -23), lambda x, y: (x, y),
+    ("at: [57, -23], rotate: 0, flip: false", kdb.DCplxTrans(1, 0, False, 57, -23), lambda x, y: (x, y),
      "at: [0, 0], rotate: 0, flip: false"),
-    ("at: [1000, 0]", kdb.DCplxTrans(1, 0, False, 1000, 0), lambda x, y: (-x, y),  # face down, not flipped
+    ("at: [1000, 0], rotate: 0, flip: false", kdb.DCplxTrans(1, 0, False, 1000, 0), lambda x, y: (-x, y),  # face down, not flipped
      "at: [0, 0], rotate: 0, flip: true"),
-    ("at: [0, 0], flip: true", kdb.DCplxTrans(1, 180, True, 0, 0), lambda x, y: (x, y),
+    ("at: [0, 0], rotate: 0, flip: true", kdb.DCplxTrans(1, 180, True, 0, 0), lambda x, y: (x, y),
      "at: [0, 0], rotate: 0, flip: false"),
-    ("at: [500, 500], rotate: 90", kdb.DCplxTrans(1, 90, False, 500, 500), lambda x, y: (y, -x),
+    ("at: [500, 500], rotate: 90, flip: false", kdb.DCplxTrans(1, 90, False, 500, 500), lambda x, y: (y, -x),
      "at: [0, 0], rotate: 90, flip: false"),
     ("at: [0, 0], rotate: 270, flip: true", kdb.DCplxTrans(1, 90, True, 0, 0), lambda x, y: (-y, -x),
      "at: [0, 0], rotate: 90, flip: true"),
