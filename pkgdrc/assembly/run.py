@@ -159,4 +159,4 @@ def part_report(result: AssemblyReport, name: str) -> Report:
             rules.append(dataclasses.replace(r, markers=moved))
     rep = result.report
     return dataclasses.replace(rep, deck=f"{rep.deck}, part {name}", layout=part.layout.path, top=part.layout.top,
-                               dbu_um=part.layout.grid.dbu_um, rules=rules, layer_set=None)
+                               dbu_um=part.layout.grid.dbu_um, rules=rules, layer_set=part.layers)
