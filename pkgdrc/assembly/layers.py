@@ -3,8 +3,10 @@
 Each part's layout is read once (`pkgdrc.layout.read_layout`, with its deck's layer and
 label maps) and keeps its own `LayerSet` (its derived layers and nets, in its own frame).
 `AssemblyLayers.placed("die_a.BUMP")` is that part's merged layer placed in the assembly
-(assembly dbu), in the order of the part's `LayerSet.merged`, so that nets found in the
-part (`Nets.of`) index it. `AssemblyLayers.layers` is a `LayerSet` over every placed layer
+(assembly dbu). When no two drawn shapes of a drawn layer even have overlapping bounding
+boxes (bumps, pads: by the hundred thousand), the drawn shapes are the merged ones and are
+used as drawn (one bulk STRtree query instead of a merge); nets index either form
+(`Nets.drawn` or `Nets.of`). `AssemblyLayers.layers` is a `LayerSet` over every placed layer
 a rule reads, for the single-layout check kinds that run across parts.
 """
 
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import shapely
 
 from pkgdrc.assembly.place import Placement
 from pkgdrc.deck import Deck
+from pkgdrc.geometry.polygons import polygon_parts
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.units import Grid
@@ -45,6 +49,8 @@ class AssemblyLayers:
     def __init__(self, assembly: Assembly, parts: dict[str, Part], grid: Grid, refs: list[str]):
         self.assembly, self.parts, self.grid = assembly, parts, grid
         self._placed: dict[str, np.ndarray] = {}
+        self._own: dict[str, np.ndarray] = {}
+        self._as_drawn: dict[str, bool] = {}
         layout = Layout(assembly.path, assembly.name, grid, {ref: self.placed(ref) for ref in refs})
         self.layers = LayerSet(layout, Deck(assembly.name, assembly.path, dict.fromkeys(refs, (0, 0)),
                                             stack=dict(assembly.stack)))
@@ -57,22 +63,34 @@ class AssemblyLayers:
     def part(self, ref: str) -> Part:
         return self.parts[self.split(ref)[0]]
 
+    def own(self, ref: str) -> np.ndarray:
+        """The part's merged layer in its own frame (part dbu)."""
+        if ref not in self._own:
+            part, layer = self.part(ref), self.split(ref)[1]
+            self._as_drawn[ref] = False
+            if layer in part.spec.deck.layers:
+                drawn = polygon_parts(part.layers.polygons(layer))
+                i, j = shapely.STRtree(drawn).query(drawn)  # bounding boxes that meet
+                self._as_drawn[ref] = bool((i == j).all())
+            self._own[ref] = drawn if self._as_drawn[ref] else part.layers.merged(layer)
+        return self._own[ref]
+
     def local(self, ref: str) -> np.ndarray:
         """The part's merged layer in its own frame, on the assembly grid (scaled, not placed)."""
-        part = self.part(ref)
-        return part.placement.local(part.layers.merged(self.split(ref)[1]))
+        return self.part(ref).placement.local(self.own(ref))
 
     def placed(self, ref: str) -> np.ndarray:
         """The part's merged layer placed in the assembly (assembly dbu)."""
         if ref not in self._placed:
-            part = self.part(ref)
-            self._placed[ref] = part.placement.to_assembly(part.layers.merged(self.split(ref)[1]))
+            self._placed[ref] = self.part(ref).placement.to_assembly(self.own(ref))
         return self._placed[ref]
 
     def net_names(self, ref: str) -> np.ndarray:
         """Per merged shape of PART.LAYER: the label texts of its net in its part ('' when unlabelled)."""
         part = self.part(ref)
         nets = part.layers.nets
-        ids = nets.of(self.split(ref)[1])
+        self.placed(ref)
+        layer = self.split(ref)[1]
+        ids = nets.drawn(layer) if self._as_drawn[ref] else nets.of(layer)
         names = np.array(["+".join(nets.texts(i)) for i in range(nets.count)] or [""], dtype=object)
         return names[ids] if len(ids) else np.empty(0, dtype=object)

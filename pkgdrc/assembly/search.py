@@ -1,14 +1,16 @@
-"""The placement of a part that lands most of its bumps on pads: 8 orientations, offsets by vote.
+"""The placement of a part that lands most of its bumps on pads: 8 orientations, offsets by filtering.
 
 For each of the 8 orientations (`place.ORIENTATIONS`) the part's bump centres are turned
-about the part's origin; a few sample bumps (the extreme ones in 4 directions, which a
-shift by one pitch moves off the array, plus a few chosen at random with a fixed seed)
-vote for every offset that puts them on some pad (pad centre - bump centre, binned by
-the tolerance); the most voted offsets are scored by counting the bumps of a sample
-that then have a pad centre within the tolerance (one KD-tree query each,
-scipy.spatial.cKDTree); the best candidate is refined (the median pad - bump difference
-of its matches, on the grid) and scored on all bumps. Ties go to the placement closest
-to the written one. Everything is numpy; no loop runs per bump.
+about the part's origin. Candidate offsets put an anchor bump (an extreme corner
+of the bump map) on some pad centre: pad - anchor, one per pad. A few voter
+bumps (the 4 extreme ones, which a shift by one pitch moves off the array, and some
+chosen at random with a fixed seed) then filter them: a candidate is dropped as soon as
+more than `MAX_MISSES` voters land on no pad centre within the tolerance (one KD-tree
+query per voter over the surviving candidates, scipy.spatial.cKDTree). The survivors
+are scored on a sample of bumps, the best on all of them after refining its offset (the
+median pad - bump difference of its matches, on the grid). Ties (a bump map symmetric
+under some orientation, identical dies) go to the written orientation, then to the
+offset closest to the written one: the smallest change that aligns the part. Everything is numpy; no loop runs per bump or per pad.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from scipy.spatial import cKDTree
 
 from pkgdrc.assembly.place import ORIENTATIONS, matrix
 
-SAMPLE_VOTERS = 12
-CANDIDATES = 6  # offsets scored per orientation
-SCORE_SAMPLE = 2000
+VOTERS = 16
+MAX_MISSES = 2  # voters allowed to miss (a bump that is itself off its pad must not hide the placement)
+MAX_SURVIVORS = 256
+SCORE_SAMPLES = (256, 2000)  # survivors scored on the first; the best few (FINALISTS) on the second
+FINALISTS = 8
 
 
 @dataclass(frozen=True)
@@ -44,37 +48,56 @@ def within(tree: cKDTree, points: np.ndarray, tol: float) -> np.ndarray:
 
 
 def _voters(b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    extremes = [int(np.argmax(b @ np.array(v))) for v in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
-    extra = rng.choice(len(b), size=min(len(b), SAMPLE_VOTERS - len(extremes)), replace=False)
-    return np.unique(np.r_[extremes, extra])
+    """Indices of the extreme bumps in 4 diagonal directions, then random ones (no repeats)."""
+    extremes = [int(np.argmax(b @ np.array(v))) for v in ((1, 1), (-1, -1), (1, -1), (-1, 1))]
+    extra = rng.choice(len(b), size=min(len(b), VOTERS), replace=False)
+    order = np.r_[extremes, extra]
+    _, first = np.unique(order, return_index=True)
+    return order[np.sort(first)][:VOTERS]
+
+
+def _candidates(b: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, voters: np.ndarray) -> np.ndarray:
+    """Offsets putting the anchor bump (the first voter) on a pad that no more than MAX_MISSES
+    other voters contradict. (An anchor that is itself off its pad hides the placement: then
+    another orientation or nothing is found, and the bumps are reported one by one.)"""
+    offsets = pads - b[voters[0]]
+    misses = np.zeros(len(offsets), np.int64)
+    for j in voters[1:]:  # a loop over a few voters; each step one bulk query over the survivors
+        misses += within(tree, b[j] + offsets, tol) < 0
+        keep = misses <= MAX_MISSES
+        offsets, misses = offsets[keep], misses[keep]
+    offsets = offsets[np.argsort(misses, kind="stable")[:MAX_SURVIVORS]]
+    _, first = np.unique(np.round(offsets / max(tol, 1.0)), axis=0, return_index=True)  # one per tolerance cell
+    return offsets[np.sort(first)]
+
+
+def _scores(tree: cKDTree, points: np.ndarray, offsets: np.ndarray, tol: float) -> np.ndarray:
+    """Points that land within `tol` of a pad, for each offset: one bulk query."""
+    placed = (points[None, :, :] + offsets[:, None, :]).reshape(-1, 2)
+    return (within(tree, placed, tol) >= 0).reshape(len(offsets), len(points)).sum(axis=1)
 
 
 def best_fit(local: np.ndarray, pads: np.ndarray, tol: float, written: tuple[bool, int, np.ndarray]) -> Fit:
     """The placement that matches most bump centres `local` (part frame, assembly dbu) to `pads`."""
     tree = cKDTree(pads)
     rng = np.random.default_rng(0)
-    sample = local if len(local) <= SCORE_SAMPLE else local[rng.choice(len(local), SCORE_SAMPLE, replace=False)]
-    bin_size = max(2.0 * tol, 1.0)
+    small, large = (local if len(local) <= n else local[rng.choice(len(local), n, replace=False)]
+                    for n in SCORE_SAMPLES)
     w_flip, w_rot, w_at = written
     best: tuple | None = None
     for flip, rotate in ORIENTATIONS:
         m = matrix(flip, rotate)
         b = local @ m.T
-        voters = b[_voters(b, rng)]
-        diffs = (pads[None, :, :] - voters[:, None, :]).reshape(-1, 2)
-        cells = np.floor(diffs / bin_size).astype(np.int64)
-        keys = cells[:, 0] * (1 << 32) + cells[:, 1]
-        uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        top = np.argsort(-counts, kind="stable")[:CANDIDATES]
-        sums = np.zeros((len(uniq), 2))
-        np.add.at(sums, inverse, diffs)
-        offsets = sums[top] / counts[top, None]
-        s = sample @ m.T
-        for off in offsets:
-            score = int((within(tree, s + off, tol) >= 0).sum())
-            key = (score, -float(np.hypot(*(off - w_at))), (flip, rotate) == (w_flip, w_rot))
+        offsets = _candidates(b, tree, pads, tol, _voters(b, rng))
+        if not len(offsets):
+            continue
+        offsets = offsets[np.argsort(-_scores(tree, small @ m.T, offsets, tol), kind="stable")[:FINALISTS]]
+        for off, score in zip(offsets, _scores(tree, large @ m.T, offsets, tol).tolist()):
+            key = (score, (flip, rotate) == (w_flip, w_rot), -float(np.hypot(*(off - w_at))))
             if best is None or key > best[0]:
                 best = (key, flip, rotate, off)
+    if best is None:
+        return Fit(w_flip, w_rot, (float(w_at[0]), float(w_at[1])), 0)
     _, flip, rotate, off = best
     b = local @ matrix(flip, rotate).T
     hit = within(tree, b + off, tol)
