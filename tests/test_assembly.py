@@ -334,3 +334,18 @@ def test_part_dbu_not_a_multiple_of_the_grid(tmp_path):
     with pytest.raises(PkgdrcError, match=r"a\.yaml: part carrier: its database unit 0.001 um is not a whole "
                                           r"multiple of the assembly grid 0.0003 um; set grid: to a common divisor"):
         check_assembly(tmp_path / "a.yaml")
+
+
+def test_fixture_files_are_what_the_script_writes(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_assembly_fixtures", FIXTURES / "make_assembly_fixtures.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    monkeypatch.setattr(script, "HERE", tmp_path)
+    monkeypatch.setattr(script, "_picture", lambda micro, c4: None)
+    script.main()
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert len(written) == 12  # 6 GDS, 3 decks, 2 assemblies, the expected markers
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
