@@ -346,6 +346,38 @@ def test_fixture_files_are_what_the_script_writes(tmp_path, monkeypatch):
     monkeypatch.setattr(script, "_picture", lambda micro, c4: None)
     script.main()
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert len(written) == 12  # 6 GDS, 3 decks, 2 assemblies, the expected markers
+    assert len(written) == 20  # 2.5D: 6 GDS, 3 decks, 2 assemblies, expected markers; 2 structures: 6 GDS, 2
     for name in written:
         assert (tmp_path / name).read_bytes() == (FIXTURES / name).read_bytes(), name
+
+
+# --- the bundled structures as assemblies ------------------------------------------------------
+
+def test_bundled_structures_as_assemblies_are_clean():
+    for name, rules in (("assembly_fc_heatsink.yaml", 6), ("assembly_mcm_stacked.yaml", 4)):
+        report = check_assembly(FIXTURES / name).report
+        assert [r.status for r in report.rules] == ["passed"] * rules, name
+
+
+def test_fc_heatsink_standoff_height_across_parts(tmp_path):
+    text = (FIXTURES / "assembly_fc_heatsink.yaml").read_text().replace("{BUMP: 70, TIM: 30}", "{BUMP: 50, TIM: 30}")
+    for part in ("fc_carrier", "fc_die", "fc_sink"):
+        text = text.replace(f"assembly_{part}.gds", str(FIXTURES / f"assembly_{part}.gds"))
+    (tmp_path / "a.yaml").write_text(text)
+    report = check_assembly(tmp_path / "a.yaml").report
+    assert markers(report, "ST.1") == [
+        ("stack", (4000.0, 4000.0, 16000.0, 16000.0), None,
+         ("sink.STANDOFF 400 um == die.THICKNESS 300 um + BUMP 50 um + TIM 30 um = 380 um does not hold "
+         "(tolerance 10 um)"))]
+
+
+def test_mcm_chip_placed_10_um_off_its_via_holes(tmp_path):
+    text = (FIXTURES / "assembly_mcm_stacked.yaml").read_text().replace("at: [2440, 2000]", "at: [2450, 2000]")
+    for part in ("mcm_carrier", "mcm_chip", "mcm_module"):
+        text = text.replace(f"assembly_{part}.gds", str(FIXTURES / f"assembly_{part}.gds"))
+    (tmp_path / "a.yaml").write_text(text)
+    report = check_assembly(tmp_path / "a.yaml").report
+    # 3 via holes (60 um, centres at x = 2440) over 80 um chip pads now centred at x = 2450: 10 um > 5 um
+    assert markers(report, "VH2.1") == [
+        ("module.VIA_HOLE2", (2440.0, y, 2450.0, y), 10.0,
+         "bump off its pad of chip.DIE_PAD: centres farther apart than 5 um") for y in (1400.0, 2000.0, 2600.0)]
