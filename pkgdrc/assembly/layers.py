@@ -86,11 +86,11 @@ class AssemblyLayers:
         return self._placed[ref]
 
     def net_names(self, ref: str) -> np.ndarray:
-        """Per merged shape of PART.LAYER: the label texts of its net in its part ('' when unlabelled)."""
-        part = self.part(ref)
-        nets = part.layers.nets
+        """Per shape of `placed(ref)`: the label texts of its net in its part ('' when unlabelled)."""
+        nets = self.part(ref).layers.nets
         self.placed(ref)
         layer = self.split(ref)[1]
         ids = nets.drawn(layer) if self._as_drawn[ref] else nets.of(layer)
-        names = np.array(["+".join(nets.texts(i)) for i in range(nets.count)] or [""], dtype=object)
-        return names[ids] if len(ids) else np.empty(0, dtype=object)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        names = np.array(["+".join(nets.texts(i)) for i in unique.tolist()] + [""], dtype=object)  # per net
+        return names[inverse] if len(ids) else np.empty(0, dtype=object)

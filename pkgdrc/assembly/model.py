@@ -215,7 +215,7 @@ def _check_on(parts: dict[str, PartSpec], raw: LineDict, path: str) -> None:
                 raise PkgdrcError(f"parts sit on each other in a circle: {cycle}", path=path, line=where)
 
 
-def _grid(raw: LineDict, parts: dict[str, PartSpec], path: str) -> float | None:
+def _grid(raw: LineDict, path: str) -> float | None:
     value = raw.get("grid")
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
         raise PkgdrcError(f"grid: expected the assembly grid in um (a number > 0), got {value!r}", path=path,
@@ -254,7 +254,7 @@ def load_assembly(path: str | Path) -> Assembly:
         stack.update({f"{part.name}.{k}": v for k, v in part.stack.items()})
     rules = _rules(_mapping(data.get("rules", _empty(data.line)), "rules", path, data.line_of("rules")),
                    parts, stack, path)
-    return Assembly(name, path, parts, rules, stack, _grid(data, parts, path) or 0.0,
+    return Assembly(name, path, parts, rules, stack, _grid(data, path) or 0.0,
                     str(data.get("description", "")))
 
 
