@@ -67,7 +67,7 @@ def test_faulty_fixture_gives_exactly_its_planted_faults():
     result = check_assembly(FIXTURES / "assembly_25d_faults.yaml")
     got = sorted((r.id, m.layer, list(m.bbox), m.value, m.message.rsplit(" [", 1)[0])
                  for r in result.report.rules for m in r.markers)
-    expected = json.loads((FIXTURES / "assembly_25d_faults.expected.json").read_text())
+    expected = json.loads((FIXTURES / "assembly_25d_faults.planted.json").read_text())
     assert got == sorted((e["rule"], e["layer"], e["bbox"], e["value"], e["message"]) for e in expected)
 
 
