@@ -381,3 +381,12 @@ def test_mcm_chip_placed_10_um_off_its_via_holes(tmp_path):
     assert markers(report, "VH2.1") == [
         ("module.VIA_HOLE2", (2440.0, y, 2450.0, y), 10.0,
          "bump off its pad of chip.DIE_PAD: centres farther apart than 5 um") for y in (1400.0, 2000.0, 2600.0)]
+
+
+def test_align_whole_part_found_when_a_corner_bump_has_no_pad(tmp_path):
+    # the bump map's (1, 1) corner, (300, 200), has no pad: the search anchors on the other diagonal
+    pads = [p for p in PADS if p != (300, 200)]
+    path = _die_on_carrier(tmp_path, PADS, pads, die="at: [57, -23]")
+    report = check_assembly(path).report
+    (m,) = next(r for r in report.rules if r.id == "AL").markers
+    assert "; placed at: [0, 0], rotate: 0, flip: false, 12 of 13 would [" in m.message

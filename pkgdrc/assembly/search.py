@@ -1,12 +1,14 @@
 """The placement of a part that lands most of its bumps on pads: 8 orientations, offsets by filtering.
 
 For each of the 8 orientations (`place.ORIENTATIONS`) the part's bump centres are turned
-about the part's origin. Candidate offsets put an anchor bump (an extreme corner
-of the bump map) on some pad centre: pad - anchor, one per pad. A few voter
-bumps (the 4 extreme ones, which a shift by one pitch moves off the array, and some
-chosen at random with a fixed seed) then filter them: a candidate is dropped as soon as
-more than `MAX_MISSES` voters land on no pad centre within the tolerance (one KD-tree
-query per voter over the surviving candidates, scipy.spatial.cKDTree). The survivors
+about the part's origin. Candidate offsets put an anchor bump (an extreme corner of the
+bump map) on some pad centre, pad - anchor, one per pad, and keep those that put the
+opposite corner on a pad too. The other voter bumps (the other two corners, which a
+shift by one pitch moves off the array, and some chosen at random with a fixed seed)
+filter them: a candidate is dropped as soon as more than `MAX_MISSES` voters land on no
+pad centre within the tolerance (one KD-tree query per voter over the surviving
+candidates, scipy.spatial.cKDTree). When one diagonal's corners find nothing good (a
+corner bump itself off its pad), the other diagonal's are tried. The survivors
 are scored on a sample of bumps, the best on all of them after refining its offset (the
 median pad - bump difference of its matches, on the grid). Ties (a bump map symmetric
 under some orientation, identical dies) go to the written orientation, then to the
@@ -56,13 +58,14 @@ def _voters(b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order[np.sort(first)][:VOTERS]
 
 
-def _candidates(b: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, voters: np.ndarray) -> np.ndarray:
-    """Offsets putting the anchor bump (the first voter) on a pad that no more than MAX_MISSES
-    other voters contradict. (An anchor that is itself off its pad hides the placement: then
-    another orientation or nothing is found, and the bumps are reported one by one.)"""
-    offsets = pads - b[voters[0]]
+def _candidates(b: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, voters: np.ndarray,
+                anchor: int, partner: int) -> np.ndarray:
+    """Offsets putting bump `anchor` on a pad and bump `partner` (the opposite corner) on a pad
+    too, that no more than MAX_MISSES of the other voters contradict."""
+    offsets = pads - b[anchor]
+    offsets = offsets[within(tree, b[partner] + offsets, tol) >= 0]
     misses = np.zeros(len(offsets), np.int64)
-    for j in voters[1:]:  # a loop over a few voters; each step one bulk query over the survivors
+    for j in voters[(voters != anchor) & (voters != partner)]:  # a few voters, one bulk query each
         misses += within(tree, b[j] + offsets, tol) < 0
         keep = misses <= MAX_MISSES
         offsets, misses = offsets[keep], misses[keep]
@@ -77,18 +80,18 @@ def _scores(tree: cKDTree, points: np.ndarray, offsets: np.ndarray, tol: float) 
     return (within(tree, placed, tol) >= 0).reshape(len(offsets), len(points)).sum(axis=1)
 
 
-def best_fit(local: np.ndarray, pads: np.ndarray, tol: float, written: tuple[bool, int, np.ndarray]) -> Fit:
-    """The placement that matches most bump centres `local` (part frame, assembly dbu) to `pads`."""
-    tree = cKDTree(pads)
-    rng = np.random.default_rng(0)
-    small, large = (local if len(local) <= n else local[rng.choice(len(local), n, replace=False)]
-                    for n in SCORE_SAMPLES)
+def _search(local: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, written: tuple, samples: tuple,
+            diagonal: int, rng: np.random.Generator) -> tuple | None:
+    """The best (key, flip, rotate, offset) over the 8 orientations, anchored on one diagonal's corners."""
+    small, large = samples
     w_flip, w_rot, w_at = written
     best: tuple | None = None
     for flip, rotate in ORIENTATIONS:
         m = matrix(flip, rotate)
         b = local @ m.T
-        offsets = _candidates(b, tree, pads, tol, _voters(b, rng))
+        voters = _voters(b, rng)
+        anchor, partner = voters[2 * diagonal], voters[2 * diagonal + 1]
+        offsets = _candidates(b, tree, pads, tol, voters, anchor, partner)
         if not len(offsets):
             continue
         offsets = offsets[np.argsort(-_scores(tree, small @ m.T, offsets, tol), kind="stable")[:FINALISTS]]
@@ -96,8 +99,25 @@ def best_fit(local: np.ndarray, pads: np.ndarray, tol: float, written: tuple[boo
             key = (score, (flip, rotate) == (w_flip, w_rot), -float(np.hypot(*(off - w_at))))
             if best is None or key > best[0]:
                 best = (key, flip, rotate, off)
+    return best
+
+
+def best_fit(local: np.ndarray, pads: np.ndarray, tol: float, written: tuple[bool, int, np.ndarray]) -> Fit:
+    """The placement that matches most bump centres `local` (part frame, assembly dbu) to `pads`.
+
+    Anchored on the corners of one diagonal of the bump map; when that finds no placement
+    matching half of the sampled bumps (a corner bump itself off its pad), on the other.
+    """
+    tree = cKDTree(pads)
+    rng = np.random.default_rng(0)
+    samples = tuple(local if len(local) <= n else local[rng.choice(len(local), n, replace=False)]
+                    for n in SCORE_SAMPLES)
+    best = _search(local, tree, pads, tol, written, samples, 0, rng)
+    if best is None or best[0][0] < len(samples[1]) / 2:
+        other = _search(local, tree, pads, tol, written, samples, 1, rng)
+        best = other if best is None or (other is not None and other[0] > best[0]) else best
     if best is None:
-        return Fit(w_flip, w_rot, (float(w_at[0]), float(w_at[1])), 0)
+        return Fit(written[0], written[1], (float(written[2][0]), float(written[2][1])), 0)
     _, flip, rotate, off = best
     b = local @ matrix(flip, rotate).T
     hit = within(tree, b + off, tol)
