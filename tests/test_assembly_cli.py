@@ -79,3 +79,17 @@ def test_explain_assembly_kinds():
     out = run("explain", "alignn")
     assert (out.exit_code, out.output) == (2, ("pkgdrc: error: no assembly check kind 'alignn'; expected one of "
                                               "align, covers, inside, keepout, net_match, space, stack\n"))
+
+
+def test_waivers_apply_to_assembly_markers(tmp_path):
+    waivers = tmp_path / "w.yaml"
+    waivers.write_text("- rule: KO.DIES\n  box: [14000, 8000, 22000, 16000]\n  reason: die B moves back\n")
+    out = run("check", FAULTS, "--waivers", str(waivers))
+    assert out.exit_code == 1
+    assert out.output.splitlines()[-2:] == [out.output.splitlines()[-2], "  waived: 1 markers (KO.DIES 1)"]
+    assert out.output.splitlines()[-2].startswith("6 violations in 3 rules (10 rules, ")
+    waivers.write_text("- rule: KO.DIE\n  box: [14000, 8000, 22000, 16000]\n  reason: typo\n")
+    out = run("check", FAULTS, "--waivers", str(waivers))
+    assert out.exit_code == 2
+    assert out.output.startswith(f"pkgdrc: error: {waivers}:1: waiver for rule 'KO.DIE': deck two-die-25d-faults "
+                                 "has no such rule (did you mean 'KO.DIES'?)")
