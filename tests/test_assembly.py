@@ -359,12 +359,19 @@ def test_bundled_structures_as_assemblies_are_clean():
         assert [r.status for r in report.rules] == ["passed"] * rules, name
 
 
+def _changed_fixture(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    """A copy of a fixture assembly with one change, its layouts still those in fixtures/."""
+    text = (FIXTURES / name).read_text()
+    assert old in text
+    text = re.sub(r"layout: (assembly_\w+\.gds)", lambda m: f"layout: {FIXTURES / m.group(1)}", text)
+    path = tmp_path / name
+    path.write_text(text.replace(old, new))
+    return path
+
+
 def test_fc_heatsink_standoff_height_across_parts(tmp_path):
-    text = (FIXTURES / "assembly_fc_heatsink.yaml").read_text().replace("{BUMP: 70, TIM: 30}", "{BUMP: 50, TIM: 30}")
-    for part in ("fc_carrier", "fc_die", "fc_sink"):
-        text = text.replace(f"assembly_{part}.gds", str(FIXTURES / f"assembly_{part}.gds"))
-    (tmp_path / "a.yaml").write_text(text)
-    report = check_assembly(tmp_path / "a.yaml").report
+    path = _changed_fixture(tmp_path, "assembly_fc_heatsink.yaml", "{BUMP: 70, TIM: 30}", "{BUMP: 50, TIM: 30}")
+    report = check_assembly(path).report
     assert markers(report, "ST.1") == [
         ("stack", (4000.0, 4000.0, 16000.0, 16000.0), None,
          ("sink.STANDOFF 400 um == die.THICKNESS 300 um + BUMP 50 um + TIM 30 um = 380 um does not hold "
@@ -372,11 +379,8 @@ def test_fc_heatsink_standoff_height_across_parts(tmp_path):
 
 
 def test_mcm_chip_placed_10_um_off_its_via_holes(tmp_path):
-    text = (FIXTURES / "assembly_mcm_stacked.yaml").read_text().replace("at: [2440, 2000]", "at: [2450, 2000]")
-    for part in ("mcm_carrier", "mcm_chip", "mcm_module"):
-        text = text.replace(f"assembly_{part}.gds", str(FIXTURES / f"assembly_{part}.gds"))
-    (tmp_path / "a.yaml").write_text(text)
-    report = check_assembly(tmp_path / "a.yaml").report
+    path = _changed_fixture(tmp_path, "assembly_mcm_stacked.yaml", "at: [2440, 2000]", "at: [2450, 2000]")
+    report = check_assembly(path).report
     # 3 via holes (60 um, centres at x = 2440) over 80 um chip pads now centred at x = 2450: 10 um > 5 um
     assert markers(report, "VH2.1") == [
         ("module.VIA_HOLE2", (2440.0, y, 2450.0, y), 10.0,
