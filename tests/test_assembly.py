@@ -394,3 +394,16 @@ def test_align_whole_part_found_when_a_corner_bump_has_no_pad(tmp_path):
     report = check_assembly(path).report
     (m,) = next(r for r in report.rules if r.id == "AL").markers
     assert "; placed at: [0, 0], rotate: 0, flip: false, 12 of 13 would [" in m.message
+
+
+def test_align_against_an_empty_pad_layer(tmp_path):
+    path = _die_on_carrier(tmp_path, [(0, 0), (100, 0)], [(0, 0)])
+    path.write_text(path.read_text().replace("layers: {PAD: 5/0}", "layers: {PAD: 6/0}"))  # nothing on 6/0
+    result = check_assembly(path)
+    rule = result.report.rules[0]
+    assert (rule.status, rule.empty_inputs) == ("failed", ["carrier.PAD"])
+    assert markers(result.report, "AL") == [
+        ("die.BUMP", (-10.0, -10.0, 10.0, 10.0), None, ("bump on no pad of carrier.PAD: no pad centre within 5 um "
+                                                      "(value: the nearest)")),
+        ("die.BUMP", (90.0, -10.0, 110.0, 10.0), None, ("bump on no pad of carrier.PAD: no pad centre within 5 um "
+                                                       "(value: the nearest)"))]

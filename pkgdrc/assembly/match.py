@@ -20,7 +20,7 @@ class Matching:
     pads_of_bump: np.ndarray  # (N,) pads within tol of each bump
     bumps_of_pad: np.ndarray  # (M,) bumps within tol of each pad
     pad: np.ndarray  # (N,) the matched pad of each bump, -1 when not matched one to one
-    nearest: np.ndarray  # (N,) distance from each bump centre to the nearest pad centre (inf: no pads)
+    nearest: np.ndarray  # (N,) distance from each bump centre to the nearest pad centre (NaN: no pads)
 
     @property
     def matched(self) -> np.ndarray:
@@ -41,7 +41,7 @@ def match(bumps: np.ndarray, pads: np.ndarray, tol: float) -> Matching:
     """Match (N, 2) bump centres to (M, 2) pad centres within `tol`."""
     n, m = len(bumps), len(pads)
     if n == 0 or m == 0:
-        return Matching(np.zeros(n, np.int64), np.zeros(m, np.int64), np.full(n, -1), np.full(n, np.inf))
+        return Matching(np.zeros(n, np.int64), np.zeros(m, np.int64), np.full(n, -1), np.full(n, np.nan))
     pad_tree, bump_tree = cKDTree(pads), cKDTree(bumps)
     r = _radius(tol)
     pads_of_bump = np.asarray(pad_tree.query_ball_point(bumps, r, return_length=True), dtype=np.int64)

@@ -156,7 +156,8 @@ def part_report(result: AssemblyReport, name: str) -> Report:
     for r in result.report.rules:
         if name in result.concerns.get(r.id, []):
             moved = sorted((_moved(m, part.placement.to_part_um) for m in r.markers), key=Marker.sort_key)
-            rules.append(dataclasses.replace(r, markers=moved))
+            waived = [dataclasses.replace(w, marker=_moved(w.marker, part.placement.to_part_um)) for w in r.waived]
+            rules.append(dataclasses.replace(r, markers=moved, waived=waived))
     rep = result.report
     return dataclasses.replace(rep, deck=f"{rep.deck}, part {name}", layout=part.layout.path, top=part.layout.top,
                                dbu_um=part.layout.grid.dbu_um, rules=rules, layer_set=part.layers)

@@ -1,7 +1,8 @@
 """Net match: each bump matched to a pad carries the same net as that pad.
 
-What it checks: bumps (`layer`, PART.LAYER, or a list) are matched to pads (`other`)
-as `align` matches them (bounding-box centres at most `tolerance` apart, one to one).
+What it checks: bumps (`layer`, PART.LAYER, or a list matched together) are matched to
+pads (`other`) as `align` matches them (bounding-box centres at most `tolerance` apart,
+one to one).
 The net of a bump is the net of its shape in its own part, the net of a pad in the
 pad's part (each part's deck `connect:` and `labels:`, `pkgdrc.nets`), named by the
 texts of its labels. Each matched pair whose names differ is one polygon marker on the
@@ -38,20 +39,22 @@ def limit(p: dict) -> float:
 
 
 def run(ctx, p: dict) -> list[tuple[str, Violations]]:
-    pads = ctx.placed(p["other"])
+    refs, pads = p["layer"], ctx.placed(p["other"])
+    bumps = [ctx.placed(r) for r in refs]
+    owner = np.repeat(np.arange(len(refs)), [len(b) for b in bumps])
+    allb = np.concatenate(bumps) if len(owner) else np.empty(0, dtype=object)
+    m = match(centres(allb), centres(pads), float(ctx.grid.to_dbu(p["tolerance"])))  # as align matches
+    names = np.concatenate([ctx.net_names(r) for r in refs] or [np.empty(0, dtype=object)])
     pad_net = ctx.net_names(p["other"])
-    cp = centres(pads)
-    tol = float(ctx.grid.to_dbu(p["tolerance"]))
     out = []
-    for ref in p["layer"]:
-        bumps = ctx.placed(ref)
-        m = match(centres(bumps), cp, tol)
-        ok = np.flatnonzero(m.matched)
-        if len(ok) < p["whole_part"] * len(bumps):
-            continue
-        mine, theirs = ctx.net_names(ref)[ok], pad_net[m.pad[ok]]
-        bad = (mine != theirs) & (mine != "") & (theirs != "")
-        messages = np.array([f"bump on net {a} ({ref}) meets a pad on net {b} ({p['other']})"
-                             for a, b in zip(mine[bad], theirs[bad])], dtype=object)
-        out.append((ref, Violations.polygons(bumps[ok[bad]], messages=messages)))
+    for k, ref in enumerate(refs):
+        mine = owner == k
+        ok = np.flatnonzero(mine & m.matched)
+        if len(ok) < p["whole_part"] * mine.sum():
+            continue  # placed wrongly as a whole: align reports it
+        a, b = names[ok], pad_net[m.pad[ok]]
+        bad = (a != b) & (a != "") & (b != "")
+        messages = np.array([f"bump on net {x} ({ref}) meets a pad on net {y} ({p['other']})"
+                             for x, y in zip(a[bad], b[bad])], dtype=object)
+        out.append((ref, Violations.polygons(allb[ok[bad]], messages=messages)))
     return [(name, v) for name, v in out if len(v)]
