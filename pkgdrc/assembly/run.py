@@ -150,14 +150,23 @@ def check_assembly(path: str | Path, waivers: str | Path | list[Waiver] | None =
 
 
 def part_report(result: AssemblyReport, name: str) -> Report:
-    """The rules that concern part `name`, their markers in that part's own frame (um, its grid)."""
+    """The rules that concern part `name`, their markers in that part's own frame (um, its grid);
+    the part's own layers named as in its deck (`BUMP`), the other parts' as `PART.LAYER`."""
     part = result.parts[name]
+    prefix = f"{name}."
+
+    def own(layer: str) -> str:  # the part's own layers by their names in its deck (HTML draws them)
+        return layer.removeprefix(prefix)
+
+    def here(m: Marker) -> Marker:
+        return dataclasses.replace(_moved(m, part.placement.to_part_um), layer=own(m.layer))
     rules = []
     for r in result.report.rules:
         if name in result.concerns.get(r.id, []):
-            moved = sorted((_moved(m, part.placement.to_part_um) for m in r.markers), key=Marker.sort_key)
-            waived = [dataclasses.replace(w, marker=_moved(w.marker, part.placement.to_part_um)) for w in r.waived]
-            rules.append(dataclasses.replace(r, markers=moved, waived=waived))
+            rules.append(dataclasses.replace(
+                r, layers=[own(n) for n in r.layers], markers=sorted(map(here, r.markers), key=Marker.sort_key),
+                waived=[dataclasses.replace(w, marker=here(w.marker)) for w in r.waived],
+                empty_inputs=[own(n) for n in r.empty_inputs]))
     rep = result.report
     return dataclasses.replace(rep, deck=f"{rep.deck}, part {name}", layout=part.layout.path, top=part.layout.top,
                                dbu_um=part.layout.grid.dbu_um, rules=rules, layer_set=part.layers)
