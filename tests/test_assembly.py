@@ -80,6 +80,12 @@ def test_fixture_markers_name_their_place_in_each_part():
     sub = part_report(result, "substrate")
     assert sub.layout.endswith("assembly_fault_substrate.gds") and sub.top == "SUBSTRATE"
     assert [r.id for r in sub.rules] == ["ALIGN.C4", "NET.C4", "IN.INT"]
+    # in the substrate's own frame (it sits at the origin) and names: its layers as in its deck
+    assert [(m.layer, m.bbox) for m in sub.rules[0].markers] == [
+        ("interposer.C4", (7000.0, 15000.0, 7012.0, 15000.0)), ("PAD", (16440.0, 8440.0, 16560.0, 8560.0))]
+    inter = part_report(result, "interposer")
+    assert [(m.layer, m.bbox) for m in next(r for r in inter.rules if r.id == "ALIGN.C4").markers] == [  # 5000 um off
+        ("C4", (2000.0, 10000.0, 2012.0, 10000.0)), ("substrate.PAD", (11440.0, 3440.0, 11560.0, 3560.0))]
 
 
 # --- placements: KLayout's conventions -----------------------------------------------------
