@@ -162,6 +162,25 @@ class CellTree:
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
 
+    def content_boxes(self, layers: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Bounding box (x0, y0, x1, y1), dbu, of each cell's content (its own shapes and those
+        of the cells it places) on `layers` (None: every layer read), in the cell's own frame;
+        cells without any are left out. One pass, children first: nothing is flattened."""
+        boxes: dict[str, np.ndarray] = {}
+        for name, cell in self.cells.items():  # children first
+            parts = [shapely.bounds(p) for n, p in cell.polygons.items() if len(p) and (layers is None or n in layers)]
+            parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
+            if parts:
+                every = np.concatenate(parts)
+                boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+        return boxes
+
+    def placed_boxes(self, name: str, box: np.ndarray) -> np.ndarray:
+        """`box` (a box in cell `name`'s frame, dbu) at every placement of the cell in the top's
+        frame: (k, 4), k = 0 when the top does not place the cell."""
+        parts = [place_box(box, m, offs) for m, offs in self.instances().get(name, {}).items()]
+        return np.concatenate(parts) if parts else np.zeros((0, 4))
+
     def flat_labels(self, layer: str) -> list[tuple[str, float, float]]:
         """The flattened top's labels on `layer`: (text, x, y) in dbu."""
         out = []

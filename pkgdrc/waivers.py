@@ -41,7 +41,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-import gdstk
 import numpy as np
 import rtree
 import shapely
@@ -49,8 +48,7 @@ import yaml
 
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.hierarchy import place_box
-from pkgdrc.layout import Layout, _sniff
+from pkgdrc.layout import Layout
 from pkgdrc.report.files import write_atomic
 from pkgdrc.report.format import num
 from pkgdrc.result import RuleResult, Waived
@@ -167,16 +165,11 @@ def check_rules(waivers: list[Waiver], rule_ids: Collection[str], deck: str) -> 
 def layout_extent(layout: Layout) -> tuple[float, float, float, float] | None:
     """The box (um) holding every shape of the flattened top cell, or None when it has none.
 
-    On a layout read with its hierarchy, each cell's own box is placed where the cell is
-    (`hierarchy.place_box`): nothing is flattened."""
+    On a layout read with its hierarchy, it is the top cell's content box
+    (`CellTree.content_boxes`): nothing is flattened."""
     if layout.tree is not None:
-        boxes = []
-        for name, orient in layout.tree.instances().items():
-            own = [p for p in layout.tree.cells[name].polygons.values() if len(p)]
-            if own:
-                box = shapely.total_bounds(np.concatenate(own))
-                boxes += [place_box(box, m, offs) for m, offs in orient.items()]
-        b = np.concatenate(boxes) if boxes else np.zeros((0, 4))
+        top = layout.tree.content_boxes().get(layout.tree.top)
+        b = np.zeros((0, 4)) if top is None else top.reshape(1, 4)
     else:
         b = np.asarray([shapely.total_bounds(p) for p in layout.polygons.values() if len(p)]).reshape(-1, 4)
     if not len(b):
@@ -200,31 +193,22 @@ def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
                               f"{w.rule} everywhere", **_place(w))
 
 
-def cell_boxes(layout_path: str, top: str, cells: set[str]) -> dict[str, np.ndarray]:
+def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
     """Bounding boxes (um, (K, 4)) of every placement of each named cell in the flattened top.
 
-    Reads the library again (only when a waiver names a cell, and after the run has read it
-    safely): each named cell's content is
-    replaced by its bounding box on an unused layer, and the top is flattened by gdstk, so
-    rotations, reflections, arrays and nesting are applied exactly as for the geometry.
+    A cell's box holds its content (its shapes and those of the cells it places) on the
+    layers the deck reads, taken from the hierarchy the reading child returned
+    (`Layout.tree`): the file is not read again, and rotations, reflections, arrays and
+    nesting are applied as for the geometry (`hierarchy.place_box`). A cell the top does not
+    place, or without shapes on those layers, has no box (its waiver is stale).
     """
-    path = Path(layout_path)  # already read once, safely, in a child process (pkgdrc.safe_read)
-    lib = gdstk.read_oas(str(path)) if _sniff(path) == "oasis" else gdstk.read_gds(str(path))
-    by_name = {c.name: c for c in lib.cells}
-    spare = max((layer for layer, _ in lib.layers_and_datatypes()), default=0) + 1
-    order = sorted(cells)
-    for k, name in enumerate(order):
-        cell = by_name.get(name)
-        bb = cell.bounding_box() if cell is not None else None
-        if bb is not None:
-            cell.remove(*cell.polygons, *cell.paths, *cell.references, *cell.labels)
-            cell.add(gdstk.rectangle(*bb, layer=spare, datatype=k))  # datatype k = cell order[k]
+    if layout.tree is None:
+        raise PkgdrcError("a cell waiver needs the layout's cell hierarchy, and this layout was built "
+                          "from polygons: use box waivers", path=layout.path)
+    content = layout.tree.content_boxes()
     found = {name: np.zeros((0, 4)) for name in cells}
-    for k, name in enumerate(order):
-        placed = by_name[top].get_polygons(apply_repetitions=True, depth=None, layer=spare, datatype=k)
-        if placed:
-            pts = np.stack([p.points for p in placed]) * (lib.unit / 1e-6)  # rectangles: 4 points each
-            found[name] = np.hstack([pts.min(axis=1), pts.max(axis=1)])
+    for name in cells & content.keys():
+        found[name] = layout.tree.placed_boxes(name, content[name]) * layout.grid.dbu_um
     return found
 
 
@@ -242,8 +226,7 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
     expired = [w for w in mine if w.expires is not None and w.expires < today]
     active = [w for w in mine if w not in expired]
     _refuse_whole_layout(active, layout)
-    boxes = cell_boxes(layout.path, layout.top, {w.cell for w in active if w.cell}) \
-        if any(w.cell for w in active) else {}
+    boxes = cell_boxes(layout, {w.cell for w in active if w.cell}) if any(w.cell for w in active) else {}
     regions, owner = [], []
     for k, w in enumerate(active):
         found = np.asarray([w.box]) if w.box else boxes.get(w.cell, np.zeros((0, 4)))
