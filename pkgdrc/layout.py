@@ -27,7 +27,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
 from pkgdrc.hierarchy import CellTree
 from pkgdrc.oasis import MAGIC as OASIS_MAGIC
-from pkgdrc.safe_read import MAX_SHAPES, read_in_child
+from pkgdrc.safe_read import MAX_SHAPES, ReadLimits, read_in_child
 from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
 from pkgdrc.units import Grid
 
@@ -38,14 +38,15 @@ class Layout:
     """A layout: polygons per named layer of the flattened top cell, in database units.
 
     Read from a file, it keeps the cell hierarchy (`tree`) and flattens a layer on first
-    use; built from polygons (tests, tiles), it has no tree.
+    use, and the `limits` it was read within (a Dask worker reads it again within them);
+    built from polygons (tests, tiles), it has no tree.
     """
 
     def __init__(self, path: str, top: str, grid: Grid, polygons: dict[str, np.ndarray] | None = None,
                  labels: dict[str, list[tuple[str, float, float]]] | None = None, repaired: int = 0,
                  dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None,
-                 unmapped: list[tuple[int, int, int]] | None = None):
-        self.path, self.top, self.grid = path, top, grid
+                 unmapped: list[tuple[int, int, int]] | None = None, limits: ReadLimits = ReadLimits()):
+        self.path, self.top, self.grid, self.limits = path, top, grid, limits
         self.repaired, self.dropped, self.tree = repaired, dropped, tree
         # (layer, datatype, shapes) of layers with shapes that no deck layer maps.
         self.unmapped: list[tuple[int, int, int]] = list(unmapped or [])
@@ -189,4 +190,4 @@ def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | Non
     grid = Grid(raw.precision / 1e-6)
     labels = None if label_map else {}
     return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map),
-                  unmapped=raw.unmapped)
+                  unmapped=raw.unmapped, limits=ReadLimits(max_shapes, max_memory, read_timeout))

@@ -55,6 +55,15 @@ MAX_TIMEOUT = 2**31 - 1
 Matrix = tuple[int, int, int, int]  # (a, b, c, d): x' = a x + b y, y' = c x + d y
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """The bounds a layout is read within: flattened shapes, child memory (bytes), seconds."""
+
+    max_shapes: int = MAX_SHAPES
+    max_memory: int | None = None
+    read_timeout: float | None = None
+
+
 @dataclass
 class RawCell:
     """One cell as drawn: its own shapes as vertex arrays in whole dbu, and its placements.
