@@ -12,8 +12,8 @@ Needs the `dask` extra: `pip install 'pkgdrc[dask]'`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.errors import PkgdrcError

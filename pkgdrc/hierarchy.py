@@ -82,7 +82,7 @@ class CellTree:
         self._content: dict[tuple[str, str], np.ndarray] = {}
 
     @classmethod
-    def from_raw(cls, raw: RawTree, to_shapely) -> tuple["CellTree", int, int]:
+    def from_raw(cls, raw: RawTree, to_shapely) -> tuple[CellTree, int, int]:
         """Build from the reader's arrays; `to_shapely(coords, counts)` -> (polygons, repaired, dropped).
 
         Returns (tree, repaired, dropped), the counts taken over the flattened layout.
@@ -111,18 +111,18 @@ class CellTree:
         """
         if self._instances is None:
             found: dict[str, dict[Matrix, list[np.ndarray]]] = {self.top: {IDENTITY: [ORIGIN]}}
+            done: dict[str, dict[Matrix, np.ndarray]] = {}
             for name in reversed(list(self.cells)):  # parents first
                 if name not in found:
                     continue
-                mine = {m: np.concatenate(offs) for m, offs in found[name].items()}
-                found[name] = mine
+                mine = done[name] = {m: np.concatenate(offs) for m, offs in found[name].items()}
                 for p in self.cells[name].placements:
                     child = found.setdefault(p.cell, {})
                     for m, offs in mine.items():
                         placed = (offs[:, None, :] + apply(m, p.offsets)[None, :, :]).reshape(-1, 2)
                         child.setdefault(compose(m, p.matrix), []).append(placed)
-            self._instances = found  # type: ignore[assignment]
-        return self._instances  # type: ignore[return-value]
+            self._instances = {name: done[name] for name in found}  # in the order first found
+        return self._instances
 
     def copies(self) -> dict[str, int]:
         """How many times each cell occurs in the flattened top."""
@@ -183,7 +183,7 @@ class CellTree:
 
     def flat_labels(self, layer: str) -> list[tuple[str, float, float]]:
         """The flattened top's labels on `layer`: (text, x, y) in dbu."""
-        out = []
+        out: list[tuple[str, float, float]] = []
         for n, orient in self.instances().items():
             own = self.cells[n].labels.get(layer, [])
             if not own:

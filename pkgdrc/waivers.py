@@ -32,14 +32,15 @@ boxes of a rule against the waiver regions.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import difflib
 import fnmatch
 import json
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import rtree
@@ -70,7 +71,7 @@ class Waiver:
     scope_all: bool = False  # `scope: all`: may hold the whole layout
 
     def describe(self) -> str:
-        region = f"cell {self.cell}" if self.cell else "box [" + ", ".join(num(v) for v in self.box) + "]"
+        region = f"cell {self.cell}" if self.box is None else "box [" + ", ".join(num(v) for v in self.box) + "]"
         return f"{self.where}: {self.rule} {region} ({self.reason})"
 
     def applies_to(self, layout_path: str) -> bool:
@@ -84,7 +85,10 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     if not isinstance(item, dict):
         raise PkgdrcError(f"waiver {index + 1}: expected a mapping with rule, box or cell, reason",
                           path=path, line=line)
-    where = lambda key: item.line_of(key) if isinstance(item, LineDict) else None
+
+    def where(key: str) -> int | None:
+        return item.line_of(key) if isinstance(item, LineDict) else None
+
     for key in item:
         if key not in KEYS:
             raise PkgdrcError(f"unknown waiver key {key!r}; expected one of {', '.join(sorted(KEYS))}",
@@ -95,7 +99,7 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     if ("box" in item) == ("cell" in item):
         raise PkgdrcError("waiver needs exactly one region: 'box: [x0, y0, x1, y1]' (um) or 'cell: NAME'",
                           path=path, line=line)
-    box = None
+    box: tuple[float, float, float, float] | None = None
     if "box" in item:
         b = item["box"]
         ok = isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -103,7 +107,7 @@ def _entry(item: object, path: str, index: int) -> Waiver:
         if not ok or b[0] > b[2] or b[1] > b[3]:
             raise PkgdrcError(f"box must be [x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1, got {b!r}",
                               path=path, line=where("box"))
-        box = tuple(float(v) for v in b)
+        box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
     expires = item.get("expires")
     if isinstance(expires, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", expires):
         # the YAML reader keeps a day the calendar lacks (2026-02-30) as text
@@ -183,13 +187,14 @@ def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
     extent = layout_extent(layout) if any(w.box is not None for w in broad) else None
     tol = layout.grid.dbu_um / 2
     for w in broad:
-        whole = w.cell == layout.top or (extent is not None and w.box[0] <= extent[0] + tol
-                                         and w.box[1] <= extent[1] + tol and w.box[2] >= extent[2] - tol
-                                         and w.box[3] >= extent[3] - tol)
-        if whole:
-            region = f"cell {w.cell} is the top cell" if w.cell else (
-                "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]")
-            raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
+        if w.cell == layout.top:
+            region = f"cell {w.cell} is the top cell"
+        elif (w.box is not None and extent is not None and w.box[0] <= extent[0] + tol and w.box[1] <= extent[1] + tol
+              and w.box[2] >= extent[2] - tol and w.box[3] >= extent[3] - tol):
+            region = "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]"
+        else:
+            continue
+        raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
                               f"{w.rule} everywhere", **_place(w))
 
 
@@ -227,9 +232,10 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
     active = [w for w in mine if w not in expired]
     _refuse_whole_layout(active, layout)
     boxes = cell_boxes(layout, {w.cell for w in active if w.cell}) if any(w.cell for w in active) else {}
-    regions, owner = [], []
+    regions: list[tuple[float, ...]] = []
+    owner: list[int] = []
     for k, w in enumerate(active):
-        found = np.asarray([w.box]) if w.box else boxes.get(w.cell, np.zeros((0, 4)))
+        found = boxes[w.cell] if w.cell is not None else np.asarray([w.box])
         regions.extend(map(tuple, found))
         owner.extend([k] * len(found))
     used = np.zeros(len(active), dtype=bool)
@@ -239,9 +245,9 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
         if not result.markers or not mask.any():
             continue
         ids = np.flatnonzero(mask)
-        region = np.asarray(regions, float)[ids]
+        region = np.asarray(regions, dtype=np.float64)[ids]
         index = rtree.index.Index(((i, tuple(b), None) for i, b in enumerate(region)))
-        m = np.asarray([mk.bbox for mk in result.markers], float)
+        m = np.asarray([mk.bbox for mk in result.markers], dtype=np.float64)
         hits, counts = (a.astype(np.int64) for a in index.intersection_v(m[:, :2], m[:, 2:]))
         marker = np.repeat(np.arange(len(m)), counts)
         r = region[hits]
@@ -259,7 +265,14 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
         keep[marker] = False
         result.markers = [mk for mk, k in zip(result.markers, keep) if k]
     stale = [w.describe() for w, u in zip(active, used) if not u]
-    return stale, [f"{w.describe()} expired {w.expires.isoformat()}" for w in expired]
+    return stale, [f"{w.describe()} expired {w.expires}" for w in expired]
+
+
+def _is_box(b: object) -> bool:
+    """[x0, y0, x1, y1]: finite numbers with x0 <= x1, y0 <= y1."""
+    return (isinstance(b, list) and len(b) == 4
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
+            and b[0] <= b[2] and b[1] <= b[3])
 
 
 def load_report(path: str) -> dict:
@@ -285,10 +298,7 @@ def load_report(path: str) -> dict:
         if not isinstance(r.get("violations"), list):
             raise bad(f"rules[{i}].violations", "a list of markers")
         for k, m in enumerate(r["violations"]):
-            b = m.get("bbox") if isinstance(m, dict) else None
-            numbers = isinstance(b, list) and len(b) == 4 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
-            if not numbers or b[0] > b[2] or b[1] > b[3]:
+            if not _is_box(m.get("bbox") if isinstance(m, dict) else None):
                 raise bad(f"rules[{i}].violations[{k}].bbox", "[x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1")
     return data
 
@@ -330,5 +340,9 @@ def append_waivers(path: str | Path, entries: list[dict], note: str) -> int:
     if text and not text.endswith("\n"):
         text += "\n"
     text += f"# {note}\n" + yaml.safe_dump(new, sort_keys=False, default_flow_style=None, width=120)
-    write_atomic(str(path), lambda out: out.write(text))
+
+    def fill(out: TextIO) -> None:
+        out.write(text)
+
+    write_atomic(str(path), fill)
     return len(new)

@@ -8,7 +8,6 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
-from signoff import write_signoff_deck, write_signoff_layout
 
 import pkgdrc
 from pkgdrc.cli import main
@@ -16,6 +15,7 @@ from pkgdrc.deck.load import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.waivers import load_waivers
+from signoff import write_signoff_deck, write_signoff_layout
 
 
 @pytest.fixture

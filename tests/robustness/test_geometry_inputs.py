@@ -7,7 +7,6 @@ with fewer than 3 distinct vertices or no area is dropped and counted in `droppe
 
 from __future__ import annotations
 
-
 import gdstk
 import numpy as np
 import shapely

@@ -169,8 +169,9 @@ def test_billion_element_array_is_refused_before_flattening(tmp_path):
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         top.add(gdstk.Reference(via, (0, 0), columns=32_767, rows=32_767, spacing=(2, 2)))  # GDS's largest
     path = library(tmp_path, build=build)
-    assert refused(path, LAYERS, read_timeout=120) == ("flattening TOP would make 2,147,352,579 shapes and placements (limit 20,000,000, "
-                             "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP")
+    assert refused(path, LAYERS, read_timeout=120) == (
+        "flattening TOP would make 2,147,352,579 shapes and placements (limit 20,000,000, "
+        "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP")
 
 
 def test_nested_arrays_multiply(tmp_path):
