@@ -9,7 +9,7 @@ A waiver file is a YAML list; each entry names a rule and a region:
       expires: 2027-03-31          # optional: from the day after, the waiver stops waiving
       layout: "*/top_*.gds"        # optional glob on the layout path: waive only there
     - rule: FO.1
-      cell: LOGO                   # ... or every placement of a cell (its bounding box)
+      cell: LOGO                   # ... or every placement of a cell (its bounding box on the deck's layers)
       reason: artwork, not metal
     - rule: DEN.RDL1
       box: [-1e6, -1e6, 1e6, 1e6]  # a region holding the whole layout ...
@@ -195,7 +195,7 @@ def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
         else:
             continue
         raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
-                              f"{w.rule} everywhere", **_place(w))
+                          f"{w.rule} everywhere", **_place(w))
 
 
 def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
