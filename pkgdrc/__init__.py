@@ -6,10 +6,13 @@
         print(rule.id, len(rule.markers))
 """
 
-__version__ = "0.1.0"
+# First, until run.py and cli.py import __version__ from pkgdrc.version: they import it
+# from this package while it is still loading.
+from pkgdrc.version import __version__
 
-from pkgdrc.errors import PkgdrcError  # noqa: E402
-from pkgdrc.result import Report, RuleResult  # noqa: E402
-from pkgdrc.run import check  # noqa: E402
+# isort: split
+from pkgdrc.errors import PkgdrcError
+from pkgdrc.result import Report, RuleResult
+from pkgdrc.run import check
 
 __all__ = ["PkgdrcError", "Report", "RuleResult", "check", "__version__"]

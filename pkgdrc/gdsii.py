@@ -19,9 +19,9 @@ all offsets at once) is a real record, and where a candidate ends exactly at the
 candidate, the chain runs through it. So the chain is walked in Python only at the few
 candidates where that fails (a header-like pattern inside coordinates or text), and the
 grammar is checked with array operations over the records: one transition-table lookup
-per record. About 0.6 s CPU per 100 MB, as long as gdstk's own read (benchmarks/RESULTS.md). Records of odd length (KLayout warns, reads them) make records
-start at odd offsets: those are found by a second pass over odd offsets, run only when
-the chain reaches one.
+per record. About 0.6 s CPU per 100 MB, as long as gdstk's own read (benchmarks/RESULTS.md).
+Records of odd length (KLayout warns, reads them) make records start at odd offsets:
+those are found by a second pass over odd offsets, run only when the chain reaches one.
 """
 
 from __future__ import annotations
@@ -149,17 +149,18 @@ def _candidates(buf: np.ndarray, parity: int) -> tuple[np.ndarray, np.ndarray, n
     n = len(buf)
     offset = np.int32 if n < 2**31 - 2**17 else np.int64  # offsets and ends fit; half the memory traffic
     words = buf[parity:parity + (n - parity) // 2 * 2].view(">u2")
-    pos, length, kind, step = [], [], [], 1 << 20
+    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    step = 1 << 20
     for start in range(0, max(len(words) - 1, 0), step):
         tword = words[start + 1:start + step + 1]
         size = words[start:start + len(tword)]
         hit = np.flatnonzero((size >= LEAST_LENGTH[tword]) & (size <= MOST_LENGTH[tword]))
-        pos.append(((hit + start) * 2 + parity).astype(offset))
-        length.append(size[hit].astype(offset))
-        kind.append((tword[hit] >> 8).astype(np.uint8))
-    if not pos:
+        parts[0].append(((hit + start) * 2 + parity).astype(offset))
+        parts[1].append(size[hit].astype(offset))
+        parts[2].append((tword[hit] >> 8).astype(np.uint8))
+    if not parts[0]:
         return np.empty(0, dtype=offset), np.empty(0, dtype=offset), np.empty(0, dtype=np.uint8)
-    pos, length, kind = np.concatenate(pos), np.concatenate(length), np.concatenate(kind)
+    pos, length, kind = (np.concatenate(p) for p in parts)
     inside = pos + length <= n
     return (pos, length, kind) if inside.all() else (pos[inside], length[inside], kind[inside])
 
@@ -213,6 +214,7 @@ def records(buf: np.ndarray) -> Records:
         if odd:  # an odd-length record: add the candidates at odd offsets and walk again
             found.append(_candidates(buf, 1))
             continue
+        take: slice | np.ndarray
         if len(runs) == 1 and runs[0] == (0, len(pos) - 1):  # no false candidate: all are records
             take = slice(None)
         else:

@@ -82,7 +82,7 @@ class CellTree:
         self._content: dict[tuple[str, str], np.ndarray] = {}
 
     @classmethod
-    def from_raw(cls, raw: RawTree, to_shapely) -> tuple["CellTree", int, int]:
+    def from_raw(cls, raw: RawTree, to_shapely) -> tuple[CellTree, int, int]:
         """Build from the reader's arrays; `to_shapely(coords, counts)` -> (polygons, repaired, dropped).
 
         Returns (tree, repaired, dropped), the counts taken over the flattened layout.
@@ -111,18 +111,18 @@ class CellTree:
         """
         if self._instances is None:
             found: dict[str, dict[Matrix, list[np.ndarray]]] = {self.top: {IDENTITY: [ORIGIN]}}
+            done: dict[str, dict[Matrix, np.ndarray]] = {}
             for name in reversed(list(self.cells)):  # parents first
                 if name not in found:
                     continue
-                mine = {m: np.concatenate(offs) for m, offs in found[name].items()}
-                found[name] = mine
+                mine = done[name] = {m: np.concatenate(offs) for m, offs in found[name].items()}
                 for p in self.cells[name].placements:
                     child = found.setdefault(p.cell, {})
                     for m, offs in mine.items():
                         placed = (offs[:, None, :] + apply(m, p.offsets)[None, :, :]).reshape(-1, 2)
                         child.setdefault(compose(m, p.matrix), []).append(placed)
-            self._instances = found  # type: ignore[assignment]
-        return self._instances  # type: ignore[return-value]
+            self._instances = {name: done[name] for name in found}  # in the order first found
+        return self._instances
 
     def copies(self) -> dict[str, int]:
         """How many times each cell occurs in the flattened top."""
@@ -162,9 +162,28 @@ class CellTree:
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
 
+    def content_boxes(self, layers: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Bounding box (x0, y0, x1, y1), dbu, of each cell's content (its own shapes and those
+        of the cells it places) on `layers` (None: every layer read), in the cell's own frame;
+        cells without any are left out. One pass, children first: nothing is flattened."""
+        boxes: dict[str, np.ndarray] = {}
+        for name, cell in self.cells.items():  # children first
+            parts = [shapely.bounds(p) for n, p in cell.polygons.items() if len(p) and (layers is None or n in layers)]
+            parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
+            if parts:
+                every = np.concatenate(parts)
+                boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+        return boxes
+
+    def placed_boxes(self, name: str, box: np.ndarray) -> np.ndarray:
+        """`box` (a box in cell `name`'s frame, dbu) at every placement of the cell in the top's
+        frame: (k, 4), k = 0 when the top does not place the cell."""
+        parts = [place_box(box, m, offs) for m, offs in self.instances().get(name, {}).items()]
+        return np.concatenate(parts) if parts else np.zeros((0, 4))
+
     def flat_labels(self, layer: str) -> list[tuple[str, float, float]]:
         """The flattened top's labels on `layer`: (text, x, y) in dbu."""
-        out = []
+        out: list[tuple[str, float, float]] = []
         for n, orient in self.instances().items():
             own = self.cells[n].labels.get(layer, [])
             if not own:

@@ -27,7 +27,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY, polygon_parts
 from pkgdrc.hierarchy import CellTree
 from pkgdrc.oasis import MAGIC as OASIS_MAGIC
-from pkgdrc.safe_read import MAX_SHAPES, read_in_child
+from pkgdrc.safe_read import MAX_SHAPES, ReadLimits, read_in_child
 from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
 from pkgdrc.units import Grid
 
@@ -38,14 +38,16 @@ class Layout:
     """A layout: polygons per named layer of the flattened top cell, in database units.
 
     Read from a file, it keeps the cell hierarchy (`tree`) and flattens a layer on first
-    use; built from polygons (tests, tiles), it has no tree.
+    use, and the `limits` it was read within (a Dask worker reads it again within them);
+    built from polygons (tests, tiles), it has no tree.
     """
 
     def __init__(self, path: str, top: str, grid: Grid, polygons: dict[str, np.ndarray] | None = None,
                  labels: dict[str, list[tuple[str, float, float]]] | None = None, repaired: int = 0,
                  dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None,
-                 unmapped: list[tuple[int, int, int]] | None = None):
+                 unmapped: list[tuple[int, int, int]] | None = None, limits: ReadLimits | None = None):
         self.path, self.top, self.grid = path, top, grid
+        self.limits = limits or ReadLimits()
         self.repaired, self.dropped, self.tree = repaired, dropped, tree
         # (layer, datatype, shapes) of layers with shapes that no deck layer maps.
         self.unmapped: list[tuple[int, int, int]] = list(unmapped or [])
@@ -58,14 +60,16 @@ class Layout:
     def polygons(self) -> dict[str, np.ndarray]:
         """Shapes of the flattened top per layer (flattened from the tree on first use)."""
         if self._polygons is None:
-            self._polygons = {name: self.tree.flatten(name) for name in self._names}
+            tree = self.tree
+            self._polygons = {name: tree.flatten(name) for name in self._names} if tree is not None else {}
         return self._polygons
 
     @property
     def labels(self) -> dict[str, list[tuple[str, float, float]]]:
         if self._labels is None:
-            names = {n for c in self.tree.cells.values() for n in c.labels} if self.tree else set()
-            self._labels = {name: self.tree.flat_labels(name) for name in sorted(names)}
+            tree = self.tree
+            names = {n for c in tree.cells.values() for n in c.labels} if tree is not None else set()
+            self._labels = {name: tree.flat_labels(name) for name in sorted(names)} if tree is not None else {}
         return self._labels
 
     @property
@@ -187,6 +191,6 @@ def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | Non
     raw = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
     tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
     grid = Grid(raw.precision / 1e-6)
-    labels = None if label_map else {}
+    labels: dict[str, list[tuple[str, float, float]]] | None = None if label_map else {}
     return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map),
-                  unmapped=raw.unmapped)
+                  unmapped=raw.unmapped, limits=ReadLimits(max_shapes, max_memory, read_timeout))

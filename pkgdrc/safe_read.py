@@ -55,6 +55,15 @@ MAX_TIMEOUT = 2**31 - 1
 Matrix = tuple[int, int, int, int]  # (a, b, c, d): x' = a x + b y, y' = c x + d y
 
 
+@dataclass(frozen=True)
+class ReadLimits:
+    """The bounds a layout is read within: flattened shapes, child memory (bytes), seconds."""
+
+    max_shapes: int = MAX_SHAPES
+    max_memory: int | None = None
+    read_timeout: float | None = None
+
+
 @dataclass
 class RawCell:
     """One cell as drawn: its own shapes as vertex arrays in whole dbu, and its placements.
@@ -89,8 +98,14 @@ def _reps(obj) -> int:
     return max(int(obj.repetition.size), 1)
 
 
+def _cells(lib: gdstk.Library) -> list[gdstk.Cell]:
+    """The library's cells (gdstk types them Cell | RawCell; a library read from a file holds
+    only Cells)."""
+    return [c for c in lib.cells if isinstance(c, gdstk.Cell)]
+
+
 def _check_references(lib: gdstk.Library, path: str) -> None:
-    for cell in lib.cells:
+    for cell in _cells(lib):
         for ref in cell.references:
             if isinstance(ref.cell, (str, gdstk.RawCell)):
                 name = ref.cell if isinstance(ref.cell, str) else ref.cell.name
@@ -108,7 +123,7 @@ def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:
     """Cells, each after every cell it refers to; a reference cycle is an error."""
     state: dict[str, int] = {}
     order: list[gdstk.Cell] = []
-    for root in lib.cells:
+    for root in _cells(lib):
         if root.name in state:
             continue
         stack = [(root, iter({r.cell.name: r.cell for r in root.references}.values()))]
@@ -135,9 +150,9 @@ def _own_shapes(cell: gdstk.Cell) -> Counter:
     own: Counter = Counter()
     for p in cell.polygons:
         own[p.layer, p.datatype] += _reps(p)
-    for p in cell.paths:
-        for key in zip(p.layers, p.datatypes):
-            own[key] += _reps(p)
+    for path in cell.paths:
+        for key in zip(path.layers, path.datatypes):
+            own[key] += _reps(path)
     return own
 
 

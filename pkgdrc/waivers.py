@@ -9,7 +9,7 @@ A waiver file is a YAML list; each entry names a rule and a region:
       expires: 2027-03-31          # optional: from the day after, the waiver stops waiving
       layout: "*/top_*.gds"        # optional glob on the layout path: waive only there
     - rule: FO.1
-      cell: LOGO                   # ... or every placement of a cell (its bounding box)
+      cell: LOGO                   # ... or every placement of a cell (its bounding box on the deck's layers)
       reason: artwork, not metal
     - rule: DEN.RDL1
       box: [-1e6, -1e6, 1e6, 1e6]  # a region holding the whole layout ...
@@ -32,16 +32,16 @@ boxes of a rule against the waiver regions.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import difflib
 import fnmatch
 import json
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-import gdstk
 import numpy as np
 import rtree
 import shapely
@@ -49,8 +49,7 @@ import yaml
 
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.hierarchy import place_box
-from pkgdrc.layout import Layout, _sniff
+from pkgdrc.layout import Layout
 from pkgdrc.report.files import write_atomic
 from pkgdrc.report.format import num
 from pkgdrc.result import RuleResult, Waived
@@ -72,7 +71,7 @@ class Waiver:
     scope_all: bool = False  # `scope: all`: may hold the whole layout
 
     def describe(self) -> str:
-        region = f"cell {self.cell}" if self.cell else "box [" + ", ".join(num(v) for v in self.box) + "]"
+        region = f"cell {self.cell}" if self.box is None else "box [" + ", ".join(num(v) for v in self.box) + "]"
         return f"{self.where}: {self.rule} {region} ({self.reason})"
 
     def applies_to(self, layout_path: str) -> bool:
@@ -86,7 +85,10 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     if not isinstance(item, dict):
         raise PkgdrcError(f"waiver {index + 1}: expected a mapping with rule, box or cell, reason",
                           path=path, line=line)
-    where = lambda key: item.line_of(key) if isinstance(item, LineDict) else None
+
+    def where(key: str) -> int | None:
+        return item.line_of(key) if isinstance(item, LineDict) else None
+
     for key in item:
         if key not in KEYS:
             raise PkgdrcError(f"unknown waiver key {key!r}; expected one of {', '.join(sorted(KEYS))}",
@@ -97,7 +99,7 @@ def _entry(item: object, path: str, index: int) -> Waiver:
     if ("box" in item) == ("cell" in item):
         raise PkgdrcError("waiver needs exactly one region: 'box: [x0, y0, x1, y1]' (um) or 'cell: NAME'",
                           path=path, line=line)
-    box = None
+    box: tuple[float, float, float, float] | None = None
     if "box" in item:
         b = item["box"]
         ok = isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -105,7 +107,7 @@ def _entry(item: object, path: str, index: int) -> Waiver:
         if not ok or b[0] > b[2] or b[1] > b[3]:
             raise PkgdrcError(f"box must be [x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1, got {b!r}",
                               path=path, line=where("box"))
-        box = tuple(float(v) for v in b)
+        box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
     expires = item.get("expires")
     if isinstance(expires, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", expires):
         # the YAML reader keeps a day the calendar lacks (2026-02-30) as text
@@ -167,16 +169,11 @@ def check_rules(waivers: list[Waiver], rule_ids: Collection[str], deck: str) -> 
 def layout_extent(layout: Layout) -> tuple[float, float, float, float] | None:
     """The box (um) holding every shape of the flattened top cell, or None when it has none.
 
-    On a layout read with its hierarchy, each cell's own box is placed where the cell is
-    (`hierarchy.place_box`): nothing is flattened."""
+    On a layout read with its hierarchy, it is the top cell's content box
+    (`CellTree.content_boxes`): nothing is flattened."""
     if layout.tree is not None:
-        boxes = []
-        for name, orient in layout.tree.instances().items():
-            own = [p for p in layout.tree.cells[name].polygons.values() if len(p)]
-            if own:
-                box = shapely.total_bounds(np.concatenate(own))
-                boxes += [place_box(box, m, offs) for m, offs in orient.items()]
-        b = np.concatenate(boxes) if boxes else np.zeros((0, 4))
+        top = layout.tree.content_boxes().get(layout.tree.top)
+        b = np.zeros((0, 4)) if top is None else top.reshape(1, 4)
     else:
         b = np.asarray([shapely.total_bounds(p) for p in layout.polygons.values() if len(p)]).reshape(-1, 4)
     if not len(b):
@@ -190,41 +187,33 @@ def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
     extent = layout_extent(layout) if any(w.box is not None for w in broad) else None
     tol = layout.grid.dbu_um / 2
     for w in broad:
-        whole = w.cell == layout.top or (extent is not None and w.box[0] <= extent[0] + tol
-                                         and w.box[1] <= extent[1] + tol and w.box[2] >= extent[2] - tol
-                                         and w.box[3] >= extent[3] - tol)
-        if whole:
-            region = f"cell {w.cell} is the top cell" if w.cell else (
-                "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]")
-            raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
-                              f"{w.rule} everywhere", **_place(w))
+        if w.cell == layout.top:
+            region = f"cell {w.cell} is the top cell"
+        elif (w.box is not None and extent is not None and w.box[0] <= extent[0] + tol and w.box[1] <= extent[1] + tol
+              and w.box[2] >= extent[2] - tol and w.box[3] >= extent[3] - tol):
+            region = "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]"
+        else:
+            continue
+        raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
+                          f"{w.rule} everywhere", **_place(w))
 
 
-def cell_boxes(layout_path: str, top: str, cells: set[str]) -> dict[str, np.ndarray]:
+def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
     """Bounding boxes (um, (K, 4)) of every placement of each named cell in the flattened top.
 
-    Reads the library again (only when a waiver names a cell, and after the run has read it
-    safely): each named cell's content is
-    replaced by its bounding box on an unused layer, and the top is flattened by gdstk, so
-    rotations, reflections, arrays and nesting are applied exactly as for the geometry.
+    A cell's box holds its content (its shapes and those of the cells it places) on the
+    layers the deck reads, taken from the hierarchy the reading child returned
+    (`Layout.tree`): the file is not read again, and rotations, reflections, arrays and
+    nesting are applied as for the geometry (`hierarchy.place_box`). A cell the top does not
+    place, or without shapes on those layers, has no box (its waiver is stale).
     """
-    path = Path(layout_path)  # already read once, safely, in a child process (pkgdrc.safe_read)
-    lib = gdstk.read_oas(str(path)) if _sniff(path) == "oasis" else gdstk.read_gds(str(path))
-    by_name = {c.name: c for c in lib.cells}
-    spare = max((layer for layer, _ in lib.layers_and_datatypes()), default=0) + 1
-    order = sorted(cells)
-    for k, name in enumerate(order):
-        cell = by_name.get(name)
-        bb = cell.bounding_box() if cell is not None else None
-        if bb is not None:
-            cell.remove(*cell.polygons, *cell.paths, *cell.references, *cell.labels)
-            cell.add(gdstk.rectangle(*bb, layer=spare, datatype=k))  # datatype k = cell order[k]
+    if layout.tree is None:
+        raise PkgdrcError("a cell waiver needs the layout's cell hierarchy, and this layout was built "
+                          "from polygons: use box waivers", path=layout.path)
+    content = layout.tree.content_boxes()
     found = {name: np.zeros((0, 4)) for name in cells}
-    for k, name in enumerate(order):
-        placed = by_name[top].get_polygons(apply_repetitions=True, depth=None, layer=spare, datatype=k)
-        if placed:
-            pts = np.stack([p.points for p in placed]) * (lib.unit / 1e-6)  # rectangles: 4 points each
-            found[name] = np.hstack([pts.min(axis=1), pts.max(axis=1)])
+    for name in cells & content.keys():
+        found[name] = layout.tree.placed_boxes(name, content[name]) * layout.grid.dbu_um
     return found
 
 
@@ -242,11 +231,11 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
     expired = [w for w in mine if w.expires is not None and w.expires < today]
     active = [w for w in mine if w not in expired]
     _refuse_whole_layout(active, layout)
-    boxes = cell_boxes(layout.path, layout.top, {w.cell for w in active if w.cell}) \
-        if any(w.cell for w in active) else {}
-    regions, owner = [], []
+    boxes = cell_boxes(layout, {w.cell for w in active if w.cell}) if any(w.cell for w in active) else {}
+    regions: list[tuple[float, ...]] = []
+    owner: list[int] = []
     for k, w in enumerate(active):
-        found = np.asarray([w.box]) if w.box else boxes.get(w.cell, np.zeros((0, 4)))
+        found = boxes[w.cell] if w.cell is not None else np.asarray([w.box])
         regions.extend(map(tuple, found))
         owner.extend([k] * len(found))
     used = np.zeros(len(active), dtype=bool)
@@ -256,9 +245,9 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
         if not result.markers or not mask.any():
             continue
         ids = np.flatnonzero(mask)
-        region = np.asarray(regions, float)[ids]
+        region = np.asarray(regions, dtype=np.float64)[ids]
         index = rtree.index.Index(((i, tuple(b), None) for i, b in enumerate(region)))
-        m = np.asarray([mk.bbox for mk in result.markers], float)
+        m = np.asarray([mk.bbox for mk in result.markers], dtype=np.float64)
         hits, counts = (a.astype(np.int64) for a in index.intersection_v(m[:, :2], m[:, 2:]))
         marker = np.repeat(np.arange(len(m)), counts)
         r = region[hits]
@@ -276,7 +265,14 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
         keep[marker] = False
         result.markers = [mk for mk, k in zip(result.markers, keep) if k]
     stale = [w.describe() for w, u in zip(active, used) if not u]
-    return stale, [f"{w.describe()} expired {w.expires.isoformat()}" for w in expired]
+    return stale, [f"{w.describe()} expired {w.expires}" for w in expired]
+
+
+def _is_box(b: object) -> bool:
+    """[x0, y0, x1, y1]: finite numbers with x0 <= x1, y0 <= y1."""
+    return (isinstance(b, list) and len(b) == 4
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
+            and b[0] <= b[2] and b[1] <= b[3])
 
 
 def load_report(path: str) -> dict:
@@ -302,10 +298,7 @@ def load_report(path: str) -> dict:
         if not isinstance(r.get("violations"), list):
             raise bad(f"rules[{i}].violations", "a list of markers")
         for k, m in enumerate(r["violations"]):
-            b = m.get("bbox") if isinstance(m, dict) else None
-            numbers = isinstance(b, list) and len(b) == 4 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
-            if not numbers or b[0] > b[2] or b[1] > b[3]:
+            if not _is_box(m.get("bbox") if isinstance(m, dict) else None):
                 raise bad(f"rules[{i}].violations[{k}].bbox", "[x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1")
     return data
 
@@ -347,5 +340,9 @@ def append_waivers(path: str | Path, entries: list[dict], note: str) -> int:
     if text and not text.endswith("\n"):
         text += "\n"
     text += f"# {note}\n" + yaml.safe_dump(new, sort_keys=False, default_flow_style=None, width=120)
-    write_atomic(str(path), lambda out: out.write(text))
+
+    def fill(out: TextIO) -> None:
+        out.write(text)
+
+    write_atomic(str(path), fill)
     return len(new)

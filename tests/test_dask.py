@@ -9,12 +9,14 @@ from click.testing import CliRunner
 
 distributed = pytest.importorskip("distributed")
 
+from tests.conftest import DECK_2L, write_gds  # noqa: E402
+from tests.test_tiles import RDL1, _dicts, _rect, build_row  # noqa: E402
+
 from pkgdrc.cli import main  # noqa: E402
 from pkgdrc.deck import load_deck  # noqa: E402
 from pkgdrc.errors import PkgdrcError  # noqa: E402
+from pkgdrc.layout import read_layout  # noqa: E402
 from pkgdrc.run import check  # noqa: E402
-from tests.conftest import DECK_2L, write_gds  # noqa: E402
-from tests.test_tiles import _dicts, build_row  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +37,26 @@ def test_dask_markers_equal_one_process(cluster, tmp_path):
     with distributed.Client(cluster.scheduler_address) as client:
         read = client.run(_layouts_read)
     assert len(read) == 3 and sum(read.values()) >= 1
+
+
+def test_workers_read_within_the_clients_limits(cluster, tmp_path):
+    """A worker reads the layout again within the limits the client read it within: the file
+    grew on the shared file system after the client read it, and the worker refuses it with
+    the client's --max-shapes (a worker's own default would have read it)."""
+    path = write_gds(tmp_path / "row.gds", build_row)
+    deck = load_deck(DECK_2L)
+    limit = read_layout(path, deck.layers, label_map=deck.labels).shape_count
+    client_side = read_layout(path, deck.layers, label_map=deck.labels, max_shapes=limit)
+
+    def grown(lib, top):
+        build_row(lib, top)
+        for k in range(10):
+            _rect(top, -100 - 10 * k, 0, -95 - 10 * k, 5, RDL1)
+
+    write_gds(path, grown)
+    with pytest.raises(PkgdrcError, match=rf"would make {limit + 10:,} shapes and placements "
+                                          rf"\(limit {limit:,}, --max-shapes\)"):
+        check(client_side, deck, dask_scheduler=cluster.scheduler_address)
 
 
 def _layouts_read() -> int:

@@ -8,12 +8,14 @@ import json
 import pytest
 import yaml
 from click.testing import CliRunner
-from signoff import write_signoff_deck, write_signoff_layout
 
 import pkgdrc
 from pkgdrc.cli import main
+from pkgdrc.deck.load import load_deck
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.layout import Layout, read_layout
 from pkgdrc.waivers import load_waivers
+from signoff import write_signoff_deck, write_signoff_layout
 
 
 @pytest.fixture
@@ -51,6 +53,30 @@ def test_cell_waives_every_placement_rotated_too(tmp_path, layout):
     assert _waived(report) == {"RDL2.W": [((600.0, 600.0, 601.0, 620.0), "logo", ""),
                                           ((680.0, 600.0, 700.0, 601.0), "logo", "")]}
     assert report.stale_waivers == [f"{w}:4: RDL1.W cell NOPE (gone)"]
+
+
+def test_cell_waiver_uses_the_hierarchy_already_read(tmp_path, layout):
+    """The cells' boxes come from the hierarchy the reading child returned: the layout file is
+    gone when the waivers are applied, and the cell waiver still waives every placement."""
+    deck = load_deck("signoff.yaml")
+    loaded = read_layout(layout, deck.layers, label_map=deck.labels)
+    layout.unlink()
+    w = tmp_path / "w.yaml"
+    w.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n")
+    report = pkgdrc.check(loaded, deck, waivers=w)
+    assert _waived(report) == {"RDL2.W": [((600.0, 600.0, 601.0, 620.0), "logo", ""),
+                                          ((680.0, 600.0, 700.0, 601.0), "logo", "")]}
+    assert report.stale_waivers == []
+
+
+def test_cell_waiver_on_a_layout_without_hierarchy_is_refused(tmp_path, layout):
+    deck = load_deck("signoff.yaml")
+    read = read_layout(layout, deck.layers, label_map=deck.labels)
+    flat = Layout(read.path, read.top, read.grid, read.polygons, {})
+    w = tmp_path / "w.yaml"
+    w.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n")
+    with pytest.raises(PkgdrcError, match=r"cell waiver needs the layout's cell hierarchy"):
+        pkgdrc.check(flat, deck, waivers=w)
 
 
 def test_expired_waiver_stops_waiving(tmp_path, layout):

@@ -10,6 +10,7 @@ So `A | B - C` means `A | (B - C)`. NUMBER is a distance in um.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?|\.\d+)|(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<op>[|&^\-(),]))")
@@ -23,14 +24,14 @@ class Name:
 @dataclass(frozen=True)
 class BinOp:
     op: str  # one of | & - ^
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Size:
     func: str  # grow | shrink
-    arg: "Expr"
+    arg: Expr
     distance: float
 
 
@@ -42,13 +43,15 @@ class ExprError(ValueError):
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    out, pos = [], 0
+    out: list[tuple[str, str]] = []
+    pos = 0
     text = text.rstrip()
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
             raise ExprError(f"unexpected character {text[pos:].strip()[:1]!r} at column {pos + 1}")
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         out.append((kind, m.group(kind)))
         pos = m.end()
     return out
@@ -62,6 +65,10 @@ def parse(text: str) -> Expr:
     def peek() -> tuple[str, str] | None:
         return toks[pos] if pos < len(toks) else None
 
+    def ahead() -> str | None:
+        """The next token's text, None at the end."""
+        return toks[pos][1] if pos < len(toks) else None
+
     def take(value: str | None = None, kind: str | None = None) -> str:
         nonlocal pos
         t = peek()
@@ -72,14 +79,13 @@ def parse(text: str) -> Expr:
         return t[1]
 
     def factor() -> Expr:
-        t = peek()
-        if t and t[1] == "(":
+        if ahead() == "(":
             take("(")
             e = expr()
             take(")")
             return e
         name = take(kind="name")
-        if name in ("grow", "shrink") and peek() and peek()[1] == "(":
+        if name in ("grow", "shrink") and ahead() == "(":
             take("(")
             arg = expr()
             take(",")
@@ -88,20 +94,20 @@ def parse(text: str) -> Expr:
             return Size(name, arg, d)
         return Name(name)
 
-    def level(sub, ops):
+    def level(sub: Callable[[], Expr], ops: tuple[str, ...]) -> Callable[[], Expr]:
         def parse_level() -> Expr:
             left = sub()
-            while peek() and peek()[1] in ops:
+            while ahead() in ops:
                 op = take()
                 left = BinOp(op, left, sub())
             return left
         return parse_level
 
-    term = level(factor, "&-")
-    expr = level(term, "|^")
+    term = level(factor, ("&", "-"))
+    expr = level(term, ("|", "^"))
     result = expr()
-    if peek() is not None:
-        raise ExprError(f"unexpected {peek()[1]!r} after a complete expression")
+    if (rest := ahead()) is not None:
+        raise ExprError(f"unexpected {rest!r} after a complete expression")
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class Deck:
         raise PkgdrcError(f"no rule {rule_id!r} in deck {self.name}{hint}", path=self.path)
 
 
-def _did_you_mean(word: str, options) -> str:
+def _did_you_mean(word: object, options: Iterable[object]) -> str:
     close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
@@ -108,7 +109,7 @@ def _mapping(value: Any, what: str, path: str, line: int) -> LineDict:
     if value is None:
         value = LineDict()
         value.line, value.key_lines = line, {}
-    if not isinstance(value, dict):
+    if not isinstance(value, LineDict):
         raise PkgdrcError(f"{what} must be a mapping, got {type(value).__name__}", path=path, line=line)
     return value
 
@@ -224,7 +225,8 @@ def _load_deck(deck: str | Path) -> Deck:
     for rid, body in raw_rules.items():
         line = raw_rules.line_of(rid)
         if not isinstance(body, LineDict):
-            raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line)
+            raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}",
+                              path=path, line=line)
         kind = body.get("check")
         if not isinstance(kind, str) or kind not in CHECKS:
             raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, CHECKS)}; "
@@ -234,7 +236,8 @@ def _load_deck(deck: str | Path) -> Deck:
             if key not in spec and key not in RULE_KEYS:
                 raise PkgdrcError(f"rule {rid}: unknown key {key!r} for check {kind}"
                                   f"{_did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
-                                  f"expected {', '.join(list(spec) + list(RULE_KEYS))}", path=path, line=body.line_of(key))
+                                  f"expected {', '.join(list(spec) + list(RULE_KEYS))}",
+                                  path=path, line=body.line_of(key))
         params: dict[str, Any] = {}
         for pname, param in spec.items():
             if pname not in body:

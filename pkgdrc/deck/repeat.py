@@ -32,7 +32,7 @@ _VAR = re.compile(r"\$([a-z][a-z0-9]*)")
 
 def _columns(table: Any, path: str, line: int) -> list[dict[str, Any]]:
     """The repeat table as one {var: value} dict per level."""
-    if not isinstance(table, dict) or not table:
+    if not isinstance(table, LineDict) or not table:
         raise PkgdrcError("repeat must be a mapping of lower-case variables to equal-length lists, "
                           "e.g. {n: [1, 2], below: [DIE_PAD, RDL1]}", path=path, line=line)
     lengths = set()
@@ -76,9 +76,11 @@ def expand(data: LineDict, path: str) -> None:
     if "repeat" not in data:
         for section in SECTIONS:
             body = data.get(section)
-            for key in body if isinstance(body, dict) else ():
-                if isinstance(key, str) and _VAR.search(key):
-                    raise PkgdrcError(f"{section} entry {key!r} uses ${_VAR.search(key).group(1)} "
+            if not isinstance(body, LineDict):
+                continue
+            for key in body:
+                if isinstance(key, str) and (var := _VAR.search(key)):
+                    raise PkgdrcError(f"{section} entry {key!r} uses ${var.group(1)} "
                                       "but the deck has no repeat: table", path=path, line=body.line_of(key))
         return
     columns = _columns(data["repeat"], path, data.line_of("repeat"))

@@ -16,6 +16,7 @@ import gc
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import yaml
 
@@ -84,7 +85,11 @@ def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode):
         return node.value
 
 
-class _Aliases:
+# libyaml's parser when PyYAML was built with it (yaml has no type stubs: Any)
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Aliases(yaml.constructor.SafeConstructor):
     """Counts what aliases add before the document is built (a mixin for both loaders)."""
 
     def construct_document(self, node):
@@ -135,7 +140,10 @@ class _PyLoader(_Aliases, yaml.SafeLoader):
     """SafeLoader, pure Python: its error messages name what was expected."""
 
 
-_Loader = type("_Loader", (_Aliases, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {})
+class _Loader(_Aliases, _FAST_LOADER):
+    """SafeLoader with libyaml's parser when there is one."""
+
+
 for _cls in (_Loader, _PyLoader):
     _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
     _cls.add_constructor("tag:yaml.org,2002:int", _int)
@@ -180,7 +188,7 @@ def read_yaml(path: str) -> object:
         try:
             return _load(text, _Loader, anchored)
         except yaml.MarkedYAMLError:
-            if _Loader is _PyLoader:
+            if _FAST_LOADER is yaml.SafeLoader:  # the same parser: its message is the one to show
                 raise
             return _load(text, _PyLoader, anchored)  # for its message (or, should libyaml differ, its data)
     except _Located as e:

@@ -4,8 +4,8 @@
 
 A pull request then shows the failures without opening an artifact. A rule that checked
 nothing (an input layer without shapes) is a `::warning` naming the empty layers, as are
-the layout's layers that no deck layer maps, and stale and expired waivers. Values are escaped as the workflow-command syntax
-requires (% CR LF in messages; also : and , in properties).
+the layout's layers that no deck layer maps, and stale and expired waivers. Values are
+escaped as the workflow-command syntax requires (% CR LF in messages; also : and , in properties).
 """
 
 from __future__ import annotations

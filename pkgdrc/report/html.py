@@ -25,10 +25,13 @@ import math
 from typing import TextIO
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 from pkgdrc.checks import CHECKS
+from pkgdrc.deck import Deck
 from pkgdrc.deck import expr as dexpr
+from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
 from pkgdrc.report.format import (
     centre_text,
@@ -72,7 +75,7 @@ class _View:
         self.scale = px / side
         self.px = px
 
-    def xy(self, pts: np.ndarray) -> np.ndarray:
+    def xy(self, pts: npt.ArrayLike) -> np.ndarray:
         pts = np.asarray(pts, float).reshape(-1, 2)
         return np.column_stack([(pts[:, 0] - self.box[0]) * self.scale, (self.box[3] - pts[:, 1]) * self.scale])
 
@@ -92,9 +95,8 @@ def _paths(polys: np.ndarray, view: _View, dbu_um: float) -> str:
     return " ".join(f"M{_fmt(r)}Z" for r in np.split(px, cuts))
 
 
-def _drawn_layers(report: Report, names: list[str]) -> list[str]:
+def _drawn_layers(deck: Deck, names: list[str]) -> list[str]:
     """Drawn layers behind layer names (derived layers expand to their drawn sources)."""
-    deck = report.layer_set.deck
     out: list[str] = []
     todo = list(names)
     while todo:
@@ -106,16 +108,16 @@ def _drawn_layers(report: Report, names: list[str]) -> list[str]:
     return out
 
 
-def _rule_layers(report: Report, r: RuleResult) -> list[str]:
-    known = set(report.layer_set.deck.layers) | set(report.layer_set.deck.derived)
+def _rule_layers(deck: Deck, r: RuleResult) -> list[str]:
+    known = set(deck.layers) | set(deck.derived)
     names = list(r.layers)
     for v in r.params.values():
         for name in v if isinstance(v, list) else [v]:
             if isinstance(name, str) and name in known and name not in names:
                 names.append(name)
     if getattr(CHECKS.get(r.check), "needs_nets", lambda p: False)(r.params):
-        names += [name for chain in report.layer_set.deck.connect for name in chain if name not in names]
-    return _drawn_layers(report, names)
+        names += [name for chain in deck.connect for name in chain if name not in names]
+    return _drawn_layers(deck, names)
 
 
 def _at(m: Marker, report: Report) -> str:
@@ -156,9 +158,8 @@ def _scale_bar(view: _View) -> str:
             f'<text x="{12 + w / 2:.1f}" y="{y - 5}" font-size="11" text-anchor="middle">{label}</text></g>')
 
 
-def _layer_svg(report: Report, layers: list[str], colors: dict[str, str], view: _View) -> tuple[str, list[str]]:
+def _layer_svg(layout: Layout, layers: list[str], colors: dict[str, str], view: _View) -> tuple[str, list[str]]:
     """The layers' shapes meeting the view, clipped to it; and the layers that have some there."""
-    layout = report.layer_set.layout
     out, shown = [], []
     for name in layers:
         found = layout.query(name, view.box)
@@ -176,7 +177,8 @@ def _legend(layers: list[str], colors: dict[str, str]) -> str:
     return f'<div class="legend">{spans}<span><i style="background:{MARKER}"></i>marker</span></div>'
 
 
-def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str, str]) -> str:
+def _picture(report: Report, deck: Deck, layout: Layout, r: RuleResult, k: int, m: Marker,
+             colors: dict[str, str]) -> str:
     x0, y0, x1, y1 = m.bbox
     limit = r.limit if isinstance(r.limit, (int, float)) and r.check != "angle" else 0.0
     small, big = sorted((x1 - x0, y1 - y0))
@@ -185,8 +187,8 @@ def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str,
     half = (min(big, 12 * max(small, limit, 1.0)) + 2 * context) / 2
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     view = _View((cx - half, cy - half, cx + half, cy + half), PICTURE_PX)
-    shapes, shown = _layer_svg(report, _rule_layers(report, r), colors, view)
-    layers = shown or _rule_layers(report, r)
+    shapes, shown = _layer_svg(layout, _rule_layers(deck, r), colors, view)
+    layers = shown or _rule_layers(deck, r)
     value = f"value {num(m.value)} " if m.value is not None else ("" if m.message else "no value ")
     message = f"{m.message}; " if m.message and m.value is not None else (f"{m.message} " if m.message else "")
     caption = (f"{html.escape(r.id)} #{k + 1}: {html.escape(message)}{value}(limit {html.escape(limit_text(r))}) "
@@ -197,11 +199,10 @@ def _picture(report: Report, r: RuleResult, k: int, m: Marker, colors: dict[str,
             f'<figcaption>{caption}</figcaption>{_legend(layers, colors)}</figure>')
 
 
-def _extent(report: Report) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
+def _extent(report: Report, deck: Deck, layout: Layout) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
     """The box (um) holding every shape of the deck's layers and every marker, and the
     centres (um, (N, 2)) of those shapes. None when there is nothing to draw."""
-    layout = report.layer_set.layout
-    polys = [layout.polygons[n] for n in report.layer_set.deck.layers if len(layout.polygons.get(n, []))]
+    polys = [layout.polygons[n] for n in deck.layers if len(layout.polygons.get(n, []))]
     shapes = shapely.bounds(np.concatenate(polys)) * layout.grid.dbu_um if polys else np.zeros((0, 4))
     boxes = np.concatenate([shapes, *(np.asarray([m.bbox for m in r.markers], float) for r in report.failed)])
     if not len(boxes):
@@ -234,8 +235,8 @@ def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, colo
     return f'<g fill="{color}" shape-rendering="crispEdges">{rects}</g>'
 
 
-def _overview(report: Report) -> str:
-    found = _extent(report)
+def _overview(report: Report, deck: Deck, layout: Layout) -> str:
+    found = _extent(report, deck, layout)
     if found is None:
         return "<p>The layout has no shapes on the deck's layers.</p>"
     extent, centres = found
@@ -300,7 +301,8 @@ def dumps(report: Report) -> str:
     """The page as one string. Needs `report.layer_set` (set by `pkgdrc.check`)."""
     if report.layer_set is None:
         raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check")
-    colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(report.layer_set.deck.layers)}
+    deck, layout = report.layer_set.deck, report.layer_set.layout
+    colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(deck.layers)}
     verdict = ("clean" if not report.violations and not report.empty
                else "no violations" if not report.violations
                else f"{report.violations} violations in {len(report.failed)} rules")
@@ -311,7 +313,8 @@ def dumps(report: Report) -> str:
     sections = []
     for r in report.failed:
         n = len(r.markers)
-        pics = "".join(_picture(report, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
+        pics = "".join(_picture(report, deck, layout, r, k, m, colors)
+                       for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
         more = (f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
                 f"(all are in the overview and the JSON report).</p>" if n > PICTURES_PER_RULE else "")
         worst = f", worst {num(r.worst)}" if r.worst is not None else ""
@@ -324,7 +327,7 @@ def dumps(report: Report) -> str:
             f'<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>'
             f'<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, '
             f'{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>'
-            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report)}'
+            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, deck, layout)}'
             f'{"".join(sections)}{_waivers(report)}</body></html>\n')
 
 

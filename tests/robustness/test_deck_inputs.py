@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import gdstk
 import pytest
@@ -98,28 +97,25 @@ def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
     assert not (tmp_path / "pwned").exists()
 
 
-def test_alias_bomb_is_refused_quickly(tmp_path):
-    """Billion laughs: 9 levels of 9 aliases is 9**9 values from a 1 kB file."""
+def test_alias_bomb_is_refused_before_expanding(tmp_path):
+    """Billion laughs: 9 levels of 9 aliases is 9**9 values from a 1 kB file (counted, not expanded)."""
     lines = ["stack:", "  s0: &a0 [l, l, l, l, l, l, l, l, l]"]
     lines += [f"  s{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
-    start = time.perf_counter()
     text = HEAD.replace("units: um\n", "") + "\n".join(lines) + "\nunits: *a8\nrules: {}\n"
     assert refused(tmp_path, text) == \
         " the YAML expands to 926,177,127 values through aliases (*name); the limit is 1,000,000 (an alias bomb?)"
-    assert time.perf_counter() - start < 2
 
 
 def test_deeply_nested_deck(tmp_path):
     assert refused(tmp_path, HEAD + "rules: " + "[" * 50_000 + "]" * 50_000 + "\n") == " YAML nested too deeply"
 
 
-def test_huge_deck_loads_in_bounded_time(tmp_path):
+def test_huge_deck_loads(tmp_path):
     rules = "".join(f"  A.W{i}: {{check: width, layer: A, min: {i % 7 + 1}}}\n" for i in range(5000))
     path = tmp_path / "big.yaml"
     path.write_text(HEAD + "rules:\n" + rules)
-    start = time.perf_counter()
-    assert len(load_deck(str(path)).rules) == 5000
-    assert time.perf_counter() - start < 10
+    deck = load_deck(str(path))
+    assert [(r.id, r.params["min"]) for r in deck.rules] == [(f"A.W{i}", i % 7 + 1) for i in range(5000)]
 
 
 def _no_deck_layers(tmp_path):

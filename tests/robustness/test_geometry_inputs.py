@@ -7,8 +7,6 @@ with fewer than 3 distinct vertices or no area is dropped and counted in `droppe
 
 from __future__ import annotations
 
-import time
-
 import gdstk
 import numpy as np
 import shapely
@@ -93,7 +91,6 @@ def test_a_million_vertex_polygon(tmp_path, deck):
     ring = np.column_stack([xs, ys])
     ring = np.vstack([ring, [(x[-1] + 4.0, 1.0), (x[-1] + 4.0, 0.0), (0.0, 0.0)]])
     path = one_layer(tmp_path, [ring], name="comb.oas", oasis=True)
-    start = time.perf_counter()
     layout = read_layout(path, LAYERS)
     assert (layout.repaired, layout.dropped) == (0, 0)
     (comb,) = layout.polygons["A"]
@@ -102,7 +99,6 @@ def test_a_million_vertex_polygon(tmp_path, deck):
     assert shapely.area(comb) == area * 1e6
     report = pkgdrc.check(layout, deck(f"A.AR: {{check: area, layer: A, min: {area}}}"))  # exactly at the limit
     assert markers(report, "A.AR") == []
-    assert time.perf_counter() - start < 20
 
 
 def test_rings_of_fewer_than_three_distinct_vertices_are_dropped():

@@ -161,16 +161,17 @@ def test_rotation_not_a_number(tmp_path, angle):
         f"cell TOP: reference to VIA has rotation {angle:g}; expected a finite angle"
 
 
-def test_billion_element_array_is_refused_quickly(tmp_path):
+def test_billion_element_array_is_refused_before_flattening(tmp_path):
+    """The count comes from the array's size: nothing is expanded (were it, the read would
+    stop at --read-timeout, and the message would say so)."""
     def build(lib, top):
         via = lib.new_cell("VIA")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         top.add(gdstk.Reference(via, (0, 0), columns=32_767, rows=32_767, spacing=(2, 2)))  # GDS's largest
     path = library(tmp_path, build=build)
-    start = time.perf_counter()
-    assert refused(path) == ("flattening TOP would make 2,147,352,579 shapes and placements (limit 20,000,000, "
-                             "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP")
-    assert time.perf_counter() - start < 2
+    assert refused(path, LAYERS, read_timeout=120) == (
+        "flattening TOP would make 2,147,352,579 shapes and placements (limit 20,000,000, "
+        "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP")
 
 
 def test_nested_arrays_multiply(tmp_path):
@@ -261,6 +262,4 @@ def test_a_reader_that_never_returns_is_stopped_by_read_timeout(tmp_path, monkey
 
     path = library(tmp_path)
     monkeypatch.setattr(pkgdrc.safe_read, "read_tree", lambda *args: time.sleep(60))  # the forked child inherits it
-    start = time.monotonic()
     assert refused(path, LAYERS, read_timeout=1) == "reading the layout took longer than --read-timeout (1 s)"
-    assert time.monotonic() - start < 10
