@@ -36,7 +36,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.geometry.polygons import EMPTY, polygon_parts, unique_polygons
+from pkgdrc.geometry.polygons import EMPTY, intersecting, polygon_parts, unique_polygons
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Nets:
         joined = {(a, b) for chain in deck.connect for a, b in itertools.pairwise(chain)} | {(n, n) for n in order}
         for a, b in sorted(joined):
             if len(shapes[a]) and len(shapes[b]):
-                ia, ib = shapely.STRtree(shapes[b]).query(shapes[a], predicate="intersects")
+                ia, ib = intersecting(shapes[a], shapes[b])
                 found.append(np.stack([ia + offset[a], ib + offset[b]], axis=1))
         labels = [(layer, text, x, y) for layer in label_first
                   for text, x, y in layers.layout.labels.get(layer, [])]

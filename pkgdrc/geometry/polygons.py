@@ -221,11 +221,33 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([polys[same], rebuilt])[by], source[at[by]]
 
 
-def clusters(polys: np.ndarray, predicate: str = "intersects") -> np.ndarray:
+def intersecting(a: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (ia, ib) of shapes of `a` and `b` that intersect (touch or overlap); with
+    `b` None, the pairs i < j of `a` with itself.
+
+    Pairs of overlapping bounding boxes, each tested once with the shape of more vertices
+    prepared: a plane with holes is prepared once, not met unprepared by every fill square
+    in its box (an STRtree predicate query prepares the query side only).
+    """
+    ia, ib = shapely.STRtree(a if b is None else b).query(a)
+    if b is None:
+        once = ia < ib
+        ia, ib, b = ia[once], ib[once], a
+    first = shapely.get_num_coordinates(a[ia]) >= shapely.get_num_coordinates(b[ib])
+    big = np.r_[a[np.unique(ia[first])], b[np.unique(ib[~first])]]
+    fresh = big[~shapely.is_prepared(big)]
+    shapely.prepare(fresh)
+    meet = np.empty(len(ia), bool)
+    meet[first] = shapely.intersects(a[ia[first]], b[ib[first]])
+    meet[~first] = shapely.intersects(b[ib[~first]], a[ia[~first]])
+    shapely.destroy_prepared(fresh)
+    return ia[meet], ib[meet]
+
+
+def clusters(polys: np.ndarray) -> np.ndarray:
     """Label of the connected cluster of each polygon (shapes that touch or overlap)."""
     n = len(polys)
-    tree = shapely.STRtree(polys)
-    i, j = tree.query(polys, predicate=predicate)
+    i, j = intersecting(polys)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
