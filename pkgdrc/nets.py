@@ -2,7 +2,8 @@
 
 Semantics:
 
-* The nodes are the shapes as drawn (as KLayout's netlist extractor does): shapes of one
+* The nodes are the shapes as drawn (as KLayout's netlist extractor does; a shape drawn
+  several times at one place is one node): shapes of one
   layer that overlap or touch are one net, and a short between two drawn shapes can be
   placed where they meet. `Nets.of(layer)` gives the net of each merged shape.
 * In a chain `A - B - C` neighbours join: a shape of A and a shape of B are one net where
@@ -25,6 +26,7 @@ Semantics:
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -34,7 +36,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.geometry.polygons import EMPTY, polygon_parts
+from pkgdrc.geometry.polygons import EMPTY, intersecting, polygon_parts, unique_polygons
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Nets:
         self._labels(labels)
 
     @classmethod
-    def extract(cls, layers) -> "Nets":
+    def extract(cls, layers) -> Nets:
         """Nets of a LayerSet's deck `connect:` layers, with its layout's labels."""
         deck = layers.deck
         order: list[str] = []
@@ -77,14 +79,15 @@ class Nets:
             order += [n for n in chain if n not in order]
         label_first = [n for n in deck.labels if n in order]
         order = label_first + [n for n in order if n not in label_first]
-        shapes = {n: polygon_parts(layers.polygons(n)) for n in order}
+        # Exact repeats are one node: a shape drawn 10,000 times at one place is not 10^8 pairs.
+        shapes = {n: unique_polygons(polygon_parts(layers.polygons(n))) for n in order}
         start = np.concatenate([[0], np.cumsum([len(shapes[n]) for n in order])])
         offset = dict(zip(order, start[:-1].tolist()))
         found = [np.empty((0, 2), dtype=np.int64)]
-        joined = {(a, b) for chain in deck.connect for a, b in zip(chain[:-1], chain[1:])} | {(n, n) for n in order}
+        joined = {(a, b) for chain in deck.connect for a, b in itertools.pairwise(chain)} | {(n, n) for n in order}
         for a, b in sorted(joined):
             if len(shapes[a]) and len(shapes[b]):
-                ia, ib = shapely.STRtree(shapes[b]).query(shapes[a], predicate="intersects")
+                ia, ib = intersecting(shapes[a], shapes[b])
                 found.append(np.stack([ia + offset[a], ib + offset[b]], axis=1))
         labels = [(layer, text, x, y) for layer in label_first
                   for text, x, y in layers.layout.labels.get(layer, [])]

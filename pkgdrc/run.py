@@ -72,7 +72,10 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
 def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
     """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
     kind = CHECKS[rule.check]
-    return [(name, found) for name in _rule_layers(rule) for found in kind.run(layers, name, rule.params)]
+    try:
+        return [(name, found) for name in _rule_layers(rule) for found in kind.run(layers, name, rule.params)]
+    except PkgdrcError as e:  # a check refusing its input (too many density windows): say which rule
+        raise PkgdrcError(f"rule {rule.id}: {e}") from None
 
 
 def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:

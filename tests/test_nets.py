@@ -113,3 +113,21 @@ def test_a_layer_outside_connect_has_no_nets(gds, tmp_path):
     nets = _nets(gds, tmp_path, lambda lib, c: _r(c, 11, 0, 0, 1, 1))
     with pytest.raises(PkgdrcError, match="layer PKG is not in the deck's connect: section"):
         nets.of("PKG")
+
+
+def test_shapes_drawn_many_times_at_one_place_are_one_node(gds, tmp_path):
+    """A via and its pads drawn 5,000 times over (a bad stream-out): the nets, names and
+    short of the shapes drawn once, one node per distinct shape."""
+    def build(lib, c):
+        for _ in range(5_000):
+            _r(c, 2, 0, 0, 10, 10)
+            _r(c, 10, 2, 2, 8, 8)
+            _r(c, 11, 0, 0, 50, 10)
+        _r(c, 2, 40, 0, 50, 10)       # a second pad under the same trace: a short
+        _r(c, 10, 42, 2, 48, 8)
+        c.add(gdstk.Label("VDD", (5, 5), layer=2), gdstk.Label("VSS", (45, 5), layer=2))
+    nets = _nets(gds, tmp_path, build)
+    assert len(nets.shapes) == 5
+    assert nets.count == 1 and nets.name(0) == "VDD+VSS"
+    assert [(s.texts, shapely.bounds(s.place).tolist()) for s in nets.shorts] == [
+        (("VDD", "VSS"), [2000.0, 2000.0, 8000.0, 8000.0])]

@@ -10,29 +10,51 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from pkgdrc.geometry.union import TIE, round_half_down, union_clusters
+
 POLYGON = 3  # shapely type id
 
 EMPTY = np.empty(0, dtype=object)
+
+
+def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty polygons inside `geoms` (multi-parts and collections exploded), and the
+    index of the geometry each came from."""
+    geoms = np.asarray(geoms, dtype=object)
+    index = np.arange(len(geoms))
+    if not np.all(shapely.get_type_id(geoms) == POLYGON):  # exploding copies every geometry
+        geoms, index = shapely.get_parts(geoms, return_index=True)
+        # Collections may nest (GeometryCollection of MultiPolygon): explode twice.
+        geoms, sub = shapely.get_parts(geoms, return_index=True)
+        index = index[sub]
+    keep = (shapely.get_type_id(geoms) == POLYGON) & ~shapely.is_empty(geoms)
+    keep[keep] = shapely.area(geoms[keep]) > 0
+    return geoms[keep], index[keep]
 
 
 def polygon_parts(geoms: np.ndarray) -> np.ndarray:
     """The non-empty polygons inside `geoms` (multi-parts and collections exploded)."""
     if len(geoms) == 0:
         return EMPTY
-    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
-    # Collections may nest (GeometryCollection of MultiPolygon): explode twice.
-    parts = shapely.get_parts(parts)
-    keep = (shapely.get_type_id(parts) == POLYGON) & ~shapely.is_empty(parts)
-    parts = parts[keep]
-    return parts[shapely.area(parts) > 0]
+    return _parts(geoms)[0]
 
 
-TIE = 1e-6  # a float coordinate this close to x.5 is decided exactly
-
-
-def _round(c: np.ndarray) -> np.ndarray:
-    """To the nearest whole number, exact ties towards -infinity (KLayout's `div_exact`)."""
-    return np.ceil(c - 0.5)
+def unique_polygons(polys: np.ndarray) -> np.ndarray:
+    """`polys` without exact repeats (the same rings, from any start vertex, either way round),
+    first occurrences kept in order. Only shapes with equal bounds and vertex counts are compared."""
+    if len(polys) < 2:
+        return polys
+    key = np.column_stack([shapely.bounds(polys), shapely.get_num_coordinates(polys)])
+    order = np.lexsort(key.T[::-1])
+    same = np.all(key[order][1:] == key[order][:-1], axis=1)
+    if not same.any():
+        return polys
+    cand = np.unique(np.r_[order[1:][same], order[:-1][same]])
+    _, first = np.unique(shapely.to_wkb(shapely.normalize(polys[cand])), return_index=True)
+    keep = np.ones(len(polys), bool)
+    keep[cand] = False
+    keep[cand[first]] = True
+    return polys[keep]
 
 
 def _source_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -53,7 +75,7 @@ def _exact_crossings(points: np.ndarray, owner: np.ndarray, sources) -> np.ndarr
     `Edge::intersect_point` rounds (nearest, ties towards -infinity). Only near-tie
     vertices come here, so the loop is over a handful of points.
     """
-    out = _round(points)
+    out = round_half_down(points)
     keys, which = np.unique(owner, return_inverse=True)
     made_of = [np.asarray(sources(k), dtype=object).ravel() for k in keys]
     geoms = np.concatenate(made_of)
@@ -105,29 +127,37 @@ def on_grid(geoms: np.ndarray, sources=None) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return EMPTY
+    return _on_grid(geoms, sources)[0]
+
+
+def _on_grid(geoms: np.ndarray, sources) -> tuple[np.ndarray, np.ndarray]:
+    """`on_grid`, and the index into `geoms` each output polygon came from."""
     # Polygon parts only (an intersection may also hold lines and points), each with the
     # index of the result it came from.
-    parts, made_from = shapely.get_parts(geoms, return_index=True)
-    sub, sub_from = shapely.get_parts(parts, return_index=True)
-    parts, made_from = sub, made_from[sub_from]
-    keep = (shapely.get_type_id(parts) == POLYGON) & ~shapely.is_empty(parts)
-    parts, made_from = parts[keep], made_from[keep]
+    parts, made_from = _parts(geoms)
     if len(parts) == 0:
-        return EMPTY
+        return EMPTY, np.empty(0, dtype=int)
     coords, part = shapely.get_coordinates(parts, return_index=True)
     near = np.abs(coords - np.floor(coords) - 0.5) < TIE
-    rounded = _round(coords)
+    rounded = round_half_down(coords)
     tie = np.flatnonzero(near.any(axis=1))
     if len(tie):
         if sources is None:
             rounded[tie] = np.where(near[tie], np.floor(coords[tie]), rounded[tie])
         else:
             rounded[tie] = _exact_crossings(coords[tie], made_from[part[tie]], sources)
-    out = shapely.set_coordinates(parts.copy(), rounded)
-    bad = ~shapely.is_valid(out)
+    out, index = _valid(shapely.set_coordinates(parts.copy(), rounded))
+    return out, made_from[index]
+
+
+def _valid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons made valid where rounding to the grid made them invalid (a part collapsed or
+    crossed), and the index each output came from."""
+    bad = ~shapely.is_valid(polys)
     if bad.any():
-        out[bad] = shapely.make_valid(out[bad])
-    return polygon_parts(out)
+        polys = polys.copy()
+        polys[bad] = shapely.make_valid(polys[bad])
+    return _parts(polys)
 
 
 def clean(polys: np.ndarray) -> np.ndarray:
@@ -137,13 +167,21 @@ def clean(polys: np.ndarray) -> np.ndarray:
     zero (GEOS' simplify with tolerance 0 keeps 45-degree collinear vertices, whose
     float distance to the line is not exactly zero).
     """
-    polys = polygon_parts(polys)
     if len(polys) == 0:
         return EMPTY
+    return _clean(polys)[0]
+
+
+def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`clean`, and the index into `polys` each output polygon came from."""
+    polys, source = _parts(polys)
+    if len(polys) == 0:
+        return EMPTY, np.empty(0, dtype=int)
     rings, ring_owner = shapely.get_rings(polys, return_index=True)
     coords, ring = shapely.get_coordinates(rings, return_index=True)
     closing = np.r_[ring[1:] != ring[:-1], True]
     coords, ring = coords[~closing], ring[~closing]
+    drawn = np.bincount(ring, minlength=len(rings))
     while len(coords):
         first = np.r_[True, ring[1:] != ring[:-1]]
         last = np.r_[ring[1:] != ring[:-1], True]
@@ -161,26 +199,55 @@ def clean(polys: np.ndarray) -> np.ndarray:
             break
         coords, ring = coords[keep], ring[keep]
     sizes = np.bincount(ring, minlength=len(rings))
+    changed = np.zeros(len(polys), bool)
+    changed[ring_owner[sizes != drawn]] = True
     shells = np.r_[True, ring_owner[1:] != ring_owner[:-1]]
     usable = sizes >= 3
     alive = np.zeros(len(polys), bool)
     alive[ring_owner[shells & usable]] = True
-    use = usable & alive[ring_owner]
+    # Only polygons that lost a vertex are rebuilt; the others are kept as they are.
+    use = usable & alive[ring_owner] & changed[ring_owner]
     keep_pts = use[ring]
     kept_rings = np.flatnonzero(use)
+    same = np.flatnonzero(~changed)
     if len(kept_rings) == 0:
-        return EMPTY
+        return polys[same], source[same]
     _, ring_ids = np.unique(ring[keep_pts], return_inverse=True)
     new_rings = shapely.linearrings(coords[keep_pts], indices=ring_ids)
-    _, poly_ids = np.unique(ring_owner[kept_rings], return_inverse=True)
-    return polygon_parts(shapely.polygons(new_rings, indices=poly_ids))
+    made_of, poly_ids = np.unique(ring_owner[kept_rings], return_inverse=True)
+    rebuilt, index = _parts(shapely.polygons(new_rings, indices=poly_ids))
+    at = np.r_[same, made_of[index]]
+    by = np.argsort(at, kind="stable")
+    return np.concatenate([polys[same], rebuilt])[by], source[at[by]]
 
 
-def clusters(polys: np.ndarray, predicate: str = "intersects") -> np.ndarray:
+def intersecting(a: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (ia, ib) of shapes of `a` and `b` that intersect (touch or overlap); with
+    `b` None, the pairs i < j of `a` with itself.
+
+    Pairs of overlapping bounding boxes, each tested once with the shape of more vertices
+    prepared: a plane with holes is prepared once, not met unprepared by every fill square
+    in its box (an STRtree predicate query prepares the query side only).
+    """
+    ia, ib = shapely.STRtree(a if b is None else b).query(a)
+    if b is None:
+        once = ia < ib
+        ia, ib, b = ia[once], ib[once], a
+    first = shapely.get_num_coordinates(a[ia]) >= shapely.get_num_coordinates(b[ib])
+    big = np.r_[a[np.unique(ia[first])], b[np.unique(ib[~first])]]
+    fresh = big[~shapely.is_prepared(big)]
+    shapely.prepare(fresh)
+    meet = np.empty(len(ia), bool)
+    meet[first] = shapely.intersects(a[ia[first]], b[ib[first]])
+    meet[~first] = shapely.intersects(b[ib[~first]], a[ia[~first]])
+    shapely.destroy_prepared(fresh)
+    return ia[meet], ib[meet]
+
+
+def clusters(polys: np.ndarray) -> np.ndarray:
     """Label of the connected cluster of each polygon (shapes that touch or overlap)."""
     n = len(polys)
-    tree = shapely.STRtree(polys)
-    i, j = tree.query(polys, predicate=predicate)
+    i, j = intersecting(polys)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
@@ -188,42 +255,61 @@ def clusters(polys: np.ndarray, predicate: str = "intersects") -> np.ndarray:
 def merge(polys: np.ndarray) -> np.ndarray:
     """Merged polygons: overlapping or touching shapes become one (KLayout's merged semantics).
 
-    Only clusters of interacting shapes are unioned (STRtree pairs, connected components,
-    then one exact union per cluster, rounded to the grid: `on_grid`); isolated shapes
-    pass through.
+    Exact repeats go first (`unique_polygons`: a shape drawn many times at one place is
+    one shape), then only clusters of interacting shapes are unioned (STRtree pairs,
+    connected components, then a scanline union of batches of clusters, crossings rounded
+    to the grid as `on_grid` rounds them: `union.union_clusters`); isolated shapes pass
+    through.
     Shapes that touch only at a point come out as separate polygons, each with a vertex
     at the touching point (KLayout keeps them as one polygon touching itself there, so
     its edges end there too); `clusters` groups them again where "one shape" matters.
     """
-    polys = polygon_parts(polys)
+    polys = unique_polygons(polygon_parts(polys))
     if len(polys) == 0:
         return EMPTY
     labels = clusters(polys)
-    counts = np.bincount(labels)
-    single = counts[labels] == 1
-    out = [polys[single]]
+    single = np.bincount(labels)[labels] == 1
+    out, out_labels = [polys[single]], [labels[single]]
     rest = np.flatnonzero(~single)
     if len(rest):
-        order = rest[np.argsort(labels[rest], kind="stable")]
-        bounds = np.flatnonzero(np.diff(labels[order])) + 1
-        # One union per cluster of interacting shapes, never per shape.
-        groups = np.split(order, bounds)
-        unions = [shapely.union_all(polys[group]) for group in groups]
-        out.append(on_grid(np.array(unions, dtype=object), lambda k: polys[groups[k]]))
-    return split_at_touches(clean(np.concatenate(out)))
+        united, united_labels, unsolved = union_clusters(polys[rest], labels[rest])
+        united, made_from = _valid(united)
+        out.append(united)
+        out_labels.append(united_labels[made_from])
+        if len(unsolved):
+            united, made_from = _geos_union(polys, labels, unsolved)
+            out.append(united)
+            out_labels.append(unsolved[made_from])
+    polys, made_from = _clean(np.concatenate(out))
+    return split_at_touches(polys, np.concatenate(out_labels)[made_from])
 
 
-def split_at_touches(polys: np.ndarray) -> np.ndarray:
-    """Insert a vertex wherever a corner of another polygon of the same cluster touches an edge."""
+def _geos_union(polys: np.ndarray, labels: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The clusters `which` unioned by GEOS, one union per cluster, rounded by `on_grid`; with
+    the index into `which` of each output polygon."""
+    members = np.flatnonzero(np.isin(labels, which))
+    members = members[np.argsort(labels[members], kind="stable")]
+    groups = np.split(members, np.flatnonzero(np.diff(labels[members])) + 1)
+    unions = np.array([shapely.union_all(polys[g]) for g in groups], dtype=object)
+    return _on_grid(unions, lambda k: polys[groups[k]])
+
+
+def split_at_touches(polys: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
+    """Insert a vertex wherever a corner of another polygon of the same cluster touches an edge.
+
+    `labels`: the cluster of each polygon when known (`clusters` otherwise).
+    """
     if len(polys) < 2:
         return polys
-    labels = clusters(polys)
+    if labels is None:
+        labels = clusters(polys)
     touching = np.bincount(labels)[labels] > 1
     if not touching.any():
         return polys
     coords, idx = shapely.get_coordinates(polys[touching], return_index=True)
     _, group = np.unique(labels[touching], return_inverse=True)
-    corners = shapely.multipoints(coords, indices=group[idx])
+    by_group = np.argsort(group[idx], kind="stable")
+    corners = shapely.multipoints(coords[by_group], indices=group[idx][by_group])
     out = polys.copy()
     # Only exact touches: grid vertices lie on an edge within float rounding, or not at all.
     out[touching] = shapely.snap(polys[touching], corners[group], 1e-6)

@@ -1,0 +1,289 @@
+"""Union of clusters of shapes on the integer grid: a Clipper2 scanline, crossings rounded as KLayout rounds.
+
+Clipper2 (pyclipr) unions integer polygons by a scanline, far faster than GEOS' overlay
+on clusters of hundreds of round pads and traces. Its vertices are the input vertices
+and the crossings of input edges, truncated or rounded to whole numbers. Each
+crossing is then recomputed from the two input edges through it and rounded as
+KLayout's edge processor rounds (`round_half_down`): so the result is the exact union
+with every new vertex rounded to the nearest grid point, ties towards -infinity, as
+`polygons.on_grid` rounds a GEOS overlay.
+
+Every input vertex carries its index as Clipper's Z value; a crossing gets the largest Z
+of the two edges' ends (pyclipr's Z callback). So a crossing is an output vertex that is
+not where its Z's input vertex is, one of its edges ends at that vertex, and the other
+runs along the output contour to a neighbour (both found without a spatial search).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pyclipr
+import shapely
+
+TIE = 1e-6  # a crossing this close to x.5 is decided with exact integers
+NEAR_LINE = 1.5  # Clipper's crossing lies this close to its edges' lines (sqrt(2) and a margin)
+BATCH_VERTICES = 4096  # clusters unioned in one scanline, up to this many vertices (one big cluster alone)
+
+
+def round_half_down(c: np.ndarray) -> np.ndarray:
+    """To the nearest whole number, exact ties towards -infinity (KLayout's `div_exact`)."""
+    return np.ceil(c - 0.5)
+
+
+def _ring_neighbours(ring_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(previous, next) index of each vertex of closed rings stored one after another."""
+    ends = np.r_[ring_starts[1:], n]
+    nxt = np.arange(1, n + 1)
+    nxt[ends - 1] = ring_starts
+    prv = np.arange(-1, n - 1)
+    prv[ring_starts] = ends - 1
+    return prv, nxt
+
+
+def _spread(v: np.ndarray) -> np.ndarray:
+    """The bits of 16-bit integers spread to the even bits (half of a Morton key)."""
+    v = v.astype(np.uint64)
+    for shift, mask in ((8, 0x00FF00FF), (4, 0x0F0F0F0F), (2, 0x33333333), (1, 0x55555555)):
+        v = (v | (v << np.uint64(shift))) & np.uint64(mask)
+    return v
+
+
+def _batches(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An order of `polys` by cluster, clusters near one another next to each other (Morton
+    order of a member's centre), and the cut points of batches of whole clusters.
+
+    A scanline costs more than linearly in the edges it crosses at once: clusters side by
+    side in one scanline slow each other down, so batches are small and compact.
+    """
+    b = shapely.bounds(polys)
+    k = labels.max() + 1
+    cx, cy = np.zeros(k), np.zeros(k)
+    cx[labels], cy[labels] = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    span = max(np.ptp(cx), np.ptp(cy), 1.0)
+    key = _spread((cx - cx.min()) / span * 65535) | (_spread((cy - cy.min()) / span * 65535) << np.uint64(1))
+    order = np.lexsort((labels, key[labels]))
+    lab = labels[order]
+    first = np.flatnonzero(np.r_[True, lab[1:] != lab[:-1]])
+    size = np.add.reduceat(shapely.get_num_coordinates(polys[order]), first)
+    batch = (np.cumsum(size) - size) // BATCH_VERTICES
+    big = size > BATCH_VERTICES
+    cut = np.r_[True, batch[1:] != batch[:-1]] | big | np.r_[True, big[:-1]]
+    return order, np.r_[first[cut], len(polys)]
+
+
+def _exact_round(p: np.ndarray, r: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The crossing of lines p + t r and q + u s rounded half down, in Python integers (for the
+    few crossings near a tie)."""
+    out = np.empty((len(p), 2))
+    for k in range(len(p)):
+        (px, py), (rx, ry), (qx, qy), (sx, sy) = (map(int, v[k]) for v in (p, r, q, s))
+        t = Fraction((qx - px) * sy - (qy - py) * sx, rx * sy - ry * sx)
+        out[k] = math.ceil(px + t * rx - Fraction(1, 2)), math.ceil(py + t * ry - Fraction(1, 2))
+    return out
+
+
+def _off_line(pts: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Distance of each point from the line p + t r."""
+    return np.abs(r[:, 0] * (pts[:, 1] - p[:, 1]) - r[:, 1] * (pts[:, 0] - p[:, 0])) / np.hypot(r[:, 0], r[:, 1])
+
+
+def _crossings(pts: np.ndarray, around: np.ndarray, cand_a: np.ndarray, cand_b: np.ndarray,
+               xy: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """KLayout-rounded crossings at Clipper's vertices `pts` of an edge of `cand_a` (m, ka) with
+    one of `cand_b` (m, kb) (edges as start-vertex indices into `xy`), which points had one,
+    and for those (x, y, edge a, edge b) of the exact crossing.
+
+    A pair fits a point when its exact crossing is less than a dbu from it (Clipper2
+    truncates crossings, or rounds them on a horizontal edge) and the contour runs along
+    the pair's edges: one of the point's neighbours on Clipper's contour (`around`,
+    (m, 2, 2)) lies on each edge's line, within a dbu or so. A point no pair fits, or two
+    pairs that round apart, is not found: there Clipper's integer crossings made other
+    topology than the exact ones (edges less than a dbu apart), which only an exact
+    overlay gets right.
+    """
+    m, ka, kb = len(pts), cand_a.shape[1], cand_b.shape[1]
+    s1 = np.repeat(cand_a, kb, axis=1).ravel()
+    s2 = np.tile(cand_b, (1, ka)).ravel()
+    pid = np.repeat(np.arange(m), ka * kb)
+    p, q = xy[s1], xy[s2]
+    r, s = xy[nxt[s1]] - p, xy[nxt[s2]] - q
+    den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
+    qp = q - p
+    tn = qp[:, 0] * s[:, 1] - qp[:, 1] * s[:, 0]
+    un = qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]
+    sign = np.where(den < 0, -1.0, 1.0)
+    den, tn, un = den * sign, tn * sign, un * sign
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = p + (tn / den)[:, None] * r
+        fits = (den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den)
+        fits &= np.all(np.abs(c - pts[pid]) < 1 + TIE, axis=1)
+        prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
+        prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
+    fits &= ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
+    k = np.flatnonzero(fits)
+    rounded = round_half_down(c[k])
+    tie = np.flatnonzero((np.abs(c[k] - np.floor(c[k]) - 0.5) < TIE).any(axis=1))
+    if len(tie):
+        g = k[tie]
+        rounded[tie] = _exact_round(p[g], r[g], q[g], s[g])
+    low = np.full((m, 2), np.inf)
+    high = np.full((m, 2), -np.inf)
+    np.minimum.at(low, pid[k], rounded)
+    np.maximum.at(high, pid[k], rounded)
+    found = np.all(low == high, axis=1)
+    out = pts.copy()
+    out[found] = low[found]
+    first = np.full(m, -1)
+    first[pid[k][::-1]] = k[::-1]  # the first fitting pair of each point
+    return out, found, np.column_stack([c[first], s1[first], s2[first]])
+
+
+def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Clipper2's union (non-zero fill) of closed (x, y, z) paths: its rings, and each vertex's Z."""
+    clipper = pyclipr.Clipper()
+    clipper.scaleFactor = 1
+    clipper.preserveCollinear = True  # collinear vertices go in `clean`, after rounding
+    clipper.addPaths(paths, pyclipr.Subject)
+    return clipper.execute(pyclipr.Union, pyclipr.FillRule.NonZero, returnZ=True)
+
+
+def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """Which exact crossings (x, y, edge a, edge b) lie inside a shape other than the two whose
+    edges cross there: no vertex of the exact union does, so Clipper's integer crossings
+    took another way there (a sliver under a dbu between three edges)."""
+    a, b = owner[exact[:, 2].astype(int)], owner[exact[:, 3].astype(int)]
+    pts = shapely.points(exact[:, :2])
+    ip, ig = shapely.STRtree(polys).query(pts, predicate="within")
+    other = (ig != a[ip]) & (ig != b[ip])
+    ip, ig = ip[other], ig[other]
+    # Not on the other shape's edge either (a float crossing on it may test inside).
+    deep = shapely.distance(pts[ip], shapely.boundary(polys[ig])) > TIE
+    inside = np.zeros(len(exact), bool)
+    inside[ip[deep]] = True
+    return inside
+
+
+def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The union of each cluster of `polys` (labels: the cluster of each polygon), on the grid.
+
+    Returns (polygons, their cluster labels, labels of clusters left to the caller): a
+    cluster with a vertex off the grid (a shape repaired by `make_valid`), one where a
+    crossing cannot be traced to two input edges or a hole to its polygon (sub-dbu
+    slivers), is not unioned here. Polygons of one cluster touching at a point come out
+    apart, each with a vertex there; holes are in their polygons; collinear vertices may
+    remain.
+    """
+    xy, index = shapely.get_coordinates(polys, return_index=True)
+    off_grid = np.unique(labels[index[np.any(xy != np.round(xy), axis=1)]])
+    if len(off_grid):
+        on = ~np.isin(labels, off_grid)
+        polys, labels = polys[on], labels[on]
+    if len(polys) == 0:
+        return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
+    order, cuts = _batches(polys, labels)
+    polys, labels = shapely.orient_polygons(polys[order]), labels[order]
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    keep = np.r_[ring[1:] == ring[:-1], False]  # drop each closing vertex and repeated vertices
+    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
+    xy, ring = xy[keep], ring[keep]
+    n = len(xy)
+    starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    prv, nxt = _ring_neighbours(starts, n)
+    owner = ring_poly[ring]
+    ids = np.arange(n, dtype=float)
+    ring_cuts = np.searchsorted(ring_poly[ring[starts]], cuts)
+    batches = list(itertools.pairwise(ring_cuts))
+    paths = np.split(np.column_stack([xy, ids]), starts[1:])
+    out, zs, batch_rings = [], [], []
+    for a, b in batches:
+        o, z = _scanline(paths[a:b])
+        out += o
+        zs += z
+        batch_rings.append(len(o))
+    if not out:
+        return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
+    sizes = np.array([len(o) for o in out])
+    oxy, z = np.concatenate(out), np.concatenate(zs).astype(np.int64)
+    ostarts = np.r_[0, np.cumsum(sizes)[:-1]]
+    oring = np.repeat(np.arange(len(sizes)), sizes)
+    cross = np.flatnonzero(np.any(oxy != xy[z], axis=1))
+    unsolved = np.empty(0, dtype=int)
+    if len(cross):
+        # First the cheap guess: the other edge ends at a neighbour on the output contour.
+        oprv, onxt = _ring_neighbours(ostarts, len(oxy))
+        zm, zq1, zq2 = z[cross], z[oprv[cross]], z[onxt[cross]]
+        cand_a = np.stack([prv[zm], zm], axis=1)
+        cand_b = np.stack([prv[zq1], zq1, prv[zq2], zq2], axis=1)
+        around = np.stack([oxy[oprv[cross]], oxy[onxt[cross]]], axis=1)
+        rounded, found, exact = _crossings(oxy[cross], around, cand_a, cand_b, xy, nxt)
+        if not found.all():
+            # Where crossings follow one another (edges crossing many edges), the batch is
+            # run again with the vertex numbers reversed: Z is then the smallest index of
+            # the crossing edges' ends, so the two edges are the largest's and the smallest's.
+            miss = cross[~found]
+            ring_batch = np.repeat(np.arange(len(batches)), batch_rings)
+            vertex_cut = np.r_[0, np.cumsum(np.bincount(ring_batch, sizes, minlength=len(batches)))].astype(int)
+            zmin = np.full(len(oxy), -1)
+            reversed_paths = np.split(np.column_stack([xy, n - 1 - ids]), starts[1:])
+            for k in np.unique(ring_batch[oring[miss]]):
+                o, zr = _scanline(reversed_paths[slice(*batches[k])])
+                lo, hi = vertex_cut[k], vertex_cut[k + 1]
+                if o and len(np.concatenate(o)) == hi - lo and np.array_equal(np.concatenate(o), oxy[lo:hi]):
+                    zmin[lo:hi] = n - 1 - np.concatenate(zr).astype(np.int64)
+            again = np.flatnonzero(zmin[miss] >= 0)
+            if len(again):
+                zlo = zmin[miss[again]]
+                rounded2, found2, exact2 = _crossings(oxy[miss[again]], around[~found][again],
+                                                      cand_a[~found][again], np.stack([prv[zlo], zlo], axis=1),
+                                                      xy, nxt)
+                idx = np.flatnonzero(~found)[again]
+                rounded[idx], found[idx], exact[idx] = rounded2, found2, exact2
+        found[found] = ~_inside_another(exact[found], polys, owner)
+        oxy[cross] = rounded
+        unsolved = np.unique(labels[owner[z[cross[~found]]]])
+    ring_label = labels[owner[z[ostarts]]]
+    polys_out, poly_label, orphans = _assemble(oxy, oring, ostarts, sizes, ring_label)
+    unsolved = np.union1d(unsolved, orphans)
+    keep = ~np.isin(poly_label, unsolved)
+    return polys_out[keep], poly_label[keep], np.union1d(unsolved, off_grid)
+
+
+def _assemble(xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+              ring_label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Polygons with holes from Clipper's rings (outer ones counter-clockwise), their labels,
+    and the labels of clusters with a hole that has no outer ring.
+
+    A hole belongs to the outer ring of its cluster; where a cluster has several outer
+    rings, to the smallest one that covers it.
+    """
+    x, y = xy[:, 0] - xy[starts, 0][ring], xy[:, 1] - xy[starts, 1][ring]
+    _, nxt = _ring_neighbours(starts, len(xy))
+    area2 = np.bincount(ring, x * y[nxt] - x[nxt] * y, minlength=len(sizes))
+    lr = shapely.linearrings(xy, indices=ring)
+    outer = area2 > 0
+    oi, hi = np.flatnonzero(outer), np.flatnonzero(~outer)
+    parent = np.full(len(sizes), -1)
+    parent[oi] = np.arange(len(oi))
+    if len(hi):
+        outers_of = np.bincount(ring_label[oi], minlength=ring_label.max() + 1)
+        only = np.full(len(outers_of), -1)
+        only[ring_label[oi]] = np.arange(len(oi))  # the outer ring of a cluster with one
+        simple = outers_of[ring_label[hi]] == 1
+        parent[hi[simple]] = only[ring_label[hi[simple]]]
+        rest = hi[~simple]
+        if len(rest):
+            ih, io = shapely.STRtree(shapely.polygons(lr[oi])).query(shapely.polygons(lr[rest]), predicate="covered_by")
+            by = np.lexsort((area2[oi][io], ih))
+            ih, io = ih[by], io[by]
+            first = np.r_[True, ih[1:] != ih[:-1]][: len(ih)]
+            parent[rest[ih[first]]] = io[first]
+    # A hole no outer ring covers (rounding moved a crossing across) leaves its cluster to GEOS.
+    orphans = np.unique(ring_label[parent < 0])
+    by = np.lexsort((~outer, parent))
+    by = by[parent[by] >= 0]
+    return shapely.polygons(lr[by], indices=parent[by]), ring_label[oi], orphans
