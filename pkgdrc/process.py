@@ -9,15 +9,27 @@ SIGINT/SIGTERM action back (die at once, even inside C code) through an at-fork 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import resource
 import signal
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from pkgdrc.errors import PkgdrcError
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform.startswith("linux") else None
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_handling = [False]  # whether forked children must reset STOP_SIGNALS (set while `interruptible` runs)
+THREAD_RESERVE = 64 * 2**20  # beyond the bound, for the stacks of the threads a process starts (pools)
+WORKER_DIED = signal.SIGUSR1  # the watchdog's call to the main thread
+WATCH_SECONDS = 0.5
+# Process-wide, as signal handlers and resource limits are: what forked children must do.
+_handling = [False]  # reset STOP_SIGNALS to their default (set while `interruptible` runs)
+_bound: list[int | None] = [None]  # cap the child's growth at this many bytes (set by `memory_bound`)
 
 
 class Interrupted(BaseException):
@@ -51,10 +63,43 @@ def stop_children() -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def _default_signals_in_child() -> None:
+def _in_child() -> None:
+    """After a fork, in the child: die with the parent (a parent that aborts must not leave a
+    pool worker waiting forever), default SIGINT/SIGTERM (die at once), its own memory cap."""
+    if _prctl is not None and (_handling[0] or _bound[0] is not None):
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if _handling[0]:
-        for s in STOP_SIGNALS:
+        for s in (*STOP_SIGNALS, WORKER_DIED):
             signal.signal(s, signal.SIG_DFL)
+    if _bound[0] is not None:
+        _set_bound(_bound[0])
+
+
+def _died(pid: int) -> str | None:
+    """How a child died, if it is dead and unreaped (without reaping it); None if alive or exited 0."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except OSError:
+        return None
+    if info is None or (info.si_code == os.CLD_EXITED and info.si_status == 0):
+        return None
+    if info.si_code == os.CLD_EXITED:
+        return f"exit code {info.si_status}"
+    return f"signal {signal.Signals(info.si_status).name}"
+
+
+def _watch(main_ident: int, stop: threading.Event, died: list[str]) -> None:
+    """Watchdog thread: a worker that dies (killed, aborted) leaves a multiprocessing pool waiting
+    forever; a child seen dead twice in a row is reported to the main thread."""
+    seen: set[int] = set()
+    while not stop.wait(WATCH_SECONDS):
+        dead = {pid: how for pid in children() if (how := _died(pid))}
+        again = [how for pid, how in dead.items() if pid in seen]
+        seen = set(dead)
+        if again:
+            died.append(again[0])
+            signal.pthread_kill(main_ident, WORKER_DIED)
+            return
 
 
 _hook_installed = [False]
@@ -68,24 +113,40 @@ def interruptible() -> Iterator[None]:
     the caller decides the exit code (`Interrupted.exit_code`).
     """
     main_pid = os.getpid()
+    died: list[str] = []
 
     def handler(signum, frame):
         if os.getpid() != main_pid:  # a child forked outside os.fork's hooks: just go
             os._exit(128 + signum)
         stop_children()
+        if signum == WORKER_DIED:
+            bound = f" or exceeded --max-memory ({_bound[0] / 2**20:g} MB)" if _bound[0] is not None else ""
+            raise PkgdrcError(f"a worker process died ({died[0]}): it ran out of memory{bound}, or crashed; "
+                              "the run could not be done")
         raise Interrupted(signum)
 
-    if not _hook_installed[0]:
-        os.register_at_fork(after_in_child=_default_signals_in_child)
-        _hook_installed[0] = True
-    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    _install_hook()
+    old = {s: signal.signal(s, handler) for s in (*STOP_SIGNALS, WORKER_DIED)}
     _handling[0] = True
+    stop = threading.Event()
+    watchdog = threading.Thread(target=_watch, args=(threading.get_ident(), stop, died), daemon=True,
+                                name="pkgdrc-watchdog")
+    watchdog.start()
     try:
         yield
     finally:
+        stop.set()
+        watchdog.join()
+        stop_children()  # none after a clean run; after an error, a pool may leave one behind
         _handling[0] = False
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def _install_hook() -> None:
+    if not _hook_installed[0]:
+        os.register_at_fork(after_in_child=_in_child)
+        _hook_installed[0] = True
 
 
 @contextlib.contextmanager
@@ -110,23 +171,34 @@ def _data_size() -> int | None:
     return None
 
 
+def _set_bound(max_memory: int) -> None:
+    size = _data_size()
+    if size is None:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    top = hard if hard != resource.RLIM_INFINITY else 2**63 - 1
+    resource.setrlimit(resource.RLIMIT_DATA, (min(size + max_memory + THREAD_RESERVE, top), hard))
+
+
 @contextlib.contextmanager
 def memory_bound(max_memory: int | None) -> Iterator[None]:
-    """Cap the memory this process (and every process forked from it) may allocate beyond what
-    it holds now at `max_memory` bytes, for the block; allocating more raises MemoryError.
+    """Cap the memory this process, and each process forked from it, may allocate beyond its
+    size now (at the fork, for a child) at `max_memory` bytes, for the block; allocating
+    more raises MemoryError (a worker that dies of it instead is caught by `interruptible`).
 
     RLIMIT_DATA counts what a process writes into (heap and anonymous mappings), not the
-    address space it only reserves (thread stacks, allocator arenas), so it bounds real use.
-    Each forked worker starts from the size of the process at the fork and has the same cap.
+    address space it only reserves (allocator arenas), so it bounds real use; thread
+    stacks count, so THREAD_RESERVE is added for them (a pool starts three threads).
     """
-    size = _data_size() if max_memory is not None else None
-    if size is None:
+    if max_memory is None or _data_size() is None:
         yield
         return
     old = resource.getrlimit(resource.RLIMIT_DATA)
-    soft_max = old[1] if old[1] != resource.RLIM_INFINITY else 2**63 - 1
-    resource.setrlimit(resource.RLIMIT_DATA, (min(size + max_memory, soft_max), old[1]))
+    _install_hook()
+    _set_bound(max_memory)
+    _bound[0] = max_memory
     try:
         yield
     finally:
+        _bound[0] = None
         resource.setrlimit(resource.RLIMIT_DATA, old)
