@@ -67,5 +67,6 @@ def render(report: Report) -> str:
         lines.extend("      " + place_text(m, grid) for m in r.markers[:FIRST_MARKERS])
         if len(r.markers) > FIRST_MARKERS:
             lines.append(f"      ... and {len(r.markers) - FIRST_MARKERS} more")
-    lines.append(f"{verdict(report)} ({len(report.rules)} rules, {report.shapes} shapes, {report.seconds:.2f} s)")
+    lines.append(f"{verdict(report)} ({_plural(len(report.rules), 'rule')}, {_plural(report.shapes, 'shape')}, "
+                 f"{report.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
