@@ -113,8 +113,7 @@ def main() -> None:
 @click.option("--max-shapes", type=click.IntRange(min=1), default=MAX_SHAPES, show_default=True,
               help="Refuse a layout whose flattening would make more shapes and cell placements.")
 @click.option("--max-memory", type=click.IntRange(min=1, max=MAX_MEMORY_MB), metavar="MB",
-              help="Cap the memory the run may take beyond its start, in MB: the reader, the checks and "
-                   "each worker process (more: exit 2).")
+              help="Cap the memory the layout reader may allocate, in MB.")
 @click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Give up reading a layout after this long (exit 2): a corrupt file can make the reader loop.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: all cores",

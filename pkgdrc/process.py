@@ -1,9 +1,9 @@
-"""The run's process: a memory bound for the whole run, and stopping at once on SIGINT/SIGTERM.
+"""The run's process: stopping at once on SIGINT/SIGTERM, workers included.
 
-Both are process-wide settings, so they are context managers that restore what they
-changed. Worker processes (the tiles and cell-by-cell pools, the layout reader) are
-forked from the run's process: they inherit the memory bound, and get the default
-SIGINT/SIGTERM action back (die at once, even inside C code) through an at-fork hook.
+Signal handlers are process-wide, so `interruptible` is a context manager that restores
+them. Worker processes (the tiles and cell-by-cell pools, the layout reader) are forked
+from the run's process; an at-fork hook gives them the default SIGINT/SIGTERM action back
+(die at once, even inside C code) and ties them to their parent (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -12,24 +12,16 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
-import resource
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-from pkgdrc.errors import PkgdrcError
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform.startswith("linux") else None
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-THREAD_RESERVE = 64 * 2**20  # beyond the bound, for the stacks of the threads a process starts (pools)
-WORKER_DIED = signal.SIGUSR1  # the watchdog's call to the main thread
-WATCH_SECONDS = 0.5
-# Process-wide, as signal handlers and resource limits are: what forked children must do.
+# Process-wide, as signal handlers are: what forked children must do.
 _handling = [False]  # reset STOP_SIGNALS to their default (set while `interruptible` runs)
-_bound: list[int | None] = [None]  # cap the child's growth at this many bytes (set by `memory_bound`)
 
 
 class Interrupted(BaseException):
@@ -64,42 +56,13 @@ def stop_children() -> None:
 
 
 def _in_child() -> None:
-    """After a fork, in the child: die with the parent (a parent that aborts must not leave a
-    pool worker waiting forever), default SIGINT/SIGTERM (die at once), its own memory cap."""
-    if _prctl is not None and (_handling[0] or _bound[0] is not None):
+    """After a fork, in the child: die with the parent (a parent that dies must not leave a pool
+    worker waiting forever), default SIGINT/SIGTERM (die at once, even inside C code)."""
+    if _prctl is not None and _handling[0]:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if _handling[0]:
-        for s in (*STOP_SIGNALS, WORKER_DIED):
+        for s in STOP_SIGNALS:
             signal.signal(s, signal.SIG_DFL)
-    if _bound[0] is not None:
-        _set_bound(_bound[0])
-
-
-def _died(pid: int) -> str | None:
-    """How a child died, if it is dead and unreaped (without reaping it); None if alive or exited 0."""
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except OSError:
-        return None
-    if info is None or (info.si_code == os.CLD_EXITED and info.si_status == 0):
-        return None
-    if info.si_code == os.CLD_EXITED:
-        return f"exit code {info.si_status}"
-    return f"signal {signal.Signals(info.si_status).name}"
-
-
-def _watch(main_ident: int, stop: threading.Event, died: list[str]) -> None:
-    """Watchdog thread: a worker that dies (killed, aborted) leaves a multiprocessing pool waiting
-    forever; a child seen dead twice in a row is reported to the main thread."""
-    seen: set[int] = set()
-    while not stop.wait(WATCH_SECONDS):
-        dead = {pid: how for pid in children() if (how := _died(pid))}
-        again = [how for pid, how in dead.items() if pid in seen]
-        seen = set(dead)
-        if again:
-            died.append(again[0])
-            signal.pthread_kill(main_ident, WORKER_DIED)
-            return
 
 
 _hook_installed = [False]
@@ -113,30 +76,19 @@ def interruptible() -> Iterator[None]:
     the caller decides the exit code (`Interrupted.exit_code`).
     """
     main_pid = os.getpid()
-    died: list[str] = []
 
     def handler(signum, frame):
         if os.getpid() != main_pid:  # a child forked outside os.fork's hooks: just go
             os._exit(128 + signum)
         stop_children()
-        if signum == WORKER_DIED:
-            bound = f" or exceeded --max-memory ({_bound[0] / 2**20:g} MB)" if _bound[0] is not None else ""
-            raise PkgdrcError(f"a worker process died ({died[0]}): it ran out of memory{bound}, or crashed; "
-                              "the run could not be done")
         raise Interrupted(signum)
 
     _install_hook()
-    old = {s: signal.signal(s, handler) for s in (*STOP_SIGNALS, WORKER_DIED)}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
     _handling[0] = True
-    stop = threading.Event()
-    watchdog = threading.Thread(target=_watch, args=(threading.get_ident(), stop, died), daemon=True,
-                                name="pkgdrc-watchdog")
-    watchdog.start()
     try:
         yield
     finally:
-        stop.set()
-        watchdog.join()
         stop_children()  # none after a clean run; after an error, a pool may leave one behind
         _handling[0] = False
         for s, h in old.items():
@@ -160,45 +112,3 @@ def deferred_signals() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _data_size() -> int | None:
-    """This process's data size in bytes (what RLIMIT_DATA counts), None where unknown."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmData:"):
-                return int(line.split()[1]) * 1024
-    return None
-
-
-def _set_bound(max_memory: int) -> None:
-    size = _data_size()
-    if size is None:
-        return
-    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    top = hard if hard != resource.RLIM_INFINITY else 2**63 - 1
-    resource.setrlimit(resource.RLIMIT_DATA, (min(size + max_memory + THREAD_RESERVE, top), hard))
-
-
-@contextlib.contextmanager
-def memory_bound(max_memory: int | None) -> Iterator[None]:
-    """Cap the memory this process, and each process forked from it, may allocate beyond its
-    size now (at the fork, for a child) at `max_memory` bytes, for the block; allocating
-    more raises MemoryError (a worker that dies of it instead is caught by `interruptible`).
-
-    RLIMIT_DATA counts what a process writes into (heap and anonymous mappings), not the
-    address space it only reserves (allocator arenas), so it bounds real use; thread
-    stacks count, so THREAD_RESERVE is added for them (a pool starts three threads).
-    """
-    if max_memory is None or _data_size() is None:
-        yield
-        return
-    old = resource.getrlimit(resource.RLIMIT_DATA)
-    _install_hook()
-    _set_bound(max_memory)
-    _bound[0] = max_memory
-    try:
-        yield
-    finally:
-        _bound[0] = None
-        resource.setrlimit(resource.RLIMIT_DATA, old)

@@ -17,7 +17,6 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.markers import Marker, Violations, to_markers
-from pkgdrc.process import memory_bound
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.units import Grid
@@ -154,10 +153,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     repeats (`flat=False`), or never (`flat=True`); the other rules run on the flattened layout.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
     wrong "clean") unless `allow_empty`. `max_shapes` and `read_timeout` bound reading the
-    layout (`pkgdrc.safe_read`); `max_memory` (bytes) bounds the memory the whole run may
-    add, in this process and in each process it forks (`pkgdrc.process.memory_bound`):
-    more raises PkgdrcError naming the bound. Each RuleResult has the seconds its rule took
-    (`run_rule`, `share_wall_time`).
+    layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
+    of memory while checking raises PkgdrcError. Each RuleResult has the seconds its rule
+    took (`run_rule`, `share_wall_time`).
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
@@ -167,20 +165,17 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         waivers = load_waivers(waivers)
     path = layout.path if isinstance(layout, Layout) else str(layout)
     try:
-        with memory_bound(max_memory):
-            return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
+        return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
                           max_shapes, max_memory, read_timeout, flat, start)
     except MemoryError as e:
-        raise PkgdrcError(_memory_message(e, max_memory), path=path) from None
+        raise PkgdrcError(_memory_message(e), path=path) from None
     except GEOSException as e:
         if "bad_alloc" not in str(e):
             raise
-        raise PkgdrcError(_memory_message(e, max_memory), path=path) from None
+        raise PkgdrcError(_memory_message(e), path=path) from None
 
 
-def _memory_message(e: BaseException, max_memory: int | None) -> str:
-    if max_memory is not None:
-        return f"the run needs more memory than --max-memory ({max_memory / 2**20:g} MB)"
+def _memory_message(e: BaseException) -> str:
     return f"out of memory ({str(e) or type(e).__name__}): the run could not be done"
 
 
