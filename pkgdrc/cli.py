@@ -10,6 +10,7 @@ import datetime
 import functools
 import inspect
 import json
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -21,9 +22,9 @@ from pkgdrc.checks import CHECKS
 from pkgdrc.config import load_settings
 from pkgdrc.deck import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.process import Interrupted, interruptible
+from pkgdrc.process import interruptible
 from pkgdrc.report import json_report, outputs, text
-from pkgdrc.report.files import write_error
+from pkgdrc.report.files import Staged, write_error
 from pkgdrc.run import DEFAULT_DECK, check, select_rules
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.waivers import append_waivers, load_waivers, waiver_entries
@@ -35,8 +36,7 @@ EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 def _user_errors(fn):
     """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1); a bug exits 2 too.
 
-    Running out of memory is one line and exit 2; an interrupt (SIGINT, SIGTERM, see
-    `pkgdrc.process.interruptible`) is one line and exit 128 + the signal's number.
+    Running out of memory is one line and exit 2 (an interrupt: see `_stopped`).
     """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -44,9 +44,6 @@ def _user_errors(fn):
             return fn(*args, **kwargs)
         except PkgdrcError as e:
             _fail(f"error: {e}", EXIT_ERROR)
-        except Interrupted as e:
-            _fail(f"interrupted by {e}: the run was stopped{e.__notes__[0] if getattr(e, '__notes__', None) else ''}",
-                  e.exit_code)
         except MemoryError as e:
             _fail(f"error: out of memory ({str(e) or 'MemoryError'}): the run could not be done", EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
@@ -139,7 +136,8 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
     Settings not given here come from [tool.pkgdrc] in pyproject.toml or pkgdrc.toml
     (see `pkgdrc config`).
     """
-    with interruptible():
+    staged: list[Staged] = []
+    with interruptible(functools.partial(_stopped, staged)):
         cli = {"deck": deck, "top": top, "waivers": waivers_path, "json": json_path, "junit": junit_path,
                "lyrdb": lyrdb_path, "html": html_path, "strict": strict, "allow-empty": allow_empty}
         settings = [load_settings(cli, layout) for layout in layouts]
@@ -155,6 +153,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         waivers = {str(w): load_waivers(w) for w in {s.get("waivers") for s in settings} if w}
         plan = outputs.plan(layouts, settings, outputs.inputs(layouts, [d.path for d in decks.values()], settings),
                             json_indent)
+        staged.append(plan.staged)
         fmt = _stdout_format(fmt, plan)
         show = not quiet and fmt is not None
         reports = []
@@ -174,15 +173,23 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
                 if show and fmt != "json":
                     _echo(outputs.stdout(report, fmt))
             plan.finish(reports)
-        except Interrupted as e:
-            e.add_note("; reports written" if plan.staged.committed else "; no report written, old reports kept")
-            raise
         finally:
             plan.staged.discard()
         if show and fmt == "json":
             docs = [json_report.to_dict(r) for r in reports]
             _echo(json.dumps(docs[0] if len(layouts) == 1 else docs, indent=json_indent, allow_nan=False) + "\n")
         sys.exit(_exit_code(reports, strict, allow_empty))
+
+
+def _stopped(staged: list[Staged], signum: int) -> None:
+    """SIGINT/SIGTERM (`pkgdrc.process.interruptible`): remove the staged reports, say so in one line."""
+    written = any(s.committed for s in staged)
+    for s in staged:
+        s.discard()
+    sys.stdout.flush()
+    sys.stderr.write(f"pkgdrc: interrupted by {signal.Signals(signum).name}: the run was stopped; "
+                     f"{'reports written' if written else 'no report written, old reports kept'}\n")
+    sys.stderr.flush()
 
 
 def _stdout_format(fmt: str | None, plan: outputs.Plan) -> str | None:

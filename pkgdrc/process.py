@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -22,18 +22,6 @@ _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platfo
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # Process-wide, as signal handlers are: what forked children must do.
 _handling = [False]  # reset STOP_SIGNALS to their default (set while `interruptible` runs)
-
-
-class Interrupted(BaseException):
-    """The run was stopped by a signal (a BaseException: nothing may catch it as an error)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
 
 
 def children() -> list[int]:
@@ -69,11 +57,12 @@ _hook_installed = [False]
 
 
 @contextlib.contextmanager
-def interruptible() -> Iterator[None]:
-    """SIGINT and SIGTERM kill the child processes at once and raise `Interrupted` in the main thread.
+def interruptible(on_stop: Callable[[int], None]) -> Iterator[None]:
+    """On SIGINT or SIGTERM: kill the child processes, call `on_stop(signum)` (remove temporary
+    files, say so on stderr) and exit at once with 128 + the signal's number (130, 143).
 
-    Everything unwinds as for an error (temporary files are removed, pools terminated);
-    the caller decides the exit code (`Interrupted.exit_code`).
+    Not by raising an exception to unwind: a multiprocessing pool whose worker was killed while
+    holding its task queue's lock hangs forever in `terminate()`.
     """
     main_pid = os.getpid()
 
@@ -81,7 +70,10 @@ def interruptible() -> Iterator[None]:
         if os.getpid() != main_pid:  # a child forked outside os.fork's hooks: just go
             os._exit(128 + signum)
         stop_children()
-        raise Interrupted(signum)
+        try:
+            on_stop(signum)
+        finally:
+            os._exit(128 + signum)
 
     _install_hook()
     old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}

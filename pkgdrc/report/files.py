@@ -115,6 +115,16 @@ def write_atomic(path: str, fill: Callable[[TextIO], None]) -> None:
         staged.discard()
 
 
+def _fill(fd: int, fill: Callable[[TextIO], None]) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # a report is an ordinary file, not mkstemp's 0600
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        fill(f)
+        f.flush()
+        os.fsync(f.fileno())  # on disk before the rename makes it visible
+
+
 class Staged:
     """Reports written as the run goes, made visible together by `commit` at its end.
 
@@ -136,24 +146,11 @@ class Staged:
                 fill(out)
                 out.flush()
             else:
-                self._files.append((target, self._file(target.path, fill)))
+                fd, tmp = tempfile.mkstemp(prefix=".pkgdrc-", dir=str(Path(target.path).resolve().parent))
+                self._files.append((target, tmp))  # known before it is filled: `discard` removes it
+                _fill(fd, fill)
         except OSError as e:
             raise write_error(e, target.name) from None
-
-    def _file(self, path: str, fill: Callable[[TextIO], None]) -> str:
-        fd, tmp = tempfile.mkstemp(prefix=".pkgdrc-", dir=str(Path(path).resolve().parent))
-        try:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)  # a report is an ordinary file, not mkstemp's 0600
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                fill(f)
-                f.flush()
-                os.fsync(f.fileno())  # on disk before the rename makes it visible
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        return tmp
 
     def commit(self) -> None:
         """Streams first (where a write can still fail: a full device, a closed pipe), then the renames."""
