@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,24 +37,51 @@ def children() -> list[int]:
     return pids
 
 
-def stop_children() -> None:
-    """Kill every child process now (workers hold nothing that needs cleaning up)."""
-    for pid in children():
+def stop_children(reap: bool = False) -> None:
+    """Kill every child process now (workers hold nothing that needs cleaning up); with `reap`,
+    wait until each is gone (only when nothing else, such as a pool, will wait for them)."""
+    pids = children()
+    for pid in pids:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    for pid in pids if reap else []:
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
 
 
 def _in_child() -> None:
     """After a fork, in the child: die with the parent (a parent that dies must not leave a pool
     worker waiting forever), default SIGINT/SIGTERM (die at once, even inside C code)."""
-    if _prctl is not None and _handling[0]:
+    if not _handling[0]:
+        return
+    if _prctl is not None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if _handling[0]:
-        for s in STOP_SIGNALS:
-            signal.signal(s, signal.SIG_DFL)
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked in the thread that forked
 
 
 _hook_installed = [False]
+_on_stop: list[Callable[[int], None] | None] = [None]  # the running `interruptible`'s callback
+_watcher: list[threading.Thread] = []
+_commit = threading.Lock()  # held while reports are made visible: a stop waits for it
+
+
+def _watch() -> None:
+    """The thread that takes SIGINT/SIGTERM (blocked in every other thread): it acts at once,
+    whatever the main thread is doing (waiting on a pool, inside C code)."""
+    while True:
+        signum = signal.sigwait(STOP_SIGNALS)
+        on_stop = _on_stop[0]
+        if on_stop is None:  # no run under way: the signal's usual effect, in the main thread
+            os.kill(os.getpid(), signum)
+            continue
+        with _commit:
+            stop_children(reap=True)
+            try:
+                on_stop(signum)
+            finally:
+                os._exit(128 + signum)
 
 
 @contextlib.contextmanager
@@ -61,30 +89,26 @@ def interruptible(on_stop: Callable[[int], None]) -> Iterator[None]:
     """On SIGINT or SIGTERM: kill the child processes, call `on_stop(signum)` (remove temporary
     files, say so on stderr) and exit at once with 128 + the signal's number (130, 143).
 
-    Not by raising an exception to unwind: a multiprocessing pool whose worker was killed while
-    holding its task queue's lock hangs forever in `terminate()`.
+    The signals are blocked in this thread (and so in every thread it starts) and taken by
+    one watcher thread with sigwait: a Python signal handler runs only in the main thread,
+    which cannot run it while it waits on a lock woken by no signal (a pool's results). And
+    no unwinding: a multiprocessing pool whose worker was killed while holding its task
+    queue's lock hangs forever in `terminate()`.
     """
-    main_pid = os.getpid()
-
-    def handler(signum, frame):
-        if os.getpid() != main_pid:  # a child forked outside os.fork's hooks: just go
-            os._exit(128 + signum)
-        stop_children()
-        try:
-            on_stop(signum)
-        finally:
-            os._exit(128 + signum)
-
     _install_hook()
-    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    if not _watcher:
+        _watcher.append(threading.Thread(target=_watch, name="pkgdrc-signals", daemon=True))
+        _watcher[0].start()  # started with the signals blocked, as sigwait needs
+    _on_stop[0] = on_stop
     _handling[0] = True
     try:
         yield
     finally:
         stop_children()  # none after a clean run; after an error, a pool may leave one behind
         _handling[0] = False
-        for s, h in old.items():
-            signal.signal(s, h)
+        _on_stop[0] = None
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
 def _install_hook() -> None:
@@ -94,13 +118,7 @@ def _install_hook() -> None:
 
 
 @contextlib.contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM back for a short critical section (they are delivered after it)."""
-    if not hasattr(signal, "pthread_sigmask"):
+def uninterrupted() -> Iterator[None]:
+    """A short critical section (making reports visible) that SIGINT/SIGTERM wait for."""
+    with _commit:
         yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)

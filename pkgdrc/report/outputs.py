@@ -15,7 +15,7 @@ from typing import TextIO
 
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.process import deferred_signals
+from pkgdrc.process import uninterrupted
 from pkgdrc.report import github, html, json_report, junit, lyrdb, text
 from pkgdrc.report.files import STDOUT, Staged, Target, identity, target
 from pkgdrc.result import Report
@@ -57,7 +57,7 @@ class Plan:
         """Stage the JUnit report and write everything."""
         if self.junit is not None:
             self.staged.add(self.junit, lambda out: junit.write(reports, out))
-        with deferred_signals():  # all reports or none: an interrupt waits for the renames
+        with uninterrupted():  # all reports or none: an interrupt waits for the renames
             self.staged.commit()
 
 
