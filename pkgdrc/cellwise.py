@@ -40,6 +40,7 @@ level only.
 from __future__ import annotations
 
 import multiprocessing
+import time
 from typing import Callable
 
 import numpy as np
@@ -83,32 +84,38 @@ def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
 _FORKED: tuple | None = None  # (layout, deck, rules, groups): inherited by forked workers
 
 
-def _forked_rule(i: int) -> tuple[int, "Found"]:
+def _forked_rule(i: int) -> tuple[int, "Found", float]:
     layout, deck, rules, groups = _FORKED
-    return i, CellwiseRule(layout, deck, rules[i], groups).run()
+    start = time.perf_counter()
+    return i, CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
 
 
 def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
-              on_rule: Callable[[Rule], None] | None = None) -> list[Found]:
+              on_rule: Callable[[Rule], None] | None = None, seconds: list[float] | None = None) -> list[Found]:
     """Each rule's violations, cell by cell; on `jobs` forked processes (a rule each at a time) when > 1.
 
-    `on_rule(rule)` is called as a rule starts (one process) or finishes (several).
+    `on_rule(rule)` is called as a rule starts (one process) or finishes (several);
+    `seconds`, when given, receives the time each rule took where it ran, in order.
     """
     global _FORKED
     groups: dict = {}  # flat groups shared by the rules (in each process)
+    took = seconds if seconds is not None else []
+    took[:] = [0.0] * len(rules)
     if jobs <= 1 or len(rules) <= 1:
         out = []
-        for rule in rules:
+        for k, rule in enumerate(rules):
             if on_rule is not None:
                 on_rule(rule)
+            start = time.perf_counter()
             out.append(CellwiseRule(layout, deck, rule, groups).run())
+            took[k] = time.perf_counter() - start
         return out
     found: list = [None] * len(rules)
     _FORKED = (layout, deck, rules, groups)
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(rules))) as pool:
-            for i, result in pool.imap_unordered(_forked_rule, range(len(rules))):
-                found[i] = result
+            for i, result, s in pool.imap_unordered(_forked_rule, range(len(rules))):
+                found[i], took[i] = result, s
                 if on_rule is not None:
                     on_rule(rules[i])
     finally:

@@ -10,6 +10,7 @@ import datetime
 import functools
 import inspect
 import json
+import signal
 import sys
 import traceback
 
@@ -20,26 +21,33 @@ from pkgdrc.assembly import check_assembly, load_assembly
 from pkgdrc.assembly import outputs as assembly_outputs
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.checks import CHECKS
+from pkgdrc.config import load_settings
 from pkgdrc.deck import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.config import load_settings
-from pkgdrc.report import json_report, outputs
-from pkgdrc.run import DEFAULT_DECK, check
+from pkgdrc.process import interruptible
+from pkgdrc.report import json_report, outputs, text
+from pkgdrc.report.files import Staged, write_error
+from pkgdrc.run import DEFAULT_DECK, check, select_rules
 from pkgdrc.safe_read import MAX_SHAPES
-from pkgdrc.waivers import append_waivers, load_report, waiver_entries
+from pkgdrc.waivers import append_waivers, load_report, load_waivers, waiver_entries
 
+MAX_MEMORY_MB = 2**40  # 1 EiB: setrlimit takes bytes in 63 bits
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
 
 def _user_errors(fn):
-    """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1); a bug exits 2 too."""
+    """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1); a bug exits 2 too.
+
+    Running out of memory is one line and exit 2 (an interrupt: see `_stopped`).
+    """
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except PkgdrcError as e:
-            click.echo(f"pkgdrc: error: {e}", err=True)
-            sys.exit(EXIT_ERROR)
+            _fail(f"error: {e}", EXIT_ERROR)
+        except MemoryError as e:
+            _fail(f"error: out of memory ({str(e) or 'MemoryError'}): the run could not be done", EXIT_ERROR)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception:  # a bug: keep the traceback, but never let Python's exit 1 read as "violations"
@@ -48,6 +56,19 @@ def _user_errors(fn):
                        err=True)
             sys.exit(EXIT_ERROR)
     return wrapper
+
+
+def _fail(line: str, code: int) -> None:
+    click.echo(f"pkgdrc: {line}", err=True)
+    sys.exit(code)
+
+
+def _echo(text: str) -> None:
+    """Print on stdout; a full disk or a closed pipe is one error line, not a traceback."""
+    try:
+        click.echo(text, nl=False)
+    except OSError as e:
+        raise write_error(e, "stdout") from None
 
 
 deck_option = click.option("--deck", "-d", help="Rule deck: a YAML path or the name of a bundled deck "
@@ -71,19 +92,26 @@ def main() -> None:
               f"[default: from the config, else {DEFAULT_DECK}].")
 @click.option("--top", help="Top cell (needed when the layout has several).")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule id (repeatable).")
-@click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here.")
-@click.option("--junit", "junit_path", type=click.Path(), help="Write JUnit XML here (one testsuite per layout).")
-@click.option("--lyrdb", "lyrdb_path", type=click.Path(), help="Write a KLayout marker database here.")
-@click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here.")
+@click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here (- for stdout).")
+@click.option("--json-indent", type=click.IntRange(min=0, max=16), metavar="N",
+              help="Indent the JSON report (and --format json) by N spaces [default: compact, one line].")
+@click.option("--junit", "junit_path", type=click.Path(),
+              help="Write JUnit XML here (one testsuite per layout; - for stdout).")
+@click.option("--lyrdb", "lyrdb_path", type=click.Path(), help="Write a KLayout marker database here (- for stdout).")
+@click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here (- for stdout).")
 @click.option("--waivers", "waivers_path", type=click.Path(), help="Waiver file (YAML) of accepted violations.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-              help="What to print on stdout: the text summary, the JSON report, GitHub annotations.")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout, and no progress bar.")
-@click.option("--allow-empty", is_flag=True,
-              help="Accept a layout in which none of the deck's layers has a shape (else exit 2).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]),
+              help="What to print on stdout: the text summary (default), the JSON report, GitHub annotations.")
+@click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout, and no progress bar.")
+@click.option("--strict/--no-strict", default=None,
+              help="Exit 2 when any selected rule has an empty input layer, even with violations "
+                   "[default: from the config, else off].")
+@click.option("--allow-empty/--no-allow-empty", default=None,
+              help="Accept rules whose input layers have no shape (reported EMPTY) and a layout in which "
+                   "no deck layer has a shape: exit 0 if nothing fails [default: from the config, else off: exit 2].")
 @click.option("--max-shapes", type=click.IntRange(min=1), default=MAX_SHAPES, show_default=True,
               help="Refuse a layout whose flattening would make more shapes and cell placements.")
-@click.option("--max-memory", type=click.IntRange(min=1), metavar="MB",
+@click.option("--max-memory", type=click.IntRange(min=1, max=MAX_MEMORY_MB), metavar="MB",
               help="Cap the memory the layout reader may allocate, in MB.")
 @click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
               help="Give up reading a layout after this long (exit 2): a corrupt file can make the reader loop.")
@@ -95,40 +123,104 @@ def main() -> None:
               help="Check the flattened layout only, even where cells repeat (same markers, slower).")
 @_user_errors
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
-              json_path: str | None, junit_path: str | None, lyrdb_path: str | None, html_path: str | None,
-              waivers_path: str | None, fmt: str, quiet: bool, allow_empty: bool, max_shapes: int,
-              max_memory: int | None, read_timeout: float | None, jobs: int, dask_scheduler: str | None,
-              flat: bool) -> None:
+              json_path: str | None, json_indent: int | None, junit_path: str | None, lyrdb_path: str | None,
+              html_path: str | None, waivers_path: str | None, fmt: str | None, quiet: bool, strict: bool | None,
+              allow_empty: bool | None, max_shapes: int, max_memory: int | None, read_timeout: float | None,
+              jobs: int, dask_scheduler: str | None, flat: bool) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
-    Report paths may contain {stem}, the layout's file name without suffix (needed for
-    --json, --lyrdb and --html with several layouts). Settings not given here come from
-    [tool.pkgdrc] in pyproject.toml or pkgdrc.toml (see `pkgdrc config`).
+    Exit 0 only when every selected rule was checked and passed: a rule whose input layer
+    has no shape is EMPTY, and a run with EMPTY rules and no violations exits 2 unless
+    --allow-empty (with --strict, any EMPTY rule exits 2). Report paths may contain {stem},
+    the layout's file name without suffix (needed for --json, --lyrdb and --html with
+    several layouts); - is stdout. Everything (decks, rules, waivers, report paths) is
+    checked before the first layout is read; the reports are written together at the end.
+    Settings not given here come from [tool.pkgdrc] in pyproject.toml or pkgdrc.toml
+    (see `pkgdrc config`).
     """
-    cli = {"deck": deck, "top": top, "waivers": waivers_path, "json": json_path, "junit": junit_path,
-           "lyrdb": lyrdb_path, "html": html_path}
-    several = len(layouts) > 1
-    settings = [load_settings(cli, layout) for layout in layouts]
-    where = [outputs.paths(layout, s, several) for layout, s in zip(layouts, settings)]
-    reports = []
-    for layout, s, paths in zip(layouts, settings, where):
-        d = load_deck(s.get("deck"))
-        count = len(rules) if rules else len(d.rules)
-        with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
-            report = check(layout, d, top=s.get("top"), rules=list(rules) or None, waivers=s.get("waivers"),
-                           allow_empty=allow_empty, max_shapes=max_shapes,
-                           max_memory=max_memory * 2**20 if max_memory else None, read_timeout=read_timeout,
-                           on_rule=on_rule, jobs=jobs, dask_scheduler=dask_scheduler, flat=flat or None)
-        reports.append(report)
-        outputs.write(report, paths)
-        if not quiet and fmt != "json":
-            click.echo(outputs.stdout(report, fmt), nl=False)
-    if where and "junit" in where[0]:
-        outputs.write_junit(reports, where[0]["junit"])
-    if not quiet and fmt == "json":
-        docs = [json_report.to_dict(r) for r in reports]
-        click.echo(json.dumps(docs[0] if not several else docs, indent=1))
-    sys.exit(EXIT_VIOLATIONS if any(r.violations for r in reports) else EXIT_CLEAN)
+    staged: list[Staged] = []
+    with interruptible(functools.partial(_stopped, staged)):
+        cli = {"deck": deck, "top": top, "waivers": waivers_path, "json": json_path, "junit": junit_path,
+               "lyrdb": lyrdb_path, "html": html_path, "strict": strict, "allow-empty": allow_empty}
+        settings = [load_settings(cli, layout) for layout in layouts]
+        for warning in settings[0].warnings:
+            click.echo(f"pkgdrc: warning: {warning}", err=True)
+        strict, allow_empty = bool(settings[0].get("strict")), bool(settings[0].get("allow-empty"))
+        if strict and allow_empty:
+            raise PkgdrcError("--strict and --allow-empty (or strict and allow-empty in the config) "
+                              "contradict each other: choose one")
+        decks = {str(s.get("deck")): load_deck(s.get("deck")) for s in settings}
+        for s in settings:
+            select_rules(decks[str(s.get("deck"))], list(rules) or None)
+        waivers = {str(w): load_waivers(w) for w in {s.get("waivers") for s in settings} if w}
+        plan = outputs.plan(layouts, settings, outputs.inputs(layouts, [d.path for d in decks.values()], settings),
+                            json_indent)
+        staged.append(plan.staged)
+        fmt = _stdout_format(fmt, plan)
+        show = not quiet and fmt is not None
+        reports = []
+        try:
+            for k, (layout, s) in enumerate(zip(layouts, settings)):
+                d = decks[str(s.get("deck"))]
+                count = len(rules) if rules else len(d.rules)
+                with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
+                    report = check(layout, d, top=s.get("top"), rules=list(rules) or None,
+                                   waivers=waivers.get(str(s.get("waivers"))), allow_empty=allow_empty,
+                                   max_shapes=max_shapes, max_memory=max_memory * 2**20 if max_memory else None,
+                                   read_timeout=read_timeout, on_rule=on_rule, jobs=jobs,
+                                   dask_scheduler=dask_scheduler, flat=flat or None)
+                plan.stage(report, k)
+                report.layer_set = None  # only the HTML report draws; let the layout go before the next one
+                reports.append(report)
+                if show and fmt != "json":
+                    _echo(outputs.stdout(report, fmt))
+            plan.finish(reports)
+        finally:
+            plan.staged.discard()
+        if show and fmt == "json":
+            docs = [json_report.to_dict(r) for r in reports]
+            _echo(json.dumps(docs[0] if len(layouts) == 1 else docs, indent=json_indent, allow_nan=False) + "\n")
+        sys.exit(_exit_code(reports, strict, allow_empty))
+
+
+def _stopped(staged: list[Staged], signum: int) -> None:
+    """SIGINT/SIGTERM (`pkgdrc.process.interruptible`): remove the staged reports, say so in one line."""
+    written = any(s.committed for s in staged)
+    for s in staged:
+        s.discard()
+    sys.stdout.flush()
+    sys.stderr.write(f"pkgdrc: interrupted by {signal.Signals(signum).name}: the run was stopped; "
+                     f"{'reports written' if written else 'no report written, old reports kept'}\n")
+    sys.stderr.flush()
+
+
+def _stdout_format(fmt: str | None, plan: outputs.Plan) -> str | None:
+    """What --format prints, None when a report goes to stdout (which takes one thing)."""
+    if not plan.to_stdout:
+        return fmt or "text"
+    if fmt is not None:
+        raise PkgdrcError(f"a report goes to stdout (-), and so would --format {fmt}: stdout takes one")
+    return None
+
+
+def _exit_code(reports: list, strict: bool, allow_empty: bool) -> int:
+    """1 with violations, 0 when every rule passed; 2 when rules could not check (see check_cmd)."""
+    several = len(reports) > 1
+
+    def listed(pick) -> tuple[int, str]:
+        parts = [(f"{r.layout}: " if several else "") + text.empty_inputs_text(pick(r)) for r in reports if pick(r)]
+        return sum(len(pick(r)) for r in reports), "; ".join(parts)
+    with_empty = [r for rep in reports for r in rep.rules if r.empty_inputs]
+    if strict and with_empty:
+        n, which = listed(lambda rep: [r for r in rep.rules if r.empty_inputs])
+        raise PkgdrcError(f"{n} rule{'s' * (n != 1)} had an empty input layer ({which}) and --strict is set")
+    if any(r.violations for r in reports):
+        return EXIT_VIOLATIONS
+    if any(r.empty for r in reports) and not allow_empty:
+        n, which = listed(lambda rep: rep.empty)
+        raise PkgdrcError(f"{n} rule{'s' * (n != 1)} could not check: empty input ({which}); the run is not "
+                          "clean (--allow-empty accepts empty layers)")
+    return EXIT_CLEAN
 
 
 @contextlib.contextmanager

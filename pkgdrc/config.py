@@ -12,9 +12,16 @@ counts only when it has a [tool.pkgdrc] table. The first directory with either i
     junit = "build/drc/junit.xml"
     lyrdb = "build/drc/{stem}.lyrdb"
     html = "build/drc/{stem}.html"
+    strict = true                    # exit 2 when a rule has an empty input layer (--strict)
+    allow-empty = false              # accept rules with an empty input layer (--allow-empty)
 
     [tool.pkgdrc.per-file-decks]     # glob on the layout path (relative to the config's
     "chips/hbm/*.gds" = "fowlp-3l"   # directory) -> deck; the first match wins
+
+A pyproject.toml that is not valid TOML (not UTF-8, a syntax error) is an error when it
+mentions pkgdrc; one that does not cannot configure pkgdrc and is skipped with a warning
+(`Settings.warnings`), so that a stranger's broken file in a parent folder does not
+stop the run. A broken pkgdrc.toml is always an error.
 
 Relative paths in the file are relative to its directory. Command-line options win over
 the file, the file over the defaults; `Settings.source` says where each value came from.
@@ -36,7 +43,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 PATH_KEYS = ("waivers", "json", "junit", "lyrdb", "html")
-KEYS = ("deck", "top", *PATH_KEYS)
+FLAG_KEYS = ("strict", "allow-empty")
+KEYS = ("deck", "top", *PATH_KEYS, *FLAG_KEYS)
 TABLE_KEYS = ("per-file-decks",)
 DEFAULTS = {"deck": "fowlp-2l"}
 DEFAULT_SOURCE = "default"
@@ -51,13 +59,17 @@ class Settings:
     source: dict[str, str] = field(default_factory=dict)
     path: Path | None = None  # the config file, if one was found
     per_file_decks: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # config files skipped, for the CLI to print
 
     def get(self, key: str):
         return self.values.get(key)
 
 
-def find_config(start: Path | None = None) -> tuple[Path, dict] | None:
-    """The nearest config file at or above `start` (default: the cwd) and its pkgdrc table."""
+def find_config(start: Path | None = None, warnings: list[str] | None = None) -> tuple[Path, dict] | None:
+    """The nearest config file at or above `start` (default: the cwd) and its pkgdrc table.
+
+    A pyproject.toml that cannot be read as TOML and does not mention pkgdrc is skipped,
+    with a line in `warnings`."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         own = folder / "pkgdrc.toml"
@@ -65,10 +77,26 @@ def find_config(start: Path | None = None) -> tuple[Path, dict] | None:
             return own, _read(own)
         project = folder / "pyproject.toml"
         if project.is_file():
-            table = _read(project).get("tool", {}).get("pkgdrc")
+            try:
+                table = _read(project).get("tool", {}).get("pkgdrc")
+            except PkgdrcError as e:
+                if _mentions_pkgdrc(project):
+                    raise
+                if warnings is not None:
+                    warnings.append(f"{e}; skipped (it has no [tool.pkgdrc])")
+                continue
             if table is not None:
                 return project, table
     return None
+
+
+def _mentions_pkgdrc(path: Path) -> bool:
+    """Whether the file's bytes name pkgdrc (in ASCII/UTF-8, or UTF-16 either way)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return True
+    return any(w in data for w in (b"pkgdrc", "pkgdrc".encode("utf-16-le"), "pkgdrc".encode("utf-16-be")))
 
 
 def _read(path: Path) -> dict:
@@ -77,6 +105,9 @@ def _read(path: Path) -> dict:
             return tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise PkgdrcError(f"TOML syntax error: {e}", path=str(path)) from None
+    except UnicodeDecodeError as e:
+        raise PkgdrcError(f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          "a TOML file is UTF-8", path=str(path)) from None
     except OSError as e:
         raise PkgdrcError(f"cannot read config: {e.strerror}", path=str(path)) from None
 
@@ -90,6 +121,9 @@ def _validate(path: Path, table: dict) -> None:
         elif key not in KEYS:
             raise PkgdrcError(f"{where}: unknown key {key!r}; expected one of "
                               f"{', '.join(KEYS + TABLE_KEYS)}", path=str(path))
+        elif key in FLAG_KEYS:
+            if not isinstance(value, bool):
+                raise PkgdrcError(f"{where} {key} must be true or false, got {value!r}", path=str(path))
         elif not isinstance(value, str):
             raise PkgdrcError(f"{where} {key} must be a string, got {type(value).__name__}", path=str(path))
 
@@ -106,7 +140,7 @@ def load_settings(cli: dict[str, object], layout: str | None = None, start: Path
     With `layout`, a matching per-file-decks glob sets the deck (unless --deck was given).
     """
     s = Settings()
-    found = find_config(start)
+    found = find_config(start, s.warnings)
     table: dict = {}
     if found:
         s.path, table = found
@@ -139,7 +173,7 @@ def render(s: Settings) -> str:
     lines = [f"config file: {s.path or '(none found from ' + str(Path.cwd()) + ' upwards)'}"]
     for key in KEYS:
         value = s.values.get(key)
-        shown = "(not set)" if value is None else str(value)
+        shown = "(not set)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
         lines.append(f"{key:<8} = {shown:<40} # {s.source.get(key, 'not set')}")
     for glob, deck in s.per_file_decks.items():
         lines.append(f"per-file-decks: {glob!r} -> {deck}")

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from shapely.errors import GEOSException
+
 from pkgdrc import __version__, cellwise, tiles
 from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule, load_deck
@@ -90,7 +92,30 @@ def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> 
 
 
 def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
-    return rule_result(rule, rule_violations(layers, rule), layers.grid)
+    """A rule's RuleResult on a LayerSet, with the seconds it took (merging the layers it is the
+    first to use included: a LayerSet merges each layer once, on first use)."""
+    start = time.perf_counter()
+    result = rule_result(rule, rule_violations(layers, rule), layers.grid)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
+    """The deck's rules, or those named (each must exist); a run of no rule would check nothing."""
+    if rules is None and not deck.rules:
+        raise PkgdrcError(f"deck {deck.name} has no rules: the run would check nothing", path=deck.path)
+    if rules is not None and not rules:
+        raise PkgdrcError(f"no rule of deck {deck.name} selected: the run would check nothing", path=deck.path)
+    return deck.rules if rules is None else [deck.rule(r) for r in rules]
+
+
+def share_wall_time(results: list[RuleResult], wall: float) -> None:
+    """Rules run together on several processes: give each rule its share of the phase's wall
+    time, in proportion to the seconds its work took in the workers (summed over tiles), so
+    that the rules' seconds add up to the time the run spent on them."""
+    work = sum(r.seconds for r in results)
+    for r in results:
+        r.seconds = wall * r.seconds / work if work > 0 else wall / len(results)
 
 
 def _by_cell(layout: Layout, flat: bool | None) -> bool:
@@ -120,7 +145,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
           max_memory: int | None = None, read_timeout: float | None = None, flat: bool | None = None) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
-    `rules` limits the run to those rule ids; `waivers` (a waiver file or loaded waivers)
+    `rules` limits the run to those rule ids (an empty list, or a deck without rules, is
+    refused: the run would check nothing); `waivers` (a waiver file or loaded waivers)
     moves accepted markers to `RuleResult.waived`; `on_rule` is called before each rule
     (progress). `jobs` > 1 (0: all cores) splits the run into tiles on that many processes,
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
@@ -129,17 +155,39 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     when the hierarchy at least halves the shapes to check (`flat=None`), whenever a cell
     repeats (`flat=False`), or never (`flat=True`); the other rules run on the flattened layout.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
-    wrong "clean") unless `allow_empty`. `max_shapes`, `max_memory` and `read_timeout` bound reading the
-    layout (`pkgdrc.safe_read`).
+    wrong "clean") unless `allow_empty`. `max_shapes` and `read_timeout` bound reading the
+    layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
+    of memory while checking raises PkgdrcError. Each RuleResult has the seconds its rule
+    took (`run_rule`, `share_wall_time`).
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
-    selected = deck.rules if rules is None else [deck.rule(r) for r in rules]
+    selected = select_rules(deck, rules)
     if waivers is not None and not isinstance(waivers, list):
         waivers = load_waivers(waivers)
     if waivers:
         check_rules(waivers, [r.id for r in deck.rules], deck.name)
+    path = layout.path if isinstance(layout, Layout) else str(layout)
+    try:
+        return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
+                          max_shapes, max_memory, read_timeout, flat, start)
+    except MemoryError as e:
+        raise PkgdrcError(_memory_message(e), path=path) from None
+    except GEOSException as e:
+        if "bad_alloc" not in str(e):
+            raise
+        raise PkgdrcError(_memory_message(e), path=path) from None
+
+
+def _memory_message(e: BaseException) -> str:
+    return f"out of memory ({str(e) or type(e).__name__}): the run could not be done"
+
+
+def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: str | None,
+           waivers: list[Waiver] | None, on_rule: Callable[[Rule], None] | None, jobs: int,
+           dask_scheduler: str | None, allow_empty: bool, max_shapes: int, max_memory: int | None,
+           read_timeout: float | None, flat: bool | None, start: float) -> Report:
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
                              max_memory=max_memory, read_timeout=read_timeout)
@@ -156,6 +204,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
     tileable = [r for r in flattened if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
     n_jobs = tiles.jobs_for(layout, jobs)
+    phase = time.perf_counter()
     if not tileable:
         results, here = [], whole
     elif dask_scheduler is not None:
@@ -166,8 +215,18 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole
     else:
         results, here = [], tileable + whole
-    for rule, found in zip(by_cell, cellwise.run_rules(layout, deck, by_cell, n_jobs, on_rule)):
-        results.append(rule_result(rule, found, layout.grid))
+    if results:
+        share_wall_time(results, time.perf_counter() - phase)
+    phase = time.perf_counter()
+    seconds: list[float] = []
+    cell_results = [rule_result(rule, found, layout.grid)
+                    for rule, found in zip(by_cell, cellwise.run_rules(layout, deck, by_cell, n_jobs, on_rule,
+                                                                       seconds=seconds))]
+    for result, s in zip(cell_results, seconds):
+        result.seconds = s
+    if cell_results:
+        share_wall_time(cell_results, time.perf_counter() - phase)
+    results += cell_results
     for rule in here:
         if on_rule is not None:
             on_rule(rule)

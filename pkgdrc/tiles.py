@@ -182,6 +182,7 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
     for results in per_tile[1:]:
         for into, r in zip(merged, results):
             into.markers.extend(r.markers)
+            into.seconds += r.seconds  # each band's time on the rule (pkgdrc.run.share_wall_time)
     for r in merged:
         r.markers.sort(key=Marker.sort_key)
     return merged

@@ -1,39 +1,92 @@
-"""All report files of one `pkgdrc check` run: paths checked before it, files written after.
+"""All report files of one `pkgdrc check` run: planned and checked before any layout is read,
+staged as each layout is checked, written together at the end.
 
 JSON, lyrdb and HTML are one file per layout (with several layouts the path needs
-`{stem}`); JUnit is one file for the run, with a testsuite per layout.
+`{stem}`); JUnit is one file for the run, with a testsuite per layout. `-` is stdout,
+for one report at a time (the text summary is then not printed).
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+
 from pkgdrc.config import Settings, report_path
+from pkgdrc.errors import PkgdrcError
+from pkgdrc.process import uninterrupted
 from pkgdrc.report import github, html, json_report, junit, lyrdb, text
-from pkgdrc.report.files import check_writable, write_atomic
+from pkgdrc.report.files import STDOUT, Staged, Target, identity, target
 from pkgdrc.result import Report
 
-# Each writer streams one report into a text stream: write(report, out).
-PER_LAYOUT = {"json": json_report.write, "lyrdb": lyrdb.write, "html": html.write}
+KINDS = ("json", "lyrdb", "html", "junit")
 
 
-def paths(layout: str, settings: Settings, several: bool) -> dict[str, str]:
-    """Report kind -> path for one layout (checked writable now, before the run)."""
-    out = {}
-    for key in (*PER_LAYOUT, "junit"):
-        template = settings.get(key)
-        if template:
-            out[key] = report_path(str(template), layout, several, key)
-            check_writable(out[key])
-    return out
+@dataclass
+class Plan:
+    """Report kind -> target, per layout (in the order given), and the JUnit target of the run."""
+
+    per_layout: list[dict[str, Target]]
+    junit: Target | None
+    json_indent: int | None = None
+    staged: Staged = field(default_factory=Staged)
+
+    @property
+    def to_stdout(self) -> bool:
+        """Whether a report goes to stdout (then nothing else may)."""
+        return (self.junit is not None and self.junit.stdout) or any(
+            t.stdout for where in self.per_layout for t in where.values())
+
+    def stage(self, report: Report, index: int) -> None:
+        """Stage the per-layout reports of layout `index` (the HTML writer draws from the run's layers)."""
+        where = self.per_layout[index]
+        writers = {"json": lambda out: json_report.write(report, out, self.json_indent),
+                   "lyrdb": lambda out: lyrdb.write(report, out), "html": lambda out: html.write(report, out)}
+        for key, fill in writers.items():
+            if key in where:
+                self.staged.add(where[key], fill)
+
+    def finish(self, reports: list[Report]) -> None:
+        """Stage the JUnit report and write everything."""
+        if self.junit is not None:
+            self.staged.add(self.junit, lambda out: junit.write(reports, out))
+        with uninterrupted():  # all reports or none: an interrupt waits for the renames
+            self.staged.commit()
 
 
-def write(report: Report, where: dict[str, str]) -> None:
-    for key, writer in PER_LAYOUT.items():
-        if key in where:
-            write_atomic(where[key], lambda out: writer(report, out))
+def plan(layouts: tuple[str, ...], settings: list[Settings], inputs: list[str],
+         json_indent: int | None = None) -> Plan:
+    """Every report target of the run, checked now: writable, not an input (`inputs`: layouts,
+    decks, waiver and config files), and no two reports on one path."""
+    several = len(layouts) > 1
+    per_layout: list[dict[str, Target]] = []
+    junit_target = None
+    taken: dict[tuple, str] = {}  # identity -> what writes there
+    protected = {identity(p): p for p in inputs}
 
+    def claim(path: str, what: str) -> Target:
+        key = identity(path)
+        if key in protected:
+            raise PkgdrcError(f"{what} would overwrite the input file {protected[key]}", path=path)
+        if key in taken:
+            raise PkgdrcError(f"{what} and {taken[key]} would write to the same file", path=path)
+        taken[key] = what
+        return target(path)
 
-def write_junit(reports: list[Report], path: str) -> None:
-    write_atomic(path, lambda out: junit.write(reports, out))
+    for layout, s in zip(layouts, settings):
+        where = {}
+        for key in ("json", "lyrdb", "html"):
+            template = s.get(key)
+            if not template:
+                continue
+            if template == STDOUT and several:
+                raise PkgdrcError(f"--{key} -: stdout takes one report, and {len(layouts)} layouts make one each"
+                                  f"{' (--format json prints them as one array)' if key == 'json' else ''}")
+            path = report_path(str(template), layout, several, key)
+            where[key] = claim(path, f"the --{key} report of {layout}" if several else f"--{key}")
+        per_layout.append(where)
+        if junit_target is None and s.get("junit"):
+            junit_target = claim(str(s.get("junit")), "--junit")
+    return Plan(per_layout, junit_target, json_indent)
 
 
 def stdout(report: Report, fmt: str) -> str:
@@ -51,3 +104,11 @@ def waiver_lines(report: Report) -> str:
     lines += [f"  stale waiver (waives nothing): {w}" for w in report.stale_waivers]
     lines += [f"  expired waiver (no longer waives): {w}" for w in report.expired_waivers]
     return "".join(line + "\n" for line in lines)
+
+
+def inputs(layouts: tuple[str, ...], decks: list[str], settings: list[Settings]) -> list[str]:
+    """The existing files a run reads, which no report may overwrite."""
+    found = [*layouts, *decks]
+    for s in settings:
+        found += [p for p in (s.get("waivers"), s.path) if p]
+    return [str(p) for p in found if os.path.exists(p)]
