@@ -8,18 +8,27 @@ assembly file's name without suffix. JUnit is one file for the whole assembly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TextIO
+
 from pkgdrc.assembly.run import AssemblyReport, part_report
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.report import outputs
-from pkgdrc.report.files import check_writable, write_atomic
+from pkgdrc.report import html, json_report, junit, lyrdb
+from pkgdrc.report.files import Staged, Target, identity, target
+from pkgdrc.result import Report
 
-KEYS = (*outputs.PER_LAYOUT, "junit")
+WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
+    "json": json_report.write, "lyrdb": lyrdb.write, "html": html.write,
+    "junit": lambda report, out: junit.write([report], out)}
+KEYS = tuple(WRITERS)
 
 
-def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str, str | None], str]:
-    """(report kind, part or None for the whole assembly) -> path, checked writable before the run."""
-    out: dict[tuple[str, str | None], str] = {}
+def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str, str | None], Target]:
+    """(report kind, part or None for the whole assembly) -> target, checked writable before the run;
+    no two reports on one file."""
+    out: dict[tuple[str, str | None], Target] = {}
+    taken: dict[tuple, str] = {}
     for key in KEYS:
         template = settings.get(key)
         if not template:
@@ -29,15 +38,21 @@ def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str
             raise PkgdrcError("--junit is one file for the assembly: {part} is not allowed in its path",
                               path=template)
         for part in parts if "{part}" in template else [None]:
-            out[(key, part)] = template.replace("{part}", part) if part else template
-            check_writable(out[(key, part)])
+            path = template.replace("{part}", part) if part else template
+            if identity(path) in taken:
+                raise PkgdrcError(f"--{key} and {taken[identity(path)]} would write to the same file", path=path)
+            taken[identity(path)] = f"--{key}"
+            out[(key, part)] = target(path)
     return out
 
 
-def write(result: AssemblyReport, where: dict[tuple[str, str | None], str]) -> None:
-    for (key, part), path in where.items():
-        report = result.report if part is None else part_report(result, part)
-        if key == "junit":
-            outputs.write_junit([report], path)
-        else:
-            write_atomic(path, lambda out, w=outputs.PER_LAYOUT[key], r=report: w(r, out))
+def write(result: AssemblyReport, where: dict[tuple[str, str | None], Target]) -> None:
+    """Every report staged, then all made visible together (an error keeps the old ones)."""
+    staged = Staged()
+    try:
+        for (key, part), where_to in where.items():
+            report = result.report if part is None else part_report(result, part)
+            staged.add(where_to, lambda out, w=WRITERS[key], r=report: w(r, out))
+        staged.commit()
+    finally:
+        staged.discard()
