@@ -72,7 +72,7 @@ class KLayoutDeck:
         self.cache.clear()
 
     def um(self, v: float) -> int:
-        return int(round(v / self.dbu))
+        return round(v / self.dbu)
 
     def layer_index(self, name: str) -> int | None:
         ld = self.deck.layers[name]
@@ -120,7 +120,7 @@ class KLayoutDeck:
 
     def _area(self, r, p) -> int:
         a = p["min"] / (self.dbu * self.dbu)
-        return r.with_area(0, int(math.ceil(a)), False).count()
+        return r.with_area(0, math.ceil(a), False).count()
 
     def _angle(self, r, p) -> int:
         edges = r.edges()
@@ -174,8 +174,8 @@ class KLayoutDeck:
             tp.var("hi", p["max"])
             out = db.Region()
             tp.output("out", out)
-            tp.queue("var w = _tile.bbox.enlarged(Vector.new(%d, %d)); var d = to_f(m.area(w)) / to_f(w.area); "
-                     "(d < lo || d > hi) && _output(out, w)" % (border, border))
+            tp.queue(f"var w = _tile.bbox.enlarged(Vector.new({border}, {border})); "
+                     "var d = to_f(m.area(w)) / to_f(w.area); (d < lo || d > hi) && _output(out, w)")
             tp.execute("density")
             n += out.count()
         return n
