@@ -57,9 +57,9 @@ def has_counterpart(rule) -> bool:
 class KLayoutDeck:
     """A deck's rules on one klayout.db Layout, flat or deep (`threads` for the DeepShapeStore and tiles)."""
 
-    def __init__(self, layout: db.Layout, deck, deep: bool, threads: int = 1):
+    def __init__(self, layout: db.Layout, deck, deep: bool, threads: int = 1, top: str | None = None):
         self.layout, self.deck, self.deep, self.threads = layout, deck, deep, threads
-        self.top = layout.top_cell()
+        self.top = layout.cell(top) if top else layout.top_cell()
         self.dbu = layout.dbu
         self.dss = None
         if deep:

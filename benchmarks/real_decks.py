@@ -15,11 +15,12 @@ Both tools run exactly these rules (benchmarks/klayout_rules.py for KLayout).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-import klayout.db as db
 import numpy as np
 import yaml
+from klayout import db
 
 MAX_LAYERS = 4
 SAMPLE = 20_000  # shapes looked at per layer
@@ -40,12 +41,13 @@ def _layer_stats(layout: db.Layout, top: db.Cell, li: int) -> tuple[int, float, 
     return n, float(np.median(sides)) if sides else 0.0, largest
 
 
-def write_deck(layout_path: Path, deck_path: Path) -> dict:
-    """Write the generic deck for `layout_path` to `deck_path`; returns it as a dict."""
+def write_deck(layout_path: Path, deck_path: Path) -> tuple[dict, str]:
+    """Write the generic deck for `layout_path` to `deck_path`; returns it as a dict, and the top cell
+    checked: the top cell with the largest extent ($$$CONTEXT_INFO$$$ and the like left out)."""
     layout = db.Layout()
     layout.read(str(layout_path))
-    top = layout.top_cells()[0] if len(layout.top_cells()) == 1 else max(
-        layout.top_cells(), key=lambda c: c.bbox().area())
+    tops = [c for c in layout.top_cells() if not c.name.startswith("$$$")] or layout.top_cells()
+    top = max(tops, key=lambda c: (c.bbox().area(), c.name))
     dbu = layout.dbu
     stats = []
     for li in layout.layer_indexes():
@@ -68,7 +70,7 @@ def write_deck(layout_path: Path, deck_path: Path) -> dict:
         rules[f"{name}.S"] = {"check": "space", "layer": name, "min": um(f)}
         rules[f"{name}.A"] = {"check": "area", "layer": name, "min": round(um(f) ** 2, 6)}
         rules[f"{name}.ANG"] = {"check": "angle", "layer": name, "allowed": [0, 45, 90, 135]}
-    for a, b in zip(names, names[1:]):
+    for a, b in itertools.pairwise(names):
         fa, fb = feature[a], feature[b]
         rules[f"{a}.{b}.SEP"] = {"check": "separation", "layer": a, "other": b, "min": um(max(fa, fb) / 2)}
         rules[f"{b}.{a}.EN"] = {"check": "enclosure", "layer": b, "by": a, "min": um(fa / 4)}
@@ -80,4 +82,4 @@ def write_deck(layout_path: Path, deck_path: Path) -> dict:
     deck = {"name": f"generic-{layout_path.stem}", "units": "um",
             "layers": {name: f"{s[1]}/{s[2]}" for name, s in zip(names, chosen)}, "rules": rules}
     deck_path.write_text(yaml.safe_dump(deck, sort_keys=False))
-    return deck
+    return deck, top.name

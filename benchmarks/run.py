@@ -85,7 +85,8 @@ def selected_rules(deck, which: str) -> list:
     return list(deck.rules)
 
 
-def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: Path = DECK) -> dict:
+def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: Path = DECK,
+               top: str | None = None) -> dict:
     import pkgdrc
     from pkgdrc.deck import load_deck
     from pkgdrc.run import check
@@ -93,7 +94,7 @@ def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: 
     deck = load_deck(deck_path)
     rules = None if which == "all" else [r.id for r in selected_rules(deck, which)]
     start = time.perf_counter()
-    report = check(path, deck, rules=rules, jobs=jobs, flat=flat or None)
+    report = check(path, deck, top=top, rules=rules, jobs=jobs, flat=flat or None)
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules},
             "pkgdrc": pkgdrc_version(pkgdrc)}
@@ -120,18 +121,20 @@ def run_pkgdrc_rules(path: str, which: str, deck_path: Path = DECK) -> dict:
     start = time.perf_counter()
     layout = read_layout(path, deck.layers, label_map=deck.labels)
     per_rule = {"(read)": time.perf_counter() - start}
+    cpu = {"(read)": time.process_time()}  # with the reading child's time: see rule_table
     counts = {}
     for rule in selected_rules(deck, which):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         report = check(layout, deck, rules=[rule.id], jobs=1)
         per_rule[rule.id] = time.perf_counter() - t
+        cpu[rule.id] = time.process_time() - c
         counts[rule.id] = len(report.rules[0].markers)
     return {"seconds": time.perf_counter() - start, "shapes": layout.shape_count, "counts": counts,
-            "rule_seconds": per_rule}
+            "rule_seconds": per_rule, "rule_cpu": cpu}
 
 
 def run_klayout(path: str, deep: bool, threads: int, which: str, per_rule: bool = False,
-                deck_path: Path = DECK) -> dict:
+                deck_path: Path = DECK, top: str | None = None) -> dict:
     """The rules with a KLayout counterpart, one after another sharing layers (the whole deck), or
     each alone (`per_rule`: its layers made and merged again, its own seconds)."""
     from klayout import db
@@ -143,29 +146,30 @@ def run_klayout(path: str, deep: bool, threads: int, which: str, per_rule: bool 
     start = time.perf_counter()
     layout = db.Layout()
     layout.read(path)
-    kdeck = KLayoutDeck(layout, deck, deep, threads)
-    counts, seconds = {}, {"(read)": time.perf_counter() - start}
+    kdeck = KLayoutDeck(layout, deck, deep, threads, top)
+    counts, seconds, cpu = {}, {"(read)": time.perf_counter() - start}, {"(read)": time.process_time()}
     for rule in selected_rules(deck, which):
         if not has_counterpart(rule):
             continue
         if per_rule:
             kdeck.clear()
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         counts[rule.id] = kdeck.count(rule)
         seconds[rule.id] = time.perf_counter() - t
+        cpu[rule.id] = time.process_time() - c  # all threads of the process
     out = {"seconds": time.perf_counter() - start, "shapes": None, "counts": counts}
     if per_rule:
-        out["rule_seconds"] = seconds
+        out["rule_seconds"], out["rule_cpu"] = seconds, cpu
     return out
 
 
-def child_main(engine: str, path: str, which: str, deck_path: Path) -> None:
+def child_main(engine: str, path: str, which: str, deck_path: Path, top: str | None) -> None:
     per_rule = engine.endswith("-rules")
     name = engine.removesuffix("-rules")
     if name == "pkgdrc" and per_rule:
         out = run_pkgdrc_rules(path, which, deck_path)
     elif name == "pkgdrc":
-        out = run_pkgdrc(path, 1, which, deck_path=deck_path)
+        out = run_pkgdrc(path, 1, which, deck_path=deck_path, top=top)
     elif name == "pkgdrc-common":
         out = run_pkgdrc(path, 1, "common", deck_path=deck_path)
     elif name.startswith("pkgdrc-flat"):
@@ -173,7 +177,7 @@ def child_main(engine: str, path: str, which: str, deck_path: Path) -> None:
     elif name.startswith("pkgdrc-j"):
         out = run_pkgdrc(path, int(name[len("pkgdrc-j"):]), which, deck_path=deck_path)
     elif name == "klayout-flat":
-        out = run_klayout(path, False, 1, which, per_rule, deck_path)
+        out = run_klayout(path, False, 1, which, per_rule, deck_path, top)
     elif name.startswith("klayout-deep"):
         out = run_klayout(path, True, int(name[len("klayout-deep"):] or 1), which, per_rule, deck_path)
     else:
@@ -183,9 +187,10 @@ def child_main(engine: str, path: str, which: str, deck_path: Path) -> None:
 
 # ---------------------------------------------------------------- parent
 
-def run_child(engine: str, path: Path, which: str, timeout: float, deck_path: Path = DECK) -> dict:
+def run_child(engine: str, path: Path, which: str, timeout: float, deck_path: Path = DECK,
+              top: str | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine, str(path), "--rules", which,
-           "--deck", str(deck_path)]
+           "--deck", str(deck_path)] + (["--top", top] if top else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = time.monotonic()
     while True:
@@ -305,32 +310,63 @@ def run_realistic(a) -> list[dict]:
 
 
 def rule_table(deck, done: dict, operations: dict) -> None:
-    """rule | pkgdrc s | KLayout operation(s) | KLayout s and ratio per KLayout engine."""
+    """rule | pkgdrc s | KLayout operation(s) | KLayout s and ratio per KLayout engine (wall; CPU in brackets)."""
     kl = [e for e in done if e.startswith("klayout") and e.endswith("-rules") and "rule_seconds" in done[e]]
     pk = done.get("pkgdrc-rules", {}).get("rule_seconds")
     if not pk:
         return
-    head = "".join(f" | {e.removesuffix('-rules')} s | ratio" for e in kl)
-    print(f"\n| rule | pkgdrc s | KLayout operation(s){head} |")
+    pk_cpu = done["pkgdrc-rules"].get("rule_cpu", {})
+    head = "".join(f" | {e.removesuffix('-rules')} s (CPU) | ratio (CPU)" for e in kl)
+    print(f"\n| rule | pkgdrc s (CPU) | KLayout operation(s){head} |")
     print("|---|---:|---|" + "---:|---:|" * len(kl))
-    for rule in ["(read)"] + [r.id for r in deck.rules]:
+
+    def cell(wall: float, cpu: float | None) -> str:
+        return f"{wall:.2f} ({cpu:.2f})" if cpu is not None else f"{wall:.2f}"
+
+    for rule in [r.id for r in deck.rules]:
         if rule not in pk:
             continue
-        kind = deck.rule(rule).check if rule != "(read)" else None
-        ops = operations.get(kind, "layout read") if kind is None or rule in done[kl[0]]["rule_seconds"] else "-"
+        ops = operations.get(deck.rule(rule).check, "-") if kl and rule in done[kl[0]]["rule_seconds"] else "-"
         cells = ""
         for e in kl:
-            t = done[e]["rule_seconds"].get(rule)
-            cells += f" | {t:.2f} | {pk[rule] / t:.2f}" if t else " | - | -"
-        print(f"| {rule} | {pk[rule]:.2f} | {ops}{cells} |")
-    both = [r for r in pk if r != "(read)" and all(r in done[e]["rule_seconds"] for e in kl)]
+            t, c = done[e]["rule_seconds"].get(rule), done[e].get("rule_cpu", {}).get(rule)
+            if t:
+                ratio = f"{pk[rule] / t:.2f}" + (f" ({pk_cpu[rule] / c:.2f})" if c and rule in pk_cpu else "")
+                cells += f" | {cell(t, c)} | {ratio}"
+            else:
+                cells += " | - | -"
+        print(f"| {rule} | {cell(pk[rule], pk_cpu.get(rule))} | {ops}{cells} |")
+    both = [r for r in pk if r != "(read)" and kl and all(r in done[e]["rule_seconds"] for e in kl)]
     for e in kl:
         k = sum(done[e]["rule_seconds"][r] for r in both)
         p = sum(pk[r] for r in both)
-        print(f"sum over the {len(both)} rules both run, each alone: pkgdrc {p:.2f} s, {e.removesuffix('-rules')} "
-              f"{k:.2f} s, ratio {p / k:.2f}")
+        kc = sum(done[e].get("rule_cpu", {}).get(r, 0.0) for r in both)
+        pc = sum(pk_cpu.get(r, 0.0) for r in both)
+        print(f"sum over the {len(both)} rules both run, each alone: pkgdrc {p:.2f} s (CPU {pc:.2f}), "
+              f"{e.removesuffix('-rules')} {k:.2f} s (CPU {kc:.2f}), ratio {p / k:.2f}"
+              + (f" (CPU {pc / kc:.2f})" if kc else ""))
     rest = sum(v for r, v in pk.items() if r != "(read)" and r not in both)
     print(f"pkgdrc's rules without a KLayout counterpart, each alone: {rest:.2f} s")
+
+
+def show(path: Path) -> None:
+    """Print the tables of a saved run (--json) again."""
+    from klayout_rules import OPERATIONS
+
+    from pkgdrc.deck import load_deck
+
+    deck = load_deck(DECK)
+    rows = json.loads(path.read_text())
+    for label in dict.fromkeys(r["layout"] for r in rows):
+        done = {r["engine"]: r for r in rows if r["layout"] == label}
+        print(f"\n{label}")
+        print(HEADER)
+        base = done.get("pkgdrc") if "error" not in done.get("pkgdrc", {"error": 1}) else None
+        for engine, r in done.items():
+            if not engine.endswith("-rules"):
+                print_row(label, r, base, compare(base, r) if base and r is not base else "")
+        if any(e.endswith("-rules") for e in done):
+            rule_table(deck, done, OPERATIONS)
 
 
 def run_real(a) -> list[dict]:
@@ -342,10 +378,10 @@ def run_real(a) -> list[dict]:
     print(HEADER)
     for path in files:
         deck_path = a.out / f"generic_{path.stem}.yaml"
-        write_deck(path, deck_path)
+        _, top = write_deck(path, deck_path)
         base = None
         for engine in a.real_engines:
-            r = run_child(engine, path, "all", a.timeout, deck_path)
+            r = run_child(engine, path, "all", a.timeout, deck_path, top)
             r["layout"] = path.name
             rows.append(r)
             if engine == "pkgdrc" and "error" not in r:
@@ -375,12 +411,17 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per child run")
     ap.add_argument("--all-rules", action="store_true", help="pkgdrc runs the whole deck, not only the core 15")
     ap.add_argument("--json", type=Path, help="also write all results here")
+    ap.add_argument("--show", type=Path, metavar="JSON", help="print the tables of a saved run (--json) again")
     ap.add_argument("--child", nargs=2, metavar=("ENGINE", "LAYOUT"), help=argparse.SUPPRESS)
     ap.add_argument("--rules", default="core", help=argparse.SUPPRESS)
     ap.add_argument("--deck", type=Path, default=DECK, help=argparse.SUPPRESS)
+    ap.add_argument("--top", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        child_main(a.child[0], a.child[1], a.rules, a.deck)
+        child_main(a.child[0], a.child[1], a.rules, a.deck, a.top)
+        return
+    if a.show:
+        show(a.show)
         return
     a.out.mkdir(parents=True, exist_ok=True)
     if a.realistic or a.real:
