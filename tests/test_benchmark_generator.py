@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import gdstk
-import klayout.db as db
 import pytest
+from klayout import db
 
 from pkgdrc.run import check
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import realistic  # noqa: E402  (benchmarks/ is not a package)
+import realistic  # benchmarks/ is not a package
 
 SHAPES = 8_000  # two packages: the second carries the planted defects
 
