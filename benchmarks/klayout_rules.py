@@ -119,8 +119,8 @@ class KLayoutDeck:
         return (r - self.region(p["of"]).sized(-self.um(p["clearance"] or 0.0))).count()
 
     def _area(self, r, p) -> int:
-        a = p["min"] / (self.dbu * self.dbu)
-        return r.with_area(0, math.ceil(a), False).count()
+        a = round(p["min"] / (self.dbu * self.dbu), 6)  # 0.0256 um2 is 25600 dbu2, not 25600.000000000004
+        return r.with_area(0, math.ceil(a), False).count()  # an area exactly min passes
 
     def _angle(self, r, p) -> int:
         edges = r.edges()

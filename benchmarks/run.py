@@ -104,7 +104,7 @@ def pkgdrc_version(module) -> str:
     """Where the pkgdrc that ran lives and its git commit (main or a branch's worktree)."""
     where = Path(module.__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+        commit = subprocess.run(["git", "-C", str(where), "describe", "--always", "--dirty"], capture_output=True,
                                 text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "?"
