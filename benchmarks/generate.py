@@ -1,6 +1,13 @@
 """Generate realistic fan-out (FOWLP) packages and panels as GDSII, for benchmarks.
 
     python benchmarks/generate.py out.gds --shapes 1000000 --seed 1
+    python benchmarks/generate.py out.gds --mode realistic --shapes 1000000 --seed 1
+
+Two modes. `repeated` (the default, described here) is the panel of a few package kinds
+placed many times, which cell-by-cell checking handles once per kind. `realistic`
+(benchmarks/realistic.py) is a panel of unique packages as adaptive patterning makes
+them: die shifts, round pads, dummy fill, planes with holes, GDS paths; it also writes
+OUT.planted.json, the markers per rule its planted violations make.
 
 A panel is an array of package cells (a few variants, placed with gdstk arrays). A
 package holds one die (cell DIE: outline, peripheral die pads as arrays, on-die traces),
@@ -17,11 +24,13 @@ The layer numbers are those of rules/fowlp-2l.yaml.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 from pathlib import Path
 
 import gdstk
+import realistic  # benchmarks/ is on sys.path: run as a script, or added by run.py and the tests
 
 PKG, DIE, DIE_PAD, DIE_METAL, VIA1, RDL1, VIA2, RDL2, PO, UBM = 0, 1, 2, 3, 10, 11, 12, 13, 20, 21
 
@@ -172,8 +181,15 @@ def main() -> None:
     ap.add_argument("out", type=Path)
     ap.add_argument("--shapes", type=int, default=100_000, help="approximate flattened shape count")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mode", choices=("repeated", "realistic"), default="repeated")
     a = ap.parse_args()
-    generate(a.shapes, a.seed).write_gds(str(a.out))
+    if a.mode == "repeated":
+        generate(a.shapes, a.seed).write_gds(str(a.out))
+        return
+    panel = realistic.generate(a.shapes, a.seed)
+    realistic.write(panel, str(a.out))
+    a.out.with_suffix(".planted.json").write_text(json.dumps(panel.planted, indent=1) + "\n")
+    print(f"{a.out}: {panel.packages} packages, {panel.shapes} shapes ({panel.fill} fill), planted {panel.planted}")
 
 
 if __name__ == "__main__":
