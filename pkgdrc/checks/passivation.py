@@ -34,7 +34,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
-from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
+from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.edges import subject_edges
@@ -103,7 +103,10 @@ def _ubm(layers, layer: str, p: dict) -> list[Violations]:
     under = np.zeros(len(po), bool)
     if len(po) and len(ubm):
         iu, ip = shapely.STRtree(po).query(ubm, predicate="intersects")
-        real = shapely.area(shapely.intersection(ubm[iu], po[ip], grid_size=1.0)) > 0
+        # An opening inside its UBM overlaps it: the exact boolean runs on the other pairs only.
+        real = covers(ubm, po, iu, ip)
+        rest = np.flatnonzero(~real)
+        real[rest] = shapely.area(shapely.intersection(ubm[iu[rest]], po[ip[rest]], grid_size=1.0)) > 0
         np.add.at(holds, iu[real], 1)
         under[ip[real]] = True
     none, many = holds == 0, holds > 1

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.polygons import clean, clusters
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from pkgdrc.geometry.polygons import clean
 
 
 def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -38,6 +41,7 @@ class Edges:
     p2: np.ndarray
     shape: np.ndarray
     polygon: np.ndarray
+    _tree: shapely.STRtree | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.shape)
@@ -53,6 +57,12 @@ class Edges:
     def lines(self) -> np.ndarray:
         """Shapely LineStrings, one per edge (for STRtree queries)."""
         return shapely.linestrings(self.segments())
+
+    def tree(self) -> shapely.STRtree:
+        """STRtree of `lines()`, built on first use and kept (a layer's edges are queried by many rules)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.lines())
+        return self._tree
 
     def take(self, idx: np.ndarray) -> "Edges":
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
@@ -84,7 +94,7 @@ def box_pairs(tree: shapely.STRtree, lo: np.ndarray, hi: np.ndarray, size: int |
 def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
 
-    `shape` is the label of the group of polygons touching at corners (`clusters`). Where
+    `shape` is the label of the group of polygons touching at corners (`corner_groups`). Where
     an edge of one polygon of a group runs on, straight, into an edge of another at their
     touching point, the two are one edge, as on KLayout's merged contour. `straight`
     also joins the pieces of an edge split where another polygon touches it (KLayout's
@@ -93,12 +103,29 @@ def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     e = _ring_edges(polys)
     if len(polys) == 0:
         return e
-    labels = clusters(polys)
+    labels = corner_groups(polys)
     e.shape = labels[e.polygon]
     grouped = (np.bincount(labels) > 1)[e.shape]
     if grouped.any():
         e = _join_across_touches(e, grouped, straight)
     return e
+
+
+def corner_groups(polys: np.ndarray) -> np.ndarray:
+    """Label of the group of each merged polygon: polygons sharing a vertex, transitively.
+
+    Merged polygons (`pkgdrc.geometry.polygons.merge`) meet only at points, and each has a
+    vertex at every point where it touches another, so shared vertices are the touches:
+    found by sorting all vertices, not by geometric predicates.
+    """
+    coords, owner = shapely.get_coordinates(polys, return_index=True)
+    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    c, o = coords[order], owner[order]
+    same = np.all(c[1:] == c[:-1], axis=1) & (o[1:] != o[:-1])
+    i, j = o[:-1][same], o[1:][same]
+    n = len(polys)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def subject_edges(polys: np.ndarray) -> Edges:

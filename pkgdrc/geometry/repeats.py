@@ -11,7 +11,7 @@ measures each distinct neighbourhood once:
   edges of `a` (one-layer checks without `same_shape`: space) or edges of `b` (two-layer
   checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
   its own edges (a pair lies within d of its first edge, so do the shields that cut
-  through it), or of the shape's bounding box when that is at most 1.25 times its area
+  through it), or of the shape's bounding box when that is at most 1.3 times its area
   (one query instead of one per edge).
   Other shapes of `a` neither pair nor shield in width (same shape only) nor in
   two-layer checks (KLayout's shielding: the first edge's own shape and layer b).
@@ -78,12 +78,12 @@ def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, a
         hi = np.full((n, 2), -np.inf)
         np.maximum.at(hi, og, hi_a)
         area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
-        compact = np.prod(hi - lo, axis=1) <= 1.25 * area  # boxes and octagons
+        compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
         by_edge = np.flatnonzero(~compact[og])
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
-        tree = shapely.STRtree(other.lines())
+        tree = other.tree()
         near = []
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
             qa, qe = tree.query(shapely.box(*boxes[i:i + QUERY_CHUNK].T))
