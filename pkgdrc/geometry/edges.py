@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -64,7 +63,7 @@ class Edges:
             self._tree = shapely.STRtree(self.lines())
         return self._tree
 
-    def take(self, idx: np.ndarray) -> "Edges":
+    def take(self, idx: np.ndarray) -> Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
 
