@@ -38,7 +38,7 @@ from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violation
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.edges import subject_edges
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
 LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
@@ -72,7 +72,7 @@ def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, messa
     """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
     opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
     e = subject_edges(layers.merged(layer))
-    pairs = relate(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
+    pairs = relate_repeated(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
     return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
 
 
@@ -130,7 +130,8 @@ def run(layers, layer: str, p: dict):
     out.append(size_violations(layers.merged(layer), p["size"], layers.grid, "opening"))
     if p["space"] is not None:
         d = layers.grid.to_dbu(p["space"])
-        out.append(edge_pair_violations(relate(layers.edges(layer), None, d, "outside", "outside"), "opening space"))
+        pairs = relate_repeated(layers.edges(layer), None, d, "outside", "outside")
+        out.append(edge_pair_violations(pairs, "opening space"))
     if p["ubm"] is not None:
         out += _ubm(layers, layer, p)
     return out

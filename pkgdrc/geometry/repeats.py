@@ -39,6 +39,7 @@ from pkgdrc.geometry.pairs import EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
+SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
 REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -57,6 +58,8 @@ def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: S
     rows = _contexts(a, b, og, n, d + REACH_PAD, True)
     rep = _representatives(rows, n)
     if not same_shape and len(np.unique(rep)) <= MAX_DISTINCT * n:
+        if not _sample_repeats(a, b, og, n, d + REACH_PAD):
+            return flat()
         rows = _contexts(a, b, og, n, d + REACH_PAD, False)
         rep = _representatives(rows, n)
     if len(np.unique(rep)) > MAX_DISTINCT * n:
@@ -64,14 +67,32 @@ def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: S
     return _expand(a, b, d, side_a, side_b, same_shape, og, rows, rep)
 
 
-def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool) -> dict:
+def _sample_repeats(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float) -> bool:
+    """Whether the contexts of a sample of `SAMPLE` of the shapes (at least `SAMPLE_MIN`
+    shapes, else all: True) repeat enough to compute them all: at most
+    `SAMPLE_DISTINCT` (or `MAX_DISTINCT`) of the sampled shapes distinct among themselves.
+
+    A sample shows fewer repeats than the whole, so this only spares the full pass where
+    most contexts are unique (a layout where every package is drawn apart).
+    """
+    if n < SAMPLE_MIN:
+        return True
+    only = np.random.default_rng(0).random(n) < SAMPLE
+    rep = _representatives(_contexts(a, b, og, n, reach, False, only), n)
+    return len(np.unique(rep[only])) <= max(SAMPLE_DISTINCT, MAX_DISTINCT) * only.sum()
+
+
+def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool,
+              only: np.ndarray | None = None) -> dict:
     """Context rows of every shape (`alone`: its own edges only), sorted by `key` =
-    (shape, source, edge): a dict of arrays."""
+    (shape, source, edge): a dict of arrays. `only` (a mask over shapes): the rows of
+    those shapes only, the others have none."""
     lo_a, hi_a = np.minimum(a.p1, a.p2), np.maximum(a.p1, a.p2)
     lo = np.full((n, 2), np.inf)
     np.minimum.at(lo, og, lo_a)
     n_e = _key_base(a, b)
-    key = og * (2 * n_e) + np.arange(len(a))  # own edges (source 0)
+    mine = np.arange(len(a)) if only is None else np.flatnonzero(only[og])
+    key = og[mine] * (2 * n_e) + mine  # own edges (source 0)
     if not alone:
         other, code = (a, 0) if b is None else (b, 1)
         # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
@@ -79,7 +100,9 @@ def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, a
         np.maximum.at(hi, og, hi_a)
         area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
         compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
-        by_edge = np.flatnonzero(~compact[og])
+        asking = np.ones(n, bool) if only is None else only
+        by_edge = np.flatnonzero(~compact[og] & asking[og])
+        compact &= asking
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
