@@ -195,6 +195,7 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
     monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
     monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
     monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)  # the sampled pass runs first, on part of the shapes
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     rng = np.random.default_rng(seed)
 
     def cell(n):
@@ -236,6 +237,7 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     from pkgdrc.geometry.polygons import merge
 
     monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     passes = []
     contexts = repeats._contexts
     monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5], len(a) > 6)) or contexts(*a))

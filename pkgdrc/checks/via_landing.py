@@ -44,7 +44,6 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
-from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
@@ -89,7 +88,7 @@ def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, wor
     off, partly = landing(vias, layers.merged(metal))
     d_enc, d_shift = layers.grid.to_dbu(enclosure), layers.grid.to_dbu(enclosure + shift)
     # Via by via, as `enclosure` measures: vias touching at a corner stay apart.
-    e = subject_edges(vias)
+    e = layers.subject_edges(layer)
     pairs = relate_repeated(e, layers.edges(metal), d_shift, "outside", "inside")
     whole = ~(off | partly)
     pairs = keep_pairs(pairs, whole[e.polygon[pairs.ia]])

@@ -40,6 +40,7 @@ from pkgdrc.geometry.pairs import EdgePairs, Side, relate
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
 SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
+SAMPLE_BELOW = 0.02  # shapes alone at most this distinct (vias, openings, pads): no sample, the full pass
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
 REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -57,8 +58,9 @@ def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: S
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
     rows = _contexts(a, b, og, n, d + REACH_PAD, True)
     rep = _representatives(rows, n)
-    if not same_shape and len(np.unique(rep)) <= MAX_DISTINCT * n:
-        if not _sample_repeats(a, b, og, n, d + REACH_PAD):
+    alone = len(np.unique(rep))
+    if not same_shape and alone <= MAX_DISTINCT * n:
+        if alone > SAMPLE_BELOW * n and not _sample_repeats(a, b, og, n, d + REACH_PAD):
             return flat()
         rows = _contexts(a, b, og, n, d + REACH_PAD, False)
         rep = _representatives(rows, n)
