@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +22,9 @@ def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Row-wise scalar product."""
     return np.einsum("ij,ij->i", u, v)
+
+
+KEEP_TREES = 2  # edge STRtrees kept alive (`Edges.tree`)
 
 
 @dataclass
@@ -58,14 +63,23 @@ class Edges:
         return shapely.linestrings(self.segments())
 
     def tree(self) -> shapely.STRtree:
-        """STRtree of `lines()`, built on first use and kept (a layer's edges are queried by many rules)."""
+        """STRtree of `lines()`, built on first use and kept while it is one of the last
+        `KEEP_TREES` built (a layer's edges are queried by several rules in a row; a tree
+        takes about 250 bytes per edge, so not all are kept)."""
         if self._tree is None:
             self._tree = shapely.STRtree(self.lines())
+            _TREES.append(weakref.ref(self))
+            while len(_TREES) > KEEP_TREES:
+                old = _TREES.popleft()()
+                if old is not None:
+                    old._tree = None
         return self._tree
 
     def take(self, idx: np.ndarray) -> Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
+
+_TREES: deque = deque()  # weak references to the Edges holding a tree, oldest first
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
 
