@@ -24,7 +24,7 @@ def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", u, v)
 
 
-KEEP_TREES = 2  # edge STRtrees kept alive (`Edges.tree`)
+KEEP_TREES = 1  # edge STRtrees kept alive (`Edges.tree`): 2 cost the 1M run 0.8 GB more, no faster
 
 
 @dataclass
@@ -65,7 +65,7 @@ class Edges:
     def tree(self) -> shapely.STRtree:
         """STRtree of `lines()`, built on first use and kept while it is one of the last
         `KEEP_TREES` built (a layer's edges are queried by several rules in a row; a tree
-        takes about 250 bytes per edge, so not all are kept)."""
+        takes about 250 bytes per edge, so only the last one is kept)."""
         if self._tree is None:
             self._tree = shapely.STRtree(self.lines())
             _TREES.append(weakref.ref(self))
