@@ -12,7 +12,7 @@ import numpy as np
 from pkgdrc.deck import Deck
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.geometry import booleans
-from pkgdrc.geometry.edges import Edges, polygon_edges
+from pkgdrc.geometry.edges import Edges, polygon_edges, subject_edges
 from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.layout import Layout
 from pkgdrc.units import Grid
@@ -33,6 +33,7 @@ class LayerSet:
         self._raw: dict[str, np.ndarray] = {}
         self._merged: dict[str, np.ndarray] = {}
         self._edges: dict[str, Edges] = {}
+        self._subject_edges: dict[str, Edges] = {}
 
     def polygons(self, name: str) -> np.ndarray:
         """Shapes of a layer as drawn (or as derived), not merged."""
@@ -59,6 +60,13 @@ class LayerSet:
         if name not in self._edges:
             self._edges[name] = polygon_edges(self.merged(name))
         return self._edges[name]
+
+    def subject_edges(self, name: str) -> Edges:
+        """Edges of the merged layer polygon by polygon (`geometry.edges.subject_edges`): the
+        first layer of a two-layer check."""
+        if name not in self._subject_edges:
+            self._subject_edges[name] = subject_edges(self.merged(name))
+        return self._subject_edges[name]
 
     def _evaluate(self, e: dexpr.Expr) -> np.ndarray:
         """Shapes of a derived-layer expression (not merged)."""

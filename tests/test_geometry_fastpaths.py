@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from tests.conftest import DECK_2L, FIXTURES
 
 from pkgdrc.deck import load_deck
 from pkgdrc.geometry import pairs
@@ -18,7 +19,6 @@ from pkgdrc.geometry.pairs import relate
 from pkgdrc.geometry.polygons import merge
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
-from tests.conftest import DECK_2L, FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,41 @@ def test_boolean_not_within_untouched_and_cut():
     got = sorted(tuple(shapely.bounds(p)) for p in out)
     assert got == [(50.0, 0.0, 60.0, 5.0), (70.0, 0.0, 100.0, 5.0), (200.0, 200.0, 210.0, 210.0)]
     assert shapely.area(out).sum() == 10 * 5 + 30 * 5 + 100
+
+
+def _same_partition(x: np.ndarray, y: np.ndarray) -> bool:
+    """Two labellings group the same items together."""
+    return len(np.unique(x)) == len(np.unique(np.stack([x, y], 1), axis=0)) == len(np.unique(y))
+
+
+def test_corner_groups_are_the_touching_clusters(layers):
+    """Shared vertices group merged polygons exactly as the STRtree intersects clusters do:
+    on every layer of the demo, and on squares meeting at corners, a diamond whose corner
+    touches a square's side, and a diamond in a hole touching its rim with a corner."""
+    from pkgdrc.geometry.edges import corner_groups
+    from pkgdrc.geometry.polygons import clusters
+
+    frame = shapely.Polygon([(0, 0), (90, 0), (90, 90), (0, 90)], [[(30, 30), (30, 60), (60, 60), (60, 30)]])
+    drawn = np.array([shapely.box(100, 0, 110, 10), shapely.box(110, 10, 120, 20), shapely.box(120, 0, 130, 10),
+                      shapely.box(200, 0, 220, 10), shapely.Polygon([(210, 10), (215, 15), (210, 20), (205, 15)]),
+                      frame, shapely.Polygon([(45, 50), (50, 55), (45, 60), (40, 55)]),  # corner on the hole's rim
+                      shapely.box(300, 0, 301, 1)])
+    for polys in [merge(drawn)] + [layers.merged(n) for n in layers.deck.layers]:
+        got = corner_groups(polys)
+        assert _same_partition(got, clusters(polys))
+    assert len(np.unique(corner_groups(merge(drawn)))) == 4  # corner squares, square + diamond, frame + diamond, lone
+
+
+def test_covered_area_equals_the_exact_booleans():
+    """Covered whole (prepared covers), partly, touching only, off, split across two covers."""
+    from pkgdrc.checks.pkg_shapes import covered_area, landing
+
+    outer = merge(np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 100, 200, 200),
+                            shapely.box(300, 0, 310, 10)]))
+    inner = np.array([shapely.box(10, 10, 20, 20), shapely.box(95, 10, 105, 20), shapely.box(100, 0, 110, 10),
+                      shapely.box(500, 500, 510, 510), shapely.box(90, 90, 110, 110), shapely.box(0, 0, 100, 100)])
+    exact = np.array([sum(shapely.area(shapely.intersection(s, o, grid_size=1.0)) for o in outer) for s in inner])
+    assert covered_area(inner, outer).tolist() == exact.tolist() == [100, 50, 0, 0, 200, 10000]
+    off, partly = landing(inner, outer)
+    assert off.tolist() == [False, False, True, True, False, False]
+    assert partly.tolist() == [False, True, False, False, True, False]

@@ -194,6 +194,8 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
 
     monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
     monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
+    monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)  # the sampled pass runs first, on part of the shapes
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     rng = np.random.default_rng(seed)
 
     def cell(n):
@@ -221,3 +223,32 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
                                             for f in (repeats.relate_repeated, relate))
         assert src.tolist() == src_flat.tolist()
         assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
+
+
+def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
+    """Fill squares repeated alone but each with its own neighbour (a bar at a random
+    offset): the sample shows the contexts unique, the full pass is skipped, and the
+    pairs are `relate`'s."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
+    passes = []
+    contexts = repeats._contexts
+    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5], len(a) > 6)) or contexts(*a))
+    rng = np.random.default_rng(1)
+    lo = np.stack(np.meshgrid(np.arange(20), np.arange(20)), -1).reshape(-1, 2) * 10000
+    bars = lo + [3000, 0] + np.c_[rng.integers(0, 400, len(lo)), rng.integers(0, 1500, len(lo))]
+    polys = merge(np.r_[shapely.box(*lo.T, *(lo + 2000).T), shapely.box(*bars.T, *(bars + [500, 4000]).T)])
+    e = polygon_edges(polys)
+    args = (e, None, 1500.0, "outside", "outside")
+    got, want = repeats.relate_repeated(*args), relate(*args)
+    assert passes == [(True, False), (False, True)]  # alone, then the sample: no full pass
+    assert len(np.unique(np.r_[e.shape[want.ia], e.shape[want.ib]])) == 800  # each square 1000-1400 dbu from its bar
+    assert sorted(map(tuple, got.pairs.reshape(-1, 8).tolist())) == sorted(
+        map(tuple, want.pairs.reshape(-1, 8).tolist()))

@@ -23,7 +23,6 @@ from __future__ import annotations
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
-from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
@@ -45,7 +44,7 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    pairs = relate_repeated(subject_edges(layers.merged(layer)), layers.edges(p["by"]), d, "outside", "inside")
+    pairs = relate_repeated(layers.subject_edges(layer), layers.edges(p["by"]), d, "outside", "inside")
     uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
     return [edge_pair_violations(pairs),
             Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]

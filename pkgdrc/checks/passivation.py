@@ -34,11 +34,10 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
-from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
+from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
-from pkgdrc.geometry.edges import subject_edges
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
 LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
@@ -71,8 +70,8 @@ def limit(p: dict):
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:
     """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
     opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
-    e = subject_edges(layers.merged(layer))
-    pairs = relate(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
+    e = layers.subject_edges(layer)
+    pairs = relate_repeated(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
     return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
 
 
@@ -103,7 +102,10 @@ def _ubm(layers, layer: str, p: dict) -> list[Violations]:
     under = np.zeros(len(po), bool)
     if len(po) and len(ubm):
         iu, ip = shapely.STRtree(po).query(ubm, predicate="intersects")
-        real = shapely.area(shapely.intersection(ubm[iu], po[ip], grid_size=1.0)) > 0
+        # An opening inside its UBM overlaps it: the exact boolean runs on the other pairs only.
+        real = covers(ubm, po, iu, ip)
+        rest = np.flatnonzero(~real)
+        real[rest] = shapely.area(shapely.intersection(ubm[iu[rest]], po[ip[rest]], grid_size=1.0)) > 0
         np.add.at(holds, iu[real], 1)
         under[ip[real]] = True
     none, many = holds == 0, holds > 1
@@ -127,7 +129,8 @@ def run(layers, layer: str, p: dict):
     out.append(size_violations(layers.merged(layer), p["size"], layers.grid, "opening"))
     if p["space"] is not None:
         d = layers.grid.to_dbu(p["space"])
-        out.append(edge_pair_violations(relate(layers.edges(layer), None, d, "outside", "outside"), "opening space"))
+        pairs = relate_repeated(layers.edges(layer), None, d, "outside", "outside")
+        out.append(edge_pair_violations(pairs, "opening space"))
     if p["ubm"] is not None:
         out += _ubm(layers, layer, p)
     return out

@@ -28,8 +28,26 @@ def covered_area(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
     out = np.zeros(len(inner))
     if len(inner) and len(outer):
         ia, ib = shapely.STRtree(outer).query(inner, predicate="intersects")
+        # A shape inside one cover is covered whole (its other covers only touch it): the
+        # exact boolean runs only on the shapes that are not.
+        whole = np.zeros(len(inner), bool)
+        whole[ia[covers(outer, inner, ib, ia)]] = True
+        out[whole] = shapely.area(inner[whole])
+        rest = ~whole[ia]
+        ia, ib = ia[rest], ib[rest]
         np.add.at(out, ia, shapely.area(shapely.intersection(inner[ia], outer[ib], grid_size=1.0)))
     return out
+
+
+def covers(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Whether a[ia] covers b[ib], pair by pair, with each `a` shape of a pair prepared once."""
+    used = np.unique(ia)
+    fresh = used[~shapely.is_prepared(a[used])]
+    shapely.prepare(a[fresh])
+    try:
+        return shapely.covers(a[ia], b[ib])
+    finally:
+        shapely.destroy_prepared(a[fresh])
 
 
 def landing(inner: np.ndarray, outer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

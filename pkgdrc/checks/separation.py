@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.deck.params import Param
-from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.repeats import relate_repeated
 
 LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
@@ -32,4 +31,4 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate_repeated(subject_edges(layers.merged(layer)), layers.edges(p["other"]), d, "outside", "outside"))]
+    return [edge_pair_violations(relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "outside", "outside"))]

@@ -44,8 +44,7 @@ from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
-from pkgdrc.geometry.edges import subject_edges
-from pkgdrc.geometry.pairs import relate
+from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
@@ -89,8 +88,8 @@ def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, wor
     off, partly = landing(vias, layers.merged(metal))
     d_enc, d_shift = layers.grid.to_dbu(enclosure), layers.grid.to_dbu(enclosure + shift)
     # Via by via, as `enclosure` measures: vias touching at a corner stay apart.
-    e = subject_edges(vias)
-    pairs = relate(e, layers.edges(metal), d_shift, "outside", "inside")
+    e = layers.subject_edges(layer)
+    pairs = relate_repeated(e, layers.edges(metal), d_shift, "outside", "inside")
     whole = ~(off | partly)
     pairs = keep_pairs(pairs, whole[e.polygon[pairs.ia]])
     no, part, enc = words
@@ -109,7 +108,8 @@ def run(layers, layer: str, p: dict):
     out.append(size_violations(layers.merged(layer), p["size"], layers.grid, "via"))
     if p["space"] is not None:
         d = layers.grid.to_dbu(p["space"])
-        out.append(edge_pair_violations(relate(layers.edges(layer), None, d, "outside", "outside"), "via space"))
+        pairs = relate_repeated(layers.edges(layer), None, d, "outside", "outside")
+        out.append(edge_pair_violations(pairs, "via space"))
     if p["stacking"] == "forbidden":
         stacked = boolean_and(layers.merged(layer), layers.merged(p["next_via"]))
         out.append(Violations.polygons(stacked, messages=f"stacked: {p['next_via']} over {layer}"))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from collections import deque
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
-from pkgdrc.geometry.polygons import clean, clusters
+from pkgdrc.geometry.polygons import clean
 
 
 def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -18,6 +22,9 @@ def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Row-wise scalar product."""
     return np.einsum("ij,ij->i", u, v)
+
+
+KEEP_TREES = 1  # edge STRtrees kept alive (`Edges.tree`): 2 cost the 1M run 0.8 GB more, no faster
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Edges:
     p2: np.ndarray
     shape: np.ndarray
     polygon: np.ndarray
+    _tree: shapely.STRtree | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.shape)
@@ -54,9 +62,24 @@ class Edges:
         """Shapely LineStrings, one per edge (for STRtree queries)."""
         return shapely.linestrings(self.segments())
 
-    def take(self, idx: np.ndarray) -> "Edges":
+    def tree(self) -> shapely.STRtree:
+        """STRtree of `lines()`, built on first use and kept while it is one of the last
+        `KEEP_TREES` built (a layer's edges are queried by several rules in a row; a tree
+        takes about 250 bytes per edge, so only the last one is kept)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.lines())
+            _TREES.append(weakref.ref(self))
+            while len(_TREES) > KEEP_TREES:
+                old = _TREES.popleft()()
+                if old is not None:
+                    old._tree = None
+        return self._tree
+
+    def take(self, idx: np.ndarray) -> Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
+
+_TREES: deque = deque()  # weak references to the Edges holding a tree, oldest first
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
 
@@ -84,7 +107,7 @@ def box_pairs(tree: shapely.STRtree, lo: np.ndarray, hi: np.ndarray, size: int |
 def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     """All edges of merged `polys` (hulls clockwise, holes counter-clockwise: interior on the right).
 
-    `shape` is the label of the group of polygons touching at corners (`clusters`). Where
+    `shape` is the label of the group of polygons touching at corners (`corner_groups`). Where
     an edge of one polygon of a group runs on, straight, into an edge of another at their
     touching point, the two are one edge, as on KLayout's merged contour. `straight`
     also joins the pieces of an edge split where another polygon touches it (KLayout's
@@ -93,12 +116,29 @@ def polygon_edges(polys: np.ndarray, straight: bool = False) -> Edges:
     e = _ring_edges(polys)
     if len(polys) == 0:
         return e
-    labels = clusters(polys)
+    labels = corner_groups(polys)
     e.shape = labels[e.polygon]
     grouped = (np.bincount(labels) > 1)[e.shape]
     if grouped.any():
         e = _join_across_touches(e, grouped, straight)
     return e
+
+
+def corner_groups(polys: np.ndarray) -> np.ndarray:
+    """Label of the group of each merged polygon: polygons sharing a vertex, transitively.
+
+    Merged polygons (`pkgdrc.geometry.polygons.merge`) meet only at points, and each has a
+    vertex at every point where it touches another, so shared vertices are the touches:
+    found by sorting all vertices, not by geometric predicates.
+    """
+    coords, owner = shapely.get_coordinates(polys, return_index=True)
+    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    c, o = coords[order], owner[order]
+    same = np.all(c[1:] == c[:-1], axis=1) & (o[1:] != o[:-1])
+    i, j = o[:-1][same], o[1:][same]
+    n = len(polys)
+    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
 
 
 def subject_edges(polys: np.ndarray) -> Edges:

@@ -68,8 +68,7 @@ def candidate_chunks(a: Edges, b: Edges, d: float, size: int | None = None):
     so memory stays bounded whatever the distance."""
     if len(a) == 0 or len(b) == 0:
         return
-    tree = shapely.STRtree(b.lines())
-    yield from box_pairs(tree, np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
+    yield from box_pairs(b.tree(), np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
 
 
 def _linear_interval(c0, c1, lo, hi):
@@ -221,7 +220,7 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
             pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
                          np.concatenate([a.shape, b.shape]), np.concatenate([a.polygon, b.polygon]))
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
-        pool = [pool, off, own, None]  # its STRtree is built on first use, once
+        pool = [pool, off, own, a.tree() if symmetric else None]  # a two-layer pool's STRtree: built on first use
     parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, pool)
              for ia, ib in candidate_chunks(a, b, d)]
     if not parts:

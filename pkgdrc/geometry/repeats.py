@@ -11,7 +11,7 @@ measures each distinct neighbourhood once:
   edges of `a` (one-layer checks without `same_shape`: space) or edges of `b` (two-layer
   checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
   its own edges (a pair lies within d of its first edge, so do the shields that cut
-  through it), or of the shape's bounding box when that is at most 1.25 times its area
+  through it), or of the shape's bounding box when that is at most 1.3 times its area
   (one query instead of one per edge).
   Other shapes of `a` neither pair nor shield in width (same shape only) nor in
   two-layer checks (KLayout's shielding: the first edge's own shape and layer b).
@@ -39,6 +39,8 @@ from pkgdrc.geometry.pairs import EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
+SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
+SAMPLE_BELOW = 0.02  # shapes alone at most this distinct (vias, openings, pads): no sample, the full pass
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
 REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -56,7 +58,10 @@ def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: S
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
     rows = _contexts(a, b, og, n, d + REACH_PAD, True)
     rep = _representatives(rows, n)
-    if not same_shape and len(np.unique(rep)) <= MAX_DISTINCT * n:
+    alone = len(np.unique(rep))
+    if not same_shape and alone <= MAX_DISTINCT * n:
+        if alone > SAMPLE_BELOW * n and not _sample_repeats(a, b, og, n, d + REACH_PAD):
+            return flat()
         rows = _contexts(a, b, og, n, d + REACH_PAD, False)
         rep = _representatives(rows, n)
     if len(np.unique(rep)) > MAX_DISTINCT * n:
@@ -64,26 +69,46 @@ def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: S
     return _expand(a, b, d, side_a, side_b, same_shape, og, rows, rep)
 
 
-def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool) -> dict:
+def _sample_repeats(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float) -> bool:
+    """Whether the contexts of a sample of `SAMPLE` of the shapes (at least `SAMPLE_MIN`
+    shapes, else all: True) repeat enough to compute them all: at most
+    `SAMPLE_DISTINCT` (or `MAX_DISTINCT`) of the sampled shapes distinct among themselves.
+
+    A sample shows fewer repeats than the whole, so this only spares the full pass where
+    most contexts are unique (a layout where every package is drawn apart).
+    """
+    if n < SAMPLE_MIN:
+        return True
+    only = np.random.default_rng(0).random(n) < SAMPLE
+    rep = _representatives(_contexts(a, b, og, n, reach, False, only), n)
+    return len(np.unique(rep[only])) <= max(SAMPLE_DISTINCT, MAX_DISTINCT) * only.sum()
+
+
+def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool,
+              only: np.ndarray | None = None) -> dict:
     """Context rows of every shape (`alone`: its own edges only), sorted by `key` =
-    (shape, source, edge): a dict of arrays."""
+    (shape, source, edge): a dict of arrays. `only` (a mask over shapes): the rows of
+    those shapes only, the others have none."""
     lo_a, hi_a = np.minimum(a.p1, a.p2), np.maximum(a.p1, a.p2)
     lo = np.full((n, 2), np.inf)
     np.minimum.at(lo, og, lo_a)
     n_e = _key_base(a, b)
-    key = og * (2 * n_e) + np.arange(len(a))  # own edges (source 0)
+    mine = np.arange(len(a)) if only is None else np.flatnonzero(only[og])
+    key = og[mine] * (2 * n_e) + mine  # own edges (source 0)
     if not alone:
         other, code = (a, 0) if b is None else (b, 1)
         # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
         hi = np.full((n, 2), -np.inf)
         np.maximum.at(hi, og, hi_a)
         area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
-        compact = np.prod(hi - lo, axis=1) <= 1.25 * area  # boxes and octagons
-        by_edge = np.flatnonzero(~compact[og])
+        compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
+        asking = np.ones(n, bool) if only is None else only
+        by_edge = np.flatnonzero(~compact[og] & asking[og])
+        compact &= asking
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
-        tree = shapely.STRtree(other.lines())
+        tree = other.tree()
         near = []
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
             qa, qe = tree.query(shapely.box(*boxes[i:i + QUERY_CHUNK].T))
