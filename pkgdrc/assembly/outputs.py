@@ -12,7 +12,7 @@ from pkgdrc.assembly.run import AssemblyReport, part_report
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.report import outputs
-from pkgdrc.report.files import check_writable, write_atomic
+from pkgdrc.report.files import target, write_atomic
 
 KEYS = (*outputs.PER_LAYOUT, "junit")
 
@@ -30,7 +30,7 @@ def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str
                               path=template)
         for part in parts if "{part}" in template else [None]:
             out[(key, part)] = template.replace("{part}", part) if part else template
-            check_writable(out[(key, part)])
+            target(out[(key, part)])
     return out
 
 
