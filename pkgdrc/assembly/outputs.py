@@ -11,10 +11,11 @@ from __future__ import annotations
 from pkgdrc.assembly.run import AssemblyReport, part_report
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.report import outputs
+from pkgdrc.report import html, json_report, junit, lyrdb
 from pkgdrc.report.files import target, write_atomic
 
-KEYS = (*outputs.PER_LAYOUT, "junit")
+PER_LAYOUT = {"json": json_report.write, "lyrdb": lyrdb.write, "html": html.write}
+KEYS = (*PER_LAYOUT, "junit")
 
 
 def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str, str | None], str]:
@@ -38,6 +39,6 @@ def write(result: AssemblyReport, where: dict[tuple[str, str | None], str]) -> N
     for (key, part), path in where.items():
         report = result.report if part is None else part_report(result, part)
         if key == "junit":
-            outputs.write_junit([report], path)
+            write_atomic(path, lambda out, r=report: junit.write([r], out))
         else:
-            write_atomic(path, lambda out, w=outputs.PER_LAYOUT[key], r=report: w(r, out))
+            write_atomic(path, lambda out, w=PER_LAYOUT[key], r=report: w(r, out))
