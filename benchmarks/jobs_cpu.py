@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pkgdrc import tiles
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
 from pkgdrc.run import run_rule

@@ -50,7 +50,7 @@ def core_rules(deck) -> list:
 # ---------------------------------------------------------------- children
 
 def run_pkgdrc(path: str, jobs: int, all_rules: bool, flat: bool = False) -> dict:
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
     from pkgdrc.run import check
 
     deck = load_deck(DECK)
@@ -64,7 +64,7 @@ def run_pkgdrc(path: str, jobs: int, all_rules: bool, flat: bool = False) -> dic
 def run_klayout(path: str, deep: bool, threads: int) -> dict:
     import klayout.db as db
 
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     deck = load_deck(DECK)
     start = time.perf_counter()

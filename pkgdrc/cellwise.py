@@ -47,9 +47,8 @@ import numpy as np
 import shapely
 
 from pkgdrc import tiles
-from pkgdrc.checks import CHECKS
+from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
-from pkgdrc.deck import expr as dexpr
 from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
 from pkgdrc.layers import LayerSet
@@ -60,25 +59,8 @@ Found = list[tuple[str, Violations]]  # (layer the rule ran on, its violations),
 
 
 def is_local(rule: Rule) -> bool:
-    """True when the rule's kind makes markers from nearby shapes only (module flag `LOCAL`)."""
-    return getattr(CHECKS[rule.check], "LOCAL", False)
-
-
-def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
-    """The drawn deck layers a rule reads, through its layer parameters and derived layers."""
-    found: set[str] = set()
-    for name, param in CHECKS[rule.check].PARAMS.items():
-        value = rule.params.get(name)
-        if param.kind in ("layer", "layers") and value is not None:
-            found |= set(value) if isinstance(value, list) else {value}
-    todo, drawn = list(found), set()
-    while todo:
-        name = todo.pop()
-        if name in deck.derived:
-            todo.extend(dexpr.names(deck.derived[name]) - drawn)
-        else:
-            drawn.add(name)
-    return sorted(drawn & set(deck.layers))
+    """True when the rule's kind makes markers from nearby shapes only (`CheckKind.local`)."""
+    return kind_of(rule).local
 
 
 _FORKED: tuple | None = None  # (layout, deck, rules, groups): inherited by forked workers
@@ -125,8 +107,7 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
 
 def cover_layers(rule: Rule) -> list[str]:
     """Layers whose shapes may cover a placement for this rule: the kind's `cover_layers(params)`."""
-    kind = CHECKS[rule.check]
-    return list(kind.cover_layers(rule.params)) if hasattr(kind, "cover_layers") else []
+    return list(kind_of(rule).cover_layers(rule.params))
 
 
 def _take(v: Violations, keep: np.ndarray) -> Violations:
@@ -224,7 +205,7 @@ class CellwiseRule:
             raise ValueError("cellwise checking needs a layout read with its hierarchy")
         self.layout, self.deck, self.rule = layout, deck, rule
         self.tree: CellTree = layout.tree
-        self.layers = drawn_layers(deck, rule)
+        self.layers = drawn_reads(deck, rule)
         # Two shapes a derived layer grows by g each come 2 g closer: the sizing counts twice.
         self.halo = float(layout.grid.to_dbu(tiles.reach_um(rule) + 2 * tiles.sizing_um(deck))) + 2.0
         self.boxes = content_boxes(self.tree, self.layers)

@@ -16,19 +16,20 @@ import traceback
 
 import click
 
-from pkgdrc import __version__, config
+from pkgdrc import config
 from pkgdrc.assembly import check_assembly, load_assembly
 from pkgdrc.assembly import outputs as assembly_outputs
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.checks import CHECKS
 from pkgdrc.config import load_settings
-from pkgdrc.deck import bundled_decks, load_deck
+from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.process import interruptible
 from pkgdrc.report import json_report, outputs, text
 from pkgdrc.report.files import Staged, write_error
 from pkgdrc.run import DEFAULT_DECK, check, select_rules
 from pkgdrc.safe_read import MAX_SHAPES
+from pkgdrc.version import __version__
 from pkgdrc.waivers import append_waivers, load_report, load_waivers, waiver_entries
 
 MAX_MEMORY_MB = 2**40  # 1 EiB: setrlimit takes bytes in 63 bits
@@ -280,7 +281,7 @@ def rules_cmd(deck: str | None) -> None:
     click.echo(f"deck {d.name} ({d.path}): {len(d.rules)} rules")
     for r in d.rules:
         params = ", ".join(f"{k}={v}" for k, v in r.params.items() if v is not None)
-        summary = r.doc or _first_line(CHECKS[r.check].__doc__)
+        summary = r.doc or _first_line(CHECKS[r.check].doc)
         click.echo(f"{r.id:<14} {r.check:<11} {params}\n{'':<14} {summary}")
 
 
@@ -291,13 +292,13 @@ def rules_cmd(deck: str | None) -> None:
 def explain_cmd(rule_or_kind: str, deck: str | None) -> None:
     """Explain a rule of the deck (or a check kind): what it checks, precisely."""
     if rule_or_kind in CHECKS:
-        click.echo(inspect.cleandoc(CHECKS[rule_or_kind].__doc__))
+        click.echo(inspect.cleandoc(CHECKS[rule_or_kind].doc))
         return
     d = _deck(deck)
     r = d.rule(rule_or_kind)
-    params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].PARAMS[k].doc}" for k, v in r.params.items())
+    params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].params[k].doc}" for k, v in r.params.items())
     click.echo(f"{r.id}: {r.doc or '(no doc in the deck)'}\n  deck {d.name}, line {r.line}\n"
-               f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].__doc__)}")
+               f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].doc)}")
 
 
 @main.command("decks")

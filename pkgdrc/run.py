@@ -9,10 +9,10 @@ from typing import Callable
 
 from shapely.errors import GEOSException
 
-from pkgdrc import __version__, cellwise, tiles
-from pkgdrc.checks import CHECKS
-from pkgdrc.deck import Deck, Rule, load_deck
-from pkgdrc.deck import expr as dexpr
+from pkgdrc import cellwise, tiles
+from pkgdrc.checks import drawn_reads, kind_of
+from pkgdrc.deck import Deck, Rule
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
@@ -20,38 +20,16 @@ from pkgdrc.markers import Marker, Violations, to_markers
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.units import Grid
+from pkgdrc.version import __version__
 from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
 
 
-def _rule_layers(rule: Rule) -> list[str]:
-    """The layers a rule runs on; a kind without `layer` (stack) runs once, reported under its kind."""
-    value = rule.params.get("layer", rule.check)
-    return list(value) if isinstance(value, list) else [value]
-
-
-def drawn_inputs(deck: Deck, rule: Rule) -> list[str]:
-    """The drawn deck layers a rule reads: its layer parameters, derived layers resolved to theirs."""
-    names: list[str] = []
-    for name, param in CHECKS[rule.check].PARAMS.items():
-        value = rule.params.get(name)
-        if param.kind in ("layer", "layers") and value is not None:
-            names += [value] if isinstance(value, str) else list(value)
-    out: set[str] = set()
-    while names:
-        name = names.pop()
-        if name in deck.derived:
-            names += sorted(dexpr.names(deck.derived[name]))
-        else:
-            out.add(name)
-    return sorted(out)
-
-
 def _distance_warnings(deck: Deck, layout: Layout) -> list[str]:
     out = []
     for rule in deck.rules:
-        for name, param in CHECKS[rule.check].PARAMS.items():
+        for name, param in kind_of(rule).params.items():
             v = rule.params.get(name)
             problem = layout.grid.distance_warning(v) if param.kind == "distance" and v is not None else None
             if problem:
@@ -73,17 +51,18 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
 
 def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
     """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
-    kind = CHECKS[rule.check]
+    kind = kind_of(rule)
     try:
-        return [(name, found) for name in _rule_layers(rule) for found in kind.run(layers, name, rule.params)]
+        return [(name, found) for name in kind.layers_run_on(rule.params)
+                for found in kind.run(layers, name, rule.params)]
     except PkgdrcError as e:  # a check refusing its input (too many density windows): say which rule
         raise PkgdrcError(f"rule {rule.id}: {e}") from None
 
 
 def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:
     """The RuleResult of a rule's violations: markers in um, sorted."""
-    kind = CHECKS[rule.check]
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), _rule_layers(rule),
+    kind = kind_of(rule)
+    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), kind.layers_run_on(rule.params),
                         params=dict(rule.params))
     for name, v in found:
         result.markers.extend(to_markers(v, name, grid))
@@ -201,8 +180,8 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
     by_cell = [r for r in selected if cellwise.is_local(r)] if cell_by_cell else []
     flattened = [r for r in selected if r not in by_cell]
     # Rules whose markers span whole layers (stack) always run here, never split into tiles.
-    whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
-    tileable = [r for r in flattened if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
+    whole = [r for r in flattened if kind_of(r).whole_layout]
+    tileable = [r for r in flattened if not kind_of(r).whole_layout]
     n_jobs = tiles.jobs_for(layout, jobs)
     phase = time.perf_counter()
     if not tileable:
@@ -234,7 +213,7 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
     results.sort(key=lambda r: order[r.id])
     empty_layers = set(layers.empty_layers)
     for result, rule in zip(results, selected):
-        result.empty_inputs = [n for n in drawn_inputs(deck, rule) if n in empty_layers]
+        result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]
     stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
         tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,

@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from pkgdrc.checks import CHECKS
+from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.layers import LayerSet
@@ -62,17 +62,8 @@ class Tile:
 
 
 def reach_um(rule: Rule) -> float:
-    """How far from a marker a shape can change it: the kind's `reach(params)`, else its largest distance."""
-    kind = CHECKS[rule.check]
-    if hasattr(kind, "reach"):
-        return float(kind.reach(rule.params))
-    largest = 0.0
-    for name, param in kind.PARAMS.items():
-        if param.kind in ("distance", "range") and rule.params.get(name) is not None:
-            values = np.ravel(np.asarray(rule.params[name], dtype=float))
-            values = values[np.isfinite(values)]
-            largest = max(largest, float(np.abs(values).max(initial=0.0)))
-    return largest
+    """How far from a marker a shape can change it: the kind's reach (`CheckKind.reach_um`)."""
+    return kind_of(rule).reach_um(rule.params)
 
 
 def halo_um(deck: Deck, rules: list[Rule]) -> float:

@@ -82,7 +82,7 @@ def both(path, deck, top=None, rules=None):
 
 
 def local_rules(deck) -> list[str]:
-    d = pkgdrc.deck.load_deck(deck) if not hasattr(deck, "rules") else deck
+    d = pkgdrc.decks.load_deck(deck) if not hasattr(deck, "rules") else deck
     return [r.id for r in d.rules if cellwise.is_local(r)]
 
 

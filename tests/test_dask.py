@@ -13,7 +13,7 @@ from tests.conftest import DECK_2L, write_gds  # noqa: E402
 from tests.test_tiles import RDL1, _dicts, _rect, build_row  # noqa: E402
 
 from pkgdrc.cli import main  # noqa: E402
-from pkgdrc.deck import load_deck  # noqa: E402
+from pkgdrc.decks import load_deck  # noqa: E402
 from pkgdrc.errors import PkgdrcError  # noqa: E402
 from pkgdrc.layout import read_layout  # noqa: E402
 from pkgdrc.run import check  # noqa: E402

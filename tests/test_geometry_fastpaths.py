@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import shapely
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.geometry import pairs
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.pairs import relate

@@ -156,7 +156,7 @@ def _rows(ep):
 @pytest.mark.parametrize("kind", ["width", "space", "enclosure", "separation"])
 def test_pairs_and_source_edges_equal_relate(kind, gds):
     """relate_repeated returns relate's pairs, distances and source edges (ia, ib), as a multiset."""
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
     from pkgdrc.geometry.edges import subject_edges
     from pkgdrc.geometry.pairs import relate
     from pkgdrc.layers import LayerSet

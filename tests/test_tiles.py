@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from pkgdrc import tiles
 from pkgdrc.cli import main
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.layout import read_layout
 from pkgdrc.run import check
 from tests.conftest import DECK_2L

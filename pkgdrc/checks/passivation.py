@@ -34,14 +34,13 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.edges import subject_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.markers import Violations
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {
     "layer": LAYERS,
@@ -131,3 +130,7 @@ def run(layers, layer: str, p: dict):
     if p["ubm"] is not None:
         out += _ubm(layers, layer, p)
     return out
+
+
+KIND = CheckKind("passivation", __doc__, PARAMS, run, limit, validate=validate, local=True,
+                 example={"layer": "B", "metal": "A", "pad_enclosure": 0.5})

@@ -115,7 +115,7 @@ def _rule_layers(deck: Deck, r: RuleResult) -> list[str]:
         for name in v if isinstance(v, list) else [v]:
             if isinstance(name, str) and name in known and name not in names:
                 names.append(name)
-    if getattr(CHECKS.get(r.check), "needs_nets", lambda p: False)(r.params):
+    if r.check in CHECKS and CHECKS[r.check].needs_nets(r.params):
         names += [name for chain in deck.connect for name in chain if name not in names]
     return _drawn_layers(deck, names)
 
