@@ -19,7 +19,7 @@ from pkgdrc import tiles
 from pkgdrc.decks import load_deck
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
-from pkgdrc.run import run_rule
+from pkgdrc.flat import run_rule
 
 DECK = Path(__file__).resolve().parents[1] / "rules" / "fowlp-2l.yaml"
 

@@ -13,13 +13,13 @@ from pkgdrc import cellwise, tiles
 from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.decks import load_deck
+from pkgdrc.distributed import run_dask
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.markers import Marker, Violations, to_markers
-from pkgdrc.result import Report, RuleResult
+from pkgdrc.result import Report
 from pkgdrc.safe_read import MAX_SHAPES
-from pkgdrc.units import Grid
 from pkgdrc.version import __version__
 from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
 
@@ -49,36 +49,6 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
     return [message]
 
 
-def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
-    """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
-    kind = kind_of(rule)
-    try:
-        return [(name, found) for name in kind.layers_run_on(rule.params)
-                for found in kind.run(layers, name, rule.params)]
-    except PkgdrcError as e:  # a check refusing its input (too many density windows): say which rule
-        raise PkgdrcError(f"rule {rule.id}: {e}") from None
-
-
-def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:
-    """The RuleResult of a rule's violations: markers in um, sorted."""
-    kind = kind_of(rule)
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), kind.layers_run_on(rule.params),
-                        params=dict(rule.params))
-    for name, v in found:
-        result.markers.extend(to_markers(v, name, grid))
-    result.markers.sort(key=Marker.sort_key)
-    return result
-
-
-def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
-    """A rule's RuleResult on a LayerSet, with the seconds it took (merging the layers it is the
-    first to use included: a LayerSet merges each layer once, on first use)."""
-    start = time.perf_counter()
-    result = rule_result(rule, rule_violations(layers, rule), layers.grid)
-    result.seconds = time.perf_counter() - start
-    return result
-
-
 def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
     """The deck's rules, or those named (each must exist); a run of no rule would check nothing."""
     if rules is None and not deck.rules:
@@ -86,15 +56,6 @@ def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
     if rules is not None and not rules:
         raise PkgdrcError(f"no rule of deck {deck.name} selected: the run would check nothing", path=deck.path)
     return deck.rules if rules is None else [deck.rule(r) for r in rules]
-
-
-def share_wall_time(results: list[RuleResult], wall: float) -> None:
-    """Rules run together on several processes: give each rule its share of the phase's wall
-    time, in proportion to the seconds its work took in the workers (summed over tiles), so
-    that the rules' seconds add up to the time the run spent on them."""
-    work = sum(r.seconds for r in results)
-    for r in results:
-        r.seconds = wall * r.seconds / work if work > 0 else wall / len(results)
 
 
 def _by_cell(layout: Layout, flat: bool | None) -> bool:
@@ -187,8 +148,6 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
     if not tileable:
         results, here = [], whole
     elif dask_scheduler is not None:
-        from pkgdrc.distributed import run_dask
-
         results, here = run_dask(layout, deck, tileable, dask_scheduler, _tile_progress(tileable, on_rule)), whole
     elif n_jobs > 1:
         results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole

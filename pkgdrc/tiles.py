@@ -37,12 +37,12 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
-from pkgdrc.deck import expr as dexpr
+from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
+from pkgdrc.reach import halo_um
 from pkgdrc.result import RuleResult
 
 # Below this many shapes a run stays in one process: forking costs more than it saves.
@@ -59,29 +59,6 @@ class Tile:
     lo: float  # um, -inf for the first band
     hi: float  # um, +inf for the last band
     window: tuple[float, float, float, float]
-
-
-def reach_um(rule: Rule) -> float:
-    """How far from a marker a shape can change it: the kind's reach (`CheckKind.reach_um`)."""
-    return kind_of(rule).reach_um(rule.params)
-
-
-def halo_um(deck: Deck, rules: list[Rule]) -> float:
-    """The interaction range of a run: the largest rule reach plus derived-layer sizing."""
-    return max((reach_um(rule) for rule in rules), default=0.0) + sizing_um(deck)
-
-
-def sizing_um(deck: Deck) -> float:
-    """How far the deck's derived layers may grow or shrink shapes, in all."""
-    return sum(_sizing(e) for e in deck.derived.values())
-
-
-def _sizing(e: dexpr.Expr) -> float:
-    if isinstance(e, dexpr.Name):
-        return 0.0
-    if isinstance(e, dexpr.Size):
-        return abs(e.distance) + _sizing(e.arg)
-    return _sizing(e.left) + _sizing(e.right)
 
 
 def _all_bounds(layout: Layout) -> np.ndarray:
@@ -158,8 +135,6 @@ def owns(tile: Tile, m: Marker) -> bool:
 
 def run_tile(layout: Layout, deck: Deck, rules: list[Rule], tile: Tile) -> list[RuleResult]:
     """Run `rules` on the tile's window; keep the markers the tile owns."""
-    from pkgdrc.run import run_rule  # run imports tiles
-
     layers = LayerSet(sub_layout(layout, tile.window), deck)
     results = [run_rule(layers, rule) for rule in rules]
     for r in results:
@@ -173,7 +148,7 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
     for results in per_tile[1:]:
         for into, r in zip(merged, results):
             into.markers.extend(r.markers)
-            into.seconds += r.seconds  # each band's time on the rule (pkgdrc.run.share_wall_time)
+            into.seconds += r.seconds  # each band's time on the rule (pkgdrc.flat.share_wall_time)
     for r in merged:
         r.markers.sort(key=Marker.sort_key)
     return merged

@@ -30,11 +30,6 @@ PACKAGE = Path(pkgdrc.__file__).parent
 # Imports that lie on an import cycle, importer: {imported, ...}; an import lies on a cycle
 # when the imported module reaches the importer back. To be emptied (issue 16).
 KNOWN_CYCLES: dict[str, set[str]] = {
-    "pkgdrc.cellwise": {"pkgdrc.layers", "pkgdrc.run", "pkgdrc.tiles"},
-    "pkgdrc.distributed": {"pkgdrc.tiles"},
-    "pkgdrc.layers": {"pkgdrc.cellwise"},
-    "pkgdrc.run": {"pkgdrc.cellwise", "pkgdrc.distributed", "pkgdrc.layers", "pkgdrc.tiles"},
-    "pkgdrc.tiles": {"pkgdrc.layers", "pkgdrc.run"},
 }
 
 # Imports that break the layering ("importer -> imported"). To be emptied (issue 16).

@@ -582,7 +582,7 @@ def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
 def test_merged_by_cell_equals_the_flat_merge(spec, tmp_path):
     import shapely
 
-    from pkgdrc.cellwise import merged_by_cell
+    from pkgdrc.cellmerge import merged_by_cell
     from pkgdrc.geometry.polygons import merge
 
     path = tmp_path / "t.gds"
