@@ -13,7 +13,7 @@ the machine's 1-minute load average when the child ended (other work skews wall 
 and whether the engine found the same number of markers per rule as pkgdrc.
 
 Engines: pkgdrc (one process; local rules cell by cell where cells repeat), pkgdrc-jN
-(N tile processes for the rules run flat), pkgdrc-flat / pkgdrc-flatN (`flat=True`: the
+(N tile processes for the rules run flat), pkgdrc-flat / pkgdrc-flatN (`hierarchy="flat"`: the
 flattened layout only, one or N processes), klayout-flat (flat
 Regions; klayout.db has no threads in flat mode outside a TilingProcessor),
 klayout-deep (hierarchical DeepShapeStore, 1 thread), klayout-deepN (N threads).
@@ -56,7 +56,7 @@ def run_pkgdrc(path: str, jobs: int, all_rules: bool, flat: bool = False) -> dic
     deck = load_deck(DECK)
     rules = None if all_rules else [r.id for r in core_rules(deck)]
     start = time.perf_counter()
-    report = check(path, deck, rules=rules, jobs=jobs, flat=flat or None)
+    report = check(path, deck, rules=rules, jobs=jobs, hierarchy="flat" if flat else "auto")
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules}}
 

@@ -18,7 +18,8 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.result import Report
+from pkgdrc.plan import HIERARCHIES, Hierarchy, Options, by_cell, plan
+from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.version import __version__
 from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
@@ -58,13 +59,6 @@ def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
     return deck.rules if rules is None else [deck.rule(r) for r in rules]
 
 
-def _by_cell(layout: Layout, flat: bool | None) -> bool:
-    """Whether local rules run cell by cell (see `check`)."""
-    if flat or layout.tree is None or not layout.tree.repeated():
-        return False
-    return flat is False or layout.tree.flat_count() >= 2 * layout.tree.drawn_count()
-
-
 def _tile_progress(rules: list[Rule], on_rule: Callable[[Rule], None] | None) -> Callable[[int, int], None] | None:
     """Per-rule progress for rules run in tiles: after k of n tiles, k/n of the rules count as started."""
     if on_rule is None:
@@ -82,7 +76,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
           dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None, read_timeout: float | None = None, flat: bool | None = None) -> Report:
+          max_memory: int | None = None, read_timeout: float | None = None,
+          hierarchy: Hierarchy = "auto") -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids (an empty list, or a deck without rules, is
@@ -92,8 +87,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
     `pkgdrc.distributed`); the markers are the same as in one process. Local rules run cell
     by cell (`pkgdrc.cellwise`: each cell checked once, the same markers as the flat run)
-    when the hierarchy at least halves the shapes to check (`flat=None`), whenever a cell
-    repeats (`flat=False`), or never (`flat=True`); the other rules run on the flattened layout.
+    when the hierarchy at least halves the shapes to check (`hierarchy="auto"`), whenever a
+    cell repeats ("cellwise"), or never ("flat"); the other rules run on the flattened layout.
+    `pkgdrc.plan` decides the engine of each rule; `RuleResult.engine` says which ran it.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
     wrong "clean") unless `allow_empty`. `max_shapes` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
@@ -104,6 +100,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     start = time.perf_counter()
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
     selected = select_rules(deck, rules)
+    if hierarchy not in HIERARCHIES:
+        raise PkgdrcError(f"hierarchy must be one of {', '.join(HIERARCHIES)}, got {hierarchy!r}")
     if waivers is not None and not isinstance(waivers, list):
         waivers = load_waivers(waivers)
     if waivers:
@@ -111,7 +109,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     path = layout.path if isinstance(layout, Layout) else str(layout)
     try:
         return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
-                          max_shapes, max_memory, read_timeout, flat, start)
+                          max_shapes, max_memory, read_timeout, hierarchy, start)
     except MemoryError as e:
         raise PkgdrcError(_memory_message(e), path=path) from None
     except GEOSException as e:
@@ -127,39 +125,34 @@ def _memory_message(e: BaseException) -> str:
 def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: str | None,
            waivers: list[Waiver] | None, on_rule: Callable[[Rule], None] | None, jobs: int,
            dask_scheduler: str | None, allow_empty: bool, max_shapes: int, max_memory: int | None,
-           read_timeout: float | None, flat: bool | None, start: float) -> Report:
+           read_timeout: float | None, hierarchy: Hierarchy, start: float) -> Report:
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
                              max_memory=max_memory, read_timeout=read_timeout)
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
                           f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
-    cell_by_cell = _by_cell(layout, flat)
-    layers = LayerSet(layout, deck, merge_by_cell=cell_by_cell)
+    n_jobs = tiles.jobs_for(layout, jobs)
+    engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler))
+    layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
-    by_cell = [r for r in selected if cellwise.is_local(r)] if cell_by_cell else []
-    flattened = [r for r in selected if r not in by_cell]
-    # Rules whose markers span whole layers (stack) always run here, never split into tiles.
-    whole = [r for r in flattened if kind_of(r).whole_layout]
-    tileable = [r for r in flattened if not kind_of(r).whole_layout]
-    n_jobs = tiles.jobs_for(layout, jobs)
+    split = [r for r in selected if engines[r.id] in ("tiles", "dask")]
+    cellwise_rules = [r for r in selected if engines[r.id] == "cellwise"]
+    here = [r for r in selected if engines[r.id] == "flat"]
+    here = [r for r in here if not kind_of(r).whole_layout] + [r for r in here if kind_of(r).whole_layout]
     phase = time.perf_counter()
-    if not tileable:
-        results, here = [], whole
-    elif dask_scheduler is not None:
-        results, here = run_dask(layout, deck, tileable, dask_scheduler, _tile_progress(tileable, on_rule)), whole
-    elif n_jobs > 1:
-        results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole
-    else:
-        results, here = [], tileable + whole
+    results: list[RuleResult] = []
+    if split and dask_scheduler is not None:
+        results = run_dask(layout, deck, split, dask_scheduler, _tile_progress(split, on_rule))
+    elif split:
+        results = tiles.run_local(layout, deck, split, n_jobs, _tile_progress(split, on_rule))
     if results:
         share_wall_time(results, time.perf_counter() - phase)
     phase = time.perf_counter()
     seconds: list[float] = []
-    cell_results = [rule_result(rule, found, layout.grid)
-                    for rule, found in zip(by_cell, cellwise.run_rules(layout, deck, by_cell, n_jobs, on_rule,
-                                                                       seconds=seconds))]
+    found = cellwise.run_rules(layout, deck, cellwise_rules, n_jobs, on_rule, seconds=seconds)
+    cell_results = [rule_result(rule, f, layout.grid) for rule, f in zip(cellwise_rules, found)]
     for result, s in zip(cell_results, seconds):
         result.seconds = s
     if cell_results:
@@ -170,6 +163,8 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
             on_rule(rule)
         results.append(run_rule(layers, rule))
     results.sort(key=lambda r: order[r.id])
+    for result in results:
+        result.engine = engines[result.id]
     empty_layers = set(layers.empty_layers)
     for result, rule in zip(results, selected):
         result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]

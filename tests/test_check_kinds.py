@@ -120,8 +120,8 @@ def test_every_kind_gives_the_same_markers_in_every_engine(spec, deck, tmp_path)
     top.add(gdstk.rectangle((x0 - 5, y0 - 5), (x1 + 5, y1 + 5), layer=4))  # the outline D, 5 um around all
     path = tmp_path / "t.gds"
     lib.write_gds(str(path))
-    flat = markers(pkgdrc.check(path, deck, flat=True, allow_empty=True).rules)
-    cells = markers(pkgdrc.check(path, deck, flat=False, allow_empty=True).rules)
+    flat = markers(pkgdrc.check(path, deck, hierarchy="flat", allow_empty=True).rules)
+    cells = markers(pkgdrc.check(path, deck, hierarchy="cellwise", allow_empty=True).rules)
     layout = read_layout(path, deck.layers, label_map=deck.labels)
     tiled = markers(tiles.run_local(layout, deck, [r for r in deck.rules if not kind_of(r).whole_layout], 2))
     assert cells == flat

@@ -32,7 +32,7 @@ def _plus_zero(x):
 
 def _markers(path, deck, top=None, rules=None) -> dict[str, list[str]]:
     """Every marker of every rule, in report order, geometry included (flat run: repeats.py is its dedup)."""
-    report = pkgdrc.check(path, deck=deck, top=top, rules=rules, jobs=1, flat=True)  # the flat engine's repeats
+    report = pkgdrc.check(path, deck=deck, top=top, rules=rules, jobs=1, hierarchy="flat")  # the flat engine's repeats
     return {r.id: [json.dumps(_plus_zero(m.to_dict()), sort_keys=True) for m in r.markers] for r in report.rules}
 
 
