@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import traceback
+from typing import cast
 
 import click
 
@@ -24,7 +25,7 @@ from pkgdrc.checks import CHECKS
 from pkgdrc.config import load_settings
 from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.plan import HIERARCHIES
+from pkgdrc.plan import HIERARCHIES, Hierarchy
 from pkgdrc.process import interruptible
 from pkgdrc.report import json_report, outputs, text
 from pkgdrc.report.files import Staged, write_error
@@ -157,7 +158,7 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
                               "contradict each other: choose one")
         if flat and hierarchy not in (None, "flat"):
             raise PkgdrcError(f"--flat and --hierarchy {hierarchy} contradict each other: choose one")
-        mode = "flat" if flat else (hierarchy or "auto")
+        mode = cast(Hierarchy, "flat" if flat else (hierarchy or "auto"))
         decks = {str(s.get("deck")): load_deck(s.get("deck")) for s in settings}
         for s in settings:
             select_rules(decks[str(s.get("deck"))], list(rules) or None)

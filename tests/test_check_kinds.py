@@ -19,6 +19,7 @@ import gdstk
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from tests.test_cellwise import build, layouts
 
 import pkgdrc
 from pkgdrc import checks, tiles
@@ -26,7 +27,6 @@ from pkgdrc.checks import CHECKS, CheckKind, drawn_reads, kind_of, register
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import read_layout
-from tests.test_cellwise import build, layouts
 
 LAYERS = {"A": "1/0", "B": "2/0", "C": "3/0", "D": "4/0"}
 

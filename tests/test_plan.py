@@ -14,13 +14,13 @@ import sys
 
 import gdstk
 import pytest
+from tests.test_check_kinds import deck_text
 
 import pkgdrc
 from pkgdrc.checks import CHECKS
 from pkgdrc.decks import load_deck
 from pkgdrc.layout import read_layout
 from pkgdrc.plan import Options, plan
-from tests.test_check_kinds import deck_text
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,11 @@ from pkgdrc.checks import (
     via_landing,
     width,
 )
-from pkgdrc.checks.kind import CheckKind, checked_layers
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
+
+__all__ = ["CHECKS", "CheckKind", "drawn_reads", "kind_of", "register"]
 
 CHECKS: dict[str, CheckKind] = {}
 
@@ -72,7 +74,7 @@ def kind_of(rule: Rule) -> CheckKind:
 
 def drawn_reads(deck: Deck, rule: Rule) -> list[str]:
     """The drawn deck layers a rule reads, through its layer parameters and derived layers, sorted."""
-    todo, drawn = list(kind_of(rule).reads(rule.params)), set()
+    todo, drawn = list(kind_of(rule).reads(rule.params)), set[str]()
     while todo:
         name = todo.pop()
         if name in deck.derived:
