@@ -32,7 +32,7 @@ def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> 
     """The RuleResult of a rule's violations: markers in um, sorted."""
     kind = kind_of(rule)
     result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), kind.layers_run_on(rule.params),
-                        params=dict(rule.params))
+                        params=dict(rule.params), nets=kind.needs_nets(rule.params))
     for name, v in found:
         result.markers.extend(to_markers(v, name, grid))
     result.markers.sort(key=Marker.sort_key)
