@@ -39,7 +39,6 @@ level only.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from typing import Callable
 
@@ -55,6 +54,7 @@ from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, place, place_bo
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Violations
+from pkgdrc.pool import forked_map
 from pkgdrc.reach import interaction_um
 
 Found = list[tuple[str, Violations]]  # (layer the rule ran on, its violations), in dbu
@@ -65,13 +65,10 @@ def is_local(rule: Rule) -> bool:
     return kind_of(rule).local
 
 
-_FORKED: tuple | None = None  # (layout, deck, rules, groups): inherited by forked workers
-
-
-def _forked_rule(i: int) -> tuple[int, "Found", float]:
-    layout, deck, rules, groups = _FORKED
+def _rule_of(state: tuple, i: int) -> tuple[Found, float]:
+    layout, deck, rules, groups = state
     start = time.perf_counter()
-    return i, CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
+    return CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
 
 
 def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
@@ -81,7 +78,6 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
     `on_rule(rule)` is called as a rule starts (one process) or finishes (several);
     `seconds`, when given, receives the time each rule took where it ran, in order.
     """
-    global _FORKED
     groups: dict = {}  # flat groups shared by the rules (in each process)
     took = seconds if seconds is not None else []
     took[:] = [0.0] * len(rules)
@@ -95,15 +91,10 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
             took[k] = time.perf_counter() - start
         return out
     found: list = [None] * len(rules)
-    _FORKED = (layout, deck, rules, groups)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(rules))) as pool:
-            for i, result, s in pool.imap_unordered(_forked_rule, range(len(rules))):
-                found[i], took[i] = result, s
-                if on_rule is not None:
-                    on_rule(rules[i])
-    finally:
-        _FORKED = None
+    for i, (result, s) in forked_map(_rule_of, (layout, deck, rules, groups), len(rules), jobs):
+        found[i], took[i] = result, s
+        if on_rule is not None:
+            on_rule(rules[i])
     return found
 
 

@@ -29,7 +29,6 @@ layout from a shared path.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -42,6 +41,7 @@ from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
+from pkgdrc.pool import forked_map
 from pkgdrc.reach import halo_um
 from pkgdrc.result import RuleResult
 
@@ -154,12 +154,9 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
     return merged
 
 
-_FORKED: tuple | None = None  # (layout, deck, rules, tiles): inherited by forked workers
-
-
-def _forked_tile(i: int) -> tuple[int, list[RuleResult]]:
-    layout, deck, rules, tiles = _FORKED
-    return i, run_tile(layout, deck, rules, tiles[i])
+def _tile_of(state: tuple, i: int) -> list[RuleResult]:
+    layout, deck, rules, tiles = state
+    return run_tile(layout, deck, rules, tiles[i])
 
 
 def default_jobs() -> int:
@@ -178,23 +175,18 @@ def run_local(layout: Layout, deck: Deck, rules: list[Rule], jobs: int,
 
     `on_tile(done, total)` is called as each band finishes (progress).
     """
-    global _FORKED
     tiles = plan_tiles(layout, deck_halo_dbu(layout, deck, rules), jobs)
     if len(tiles) == 1:
         results = run_tile(layout, deck, rules, tiles[0])
         if on_tile is not None:
             on_tile(1, 1)
         return results
-    _FORKED = (layout, deck, rules, tiles)
     per_tile: list = [None] * len(tiles)
-    try:
-        with multiprocessing.get_context("fork").Pool(len(tiles)) as pool:
-            for done, (i, results) in enumerate(pool.imap_unordered(_forked_tile, range(len(tiles))), 1):
-                per_tile[i] = results
-                if on_tile is not None:
-                    on_tile(done, len(tiles))
-    finally:
-        _FORKED = None
+    state = (layout, deck, rules, tiles)
+    for done, (i, results) in enumerate(forked_map(_tile_of, state, len(tiles), len(tiles)), 1):
+        per_tile[i] = results
+        if on_tile is not None:
+            on_tile(done, len(tiles))
     return merge_results(per_tile)
 
 
