@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 from pkgdrc import tiles
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
-from pkgdrc.run import run_rule
+from pkgdrc.flat import run_rule
 
 DECK = Path(__file__).resolve().parents[1] / "rules" / "fowlp-2l.yaml"
 

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import shapely
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.nets import Nets

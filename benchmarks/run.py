@@ -13,7 +13,7 @@ the machine's 1-minute load average when the child ended (other work skews wall 
 and whether the engine found the same number of markers per rule as pkgdrc.
 
 Engines: pkgdrc (one process; local rules cell by cell where cells repeat), pkgdrc-jN
-(N tile processes for the rules run flat), pkgdrc-flat / pkgdrc-flatN (`flat=True`: the
+(N tile processes for the rules run flat), pkgdrc-flat / pkgdrc-flatN (`hierarchy="flat"`: the
 flattened layout only, one or N processes), klayout-flat (flat
 Regions; klayout.db has no threads in flat mode outside a TilingProcessor),
 klayout-deep (hierarchical DeepShapeStore, 1 thread), klayout-deepN (N threads).
@@ -88,13 +88,13 @@ def selected_rules(deck, which: str) -> list:
 def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: Path = DECK,
                top: str | None = None) -> dict:
     import pkgdrc
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
     from pkgdrc.run import check
 
     deck = load_deck(deck_path)
     rules = None if which == "all" else [r.id for r in selected_rules(deck, which)]
     start = time.perf_counter()
-    report = check(path, deck, top=top, rules=rules, jobs=jobs, flat=flat or None)
+    report = check(path, deck, top=top, rules=rules, jobs=jobs, hierarchy="flat" if flat else "auto")
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules},
             "pkgdrc": pkgdrc_version(pkgdrc)}
@@ -113,7 +113,7 @@ def pkgdrc_version(module) -> str:
 
 def run_pkgdrc_rules(path: str, which: str, deck_path: Path = DECK) -> dict:
     """Each rule alone on the layout read once: seconds and markers per rule."""
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
     from pkgdrc.layout import read_layout
     from pkgdrc.run import check
 
@@ -140,7 +140,7 @@ def run_klayout(path: str, deep: bool, threads: int, which: str, per_rule: bool 
     from klayout import db
     from klayout_rules import KLayoutDeck, has_counterpart
 
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     deck = load_deck(deck_path)
     start = time.perf_counter()
@@ -280,7 +280,7 @@ def run_realistic(a) -> list[dict]:
     """Whole deck and per rule on the realistic panels: pkgdrc against KLayout flat and deep."""
     from klayout_rules import OPERATIONS
 
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     deck = load_deck(DECK)
     rows = []
@@ -353,7 +353,7 @@ def show(path: Path) -> None:
     """Print the tables of a saved run (--json) again."""
     from klayout_rules import OPERATIONS
 
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     deck = load_deck(DECK)
     rows = json.loads(path.read_text())

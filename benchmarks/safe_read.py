@@ -22,7 +22,7 @@ from pathlib import Path
 import gdstk
 import numpy as np
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import read_layout, to_shapely
 from pkgdrc.hierarchy import CellTree

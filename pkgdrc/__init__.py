@@ -6,13 +6,10 @@
         print(rule.id, len(rule.markers))
 """
 
-# First, until run.py and cli.py import __version__ from pkgdrc.version: they import it
-# from this package while it is still loading.
-from pkgdrc.version import __version__
-
-# isort: split
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.run import check
+from pkgdrc.version import __version__
 
-__all__ = ["PkgdrcError", "Report", "RuleResult", "check", "__version__"]
+__all__ = ["PkgdrcError", "Report", "RuleResult", "check", "load_deck", "__version__"]

@@ -2,7 +2,7 @@
 
 A check kind is *local* (`LOCAL = True` in its module) when every marker it makes
 depends only on the shapes within the rule's interaction range `h` of the marker: the
-rule's reach (`pkgdrc.tiles.reach_um`: its largest distance, or what the kind declares),
+rule's reach (`pkgdrc.reach.interaction_um`: its largest distance, or what the kind declares),
 plus twice the sizing of the deck's derived layers (two shapes grown by g each come 2 g
 closer), plus 2 dbu. Shapes farther apart than `h` never merge, pair, shield each other
 or meet in a boolean.
@@ -25,7 +25,7 @@ For a rule, cell C (in one orientation) is checked so:
    beyond its content, keeping only the markers within `h` of the content (none is on
    the box): deep inside a shape, only that the shape is there matters.
 3. C's own shapes and the placements that are neither are flattened together and
-   checked as one flat layout (`pkgdrc.run.rule_violations`).
+   checked as one flat layout (`pkgdrc.flat.rule_violations`).
 
 Isolated and covered content lies farther than `h` from every edge of everything else
 in C, so the flat run over C finds exactly the markers of steps 2 and 3, no more, no
@@ -39,55 +39,36 @@ level only.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from typing import Callable
 
 import numpy as np
 import shapely
 
-from pkgdrc import tiles
-from pkgdrc.checks import CHECKS
+from pkgdrc.cellmerge import content_boxes, crowding, placements
+from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
-from pkgdrc.deck import expr as dexpr
-from pkgdrc.geometry.polygons import EMPTY, merge
-from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
+from pkgdrc.flat import rule_violations
+from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, place, place_box
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Violations
+from pkgdrc.pool import forked_map
+from pkgdrc.reach import interaction_um
 
 Found = list[tuple[str, Violations]]  # (layer the rule ran on, its violations), in dbu
 
 
 def is_local(rule: Rule) -> bool:
-    """True when the rule's kind makes markers from nearby shapes only (module flag `LOCAL`)."""
-    return getattr(CHECKS[rule.check], "LOCAL", False)
+    """True when the rule's kind makes markers from nearby shapes only (`CheckKind.local`)."""
+    return kind_of(rule).local
 
 
-def drawn_layers(deck: Deck, rule: Rule) -> list[str]:
-    """The drawn deck layers a rule reads, through its layer parameters and derived layers."""
-    found: set[str] = set()
-    for name, param in CHECKS[rule.check].PARAMS.items():
-        value = rule.params.get(name)
-        if param.kind in ("layer", "layers") and value is not None:
-            found |= set(value) if isinstance(value, list) else {value}
-    todo, drawn = list(found), set()
-    while todo:
-        name = todo.pop()
-        if name in deck.derived:
-            todo.extend(dexpr.names(deck.derived[name]) - drawn)
-        else:
-            drawn.add(name)
-    return sorted(drawn & set(deck.layers))
-
-
-_FORKED: tuple | None = None  # (layout, deck, rules, groups): inherited by forked workers
-
-
-def _forked_rule(i: int) -> tuple[int, "Found", float]:
-    layout, deck, rules, groups = _FORKED
+def _rule_of(state: tuple, i: int) -> tuple[Found, float]:
+    layout, deck, rules, groups = state
     start = time.perf_counter()
-    return i, CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
+    return CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
 
 
 def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
@@ -97,7 +78,6 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
     `on_rule(rule)` is called as a rule starts (one process) or finishes (several);
     `seconds`, when given, receives the time each rule took where it ran, in order.
     """
-    global _FORKED
     groups: dict = {}  # flat groups shared by the rules (in each process)
     took = seconds if seconds is not None else []
     took[:] = [0.0] * len(rules)
@@ -111,22 +91,16 @@ def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
             took[k] = time.perf_counter() - start
         return out
     found: list = [None] * len(rules)
-    _FORKED = (layout, deck, rules, groups)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(rules))) as pool:
-            for i, result, s in pool.imap_unordered(_forked_rule, range(len(rules))):
-                found[i], took[i] = result, s
-                if on_rule is not None:
-                    on_rule(rules[i])
-    finally:
-        _FORKED = None
+    for i, (result, s) in forked_map(_rule_of, (layout, deck, rules, groups), len(rules), jobs):
+        found[i], took[i] = result, s
+        if on_rule is not None:
+            on_rule(rules[i])
     return found
 
 
 def cover_layers(rule: Rule) -> list[str]:
     """Layers whose shapes may cover a placement for this rule: the kind's `cover_layers(params)`."""
-    kind = CHECKS[rule.check]
-    return list(kind.cover_layers(rule.params)) if hasattr(kind, "cover_layers") else []
+    return list(kind_of(rule).cover_layers(rule.params))
 
 
 def _take(v: Violations, keep: np.ndarray) -> Violations:
@@ -148,74 +122,6 @@ def translate(v: Violations, offsets: np.ndarray) -> Violations:
     return Violations(v.kind, geometry, np.tile(v.values, k), v.value_unit, messages)
 
 
-def content_boxes(tree: CellTree, layers: list[str]) -> dict[str, np.ndarray]:
-    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers`; cells without any are left out."""
-    boxes: dict[str, np.ndarray] = {}
-    for name, cell in tree.cells.items():  # children first
-        parts = [shapely.bounds(cell.polygons[n]) for n in layers if len(cell.polygons.get(n, EMPTY))]
-        parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
-        if parts:
-            every = np.concatenate(parts)
-            boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
-    return boxes
-
-
-def _placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
-    """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
-    (keys, offsets per key, every placement's box (n, 4), key by key)."""
-    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
-    for p in tree.cells[name].placements:
-        if p.cell in boxes:
-            groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
-    keys = list(groups)
-    offsets = [np.concatenate(groups[k]) for k in keys]
-    placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
-    return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
-
-
-def _crowding(shape_boxes: np.ndarray, boxes: np.ndarray, h: float):
-    """Pairs (placement, item) of placement boxes and other items' boxes (shapes first, then the
-    placements) closer than `h`, touching included; and the placement boxes grown by `h`."""
-    every = np.concatenate([shape_boxes, boxes])
-    grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
-    near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
-    crowding = other != near + len(shape_boxes)
-    return near[crowding], other[crowding], grown
-
-
-def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
-    """The flattened top's `layer` merged (`geometry.polygons.merge`), each cell merged once.
-
-    A placement whose box is more than 2 dbu from every other box of its parent's content on
-    the layer shares no merged polygon with the rest: its cell's merged shapes, moved, are
-    its part; the rest of the parent is merged flat. The same polygons as merging the flat
-    layer, in another order.
-    """
-    boxes = content_boxes(tree, [layer])
-    done: dict[tuple[str, Matrix], np.ndarray] = {}
-
-    def merged(name: str, m: Matrix) -> np.ndarray:
-        if (name, m) not in done:
-            own = place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)
-            keys, offsets, placed = _placements(tree, boxes, name, m)
-            near, _, _ = _crowding(shapely.bounds(own).reshape(-1, 4), placed, 2.0)
-            crowded = np.zeros(len(placed), dtype=bool)
-            crowded[near] = True
-            parts, flat, start = [], [own], 0
-            for (child, mm), offs in zip(keys, offsets):
-                crowd = crowded[start:start + len(offs)]
-                start += len(offs)
-                parts.append(place(merged(child, mm), IDENTITY, offs[~crowd]))
-                flat.append(place(tree.content(child, layer), mm, offs[crowd]))
-            flat = [f for f in flat if len(f)]
-            parts.append(merge(np.concatenate(flat)) if flat else EMPTY)
-            parts = [p for p in parts if len(p)]
-            done[(name, m)] = np.concatenate(parts) if parts else EMPTY
-        return done[(name, m)]
-
-    return merged(tree.top, IDENTITY) if tree.top in boxes else EMPTY
-
-
 class CellwiseRule:
     """One local rule run down a layout's cell tree."""
 
@@ -224,9 +130,8 @@ class CellwiseRule:
             raise ValueError("cellwise checking needs a layout read with its hierarchy")
         self.layout, self.deck, self.rule = layout, deck, rule
         self.tree: CellTree = layout.tree
-        self.layers = drawn_layers(deck, rule)
-        # Two shapes a derived layer grows by g each come 2 g closer: the sizing counts twice.
-        self.halo = float(layout.grid.to_dbu(tiles.reach_um(rule) + 2 * tiles.sizing_um(deck))) + 2.0
+        self.layers = drawn_reads(deck, rule)
+        self.halo = float(layout.grid.to_dbu(interaction_um(deck, rule))) + 2.0
         self.boxes = content_boxes(self.tree, self.layers)
         self.cover_layers = set(cover_layers(rule)) & set(self.layers)
         self._done: dict[tuple[str, Matrix, frozenset[str]], Found] = {}
@@ -249,7 +154,7 @@ class CellwiseRule:
         """Cell `name` turned by `m`; with `cover`, as if it lay deep inside shapes of those layers."""
         mine = self._group(name, m, self._cover_box(name, m, cover), [])
         own = {n: mine[n] for n in self.layers}
-        keys, offsets, boxes = _placements(self.tree, self.boxes, name, m)
+        keys, offsets, boxes = placements(self.tree, self.boxes, name, m)
         if not keys:
             return self._within_content(self._check_flat(name, m, cover, []), name, m, cover)
         covers = self._covers(own, boxes)
@@ -276,7 +181,7 @@ class CellwiseRule:
         """
         shapes = np.concatenate([own[n] for n in self.layers])
         layer_of = np.repeat(np.arange(len(self.layers)), [len(own[n]) for n in self.layers])
-        near, other, grown = _crowding(shapely.bounds(shapes).reshape(-1, 4), boxes, self.halo)
+        near, other, grown = crowding(shapely.bounds(shapes).reshape(-1, 4), boxes, self.halo)
         every = len(shapes) + len(boxes)
         mask = np.zeros(len(boxes), dtype=np.int64)
         can_cover = np.isin(layer_of, [k for k, n in enumerate(self.layers) if n in self.cover_layers])
@@ -309,8 +214,6 @@ class CellwiseRule:
     def _check_flat(self, name: str, m: Matrix, cover: frozenset[str],
                     rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
         """The cell's own shapes plus the crowded placements `rest`, flattened and checked as one flat layout."""
-        from pkgdrc.run import rule_violations  # run imports this module
-
         box = self._cover_box(name, m, cover)
         key = (name, m, box, tuple((c, mm, o.tobytes()) for c, mm, o in rest))
         if key not in self.groups:

@@ -13,22 +13,25 @@ import json
 import signal
 import sys
 import traceback
+from typing import cast
 
 import click
 
-from pkgdrc import __version__, config
+from pkgdrc import config
 from pkgdrc.assembly import check_assembly, load_assembly
 from pkgdrc.assembly import outputs as assembly_outputs
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.checks import CHECKS
 from pkgdrc.config import load_settings
-from pkgdrc.deck import bundled_decks, load_deck
+from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.plan import HIERARCHIES, Hierarchy
 from pkgdrc.process import interruptible
 from pkgdrc.report import json_report, outputs, text
 from pkgdrc.report.files import Staged, write_error
 from pkgdrc.run import DEFAULT_DECK, check, select_rules
 from pkgdrc.safe_read import MAX_SHAPES
+from pkgdrc.version import __version__
 from pkgdrc.waivers import append_waivers, load_report, load_waivers, waiver_entries
 
 MAX_MEMORY_MB = 2**40  # 1 EiB: setrlimit takes bytes in 63 bits
@@ -119,14 +122,18 @@ def main() -> None:
               help="Processes to split a large layout across, by tiles (small layouts use one).")
 @click.option("--dask-scheduler", metavar="tcp://HOST:8786",
               help="Run the tiles on this Dask cluster; its workers must see the layout's path.")
-@click.option("--flat", is_flag=True,
-              help="Check the flattened layout only, even where cells repeat (same markers, slower).")
+@click.option("--hierarchy", type=click.Choice(HIERARCHIES), default=None,
+              help="Local rules cell by cell: auto (when the hierarchy at least halves the shapes), "
+                   "cellwise (whenever a cell repeats) or flat (never; same markers, slower) [default: auto].")
+@click.option("--flat", is_flag=True, help="Same as --hierarchy flat.")
+@click.option("--verbose", "-v", is_flag=True, help="Say in the text summary which engine ran each rule.")
 @_user_errors
 def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
               json_path: str | None, json_indent: int | None, junit_path: str | None, lyrdb_path: str | None,
               html_path: str | None, waivers_path: str | None, fmt: str | None, quiet: bool, strict: bool | None,
               allow_empty: bool | None, max_shapes: int, max_memory: int | None, read_timeout: float | None,
-              jobs: int, dask_scheduler: str | None, flat: bool) -> None:
+              jobs: int, dask_scheduler: str | None, hierarchy: str | None, flat: bool,
+              verbose: bool) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Exit 0 only when every selected rule was checked and passed: a rule whose input layer
@@ -149,6 +156,9 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         if strict and allow_empty:
             raise PkgdrcError("--strict and --allow-empty (or strict and allow-empty in the config) "
                               "contradict each other: choose one")
+        if flat and hierarchy not in (None, "flat"):
+            raise PkgdrcError(f"--flat and --hierarchy {hierarchy} contradict each other: choose one")
+        mode = cast(Hierarchy, "flat" if flat else (hierarchy or "auto"))
         decks = {str(s.get("deck")): load_deck(s.get("deck")) for s in settings}
         for s in settings:
             select_rules(decks[str(s.get("deck"))], list(rules) or None)
@@ -168,11 +178,13 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
                                    waivers=waivers.get(str(s.get("waivers"))), allow_empty=allow_empty,
                                    max_shapes=max_shapes, max_memory=max_memory * 2**20 if max_memory else None,
                                    read_timeout=read_timeout, on_rule=on_rule, jobs=jobs,
-                                   dask_scheduler=dask_scheduler, flat=flat or None)
+                                   dask_scheduler=dask_scheduler, hierarchy=mode)
                 plan.stage(report, k)
                 report.layer_set = None  # only the HTML report draws; let the layout go before the next one
                 reports.append(report)
-                if show and fmt != "json":
+                if show and fmt == "text" and verbose:
+                    _echo(text.render(report, verbose=True) + outputs.waiver_lines(report))
+                elif show and fmt != "json":
                     _echo(outputs.stdout(report, fmt))
             plan.finish(reports)
         finally:
@@ -280,7 +292,7 @@ def rules_cmd(deck: str | None) -> None:
     click.echo(f"deck {d.name} ({d.path}): {len(d.rules)} rules")
     for r in d.rules:
         params = ", ".join(f"{k}={v}" for k, v in r.params.items() if v is not None)
-        summary = r.doc or _first_line(CHECKS[r.check].__doc__)
+        summary = r.doc or _first_line(CHECKS[r.check].doc)
         click.echo(f"{r.id:<14} {r.check:<11} {params}\n{'':<14} {summary}")
 
 
@@ -291,13 +303,13 @@ def rules_cmd(deck: str | None) -> None:
 def explain_cmd(rule_or_kind: str, deck: str | None) -> None:
     """Explain a rule of the deck (or a check kind): what it checks, precisely."""
     if rule_or_kind in CHECKS:
-        click.echo(inspect.cleandoc(CHECKS[rule_or_kind].__doc__))
+        click.echo(inspect.cleandoc(CHECKS[rule_or_kind].doc))
         return
     d = _deck(deck)
     r = d.rule(rule_or_kind)
-    params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].PARAMS[k].doc}" for k, v in r.params.items())
+    params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].params[k].doc}" for k, v in r.params.items())
     click.echo(f"{r.id}: {r.doc or '(no doc in the deck)'}\n  deck {d.name}, line {r.line}\n"
-               f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].__doc__)}")
+               f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].doc)}")
 
 
 @main.command("decks")

@@ -9,6 +9,7 @@ from functools import cached_property
 
 import numpy as np
 
+from pkgdrc.cellmerge import merged_by_cell
 from pkgdrc.deck import Deck
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.geometry import booleans
@@ -22,7 +23,7 @@ class LayerSet:
     """The layers of one run, by name, in database units.
 
     With `merge_by_cell` a drawn layer of a layout read with its hierarchy is merged cell by
-    cell (`pkgdrc.cellwise.merged_by_cell`: the same polygons, each cell merged once).
+    cell (`pkgdrc.cellmerge.merged_by_cell`: the same polygons, each cell merged once).
     """
 
     def __init__(self, layout: Layout, deck: Deck, merge_by_cell: bool = False):
@@ -48,8 +49,6 @@ class LayerSet:
         """Shapes of a layer merged: overlapping or touching shapes are one polygon."""
         if name not in self._merged:
             if self.merge_by_cell and name in self.deck.layers:
-                from pkgdrc.cellwise import merged_by_cell  # cellwise builds LayerSets
-
                 self._merged[name] = merged_by_cell(self.layout.tree, name)
             else:
                 self._merged[name] = merge(self.polygons(name))

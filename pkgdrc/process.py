@@ -122,3 +122,10 @@ def uninterrupted() -> Iterator[None]:
     """A short critical section (making reports visible) that SIGINT/SIGTERM wait for."""
     with _commit:
         yield
+
+
+def settle() -> None:
+    """Wait while a stop is under way: the watcher kills the children holding `_commit`, then
+    exits the process; a caller that saw its workers die returns only when that was not it."""
+    with _commit:
+        pass

@@ -35,6 +35,8 @@ class RuleResult:
     # shape in the layout: the rule could not check what it was asked to check.
     empty_inputs: list[str] = field(default_factory=list)
     seconds: float = 0.0  # time spent checking this rule (reports: JUnit testcase time)
+    nets: bool = False  # the rule reads the deck's nets (the HTML report draws the connect: layers)
+    engine: str = ""  # what ran it (`pkgdrc.plan`): "flat", "cellwise", "tiles" or "dask"
 
     @property
     def status(self) -> str:

@@ -9,49 +9,28 @@ from typing import Callable
 
 from shapely.errors import GEOSException
 
-from pkgdrc import __version__, cellwise, tiles
-from pkgdrc.checks import CHECKS
-from pkgdrc.deck import Deck, Rule, load_deck
-from pkgdrc.deck import expr as dexpr
+from pkgdrc import cellwise, tiles
+from pkgdrc.checks import drawn_reads, kind_of
+from pkgdrc.deck import Deck, Rule
+from pkgdrc.decks import load_deck
+from pkgdrc.distributed import run_dask
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.markers import Marker, Violations, to_markers
+from pkgdrc.plan import HIERARCHIES, Hierarchy, Options, by_cell, plan
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
-from pkgdrc.units import Grid
+from pkgdrc.version import __version__
 from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
 
 DEFAULT_DECK = "fowlp-2l"
 
 
-def _rule_layers(rule: Rule) -> list[str]:
-    """The layers a rule runs on; a kind without `layer` (stack) runs once, reported under its kind."""
-    value = rule.params.get("layer", rule.check)
-    return list(value) if isinstance(value, list) else [value]
-
-
-def drawn_inputs(deck: Deck, rule: Rule) -> list[str]:
-    """The drawn deck layers a rule reads: its layer parameters, derived layers resolved to theirs."""
-    names: list[str] = []
-    for name, param in CHECKS[rule.check].PARAMS.items():
-        value = rule.params.get(name)
-        if param.kind in ("layer", "layers") and value is not None:
-            names += [value] if isinstance(value, str) else list(value)
-    out: set[str] = set()
-    while names:
-        name = names.pop()
-        if name in deck.derived:
-            names += sorted(dexpr.names(deck.derived[name]))
-        else:
-            out.add(name)
-    return sorted(out)
-
-
 def _distance_warnings(deck: Deck, layout: Layout) -> list[str]:
     out = []
     for rule in deck.rules:
-        for name, param in CHECKS[rule.check].PARAMS.items():
+        for name, param in kind_of(rule).params.items():
             v = rule.params.get(name)
             problem = layout.grid.distance_warning(v) if param.kind == "distance" and v is not None else None
             if problem:
@@ -71,35 +50,6 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
     return [message]
 
 
-def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
-    """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
-    kind = CHECKS[rule.check]
-    try:
-        return [(name, found) for name in _rule_layers(rule) for found in kind.run(layers, name, rule.params)]
-    except PkgdrcError as e:  # a check refusing its input (too many density windows): say which rule
-        raise PkgdrcError(f"rule {rule.id}: {e}") from None
-
-
-def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:
-    """The RuleResult of a rule's violations: markers in um, sorted."""
-    kind = CHECKS[rule.check]
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), _rule_layers(rule),
-                        params=dict(rule.params))
-    for name, v in found:
-        result.markers.extend(to_markers(v, name, grid))
-    result.markers.sort(key=Marker.sort_key)
-    return result
-
-
-def run_rule(layers: LayerSet, rule: Rule) -> RuleResult:
-    """A rule's RuleResult on a LayerSet, with the seconds it took (merging the layers it is the
-    first to use included: a LayerSet merges each layer once, on first use)."""
-    start = time.perf_counter()
-    result = rule_result(rule, rule_violations(layers, rule), layers.grid)
-    result.seconds = time.perf_counter() - start
-    return result
-
-
 def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
     """The deck's rules, or those named (each must exist); a run of no rule would check nothing."""
     if rules is None and not deck.rules:
@@ -107,22 +57,6 @@ def select_rules(deck: Deck, rules: list[str] | None) -> list[Rule]:
     if rules is not None and not rules:
         raise PkgdrcError(f"no rule of deck {deck.name} selected: the run would check nothing", path=deck.path)
     return deck.rules if rules is None else [deck.rule(r) for r in rules]
-
-
-def share_wall_time(results: list[RuleResult], wall: float) -> None:
-    """Rules run together on several processes: give each rule its share of the phase's wall
-    time, in proportion to the seconds its work took in the workers (summed over tiles), so
-    that the rules' seconds add up to the time the run spent on them."""
-    work = sum(r.seconds for r in results)
-    for r in results:
-        r.seconds = wall * r.seconds / work if work > 0 else wall / len(results)
-
-
-def _by_cell(layout: Layout, flat: bool | None) -> bool:
-    """Whether local rules run cell by cell (see `check`)."""
-    if flat or layout.tree is None or not layout.tree.repeated():
-        return False
-    return flat is False or layout.tree.flat_count() >= 2 * layout.tree.drawn_count()
 
 
 def _tile_progress(rules: list[Rule], on_rule: Callable[[Rule], None] | None) -> Callable[[int, int], None] | None:
@@ -142,7 +76,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
           rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
           on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
           dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None, read_timeout: float | None = None, flat: bool | None = None) -> Report:
+          max_memory: int | None = None, read_timeout: float | None = None,
+          hierarchy: Hierarchy = "auto") -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids (an empty list, or a deck without rules, is
@@ -152,8 +87,9 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     `dask_scheduler` ("tcp://host:8786") runs the tiles on a Dask cluster (`pkgdrc.tiles`,
     `pkgdrc.distributed`); the markers are the same as in one process. Local rules run cell
     by cell (`pkgdrc.cellwise`: each cell checked once, the same markers as the flat run)
-    when the hierarchy at least halves the shapes to check (`flat=None`), whenever a cell
-    repeats (`flat=False`), or never (`flat=True`); the other rules run on the flattened layout.
+    when the hierarchy at least halves the shapes to check (`hierarchy="auto"`), whenever a
+    cell repeats ("cellwise"), or never ("flat"); the other rules run on the flattened layout.
+    `pkgdrc.plan` decides the engine of each rule; `RuleResult.engine` says which ran it.
     A run where none of the deck's layers has a shape raises PkgdrcError (it would be a
     wrong "clean") unless `allow_empty`. `max_shapes` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
@@ -164,6 +100,8 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     start = time.perf_counter()
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
     selected = select_rules(deck, rules)
+    if hierarchy not in HIERARCHIES:
+        raise PkgdrcError(f"hierarchy must be one of {', '.join(HIERARCHIES)}, got {hierarchy!r}")
     if waivers is not None and not isinstance(waivers, list):
         waivers = load_waivers(waivers)
     if waivers:
@@ -171,7 +109,7 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
     path = layout.path if isinstance(layout, Layout) else str(layout)
     try:
         return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
-                          max_shapes, max_memory, read_timeout, flat, start)
+                          max_shapes, max_memory, read_timeout, hierarchy, start)
     except MemoryError as e:
         raise PkgdrcError(_memory_message(e), path=path) from None
     except GEOSException as e:
@@ -187,41 +125,34 @@ def _memory_message(e: BaseException) -> str:
 def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: str | None,
            waivers: list[Waiver] | None, on_rule: Callable[[Rule], None] | None, jobs: int,
            dask_scheduler: str | None, allow_empty: bool, max_shapes: int, max_memory: int | None,
-           read_timeout: float | None, flat: bool | None, start: float) -> Report:
+           read_timeout: float | None, hierarchy: Hierarchy, start: float) -> Report:
     if not isinstance(layout, Layout):
         layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
                              max_memory=max_memory, read_timeout=read_timeout)
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
                           f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
-    cell_by_cell = _by_cell(layout, flat)
-    layers = LayerSet(layout, deck, merge_by_cell=cell_by_cell)
+    n_jobs = tiles.jobs_for(layout, jobs)
+    engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler))
+    layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}
-    by_cell = [r for r in selected if cellwise.is_local(r)] if cell_by_cell else []
-    flattened = [r for r in selected if r not in by_cell]
-    # Rules whose markers span whole layers (stack) always run here, never split into tiles.
-    whole = [r for r in flattened if getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
-    tileable = [r for r in flattened if not getattr(CHECKS[r.check], "WHOLE_LAYOUT", False)]
-    n_jobs = tiles.jobs_for(layout, jobs)
+    split = [r for r in selected if engines[r.id] in ("tiles", "dask")]
+    cellwise_rules = [r for r in selected if engines[r.id] == "cellwise"]
+    here = [r for r in selected if engines[r.id] == "flat"]
+    here = [r for r in here if not kind_of(r).whole_layout] + [r for r in here if kind_of(r).whole_layout]
     phase = time.perf_counter()
-    if not tileable:
-        results, here = [], whole
-    elif dask_scheduler is not None:
-        from pkgdrc.distributed import run_dask
-
-        results, here = run_dask(layout, deck, tileable, dask_scheduler, _tile_progress(tileable, on_rule)), whole
-    elif n_jobs > 1:
-        results, here = tiles.run_local(layout, deck, tileable, n_jobs, _tile_progress(tileable, on_rule)), whole
-    else:
-        results, here = [], tileable + whole
+    results: list[RuleResult] = []
+    if split and dask_scheduler is not None:
+        results = run_dask(layout, deck, split, dask_scheduler, _tile_progress(split, on_rule))
+    elif split:
+        results = tiles.run_local(layout, deck, split, n_jobs, _tile_progress(split, on_rule))
     if results:
         share_wall_time(results, time.perf_counter() - phase)
     phase = time.perf_counter()
     seconds: list[float] = []
-    cell_results = [rule_result(rule, found, layout.grid)
-                    for rule, found in zip(by_cell, cellwise.run_rules(layout, deck, by_cell, n_jobs, on_rule,
-                                                                       seconds=seconds))]
+    found = cellwise.run_rules(layout, deck, cellwise_rules, n_jobs, on_rule, seconds=seconds)
+    cell_results = [rule_result(rule, f, layout.grid) for rule, f in zip(cellwise_rules, found)]
     for result, s in zip(cell_results, seconds):
         result.seconds = s
     if cell_results:
@@ -232,9 +163,11 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
             on_rule(rule)
         results.append(run_rule(layers, rule))
     results.sort(key=lambda r: order[r.id])
+    for result in results:
+        result.engine = engines[result.id]
     empty_layers = set(layers.empty_layers)
     for result, rule in zip(results, selected):
-        result.empty_inputs = [n for n in drawn_inputs(deck, rule) if n in empty_layers]
+        result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]
     stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
         tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,

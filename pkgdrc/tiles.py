@@ -29,7 +29,6 @@ layout from a shared path.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass
 from typing import Callable
@@ -37,12 +36,13 @@ from typing import Callable
 import numpy as np
 import shapely
 
-from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck, Rule
-from pkgdrc.deck import expr as dexpr
+from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
+from pkgdrc.pool import forked_map
+from pkgdrc.reach import halo_um
 from pkgdrc.result import RuleResult
 
 # Below this many shapes a run stays in one process: forking costs more than it saves.
@@ -59,38 +59,6 @@ class Tile:
     lo: float  # um, -inf for the first band
     hi: float  # um, +inf for the last band
     window: tuple[float, float, float, float]
-
-
-def reach_um(rule: Rule) -> float:
-    """How far from a marker a shape can change it: the kind's `reach(params)`, else its largest distance."""
-    kind = CHECKS[rule.check]
-    if hasattr(kind, "reach"):
-        return float(kind.reach(rule.params))
-    largest = 0.0
-    for name, param in kind.PARAMS.items():
-        if param.kind in ("distance", "range") and rule.params.get(name) is not None:
-            values = np.ravel(np.asarray(rule.params[name], dtype=float))
-            values = values[np.isfinite(values)]
-            largest = max(largest, float(np.abs(values).max(initial=0.0)))
-    return largest
-
-
-def halo_um(deck: Deck, rules: list[Rule]) -> float:
-    """The interaction range of a run: the largest rule reach plus derived-layer sizing."""
-    return max((reach_um(rule) for rule in rules), default=0.0) + sizing_um(deck)
-
-
-def sizing_um(deck: Deck) -> float:
-    """How far the deck's derived layers may grow or shrink shapes, in all."""
-    return sum(_sizing(e) for e in deck.derived.values())
-
-
-def _sizing(e: dexpr.Expr) -> float:
-    if isinstance(e, dexpr.Name):
-        return 0.0
-    if isinstance(e, dexpr.Size):
-        return abs(e.distance) + _sizing(e.arg)
-    return _sizing(e.left) + _sizing(e.right)
 
 
 def _all_bounds(layout: Layout) -> np.ndarray:
@@ -167,8 +135,6 @@ def owns(tile: Tile, m: Marker) -> bool:
 
 def run_tile(layout: Layout, deck: Deck, rules: list[Rule], tile: Tile) -> list[RuleResult]:
     """Run `rules` on the tile's window; keep the markers the tile owns."""
-    from pkgdrc.run import run_rule  # run imports tiles
-
     layers = LayerSet(sub_layout(layout, tile.window), deck)
     results = [run_rule(layers, rule) for rule in rules]
     for r in results:
@@ -182,18 +148,15 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
     for results in per_tile[1:]:
         for into, r in zip(merged, results):
             into.markers.extend(r.markers)
-            into.seconds += r.seconds  # each band's time on the rule (pkgdrc.run.share_wall_time)
+            into.seconds += r.seconds  # each band's time on the rule (pkgdrc.flat.share_wall_time)
     for r in merged:
         r.markers.sort(key=Marker.sort_key)
     return merged
 
 
-_FORKED: tuple | None = None  # (layout, deck, rules, tiles): inherited by forked workers
-
-
-def _forked_tile(i: int) -> tuple[int, list[RuleResult]]:
-    layout, deck, rules, tiles = _FORKED
-    return i, run_tile(layout, deck, rules, tiles[i])
+def _tile_of(state: tuple, i: int) -> list[RuleResult]:
+    layout, deck, rules, tiles = state
+    return run_tile(layout, deck, rules, tiles[i])
 
 
 def default_jobs() -> int:
@@ -212,23 +175,18 @@ def run_local(layout: Layout, deck: Deck, rules: list[Rule], jobs: int,
 
     `on_tile(done, total)` is called as each band finishes (progress).
     """
-    global _FORKED
     tiles = plan_tiles(layout, deck_halo_dbu(layout, deck, rules), jobs)
     if len(tiles) == 1:
         results = run_tile(layout, deck, rules, tiles[0])
         if on_tile is not None:
             on_tile(1, 1)
         return results
-    _FORKED = (layout, deck, rules, tiles)
     per_tile: list = [None] * len(tiles)
-    try:
-        with multiprocessing.get_context("fork").Pool(len(tiles)) as pool:
-            for done, (i, results) in enumerate(pool.imap_unordered(_forked_tile, range(len(tiles))), 1):
-                per_tile[i] = results
-                if on_tile is not None:
-                    on_tile(done, len(tiles))
-    finally:
-        _FORKED = None
+    state = (layout, deck, rules, tiles)
+    for done, (i, results) in enumerate(forked_map(_tile_of, state, len(tiles), len(tiles)), 1):
+        per_tile[i] = results
+        if on_tile is not None:
+            on_tile(done, len(tiles))
     return merge_results(per_tile)
 
 

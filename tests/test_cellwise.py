@@ -1,7 +1,7 @@
 """Cellwise checking (pkgdrc/cellwise.py): local rules run down the cell hierarchy give the flat
 run's markers, marker for marker (the JSON of every marker, in report order).
 
-Each test runs `pkgdrc.check(path, deck, flat=False)` and `flat=True` on a real file and
+Each test runs `pkgdrc.check(path, deck, hierarchy="cellwise")` and `hierarchy="flat"` on a real file and
 compares every rule's markers; a spy on `CellwiseRule` proves the cellwise path ran (and,
 where placements are isolated, that a cell was checked on its own and not once per copy).
 
@@ -74,15 +74,15 @@ def markers(report) -> dict[str, list[str]]:
 def both(path, deck, top=None, rules=None):
     """(cellwise markers, flat markers, spy record of the cellwise run)."""
     with spying() as seen:
-        cells = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, flat=False, allow_empty=True))
+        cells = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, hierarchy="cellwise", allow_empty=True))
     with spying() as unused:
-        flat = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, flat=True, allow_empty=True))
-    assert unused["run"] == [], "flat=True must not run cellwise"
+        flat = markers(pkgdrc.check(path, deck=deck, top=top, rules=rules, hierarchy="flat", allow_empty=True))
+    assert unused["run"] == [], 'hierarchy="flat" must not run cellwise'
     return cells, flat, seen
 
 
 def local_rules(deck) -> list[str]:
-    d = pkgdrc.deck.load_deck(deck) if not hasattr(deck, "rules") else deck
+    d = pkgdrc.decks.load_deck(deck) if not hasattr(deck, "rules") else deck
     return [r.id for r in d.rules if cellwise.is_local(r)]
 
 
@@ -412,8 +412,8 @@ def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
     # pkg_clean is large: its non-local rules (flat either way) are left out to keep the run short
     rules = local_rules(RULES / f"{deck}.yaml") if fixture == "pkg_clean.gds" else None
     with spying() as seen:
-        cells = markers(pkgdrc.check(path, deck=deck, rules=rules, flat=False))
-    flat_report = pkgdrc.check(path, deck=deck, rules=rules, flat=True)
+        cells = markers(pkgdrc.check(path, deck=deck, rules=rules, hierarchy="cellwise"))
+    flat_report = pkgdrc.check(path, deck=deck, rules=rules, hierarchy="flat")
     flat = markers(flat_report)
     assert_same(cells, flat)
     local = [r for r in local_rules(RULES / f"{deck}.yaml") if rules is None or r in rules]
@@ -422,7 +422,7 @@ def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
     own = {m for (_, name, m, *_) in seen["cells"] if name == inner}
     assert {(1, 0, 0, 1), (0, -1, 1, 0), (1, 0, 0, -1)} <= own
     # the six copies apart from the overlapping pair each give the fixture's own markers
-    alone = {r.id: len(r.markers) for r in pkgdrc.check(FIXTURES / fixture, deck=deck, rules=rules, flat=True).rules}
+    alone = {r.id: len(r.markers) for r in pkgdrc.check(FIXTURES / fixture, deck=deck, rules=rules, hierarchy="flat").rules}
     for rule in local:
         assert len(flat[rule]) >= 6 * alone[rule], rule
     if fixture.endswith("_fail_all.gds"):
@@ -546,7 +546,7 @@ def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
 # --- when a run goes cell by cell by itself --------------------------------------------------
 
 def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
-    """By default (`flat=None`) local rules go cell by cell when the flattened top has at least
+    """By default (`hierarchy="auto"`) local rules go cell by cell when the flattened top has at least
     twice the shapes the cells draw; a mostly flat layout with one small array stays flat (and
     so keeps --jobs tiles for its bulk)."""
     def layout(n_flat: int) -> Path:
@@ -569,7 +569,7 @@ def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
         assert (seen["run"] == ["A.W"]) is by_cell, n_flat
         assert len(report.rules[0].markers) == 2 * (10 + n_flat)  # every 5 um box, across and along
         with spying() as forced:
-            pkgdrc.check(path, deck=deck, flat=False)
+            pkgdrc.check(path, deck=deck, hierarchy="cellwise")
         assert forced["run"] == ["A.W"]
 
 
@@ -582,7 +582,7 @@ def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
 def test_merged_by_cell_equals_the_flat_merge(spec, tmp_path):
     import shapely
 
-    from pkgdrc.cellwise import merged_by_cell
+    from pkgdrc.cellmerge import merged_by_cell
     from pkgdrc.geometry.polygons import merge
 
     path = tmp_path / "t.gds"

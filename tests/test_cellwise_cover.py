@@ -53,7 +53,7 @@ def _write(tmp_path, build) -> str:
 
 
 def _markers(path: str, deck, flat: bool) -> dict[str, list[str]]:
-    report = check(path, deck, flat=flat)
+    report = check(path, deck, hierarchy="flat" if flat else "cellwise")
     return {r.id: [json.dumps(m.to_dict(), sort_keys=True) for m in r.markers] for r in report.rules}
 
 

@@ -126,6 +126,8 @@ def test_flat_gives_the_same_reports_as_checking_each_cell_once(tmp_path):
         assert p.returncode == 1, p.stderr
         data = json.loads((out / "r.json").read_text())
         data["summary"]["seconds"] = 0
+        engines = {r.pop("engine") for r in data["rules"]}
+        assert engines == ({"cellwise", "flat"} if how == "cells" else {"flat"})
         junit = re.sub(r'(time|timestamp)="[^"]*"', "", (out / "r.xml").read_text())
         reports[how] = (data, (out / "r.lyrdb").read_text(), junit)
     assert reports["cells"] == reports["flat"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pkgdrc.deck import bundled_decks, load_deck
+from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.deck.expr import BinOp, ExprError, Name, Size, parse
 from pkgdrc.errors import PkgdrcError
 

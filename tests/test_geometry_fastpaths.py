@@ -12,7 +12,7 @@ import pytest
 import shapely
 from tests.conftest import DECK_2L, FIXTURES
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.geometry import pairs
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.pairs import relate

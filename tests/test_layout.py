@@ -161,7 +161,7 @@ def _centroid(g):
 def test_hierarchy_fixture_flattens_to_the_independently_computed_polygons(name):
     import json
     from conftest import FIXTURES, DECK_2L
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     expected = json.loads((FIXTURES / "hierarchy.expected.json").read_text())
     layout = read_layout(FIXTURES / name, load_deck(DECK_2L).layers)

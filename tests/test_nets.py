@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import shapely
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout

@@ -69,7 +69,7 @@ def test_cli_text_and_json_reports_carry_the_markers(tmp_path):
 def test_explain_prints_the_kind_docstring(kind):
     out = subprocess.run([sys.executable, "-m", "pkgdrc", "explain", kind], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
-    assert out.stdout.strip().splitlines()[0] == CHECKS[kind].__doc__.strip().splitlines()[0]
+    assert out.stdout.strip().splitlines()[0] == CHECKS[kind].doc.strip().splitlines()[0]
     assert "Why it matters" in out.stdout and "Example" in out.stdout
 
 
@@ -124,7 +124,7 @@ def test_density_exactly_at_the_bound_passes(gds, tmp_path):
 def test_deck_errors_name_file_line_and_what_is_expected(tmp_path, body, connect, error):
     deck = _deck(tmp_path, body) if connect is None else _deck(tmp_path, body, connect)
     with pytest.raises(PkgdrcError) as e:
-        pkgdrc.deck.load_deck(deck)
+        pkgdrc.decks.load_deck(deck)
     assert error in str(e.value)
 
 

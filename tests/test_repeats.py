@@ -32,7 +32,7 @@ def _plus_zero(x):
 
 def _markers(path, deck, top=None, rules=None) -> dict[str, list[str]]:
     """Every marker of every rule, in report order, geometry included (flat run: repeats.py is its dedup)."""
-    report = pkgdrc.check(path, deck=deck, top=top, rules=rules, jobs=1, flat=True)  # the flat engine's repeats
+    report = pkgdrc.check(path, deck=deck, top=top, rules=rules, jobs=1, hierarchy="flat")  # the flat engine's repeats
     return {r.id: [json.dumps(_plus_zero(m.to_dict()), sort_keys=True) for m in r.markers] for r in report.rules}
 
 
@@ -156,7 +156,7 @@ def _rows(ep):
 @pytest.mark.parametrize("kind", ["width", "space", "enclosure", "separation"])
 def test_pairs_and_source_edges_equal_relate(kind, gds):
     """relate_repeated returns relate's pairs, distances and source edges (ia, ib), as a multiset."""
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
     from pkgdrc.geometry.edges import subject_edges
     from pkgdrc.geometry.pairs import relate
     from pkgdrc.layers import LayerSet

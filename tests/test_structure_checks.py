@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import pkgdrc
 from pkgdrc.cli import main
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -69,13 +69,13 @@ def test_stack_chain_and_tolerance(tmp_path):
 def test_rules_lists_every_rule_with_its_doc(deck):
     out = CliRunner().invoke(main, ["rules", "--deck", deck])
     assert out.exit_code == 0
-    d = pkgdrc.deck.load_deck(deck)
+    d = pkgdrc.decks.load_deck(deck)
     for r in d.rules:
         assert r.doc and r.id in out.output and r.doc in out.output
 
 
 def test_repeat_writes_one_rule_per_level():
-    d = pkgdrc.deck.load_deck("fowlp-organic")
+    d = pkgdrc.decks.load_deck("fowlp-organic")
     assert d.layers["VIA3"] == (14, 0) and d.layers["RDL3"] == (15, 0)
     assert d.rule("VIA2.EN.BOT").params["by"] == "RDL1"
     assert d.rule("VIA2.EN.BOT").doc == "VIA2 lands on RDL1"
@@ -90,14 +90,14 @@ def test_pictures_are_drawn_from_the_current_fixtures():
         text = (ROOT / "docs" / "structures" / f"{deck}.svg").read_text()
         assert text == render.svg(deck), f"run python docs/structures/render.py ({deck}.svg is stale)"
         assert len(text) < 40_000
-        assert ("<circle" in text) == ("BALL" in pkgdrc.deck.load_deck(deck).layers)  # balls: circles, not 64-gons
+        assert ("<circle" in text) == ("BALL" in pkgdrc.decks.load_deck(deck).layers)  # balls: circles, not 64-gons
 
 
 @pytest.mark.parametrize("deck", STRUCTURES)
 def test_every_stack_rule_can_fail_and_names_its_numbers(deck):
     """Each stack rule of each deck fails when the first name it reads is 0 and the others
     are 10000, or the other way round (or both); the marker's message names the numbers."""
-    d = pkgdrc.deck.load_deck(deck)
+    d = pkgdrc.decks.load_deck(deck)
     rules = [r for r in d.rules if r.check == "stack"]
     assert rules
     for rule in rules:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import pkgdrc
 from pkgdrc.cli import main
-from pkgdrc.deck.load import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.waivers import load_waivers

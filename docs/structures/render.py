@@ -15,7 +15,7 @@ from pathlib import Path
 import gdstk
 import numpy as np
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 
 ROOT = Path(__file__).resolve().parents[2]
 STRUCTURES = ("fowlp-organic", "fowlp-metal", "fc-heatsink", "stiffener", "mcm-stacked")

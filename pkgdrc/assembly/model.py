@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pkgdrc.assembly.kinds import KINDS
-from pkgdrc.deck import Deck, load_deck
+from pkgdrc.deck import Deck
 from pkgdrc.deck.load import (
     _did_you_mean,
     _layer_spec,
@@ -44,6 +44,7 @@ from pkgdrc.deck.load import (
     bundled_decks,
 )
 from pkgdrc.deck.yamlread import LineDict, read_yaml
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 
 TOP_KEYS = {"name": "assembly name", "units": "'um'", "description": "text", "grid": "assembly grid in um",

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from pkgdrc import __version__
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.assembly.layers import AssemblyLayers, Part
 from pkgdrc.assembly.model import Assembly, AssemblyRule, finest_grid, load_assembly
@@ -32,6 +31,7 @@ from pkgdrc.markers import Marker, to_markers
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.run import check
 from pkgdrc.units import Grid
+from pkgdrc.version import __version__
 from pkgdrc.waivers import Waiver, apply_waivers, check_rules, load_waivers
 
 Transform = Callable[[np.ndarray], np.ndarray]  # (N, 2) um -> (N, 2) um

@@ -1,44 +1,84 @@
-"""Check kinds: one module each, listed explicitly here.
+"""Check kinds: one module each, declaring one `KIND = CheckKind(...)` (`pkgdrc.checks.kind`),
+registered here, explicitly, one line each.
 
-A check module has a docstring (what `pkgdrc explain` prints), `PARAMS` (name -> Param),
-`limit(params)` (the value reports show as the limit) and
-`run(layers, layer, params) -> list[Violations]`, called once per layer named in the rule.
-It may define `validate(params) -> str | None` for relations between parameters, and
-`stack_names(params)`: names it reads from the deck's `stack:` section (checked at load).
-A check that reads `layers.nets` defines `needs_nets(params) -> bool` (then the deck must have `connect:`).
-A kind without `layer` runs once per rule, its markers on a pseudo-layer named for the kind;
-one whose markers depend on whole layers sets `WHOLE_LAYOUT = True` (never split into tiles).
-A kind whose markers depend only on shapes within the rule's reach sets `LOCAL = True`:
-on layouts with repeated cells it runs cell by cell (`pkgdrc.cellwise`). The reach is the
-largest distance or range parameter, unless the module defines `reach(params) -> um`.
+`CHECKS` maps a deck's `check:` name to its CheckKind; `kind_of(rule)` is the kind a rule runs,
+`drawn_reads(deck, rule)` the drawn layers it reads.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from pkgdrc.checks import (
+    angle,
+    area,
+    connectivity,
+    covers,
+    density,
+    enclosure,
+    fanout,
+    inside,
+    keepout,
+    one_to_one,
+    overlap,
+    passivation,
+    pitch,
+    separation,
+    space,
+    stack,
+    trace_width,
+    via_landing,
+    width,
+)
+from pkgdrc.checks.kind import CheckKind
+from pkgdrc.deck import Deck, Rule
+from pkgdrc.deck import expr as dexpr
 
-from pkgdrc.checks import angle, area, enclosure, inside, overlap, separation, space, width
-from pkgdrc.checks import covers, keepout, one_to_one, pitch, stack
-from pkgdrc.checks import connectivity, density, fanout, passivation, trace_width, via_landing
+__all__ = ["CHECKS", "CheckKind", "drawn_reads", "kind_of", "register"]
 
-CHECKS: dict[str, ModuleType] = {
-    "width": width,
-    "space": space,
-    "separation": separation,
-    "enclosure": enclosure,
-    "overlap": overlap,
-    "inside": inside,
-    "angle": angle,
-    "area": area,
-    "covers": covers,
-    "one_to_one": one_to_one,
-    "pitch": pitch,
-    "keepout": keepout,
-    "stack": stack,
-    "via_landing": via_landing,
-    "fanout": fanout,
-    "trace_width_vs_die": trace_width,
-    "passivation": passivation,
-    "connectivity": connectivity,
-    "density": density,
-}
+CHECKS: dict[str, CheckKind] = {}
+
+
+def register(kind: CheckKind) -> None:
+    """Add a kind to the registry; a second kind of the same name is refused."""
+    if not isinstance(kind, CheckKind):
+        raise TypeError(f"register() takes a CheckKind, got {type(kind).__name__}")
+    if kind.name in CHECKS:
+        raise ValueError(f"check kind {kind.name!r} is registered twice")
+    CHECKS[kind.name] = kind
+
+
+register(width.KIND)
+register(space.KIND)
+register(separation.KIND)
+register(enclosure.KIND)
+register(overlap.KIND)
+register(inside.KIND)
+register(angle.KIND)
+register(area.KIND)
+register(covers.KIND)
+register(one_to_one.KIND)
+register(pitch.KIND)
+register(keepout.KIND)
+register(stack.KIND)
+register(via_landing.KIND)
+register(fanout.KIND)
+register(trace_width.KIND)
+register(passivation.KIND)
+register(connectivity.KIND)
+register(density.KIND)
+
+
+def kind_of(rule: Rule) -> CheckKind:
+    """The CheckKind a rule runs (the deck was validated against the registry)."""
+    return CHECKS[rule.check]
+
+
+def drawn_reads(deck: Deck, rule: Rule) -> list[str]:
+    """The drawn deck layers a rule reads, through its layer parameters and derived layers, sorted."""
+    todo, drawn = list(kind_of(rule).reads(rule.params)), set[str]()
+    while todo:
+        name = todo.pop()
+        if name in deck.derived:
+            todo.extend(dexpr.names(deck.derived[name]) - drawn)
+        else:
+            drawn.add(name)
+    return sorted(drawn & set(deck.layers))

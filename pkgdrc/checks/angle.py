@@ -19,20 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind, checked_layers
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.edges import polygon_edges
 from pkgdrc.markers import Violations
 
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
-
 PARAMS = {"layer": LAYERS, "allowed": Param("angles", "allowed edge directions in degrees (taken mod 180)")}
 TOLERANCE_DEG = 1e-6
-
-
-def cover_layers(p: dict) -> list[str]:
-    """A shape of the checked layer around a placement merges with what it holds: nothing changes there."""
-    return p["layer"] if isinstance(p["layer"], list) else [p["layer"]]
-
 
 
 def limit(p: dict) -> list[float]:
@@ -48,3 +41,7 @@ def run(layers, layer: str, p: dict):
     diff = np.minimum(diff, 180.0 - diff)
     bad = np.all(diff > TOLERANCE_DEG, axis=1)
     return [Violations("edge", e.segments()[bad], angle[bad], "none", "edge at a disallowed angle")]
+
+
+KIND = CheckKind("angle", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
+                 example={"layer": ["A", "B"], "allowed": [0, 90]})

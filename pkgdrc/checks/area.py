@@ -17,19 +17,12 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind, checked_layers
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import clusters
 from pkgdrc.markers import Violations
 
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
-
 PARAMS = {"layer": LAYERS, "min": Param("area", "minimum area in um2")}
-
-
-def cover_layers(p: dict) -> list[str]:
-    """A shape of the checked layer around a placement merges with what it holds: nothing changes there."""
-    return p["layer"] if isinstance(p["layer"], list) else [p["layer"]]
-
 
 
 def limit(p: dict) -> float:
@@ -45,3 +38,7 @@ def run(layers, layer: str, p: dict):
     min_dbu2 = p["min"] / layers.grid.dbu_um**2
     bad = areas < min_dbu2 * (1 - 1e-12)
     return [Violations.polygons(merged[bad], areas[bad], "area", "area below minimum")]
+
+
+KIND = CheckKind("area", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
+                 example={"layer": "A", "min": 4.0})

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import first_layer
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.polygons import EMPTY
@@ -75,3 +76,7 @@ def run(layers, layer: str, p: dict):
             out.append(Violations.polygons(layers.merged(name)[loose],
                                            messages=f"floating: {name} connected to nothing"))
     return out
+
+
+KIND = CheckKind("connectivity", __doc__, PARAMS, run, limit, validate=validate, needs_nets=needs_nets,
+                 example={"layer": "C", "bond": ["A"]})

@@ -28,11 +28,10 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, limits
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "by": Param("layer", "the covering layer (heat sink, stiffener opening)"),
           "margin": Param("distance", "minimum distance from each covered shape to the edge of its cover, in um",
@@ -71,3 +70,7 @@ def run(layers, layer: str, p: dict):
         out.append(Violations.polygons(cover[used[small]], ratio[small], "none",
                                        f"{p['by']} area under {p['min_area_ratio']:g} x the {layer} it covers"))
     return out
+
+
+KIND = CheckKind("covers", __doc__, PARAMS, run, limit, local=True,
+                 example={"layer": "B", "by": "A", "margin": 0.5})

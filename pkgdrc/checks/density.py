@@ -30,12 +30,12 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.markers import Violations
 
-LOCAL = True  # a window lies in its outline shape and counts only the metal inside it (pkgdrc.cellwise)
 PARAMS = {
     "layer": LAYERS,
     "outline": Param("layer", "the region windows are placed in, e.g. PKG"),
@@ -206,3 +206,7 @@ def run(layers, layer: str, p: dict):
     low = density < p["min"] - 1e-12
     msgs = np.where(low, f"density below min {p['min']:g}", f"density above max {p['max']:g}").astype(object)
     return [Violations.polygons(boxes, density, "none", msgs)]
+
+
+KIND = CheckKind("density", __doc__, PARAMS, run, limit, validate=validate, reach=reach, local=True,
+                 example={"layer": "A", "outline": "D", "window": 10.0, "step": 5.0, "min": 0.1})

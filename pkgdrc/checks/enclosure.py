@@ -21,12 +21,11 @@ Example: `VIA1.EN.PAD: {check: enclosure, layer: VIA1, by: DIE_PAD, min: 1.0}`.
 from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "by": Param("layer", "the enclosing (outer) layer"),
           "min": Param("distance", "minimum enclosure in um")}
@@ -48,3 +47,7 @@ def run(layers, layer: str, p: dict):
     uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
     return [edge_pair_violations(pairs),
             Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]
+
+
+KIND = CheckKind("enclosure", __doc__, PARAMS, run, limit, cover_layers=cover_layers, local=True,
+                 example={"layer": "B", "by": "A", "min": 0.5})

@@ -33,6 +33,7 @@ import shapely
 from scipy.sparse import coo_matrix
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import first_layer
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
@@ -155,3 +156,7 @@ def run(layers, layer: str, p: dict):
     if p["max_reach"] is not None:
         out.append(_reach(layers, layer, p, dies, dnames))
     return out
+
+
+KIND = CheckKind("fanout", __doc__, PARAMS, run, limit, validate=validate, needs_nets=needs_nets, reach=reach,
+                 example={"layer": "A", "outline": "D", "die": "C", "edge_clearance": 1.0, "die_spacing": 2.0})

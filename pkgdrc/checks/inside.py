@@ -15,11 +15,10 @@ Example: `FO.1: {check: inside, layer: [RDL1, RDL2, UBM, PO], of: PKG, clearance
 from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
 from pkgdrc.markers import Violations
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "of": Param("layer", "the containing layer, e.g. the package outline"),
           "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0)}
@@ -39,3 +38,7 @@ def run(layers, layer: str, p: dict):
     region = sized(layers.merged(p["of"]), -layers.grid.to_dbu(p["clearance"]))
     outside = boolean_not(layers.merged(layer), region)
     return [Violations.polygons(outside, messages=f"outside {p['of']} less {p['clearance']:g} um clearance")]
+
+
+KIND = CheckKind("inside", __doc__, PARAMS, run, limit, cover_layers=cover_layers, local=True,
+                 example={"layer": "A", "of": "D", "clearance": 1.0})

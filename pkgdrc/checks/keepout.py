@@ -21,11 +21,10 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer to keep away from"),
           "min": Param("distance", "minimum distance in um (overlap is distance 0)")}
@@ -47,3 +46,7 @@ def run(layers, layer: str, p: dict):
     np.minimum.at(nearest, ia[near], dist[near])
     bad = np.isfinite(nearest)
     return [Violations.polygons(a[bad], nearest[bad], "length", f"closer than {p['min']:g} um to {p['other']}")]
+
+
+KIND = CheckKind("keepout", __doc__, PARAMS, run, limit, local=True,
+                 example={"layer": "A", "other": "C", "min": 1.0})

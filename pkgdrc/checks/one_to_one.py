@@ -24,10 +24,9 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer whose shapes are counted"),
           "count": Param("number", "how many `other` shapes each `layer` shape holds", required=False, default=1.0),
@@ -68,3 +67,7 @@ def run(layers, layer: str, p: dict):
         msgs = np.array([f"{p['other']} in {n} {layer} shapes, expected 1" for n in inside[stray]], dtype=object)
         out.append(Violations.polygons(b[stray], messages=msgs))
     return out
+
+
+KIND = CheckKind("one_to_one", __doc__, PARAMS, run, limit, validate=validate, local=True,
+                 example={"layer": "B", "other": "A"})

@@ -14,10 +14,9 @@ Example: `UBM.OV: {check: overlap, layer: UBM, other: RDL2, min: 5}`.
 from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
           "min": Param("distance", "minimum overlap width in um")}
@@ -30,3 +29,7 @@ def limit(p: dict) -> float:
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
     return [edge_pair_violations(relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "inside", "inside"))]
+
+
+KIND = CheckKind("overlap", __doc__, PARAMS, run, limit, local=True,
+                 example={"layer": "A", "other": "B", "min": 0.5})

@@ -34,13 +34,12 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {
     "layer": LAYERS,
@@ -134,3 +133,7 @@ def run(layers, layer: str, p: dict):
     if p["ubm"] is not None:
         out += _ubm(layers, layer, p)
     return out
+
+
+KIND = CheckKind("passivation", __doc__, PARAMS, run, limit, validate=validate, local=True,
+                 example={"layer": "B", "metal": "A", "pad_enclosure": 0.5})

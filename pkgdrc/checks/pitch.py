@@ -34,11 +34,10 @@ import shapely
 
 from pkgdrc.checks.common import LAYERS, limits
 from pkgdrc.checks.covers import margins
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "pitch": Param("distance", "minimum centre-to-centre distance in um"),
           "min_size": Param("distance", "minimum ball size (bounding-box extent) in um", required=False, default=0.0),
@@ -97,3 +96,7 @@ def run(layers, layer: str, p: dict):
                                        f"closer than {p['clearance']:g} um to the edge of {p['of']}"))
         out.append(Violations.polygons(balls[~inside], messages=f"not inside {p['of']}"))
     return out
+
+
+KIND = CheckKind("pitch", __doc__, PARAMS, run, limit, validate=validate, local=True,
+                 example={"layer": "B", "pitch": 3.0})

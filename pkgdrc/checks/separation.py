@@ -16,10 +16,9 @@ Example: `UBM.SEP: {check: separation, layer: UBM, other: RDL2, min: 10}`.
 from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
           "min": Param("distance", "minimum separation in um")}
@@ -32,3 +31,7 @@ def limit(p: dict) -> float:
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
     return [edge_pair_violations(relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "outside", "outside"))]
+
+
+KIND = CheckKind("separation", __doc__, PARAMS, run, limit, local=True,
+                 example={"layer": "A", "other": "B", "min": 1.0})

@@ -34,6 +34,7 @@ import re
 import numpy as np
 import shapely
 
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
@@ -41,7 +42,6 @@ PARAMS = {"relation": Param("text", "comparison of stack names and numbers, e.g.
                                     "'100 <= SUBSTRATE <= 500'"),
           "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0)}
 
-WHOLE_LAYOUT = True  # the marker spans whole layers: a tiled run (--jobs) runs this rule unsplit
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
 _TERM = r"\s*(?:(?P<k>\d+(?:\.\d*)?)\s*\*\s*(?P<kn>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>\d+(?:\.\d*)?)|(?P<name>[A-Za-z_][A-Za-z0-9_.]*))\s*"
 _OP = r"(<=|>=|==|<|>)"
@@ -126,3 +126,8 @@ def run(layers, layer, p: dict):
         return []
     box = _place(layers, [n for _, n in terms if n is not None])
     return [Violations.polygons(np.array([box] * len(failed), dtype=object), messages=np.array(messages, dtype=object))]
+
+
+KIND = CheckKind("stack", __doc__, PARAMS, run, limit, validate=validate, stack_names=stack_names,
+                 scope="per_rule", whole_layout=True,
+                 example={"relation": "T1 <= T2"})

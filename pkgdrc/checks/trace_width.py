@@ -28,6 +28,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import keep_pairs
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.edges import subject_edges
@@ -89,3 +90,7 @@ def run(layers, layer: str, p: dict):
     msgs = np.array([f"narrower than {p['ratio']:g} x the {w:g} um on-die trace of net {nets.name(n)}"
                      for w, n in zip(wide, net)], dtype=object)
     return [edge_pair_violations(pairs, msgs)]
+
+
+KIND = CheckKind("trace_width_vs_die", __doc__, PARAMS, run, limit, needs_nets=needs_nets,
+                 example={"layer": "A", "die_metal": "C"})

@@ -41,14 +41,13 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
+from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_and, boolean_not
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
-
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
 
 PARAMS = {
     "layer": LAYERS,
@@ -114,3 +113,7 @@ def run(layers, layer: str, p: dict):
         stacked = boolean_and(layers.merged(layer), layers.merged(p["next_via"]))
         out.append(Violations.polygons(stacked, messages=f"stacked: {p['next_via']} over {layer}"))
     return out
+
+
+KIND = CheckKind("via_landing", __doc__, PARAMS, run, limit, validate=validate, reach=reach, local=True,
+                 example={"layer": "B", "below": "A", "above": "C", "below_enclosure": 0.5})

@@ -23,18 +23,11 @@ with value 1.6 over the length where it is narrow.
 from __future__ import annotations
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
+from pkgdrc.checks.kind import CheckKind, checked_layers
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
 
-LOCAL = True  # markers depend on shapes within the rule distance only (pkgdrc.cellwise)
-
 PARAMS = {"layer": LAYERS, "min": Param("distance", "minimum width in um")}
-
-
-def cover_layers(p: dict) -> list[str]:
-    """A shape of the checked layer around a placement merges with what it holds: nothing changes there."""
-    return p["layer"] if isinstance(p["layer"], list) else [p["layer"]]
-
 
 
 def limit(p: dict) -> float:
@@ -44,3 +37,7 @@ def limit(p: dict) -> float:
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
     return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "inside", "inside", same_shape=True))]
+
+
+KIND = CheckKind("width", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
+                 example={"layer": "A", "min": 1.0})

@@ -1,5 +1,9 @@
-"""Rule decks: YAML reading with line numbers, validation, derived-layer expressions."""
+"""Rule decks: YAML reading with line numbers, validation, derived-layer expressions.
 
-from pkgdrc.deck.load import Deck, Rule, bundled_decks, load_deck, resolve_deck
+`read_deck(path, kinds)` validates rules against the kinds it is given; users load a deck
+with `pkgdrc.decks.load_deck(path)` (or `pkgdrc.load_deck`), which gives it the check kinds.
+"""
 
-__all__ = ["Deck", "Rule", "bundled_decks", "load_deck", "resolve_deck"]
+from pkgdrc.deck.load import Deck, Rule, RuleKind, bundled_decks, read_deck, resolve_deck
+
+__all__ = ["Deck", "Rule", "RuleKind", "bundled_decks", "read_deck", "resolve_deck"]

@@ -1,17 +1,23 @@
-"""Load and validate a rule deck, wholly, before any geometry is touched."""
+"""Read and validate a rule deck, wholly, before any geometry is touched.
+
+This package sits below the check kinds: `read_deck(path, kinds)` takes the kinds
+(name -> RuleKind: their parameters and checks) as an argument and never imports
+`pkgdrc.checks`; `pkgdrc.decks.load_deck(path)` passes the registry.
+"""
 
 from __future__ import annotations
 
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.deck import repeat
+from pkgdrc.deck.params import Param
 from pkgdrc.deck.yamlread import LineDict, paused_gc, read_yaml
 from pkgdrc.errors import PkgdrcError
 
@@ -24,6 +30,19 @@ RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 MAX_LAYER = 65535
+
+
+class RuleKind(Protocol):
+    """What the reader needs of a check kind (`pkgdrc.checks.kind.CheckKind` has it)."""
+
+    @property
+    def params(self) -> dict[str, Param]: ...
+    @property
+    def validate(self) -> Callable[[dict[str, Any]], str | None]: ...
+    @property
+    def stack_names(self) -> Callable[[dict[str, Any]], list[str]]: ...
+    @property
+    def needs_nets(self) -> Callable[[dict[str, Any]], bool]: ...
 
 
 @dataclass(frozen=True)
@@ -155,15 +174,14 @@ def _refuse_non_finite(node: Any, path: str, line: int = 1) -> None:
         _refuse_non_finite(value, path, node.line_of(key) if isinstance(node, LineDict) else line)
 
 
-def load_deck(deck: str | Path) -> Deck:
-    """Read and validate a deck (path or bundled name). Errors name the file, line and what is expected."""
+def read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
+    """Read and validate a deck (path or bundled name), its rules against `kinds` (check name ->
+    kind). Errors name the file, line and what is expected."""
     with paused_gc():
-        return _load_deck(deck)
+        return _read_deck(deck, kinds)
 
 
-def _load_deck(deck: str | Path) -> Deck:
-    from pkgdrc.checks import CHECKS  # the registry declares each kind's parameters
-
+def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     path = str(resolve_deck(str(deck)))
     data = read_yaml(path)
     if not isinstance(data, LineDict):
@@ -228,10 +246,10 @@ def _load_deck(deck: str | Path) -> Deck:
             raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}",
                               path=path, line=line)
         kind = body.get("check")
-        if not isinstance(kind, str) or kind not in CHECKS:
-            raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, CHECKS)}; "
-                              f"expected one of {', '.join(sorted(CHECKS))}", path=path, line=body.line_of("check"))
-        spec = CHECKS[kind].PARAMS
+        if not isinstance(kind, str) or kind not in kinds:
+            raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, kinds)}; "
+                              f"expected one of {', '.join(sorted(kinds))}", path=path, line=body.line_of("check"))
+        spec = kinds[kind].params
         for key in body:
             if key not in spec and key not in RULE_KEYS:
                 raise PkgdrcError(f"rule {rid}: unknown key {key!r} for check {kind}"
@@ -255,18 +273,17 @@ def _load_deck(deck: str | Path) -> Deck:
                     if lname not in known_layers:
                         raise PkgdrcError(f"rule {rid}: {pname}: unknown layer {lname!r}"
                                           + _did_you_mean(lname, known_layers), path=path, line=body.line_of(pname))
-        for ref in getattr(CHECKS[kind], "stack_names", lambda p: [])(params):
+        for ref in kinds[kind].stack_names(params):
             if ref not in stack:
                 raise PkgdrcError(f"rule {rid}: {ref!r} is not declared in stack:" + _did_you_mean(ref, stack),
                                   path=path, line=body.line)
-        problem = getattr(CHECKS[kind], "validate", lambda p: None)(params)
+        problem = kinds[kind].validate(params)
         if problem:
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
         doc = body.get("doc", "")
         if not isinstance(doc, str):
             raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
-        needs_nets = getattr(CHECKS[kind], "needs_nets", None)
-        if needs_nets is not None and needs_nets(params) and not connect:
+        if kinds[kind].needs_nets(params) and not connect:
             raise PkgdrcError(f"rule {rid}: check {kind} needs nets; declare the deck's connect: section",
                               path=path, line=line)
         rules.append(Rule(str(rid), kind, params, doc, line))

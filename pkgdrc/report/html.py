@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from pkgdrc.checks import CHECKS
 from pkgdrc.deck import Deck
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.layout import Layout
@@ -115,7 +114,7 @@ def _rule_layers(deck: Deck, r: RuleResult) -> list[str]:
         for name in v if isinstance(v, list) else [v]:
             if isinstance(name, str) and name in known and name not in names:
                 names.append(name)
-    if getattr(CHECKS.get(r.check), "needs_nets", lambda p: False)(r.params):
+    if r.nets:
         names += [name for chain in deck.connect for name in chain if name not in names]
     return _drawn_layers(deck, names)
 

@@ -60,7 +60,7 @@ def _doc(report: Report, violations: Callable[[int, RuleResult], object],
         "rules": [
             {"id": r.id, "check": r.check, "doc": r.doc, "limit": r.limit, "layers": r.layers,
              "status": r.status, "empty_inputs": r.empty_inputs, "count": len(r.markers), "worst": r.worst,
-             "violations": violations(k, r), "waived": waived(k, r)}
+             "engine": r.engine, "violations": violations(k, r), "waived": waived(k, r)}
             for k, r in enumerate(report.rules)
         ],
     }

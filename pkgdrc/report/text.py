@@ -41,7 +41,8 @@ def verdict(report: Report) -> str:
     return found
 
 
-def render(report: Report) -> str:
+def render(report: Report, verbose: bool = False) -> str:
+    """The summary; `verbose` adds the engine that ran each rule (`[cellwise]`)."""
     lines = [f"pkgdrc {report.version}: {report.layout} (top {report.top}) against deck {report.deck}"]
     for name in report.empty_layers:
         lines.append(f"  note: layer {name} is empty in this layout")
@@ -54,16 +55,18 @@ def render(report: Report) -> str:
     grid = Grid(report.dbu_um)
     width = max((len(r.id) for r in report.rules), default=4)
     for r in report.rules:
+        engine = f"  [{r.engine}]" if verbose and r.engine else ""
         if r.status == "passed":
-            lines.append(f"  ok    {r.id:<{width}}  {r.check} {limit_text(r)}")
+            lines.append(f"  ok    {r.id:<{width}}  {r.check} {limit_text(r)}{engine}")
             continue
         if r.status == "empty":
             lines.append(f"  EMPTY {r.id:<{width}}  {r.check} {limit_text(r)}: no shape on "
-                         f"{', '.join(r.empty_inputs)}, nothing checked")
+                         f"{', '.join(r.empty_inputs)}, nothing checked{engine}")
             continue
         worst = f", worst {num(r.worst)} vs limit {limit_text(r)}" if r.worst is not None else f", limit {limit_text(r)}"
         empty = f" (no shape on {', '.join(r.empty_inputs)})" if r.empty_inputs else ""
-        lines.append(f"  FAIL  {r.id:<{width}}  {r.check}: {_plural(len(r.markers), 'violation')}{worst}{empty}")
+        lines.append(f"  FAIL  {r.id:<{width}}  {r.check}: {_plural(len(r.markers), 'violation')}{worst}{empty}"
+                     f"{engine}")
         lines.extend("      " + place_text(m, grid) for m in r.markers[:FIRST_MARKERS])
         if len(r.markers) > FIRST_MARKERS:
             lines.append(f"      ... and {len(r.markers) - FIRST_MARKERS} more")

@@ -14,7 +14,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fuzz_seeds import FUZZ
-from pkgdrc.deck import Deck, load_deck
+from pkgdrc.deck import Deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 
 DECK = Path(__file__).resolve().parents[2] / "rules" / "fowlp-2l.yaml"

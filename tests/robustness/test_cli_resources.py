@@ -75,11 +75,11 @@ def panel(tmp_path_factory) -> Path:
     return _panel(tmp_path_factory.mktemp("panel") / "panel.gds", 45_000)  # 2 jobs' worth of shapes
 
 
-@pytest.mark.parametrize("flat", [True, None], ids=["flat-tiles", "cell-by-cell"])
+@pytest.mark.parametrize("hierarchy", ["flat", "auto"], ids=["flat-tiles", "cell-by-cell"])
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_every_rule_has_its_seconds(panel, flat, jobs):
+def test_every_rule_has_its_seconds(panel, hierarchy, jobs):
     """Each engine path (flat, tiles on 2 processes, cell by cell in one or in a pool) times every
     rule; rules run together share the phase's wall time, so the sum stays within the run."""
-    report = pkgdrc.check(panel, "fowlp-2l", jobs=jobs, flat=flat)
+    report = pkgdrc.check(panel, "fowlp-2l", jobs=jobs, hierarchy=hierarchy)
     assert [r.id for r in report.rules if not r.seconds > 0] == []
     assert sum(r.seconds for r in report.rules) <= report.seconds

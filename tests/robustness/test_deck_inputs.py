@@ -10,7 +10,7 @@ import gdstk
 import pytest
 
 import pkgdrc
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 
 HEAD = "name: t\nunits: um\nlayers:\n  A: 1/0\n  B: 2/0\n"

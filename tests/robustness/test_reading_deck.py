@@ -15,7 +15,7 @@ from pathlib import Path
 import gdstk
 import pytest
 
-from pkgdrc.deck import load_deck
+from pkgdrc.decks import load_deck
 
 HEAD = "name: t\nunits: um\nlayers:\n  RDL1: 11/0\n"
 

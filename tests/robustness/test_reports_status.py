@@ -46,7 +46,7 @@ def _unmapped_by_gdstk(deck: str) -> list[dict]:
     """The demo's (layer, datatype) pairs the deck does not map, with their flat shape counts, by gdstk."""
     import gdstk
 
-    from pkgdrc.deck import load_deck
+    from pkgdrc.decks import load_deck
 
     mapped = set(load_deck(deck).layers.values())
     (top,) = gdstk.read_gds(str(DEMO)).top_level()

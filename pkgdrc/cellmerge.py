@@ -1,0 +1,82 @@
+"""A layer merged cell by cell, and the boxes of cell content that cell-by-cell work is planned on.
+
+Below `pkgdrc.layers` (a LayerSet merges drawn layers with `merged_by_cell` on layouts whose
+cells repeat) and used by `pkgdrc.cellwise` (which plans its isolated and covered
+placements on the same boxes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+
+from pkgdrc.geometry.polygons import EMPTY, merge
+from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
+
+
+def content_boxes(tree: CellTree, layers: list[str]) -> dict[str, np.ndarray]:
+    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers`; cells without any are left out."""
+    boxes: dict[str, np.ndarray] = {}
+    for name, cell in tree.cells.items():  # children first
+        parts = [shapely.bounds(cell.polygons[n]) for n in layers if len(cell.polygons.get(n, EMPTY))]
+        parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
+        if parts:
+            every = np.concatenate(parts)
+            boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+    return boxes
+
+
+def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
+    """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
+    (keys, offsets per key, every placement's box (n, 4), key by key)."""
+    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
+    for p in tree.cells[name].placements:
+        if p.cell in boxes:
+            groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
+    keys = list(groups)
+    offsets = [np.concatenate(groups[k]) for k in keys]
+    placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
+    return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
+
+
+def crowding(shape_boxes: np.ndarray, boxes: np.ndarray, h: float):
+    """Pairs (placement, item) of placement boxes and other items' boxes (shapes first, then the
+    placements) closer than `h`, touching included; and the placement boxes grown by `h`."""
+    every = np.concatenate([shape_boxes, boxes])
+    grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
+    near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
+    crowding = other != near + len(shape_boxes)
+    return near[crowding], other[crowding], grown
+
+
+def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
+    """The flattened top's `layer` merged (`geometry.polygons.merge`), each cell merged once.
+
+    A placement whose box is more than 2 dbu from every other box of its parent's content on
+    the layer shares no merged polygon with the rest: its cell's merged shapes, moved, are
+    its part; the rest of the parent is merged flat. The same polygons as merging the flat
+    layer, in another order.
+    """
+    boxes = content_boxes(tree, [layer])
+    done: dict[tuple[str, Matrix], np.ndarray] = {}
+
+    def merged(name: str, m: Matrix) -> np.ndarray:
+        if (name, m) not in done:
+            own = place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)
+            keys, offsets, placed = placements(tree, boxes, name, m)
+            near, _, _ = crowding(shapely.bounds(own).reshape(-1, 4), placed, 2.0)
+            crowded = np.zeros(len(placed), dtype=bool)
+            crowded[near] = True
+            parts, flat, start = [], [own], 0
+            for (child, mm), offs in zip(keys, offsets):
+                crowd = crowded[start:start + len(offs)]
+                start += len(offs)
+                parts.append(place(merged(child, mm), IDENTITY, offs[~crowd]))
+                flat.append(place(tree.content(child, layer), mm, offs[crowd]))
+            flat = [f for f in flat if len(f)]
+            parts.append(merge(np.concatenate(flat)) if flat else EMPTY)
+            parts = [p for p in parts if len(p)]
+            done[(name, m)] = np.concatenate(parts) if parts else EMPTY
+        return done[(name, m)]
+
+    return merged(tree.top, IDENTITY) if tree.top in boxes else EMPTY

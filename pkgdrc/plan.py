@@ -1,0 +1,64 @@
+"""Which engine runs each rule: decided here, once per run, from the rule's kind and the options.
+
+Engines (named strings, as KLayout's and gdsfactory's modes):
+
+- "flat": the rule on the run's LayerSet (`pkgdrc.flat.run_rule`), in this process;
+- "cellwise": down the cell tree, each cell checked once (`pkgdrc.cellwise`), for local
+  kinds on layouts whose cells repeat;
+- "tiles": the flattened layout cut into bands on forked processes (`pkgdrc.tiles`);
+- "dask": the same bands on a Dask cluster (`pkgdrc.distributed`).
+
+`hierarchy` chooses between cell by cell and flat for local kinds: "auto" runs them cell by
+cell when the hierarchy at least halves the shapes to check, "cellwise" whenever a cell
+repeats, "flat" never. Every rule not run cell by cell is split into tiles when the run
+has several jobs (or a Dask scheduler) and its kind allows it (not `whole_layout`). Every
+engine gives the same markers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pkgdrc.checks import kind_of
+from pkgdrc.deck import Rule
+from pkgdrc.layout import Layout
+
+Engine = Literal["flat", "cellwise", "tiles", "dask"]
+Hierarchy = Literal["auto", "cellwise", "flat"]
+HIERARCHIES: tuple[Hierarchy, ...] = ("auto", "cellwise", "flat")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the planner reads of a run: the hierarchy mode, the processes (after
+    `tiles.jobs_for`) and the Dask scheduler, if any."""
+
+    hierarchy: Hierarchy = "auto"
+    jobs: int = 1
+    dask_scheduler: str | None = None
+
+
+def by_cell(layout: Layout, hierarchy: Hierarchy) -> bool:
+    """Whether local rules run cell by cell on this layout (see the module docstring)."""
+    if hierarchy not in HIERARCHIES:
+        raise ValueError(f"hierarchy must be one of {', '.join(HIERARCHIES)}, got {hierarchy!r}")
+    if hierarchy == "flat" or layout.tree is None or not layout.tree.repeated():
+        return False
+    return hierarchy == "cellwise" or layout.tree.flat_count() >= 2 * layout.tree.drawn_count()
+
+
+def plan(rules: list[Rule], layout: Layout, options: Options) -> dict[str, Engine]:
+    """Rule id -> the engine that runs it."""
+    cells = by_cell(layout, options.hierarchy)
+    split: Engine = "dask" if options.dask_scheduler is not None else ("tiles" if options.jobs > 1 else "flat")
+    out: dict[str, Engine] = {}
+    for rule in rules:
+        kind = kind_of(rule)
+        if cells and kind.local:
+            out[rule.id] = "cellwise"
+        elif kind.whole_layout:
+            out[rule.id] = "flat"
+        else:
+            out[rule.id] = split
+    return out

@@ -1,0 +1,49 @@
+"""One forked worker pool for the engines that split a run (cell by cell, tiles).
+
+`forked_map(work, state, n, jobs)` calls `work(state, i)` for i in range(n) on up to `jobs`
+processes forked from this one (copy on write: `state`, the loaded layout and deck, is
+inherited, never pickled) and yields `(i, result)` as each finishes. A worker that dies
+(killed, out of memory) raises PkgdrcError at once (concurrent.futures' BrokenProcessPool)
+instead of the pool waiting forever. Signals and children: `pkgdrc.process`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from pkgdrc.errors import PkgdrcError
+from pkgdrc.process import settle
+
+_STATE: tuple[Callable[[Any, int], Any], Any] | None = None  # (work, state): inherited by forked workers
+
+
+def _call(i: int) -> tuple[int, Any]:
+    assert _STATE is not None
+    work, state = _STATE
+    return i, work(state, i)
+
+
+def forked_map(work: Callable[[Any, int], Any], state: Any, n: int, jobs: int) -> Iterator[tuple[int, Any]]:
+    """(i, work(state, i)) for i in range(n), in the order they finish, on `jobs` forked processes."""
+    global _STATE
+    _STATE = (work, state)
+    try:
+        with ProcessPoolExecutor(max_workers=min(jobs, n), mp_context=multiprocessing.get_context("fork")) as pool:
+            pending = {pool.submit(_call, i) for i in range(n)}
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+            except BaseException:  # a failed item: the rest is not waited for
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    except BrokenProcessPool:
+        settle()  # killed by a stop (SIGINT/SIGTERM): that one ends the run, with its own line
+        raise PkgdrcError("a worker process died (killed, or out of memory): the run could not be done") from None
+    finally:
+        _STATE = None

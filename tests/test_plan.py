@@ -1,0 +1,89 @@
+"""The planner (pkgdrc/plan.py): which engine runs each rule, and that reports say so.
+
+A layout whose cell repeats 16 times, the deck of every kind's example rule
+(tests/test_check_kinds.py): `plan` puts local kinds cell by cell unless `hierarchy="flat"`,
+whole-layout kinds (stack) always flat, the rest in tiles or on Dask when the run is split;
+`pkgdrc check -v` prints the engine per rule and the JSON report has it per rule.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import gdstk
+import pytest
+from tests.test_check_kinds import deck_text
+
+import pkgdrc
+from pkgdrc.checks import CHECKS
+from pkgdrc.decks import load_deck
+from pkgdrc.layout import read_layout
+from pkgdrc.plan import Options, plan
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    where = tmp_path_factory.mktemp("plan")
+    (where / "kinds.yaml").write_text(deck_text())
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    cell = lib.new_cell("CELL")
+    cell.add(gdstk.rectangle((0, 0), (0.9, 6), layer=1), gdstk.rectangle((2, 0), (4, 3), layer=1),
+             gdstk.rectangle((3.5, 1), (4.1, 1.6), layer=2), gdstk.rectangle((3, 2), (5, 4), layer=3))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(cell, (0, 0), columns=4, rows=4, spacing=(20, 20)))
+    top.add(gdstk.rectangle((-5, -5), (85, 85), layer=4))
+    lib.write_gds(str(where / "t.gds"))
+    return where / "t.gds", where / "kinds.yaml"
+
+
+def test_plan_puts_each_rule_on_its_engine(case):
+    path, deck_path = case
+    deck = load_deck(deck_path)
+    layout = read_layout(path, deck.layers, label_map=deck.labels)
+    local = {r.id for r in deck.rules if CHECKS[r.check].local}
+    assert local and local != {r.id for r in deck.rules}
+    assert set(plan(deck.rules, layout, Options("flat")).values()) == {"flat"}
+    cells = plan(deck.rules, layout, Options("cellwise"))
+    assert {k for k, v in cells.items() if v == "cellwise"} == local
+    assert cells["R.stack"] == "flat"
+    split = plan(deck.rules, layout, Options("flat", jobs=2))
+    assert split["R.stack"] == "flat" and split["R.fanout"] == "tiles" and split["R.width"] == "tiles"
+    dask = plan(deck.rules, layout, Options("cellwise", jobs=2, dask_scheduler="tcp://h:8786"))
+    assert dask["R.fanout"] == "dask" and dask["R.width"] == "cellwise" and dask["R.stack"] == "flat"
+
+
+def test_each_result_records_its_engine(case):
+    path, deck_path = case
+    report = pkgdrc.check(path, str(deck_path), hierarchy="cellwise", allow_empty=True)
+    engines = {r.id: r.engine for r in report.rules}
+    assert engines["R.width"] == "cellwise" and engines["R.stack"] == "flat" and engines["R.fanout"] == "flat"
+    flat = pkgdrc.check(path, str(deck_path), hierarchy="flat", allow_empty=True)
+    assert {r.engine for r in flat.rules} == {"flat"}
+    with pytest.raises(pkgdrc.PkgdrcError, match="hierarchy must be one of auto, cellwise, flat, got 'deep'"):
+        pkgdrc.check(path, str(deck_path), hierarchy="deep")
+
+
+def test_cli_verbose_and_json_name_the_engine(case, tmp_path):
+    path, deck_path = case
+    out = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "-v",
+                          "--hierarchy", "cellwise", "--allow-empty", "--json", str(tmp_path / "r.json")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 1, out.stderr
+    lines = {line.split()[1]: line for line in out.stdout.splitlines() if line.startswith("  ") and
+             line.split()[0] in ("ok", "FAIL", "EMPTY")}
+    assert lines["R.width"].endswith("[cellwise]") and lines["R.stack"].endswith("[flat]")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert {r["id"]: r["engine"] for r in doc["rules"]}["R.width"] == "cellwise"
+    quiet = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path),
+                            "--flat", "--allow-empty"], capture_output=True, text=True, timeout=120)
+    assert "[flat]" not in quiet.stdout and quiet.returncode == 1
+
+
+def test_cli_flat_and_another_hierarchy_contradict(case):
+    path, deck_path = case
+    out = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "--flat",
+                          "--hierarchy", "cellwise"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    assert out.stderr == "pkgdrc: error: --flat and --hierarchy cellwise contradict each other: choose one\n"
