@@ -37,7 +37,7 @@ def _squares(cell: gdstk.Cell, centres: np.ndarray, size: float, layer: int) -> 
 
 def write_parts(folder: Path, per_die: int) -> list[tuple[float, float]]:
     """Four die GDS files and the interposer; returns the dies' assembly positions (um)."""
-    n = round(per_die ** 0.5)
+    n = round(per_die**0.5)
     xs, ys = np.meshgrid(300 + PITCH * np.arange(n), 300 + PITCH * np.arange(n), indexing="ij")
     bumps = np.column_stack([xs.ravel(), ys.ravel()])
     sites = [(8000.0 + 8000.0 * (k % 2), 1000.0 + 8000.0 * (k // 2)) for k in range(4)]
@@ -59,12 +59,16 @@ def write_parts(folder: Path, per_die: int) -> list[tuple[float, float]]:
 
 def write_assembly(folder: Path, sites, placements: list[str]) -> Path:
     shift = [1010.0 if "shift" in p else 0.0 for p in placements]
-    parts = "".join(f"  die{k}: {{layout: die{k}.gds, layers: {{DIE: 1/0, BUMP: 23/0}}, "
-                    f"at: [{x + shift[k]:g}, {y + shift[k]:g}], {placements[k].replace(', shift: true', '')}}}\n"
-                    for k, (x, y) in enumerate(sites))
-    text = ("name: bench\nparts:\n  interposer: {layout: interposer.gds, layers: {INTERPOSER: 80/0, PAD: 81/0}}\n"
-            f"{parts}rules:\n  AL: {{check: align, layer: [die0.BUMP, die1.BUMP, die2.BUMP, die3.BUMP], "
-            "other: interposer.PAD, tolerance: 3, min: 2}\n")
+    parts = "".join(
+        f"  die{k}: {{layout: die{k}.gds, layers: {{DIE: 1/0, BUMP: 23/0}}, "
+        f"at: [{x + shift[k]:g}, {y + shift[k]:g}], {placements[k].replace(', shift: true', '')}}}\n"
+        for k, (x, y) in enumerate(sites)
+    )
+    text = (
+        "name: bench\nparts:\n  interposer: {layout: interposer.gds, layers: {INTERPOSER: 80/0, PAD: 81/0}}\n"
+        f"{parts}rules:\n  AL: {{check: align, layer: [die0.BUMP, die1.BUMP, die2.BUMP, die3.BUMP], "
+        "other: interposer.PAD, tolerance: 3, min: 2}\n"
+    )
     path = folder / f"bench_{abs(hash(tuple(placements)))}.yaml"
     path.write_text(text)
     return path

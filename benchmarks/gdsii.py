@@ -41,8 +41,12 @@ def write(path: Path) -> None:
         cell = lib.new_cell(f"C{c}")
         xy = rng.uniform(0, 20000, (40000, 2))
         cell.add(*[gdstk.rectangle((x, y), (x + 1.5, y + 0.7), layer=c % 5 + 1) for x, y in xy])
-        cell.add(*[gdstk.Polygon([(x, y), (x + 3, y), (x + 4, y + 2), (x + 1, y + 5), (x - 1, y + 2)], layer=7)
-                   for x, y in xy[:5000]])
+        cell.add(
+            *[
+                gdstk.Polygon([(x, y), (x + 3, y), (x + 4, y + 2), (x + 1, y + 5), (x - 1, y + 2)], layer=7)
+                for x, y in xy[:5000]
+            ]
+        )
         cells.append(cell)
     top = lib.new_cell("TOP")
     top.add(*[gdstk.Reference(c, (i * 100.0, 0)) for i, c in enumerate(cells)])
@@ -55,10 +59,16 @@ def main() -> None:
         write(path)
     print(f"{path}: {os.path.getsize(path) / 1e6:.1f} MB")
     for what in ("validate", "gdstk"):
-        runs = [subprocess.run([sys.executable, "-c", TIMED, str(path), what], capture_output=True, text=True,
-                               check=True).stdout.split() for _ in range(3)]
+        runs = [
+            subprocess.run(
+                [sys.executable, "-c", TIMED, str(path), what], capture_output=True, text=True, check=True
+            ).stdout.split()
+            for _ in range(3)
+        ]
         wall, cpu, count = min(runs, key=lambda r: float(r[0]))
-        print(f"{what:8s} wall {float(wall):.2f} s  cpu {float(cpu):.2f} s  ({count} {'records' if what == 'validate' else 'cells'})")
+        print(
+            f"{what:8s} wall {float(wall):.2f} s  cpu {float(cpu):.2f} s  ({count} {'records' if what == 'validate' else 'cells'})"
+        )
 
 
 if __name__ == "__main__":

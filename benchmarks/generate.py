@@ -30,16 +30,17 @@ import random
 from pathlib import Path
 
 import gdstk
+
 import realistic  # benchmarks/ is on sys.path: run as a script, or added by run.py and the tests
 
 PKG, DIE, DIE_PAD, DIE_METAL, VIA1, RDL1, VIA2, RDL2, PO, UBM = 0, 1, 2, 3, 10, 11, 12, 13, 20, 21
 
-PAD_PITCH = 40.0        # die pad pitch on each die side, um
-BOND_PITCH = 120.0      # fan-out bond pad pitch, um
-BUMP_PITCH = 150.0      # area-array bump pitch over the die, um
-TRACE_W = 3.0           # RDL trace width, um
-SAW_STREET = 200.0      # gap between package outlines on the panel, um
-PER_IO = 10             # flattened shapes per fan-out I/O (see _quadrant)
+PAD_PITCH = 40.0  # die pad pitch on each die side, um
+BOND_PITCH = 120.0  # fan-out bond pad pitch, um
+BUMP_PITCH = 150.0  # area-array bump pitch over the die, um
+TRACE_W = 3.0  # RDL trace width, um
+SAW_STREET = 200.0  # gap between package outlines on the panel, um
+PER_IO = 10  # flattened shapes per fan-out I/O (see _quadrant)
 
 
 def _rect(cx: float, cy: float, w: float, h: float, layer: int) -> gdstk.Polygon:
@@ -61,7 +62,7 @@ def _bump_cell(lib: gdstk.Library) -> gdstk.Cell:
 def _die_cell(lib: gdstk.Library, name: str, n_pads: int, die: float) -> gdstk.Cell:
     """Die outline, n_pads die pads per side (arrays) and short on-die traces."""
     pad = lib.new_cell(f"{name}_PAD")
-    pad.add(_rect(0, 0, 24.0, 24.0, DIE_PAD))       # VIA1.L: 7 um around a 10 um via (1 + 5 die shift)
+    pad.add(_rect(0, 0, 24.0, 24.0, DIE_PAD))  # VIA1.L: 7 um around a 10 um via (1 + 5 die shift)
     pad.add(_rect(0, -26.0, 2.5, 30.0, DIE_METAL))  # into the die; TW.1: narrower than the RDL traces
     cell = lib.new_cell(name)
     cell.add(_rect(0, 0, die, die, DIE))
@@ -79,8 +80,7 @@ def _die_cell(lib: gdstk.Library, name: str, n_pads: int, die: float) -> gdstk.C
     return cell
 
 
-def _quadrant(lib: gdstk.Library, name: str, n_pads: int, die: float, rng: random.Random,
-              defects: bool) -> gdstk.Cell:
+def _quadrant(lib: gdstk.Library, name: str, n_pads: int, die: float, rng: random.Random, defects: bool) -> gdstk.Cell:
     """Fan-out of one die side: VIA1, RDL1 (45-degree fan-out), VIA2, RDL2 to a bond pad row.
 
     Trace i leaves its die pad straight out, bends at a common height, runs at 45 degrees
@@ -102,9 +102,9 @@ def _quadrant(lib: gdstk.Library, name: str, n_pads: int, die: float, rng: rando
         route = [(x, edge), (x, bend), (bx, up), (bx, reach)]
         cell.add(_rect(x, edge, 10.0, 10.0, VIA1))
         cell.add(gdstk.FlexPath(route, TRACE_W, layer=RDL1))
-        cell.add(_rect(x, edge, 14.0, 14.0, RDL1))     # landing pad over VIA1
-        cell.add(_rect(bx, reach, 14.0, 14.0, RDL1))   # landing pad under VIA2
-        cell.add(_rect(bx, reach, 10.0, 10.0, VIA2))    # VIA2.L: 10 um at least
+        cell.add(_rect(x, edge, 14.0, 14.0, RDL1))  # landing pad over VIA1
+        cell.add(_rect(bx, reach, 14.0, 14.0, RDL1))  # landing pad under VIA2
+        cell.add(_rect(bx, reach, 10.0, 10.0, VIA2))  # VIA2.L: 10 um at least
         cell.add(_rect(bx, reach, 14.0, 14.0, RDL2))
         cell.add(gdstk.FlexPath([(bx, reach), (bx, reach + 150.0)], TRACE_W, layer=RDL2))
         cell.add(gdstk.Reference(bump, (bx, reach + 180.0)))
@@ -112,11 +112,21 @@ def _quadrant(lib: gdstk.Library, name: str, n_pads: int, die: float, rng: rando
         k = rng.randrange(1, n_pads - 1)
         x = -span / 2 + k * PAD_PITCH
         bx = -bond_span / 2 + k * BOND_PITCH
-        cell.add(_rect(x + 3.0, edge + 35.0, 1.6, 20.0, RDL1))          # RDL1.S: 1.5 um from trace k
-        cell.add(_rect(bx - 30.0, reach + 60.0, 1.6, 30.0, RDL2))       # RDL2.W: 1.6 um wide stub
-        cell.add(_rect(bx + 40.0, reach + 40.0, 8.0, 8.0, VIA2))        # VIA2 lands on nothing
-        cell.add(gdstk.Polygon([(bx + 60.0, reach), (bx + 80.0, reach), (bx + 80.0, reach + 10.0),
-                                (bx + 68.0, reach + 10.0), (bx + 60.0, reach + 5.0)], layer=RDL1))  # a 32-degree edge
+        cell.add(_rect(x + 3.0, edge + 35.0, 1.6, 20.0, RDL1))  # RDL1.S: 1.5 um from trace k
+        cell.add(_rect(bx - 30.0, reach + 60.0, 1.6, 30.0, RDL2))  # RDL2.W: 1.6 um wide stub
+        cell.add(_rect(bx + 40.0, reach + 40.0, 8.0, 8.0, VIA2))  # VIA2 lands on nothing
+        cell.add(
+            gdstk.Polygon(
+                [
+                    (bx + 60.0, reach),
+                    (bx + 80.0, reach),
+                    (bx + 80.0, reach + 10.0),
+                    (bx + 68.0, reach + 10.0),
+                    (bx + 60.0, reach + 5.0),
+                ],
+                layer=RDL1,
+            )
+        )  # a 32-degree edge
     return cell
 
 
@@ -134,8 +144,9 @@ def _package(lib: gdstk.Library, name: str, n_pads: int, rng: random.Random, def
         cell.add(gdstk.Reference(quad, (0, 0), rotation=rot * math.pi / 2))
     n_bumps = max(1, int((die - 200.0) // BUMP_PITCH))
     start = -(n_bumps - 1) * BUMP_PITCH / 2
-    cell.add(gdstk.Reference(lib["BUMP"], (start, start), columns=n_bumps, rows=n_bumps,
-                             spacing=(BUMP_PITCH, BUMP_PITCH)))
+    cell.add(
+        gdstk.Reference(lib["BUMP"], (start, start), columns=n_bumps, rows=n_bumps, spacing=(BUMP_PITCH, BUMP_PITCH))
+    )
     if defects:
         cell.add(_rect(0, size / 2 - 20.0, 30.0, 30.0, UBM))  # FO.1: in the saw-street keep-out
     return cell, size

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from pkgdrc import tiles
 from pkgdrc.decks import load_deck
+from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
-from pkgdrc.flat import run_rule
 
 DECK = Path(__file__).resolve().parents[1] / "rules" / "fowlp-2l.yaml"
 
@@ -48,9 +48,11 @@ def main(path: str) -> None:
     for rule in rules:
         run_rule(layers, rule)
     one = time.process_time() - start
-    print(f"read {read:.1f} s, plan {planning:.2f} s, bands {', '.join(f'{b:.1f}' for b in bands)} s CPU, "
-          f"one process {one:.1f} s CPU; on {len(plan)} idle cores about "
-          f"{(read + one) / (read + planning + max(bands)):.2f}x")
+    print(
+        f"read {read:.1f} s, plan {planning:.2f} s, bands {', '.join(f'{b:.1f}' for b in bands)} s CPU, "
+        f"one process {one:.1f} s CPU; on {len(plan)} idle cores about "
+        f"{(read + one) / (read + planning + max(bands)):.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -145,7 +145,7 @@ class KLayoutDeck:
 
     def _passivation(self, r, p) -> int:
         ubm = self.region(p["ubm"])
-        n = ubm.count() - ubm.interacting(r, 1, 1).count()   # UBMs holding no opening, or several
+        n = ubm.count() - ubm.interacting(r, 1, 1).count()  # UBMs holding no opening, or several
         held = r.interacting(ubm)
         n += (held - ubm).count()
         n += held.enclosed_check(ubm, self.um(p.get("ubm_enclosure") or 0.0), False, EUCLID).count()
@@ -174,8 +174,10 @@ class KLayoutDeck:
             tp.var("hi", p["max"])
             out = db.Region()
             tp.output("out", out)
-            tp.queue(f"var w = _tile.bbox.enlarged(Vector.new({border}, {border})); "
-                     "var d = to_f(m.area(w)) / to_f(w.area); (d < lo || d > hi) && _output(out, w)")
+            tp.queue(
+                f"var w = _tile.bbox.enlarged(Vector.new({border}, {border})); "
+                "var d = to_f(m.area(w)) / to_f(w.area); (d < lo || d > hi) && _output(out, w)"
+            )
             tp.execute("density")
             n += out.count()
         return n

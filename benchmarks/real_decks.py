@@ -79,7 +79,11 @@ def write_deck(layout_path: Path, deck_path: Path) -> tuple[dict, str]:
     for name in names:
         if name != outline:
             rules[f"{name}.IN"] = {"check": "inside", "layer": name, "of": outline}
-    deck = {"name": f"generic-{layout_path.stem}", "units": "um",
-            "layers": {name: f"{s[1]}/{s[2]}" for name, s in zip(names, chosen)}, "rules": rules}
+    deck = {
+        "name": f"generic-{layout_path.stem}",
+        "units": "um",
+        "layers": {name: f"{s[1]}/{s[2]}" for name, s in zip(names, chosen)},
+        "rules": rules,
+    }
     deck_path.write_text(yaml.safe_dump(deck, sort_keys=False))
     return deck, top.name

@@ -43,23 +43,23 @@ import numpy as np
 import shapely
 
 PKG, DIE, DIE_PAD, DIE_METAL, VIA1, RDL1, VIA2, RDL2, PO, UBM = 0, 1, 2, 3, 10, 11, 12, 13, 20, 21
-BALL = 30               # solder balls: not a layer of fowlp-2l
+BALL = 30  # solder balls: not a layer of fowlp-2l
 
-PAD_PITCH = 40.0        # die pad pitch, um
-BOND_PITCH = 120.0      # bond pad pitch along a fan-out row, um
-BUMP_PITCH = 150.0      # area-array bump pitch over the die, um
-TRACE_W = 5.0           # RDL trace and lane width, um (5 um: 18 % of the 45-degree fan-out region)
-SAW_STREET = 200.0      # gap between package outlines, um
-MAX_SHIFT = 5.0         # die shift, um, in x and in y
+PAD_PITCH = 40.0  # die pad pitch, um
+BOND_PITCH = 120.0  # bond pad pitch along a fan-out row, um
+BUMP_PITCH = 150.0  # area-array bump pitch over the die, um
+TRACE_W = 5.0  # RDL trace and lane width, um (5 um: 18 % of the 45-degree fan-out region)
+SAW_STREET = 200.0  # gap between package outlines, um
+MAX_SHIFT = 5.0  # die shift, um, in x and in y
 ROUND_VERTICES = 64
 # dummy fill squares (side, pitch) per level, large ones first, then smaller ones in the gaps,
 # centred on multiples of the pitch (the 60 um RDL1 squares sit between the lanes at 60 + 120 i)
 FILL = {11: ((120.0, 240.0), (60.0, 120.0)), 13: ((120.0, 240.0), (80.0, 160.0))}
-FILL_CLEAR = 8.0                # fill's clearance from other metal on its level
-FILL_EDGE = 60.0                # fill's distance from the package edge (FO.1 keep-out is 50)
-HOLE, HOLE_PITCH = 40.0, 75.0   # plane degassing holes (72 % metal left)
-N_PADS = 40                     # die pads per die side
-DEFECT_EVERY = 7                # package k carries the planted defects when k % DEFECT_EVERY == 1
+FILL_CLEAR = 8.0  # fill's clearance from other metal on its level
+FILL_EDGE = 60.0  # fill's distance from the package edge (FO.1 keep-out is 50)
+HOLE, HOLE_PITCH = 40.0, 75.0  # plane degassing holes (72 % metal left)
+N_PADS = 40  # die pads per die side
+DEFECT_EVERY = 7  # package k carries the planted defects when k % DEFECT_EVERY == 1
 
 
 def octagon(cx: float, cy: float, across: float) -> np.ndarray:
@@ -87,24 +87,24 @@ def nm(v: float) -> float:
 class Panel:
     lib: gdstk.Library
     packages: int
-    shapes: int                                   # flattened polygons and paths on the deck's layers
-    fill: int                                     # of which dummy fill squares
-    planted: dict[str, int] = field(default_factory=dict)   # rule -> markers fowlp-2l reports
+    shapes: int  # flattened polygons and paths on the deck's layers
+    fill: int  # of which dummy fill squares
+    planted: dict[str, int] = field(default_factory=dict)  # rule -> markers fowlp-2l reports
 
 
 # Markers each defective package adds, per rule (what fowlp-2l reports on the defects
 # drawn by `_defects`; tests/test_benchmark_generator.py checks it).
 DEFECT_MARKERS = {
-    "RDL1.S": 1,        # two floating RDL1 bars 1.5 um apart
-    "RDL2.W": 1,        # a 1.6 um wide floating RDL2 stub
-    "VIA2.EN.BOT": 1,   # a VIA2 on nothing: not covered by RDL1...
-    "VIA2.EN.TOP": 1,   # ... nor by RDL2
-    "VIA2.L": 2,        # ... unlanded, no capture pad
-    "ANG.1": 1,         # an RDL1 shape with a 32-degree edge
-    "FO.1": 1,          # an RDL1 fill square 40 um from the package edge
-    "VIA1.L": 3,        # one VIA1 (and its capture pad) 3 um off its die pad: 4 um < 1 + 5 die shift
-                        # from the pad's side to the via's side and its two diagonal edges
-    "CONN.1": 1,        # one RDL1 trace broken: its die pad reaches no bond pad
+    "RDL1.S": 1,  # two floating RDL1 bars 1.5 um apart
+    "RDL2.W": 1,  # a 1.6 um wide floating RDL2 stub
+    "VIA2.EN.BOT": 1,  # a VIA2 on nothing: not covered by RDL1...
+    "VIA2.EN.TOP": 1,  # ... nor by RDL2
+    "VIA2.L": 2,  # ... unlanded, no capture pad
+    "ANG.1": 1,  # an RDL1 shape with a 32-degree edge
+    "FO.1": 1,  # an RDL1 fill square 40 um from the package edge
+    "VIA1.L": 3,  # one VIA1 (and its capture pad) 3 um off its die pad: 4 um < 1 + 5 die shift
+    # from the pad's side to the via's side and its two diagonal edges
+    "CONN.1": 1,  # one RDL1 trace broken: its die pad reaches no bond pad
 }
 
 
@@ -122,7 +122,7 @@ class _Package:
     def __init__(self, cell: gdstk.Cell):
         self.cell = cell
         self.metal: dict[int, list] = {RDL1: [], RDL2: []}
-        self.keepout: list = []   # boxes fill stays out of (the planted defects)
+        self.keepout: list = []  # boxes fill stays out of (the planted defects)
         self.count = 0
 
     def polygon(self, pts: np.ndarray, layer: int) -> None:
@@ -142,7 +142,7 @@ class _Package:
 def _die_cell(lib: gdstk.Library, die: float) -> gdstk.Cell:
     """The die (shared by all packages): outline, N_PADS die pads and on-die traces per side (arrays)."""
     pad = lib.new_cell("DIE_PAD_CELL")
-    pad.add(gdstk.rectangle((-12, -12), (12, 12), layer=DIE_PAD))   # 7 um around a 10 um via: 1 + 5 die shift
+    pad.add(gdstk.rectangle((-12, -12), (12, 12), layer=DIE_PAD))  # 7 um around a 10 um via: 1 + 5 die shift
     pad.add(gdstk.rectangle((-1.25, -41), (1.25, -11), layer=DIE_METAL))  # TW.1: narrower than the RDL
     cell = lib.new_cell("DIE")
     cell.add(gdstk.rectangle((-die / 2, -die / 2), (die / 2, die / 2), layer=DIE))
@@ -180,18 +180,25 @@ def _geometry(die: float) -> dict[str, float]:
     bend = edge + 60.0
     reach = bend + (bond_span - span) / 2 + 80.0
     size = 2 * (reach + 260.0) + 100.0
-    return {"edge": edge, "span": span, "bond_span": bond_span, "bend": bend, "reach": reach,
-            "size": max(size, bond_span + 400.0)}
+    return {
+        "edge": edge,
+        "span": span,
+        "bond_span": bond_span,
+        "bend": bend,
+        "reach": reach,
+        "size": max(size, bond_span + 400.0),
+    }
 
 
-def _fanout(pk: _Package, lib: gdstk.Library, g: dict, shift: tuple[float, float], rng: random.Random,
-            defect: bool) -> None:
+def _fanout(
+    pk: _Package, lib: gdstk.Library, g: dict, shift: tuple[float, float], rng: random.Random, defect: bool
+) -> None:
     """Four die sides of fan-out, drawn for a die moved by `shift`."""
     via1, via2 = lib["VIA1_CELL"], lib["VIA2_CELL"]
     edge, span, bond_span, bend, reach = g["edge"], g["span"], g["bond_span"], g["bend"], g["reach"]
     for k in range(4):
-        sx, sy = _rot(np.array([shift]), -k)[0]   # the die shift in this side's frame
-        odd = rng.randrange(2, N_PADS - 2) if defect and k == 0 else None     # VIA1 3 um off its pad
+        sx, sy = _rot(np.array([shift]), -k)[0]  # the die shift in this side's frame
+        odd = rng.randrange(2, N_PADS - 2) if defect and k == 0 else None  # VIA1 3 um off its pad
         broken = rng.randrange(2, N_PADS - 2) if defect and k == 1 else None  # an open RDL1 trace
         x0 = -span / 2 + sx
         # VIA1 rows: one array per side (split around the misplaced via of a defective package)
@@ -211,9 +218,9 @@ def _fanout(pk: _Package, lib: gdstk.Library, g: dict, shift: tuple[float, float
             bx = nm(-bond_span / 2 + i * BOND_PITCH)
             up = nm(bend + abs(bx - x))
             route = np.array([(x, y), (x, bend), (bx, up), (bx, reach)])
-            pk.polygon(_rot(octagon(x, y, 16.0), k), RDL1)          # capture pad over VIA1
-            pk.polygon(_rot(octagon(bx, reach, 16.0), k), RDL1)     # landing under VIA2
-            pk.polygon(_rot(octagon(bx, reach, 16.0), k), RDL2)     # capture pad over VIA2
+            pk.polygon(_rot(octagon(x, y, 16.0), k), RDL1)  # capture pad over VIA1
+            pk.polygon(_rot(octagon(bx, reach, 16.0), k), RDL1)  # landing under VIA2
+            pk.polygon(_rot(octagon(bx, reach, 16.0), k), RDL2)  # capture pad over VIA2
             if i == broken:  # two flush pieces with a 10 um gap in the first straight run
                 mid = nm((y + bend) / 2)
                 pk.path(_rot(np.array([(x, y), (x, mid - 5.0)]), k), RDL1, "flush", False)
@@ -256,9 +263,10 @@ def _plane(pk: _Package, lib: gdstk.Library, die: float) -> int:
     hx, hy = hx.ravel(), hy.ravel()
     near = np.abs(hx[:, None] - bumps[None, :]) < HOLE / 2 + 7.0
     near_y = np.abs(hy[:, None] - bumps[None, :]) < HOLE / 2 + 7.0
-    keep = ~(near.any(axis=1) & near_y.any(axis=1))   # the plane holds every VIA2 with 1.5 um to spare
-    holes = [gdstk.rectangle((x - HOLE / 2, y - HOLE / 2), (x + HOLE / 2, y + HOLE / 2))
-             for x, y in zip(hx[keep], hy[keep])]
+    keep = ~(near.any(axis=1) & near_y.any(axis=1))  # the plane holds every VIA2 with 1.5 um to spare
+    holes = [
+        gdstk.rectangle((x - HOLE / 2, y - HOLE / 2), (x + HOLE / 2, y + HOLE / 2)) for x, y in zip(hx[keep], hy[keep])
+    ]
     plane = gdstk.boolean(gdstk.rectangle((-h, -h), (h, h)), holes, "not", layer=RDL1)
     for p in plane:  # one polygon, holes joined to its outline by cut lines (as GDSII stores them)
         pk.cell.add(p)
@@ -272,14 +280,14 @@ def _defects(pk: _Package, g: dict) -> None:
     """The planted violations in the package's lower-right corner (DEFECT_MARKERS; VIA1.L and
     CONN.1 are drawn in `_fanout`)."""
     half = g["size"] / 2
-    x, y = half - 300.0, -half + 150.0   # clear of the fan-out, inside the keep-out
+    x, y = half - 300.0, -half + 150.0  # clear of the fan-out, inside the keep-out
     pk.keepout.append(shapely.box(x - 60, y - 60, x + 200, y + 120))
     pk.polygon(np.array([(x, y), (x + 3, y), (x + 3, y + 20), (x, y + 20)]), RDL1)
     pk.polygon(np.array([(x + 4.5, y), (x + 7.5, y), (x + 7.5, y + 20), (x + 4.5, y + 20)]), RDL1)
     pk.polygon(np.array([(x + 40, y), (x + 41.6, y), (x + 41.6, y + 30), (x + 40, y + 30)]), RDL2)
     pk.polygon(octagon(x + 80, y + 10, 10.0), VIA2)
     pk.polygon(np.array([(x + 110, y), (x + 130, y), (x + 130, y + 10), (x + 118, y + 10), (x + 110, y + 5)]), RDL1)
-    e, f = -half + 40.0, 20.0   # a fill square 40 um from the package's bottom edge (keep-out 50)
+    e, f = -half + 40.0, 20.0  # a fill square 40 um from the package's bottom edge (keep-out 50)
     pk.polygon(np.array([(x + 150, e), (x + 150 + f, e), (x + 150 + f, e + f), (x + 150, e + f)]), RDL1)
 
 
@@ -302,15 +310,16 @@ def _fill(pk: _Package, half: float) -> int:
     return placed
 
 
-def _package(lib: gdstk.Library, name: str, die_cell: gdstk.Cell, die: float, rng: random.Random,
-             defect: bool) -> tuple[gdstk.Cell, int, int, int]:
+def _package(
+    lib: gdstk.Library, name: str, die_cell: gdstk.Cell, die: float, rng: random.Random, defect: bool
+) -> tuple[gdstk.Cell, int, int, int]:
     g = _geometry(die)
     shift = (nm(rng.uniform(-MAX_SHIFT, MAX_SHIFT)), nm(rng.uniform(-MAX_SHIFT, MAX_SHIFT)))
     pk = _Package(lib.new_cell(name))
     half = g["size"] / 2
     pk.cell.add(gdstk.rectangle((-half, -half), (half, half), layer=PKG))
     pk.cell.add(gdstk.Reference(die_cell, shift))
-    pk.count += 1 + 1 + 8 * N_PADS   # outline, die, pads and on-die traces
+    pk.count += 1 + 1 + 8 * N_PADS  # outline, die, pads and on-die traces
     _fanout(pk, lib, g, shift, rng, defect)
     holes = _plane(pk, lib, die)
     if defect:
@@ -333,7 +342,7 @@ def generate(shapes: int, seed: int = 1) -> Panel:
     while True:
         defect = k % DEFECT_EVERY == 1
         cell, count, f, _ = _package(lib, f"PKG_{k}", die_cell, die, rng, defect)
-        cols = cols or max(1, math.ceil(math.sqrt(shapes / count)))   # about square, from the first package
+        cols = cols or max(1, math.ceil(math.sqrt(shapes / count)))  # about square, from the first package
         top.add(gdstk.Reference(cell, ((k % cols) * pitch, (k // cols) * pitch)))
         total, fill, defects, k = total + count, fill + f, defects + defect, k + 1
         if total + count / 2 > shapes:

@@ -33,9 +33,14 @@ def build(n: int) -> Report:
         markers = []
         for i in range(per):
             x, y = 0.001 * (i % 100_000) + k, 0.5 * (i // 100_000)
-            markers.append(Marker((x, y, x + 1.5, y + 0.001 * (i % 7)), 1.5 - 0.001 * (i % 7), "RDL1",
-                                  edge_pair=(((x, y), (x, y + 0.001 * (i % 7))),
-                                             ((x + 1.5, y + 0.001 * (i % 7)), (x + 1.5, y)))))
+            markers.append(
+                Marker(
+                    (x, y, x + 1.5, y + 0.001 * (i % 7)),
+                    1.5 - 0.001 * (i % 7),
+                    "RDL1",
+                    edge_pair=(((x, y), (x, y + 0.001 * (i % 7))), ((x + 1.5, y + 0.001 * (i % 7)), (x + 1.5, y))),
+                )
+            )
         rules.append(RuleResult(f"R{k}.W", "width", "minimum width", 2.0, ["RDL1"], markers))
     return Report("pkgdrc", "bench", "bench", "bench.yaml", "bench.gds", "TOP", 0.001, rules)
 
@@ -47,8 +52,11 @@ def _rss_mb() -> float:
 def _one(kind: str, n: int, queue) -> None:
     report = build(n)
     before = _rss_mb()
-    writer = {"json": json_report.write, "lyrdb": lyrdb.write,
-              "json-indent1": lambda report, out: json_report.write(report, out, indent=1)}[kind]
+    writer = {
+        "json": json_report.write,
+        "lyrdb": lyrdb.write,
+        "json-indent1": lambda report, out: json_report.write(report, out, indent=1),
+    }[kind]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "report"
         t = time.perf_counter()

@@ -74,6 +74,7 @@ def core_rules(deck) -> list:
 
 # ---------------------------------------------------------------- children
 
+
 def selected_rules(deck, which: str) -> list:
     """`core`: the original 15 rules; `common`: those KLayout has a counterpart for; `all`: the deck."""
     from klayout_rules import has_counterpart
@@ -85,8 +86,9 @@ def selected_rules(deck, which: str) -> list:
     return list(deck.rules)
 
 
-def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: Path = DECK,
-               top: str | None = None) -> dict:
+def run_pkgdrc(
+    path: str, jobs: int, which: str, flat: bool = False, deck_path: Path = DECK, top: str | None = None
+) -> dict:
     import pkgdrc
     from pkgdrc.decks import load_deck
     from pkgdrc.run import check
@@ -96,16 +98,21 @@ def run_pkgdrc(path: str, jobs: int, which: str, flat: bool = False, deck_path: 
     start = time.perf_counter()
     report = check(path, deck, top=top, rules=rules, jobs=jobs, hierarchy="flat" if flat else "auto")
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "shapes": report.shapes, "counts": {r.id: len(r.markers) for r in report.rules},
-            "pkgdrc": pkgdrc_version(pkgdrc)}
+    return {
+        "seconds": seconds,
+        "shapes": report.shapes,
+        "counts": {r.id: len(r.markers) for r in report.rules},
+        "pkgdrc": pkgdrc_version(pkgdrc),
+    }
 
 
 def pkgdrc_version(module) -> str:
     """Where the pkgdrc that ran lives and its git commit (main or a branch's worktree)."""
     where = Path(module.__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "-C", str(where), "describe", "--always", "--dirty"], capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "-C", str(where), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "?"
     return f"{where} @ {commit}"
@@ -129,17 +136,29 @@ def run_pkgdrc_rules(path: str, which: str, deck_path: Path = DECK) -> dict:
         per_rule[rule.id] = time.perf_counter() - t
         cpu[rule.id] = time.process_time() - c
         counts[rule.id] = len(report.rules[0].markers)
-    return {"seconds": time.perf_counter() - start, "shapes": layout.shape_count, "counts": counts,
-            "rule_seconds": per_rule, "rule_cpu": cpu}
+    return {
+        "seconds": time.perf_counter() - start,
+        "shapes": layout.shape_count,
+        "counts": counts,
+        "rule_seconds": per_rule,
+        "rule_cpu": cpu,
+    }
 
 
-def run_klayout(path: str, deep: bool, threads: int, which: str, per_rule: bool = False,
-                deck_path: Path = DECK, top: str | None = None) -> dict:
+def run_klayout(
+    path: str,
+    deep: bool,
+    threads: int,
+    which: str,
+    per_rule: bool = False,
+    deck_path: Path = DECK,
+    top: str | None = None,
+) -> dict:
     """The rules with a KLayout counterpart, one after another sharing layers (the whole deck), or
     each alone (`per_rule`: its layers made and merged again, its own seconds)."""
     from klayout import db
-    from klayout_rules import KLayoutDeck, has_counterpart
 
+    from klayout_rules import KLayoutDeck, has_counterpart
     from pkgdrc.decks import load_deck
 
     deck = load_deck(deck_path)
@@ -173,13 +192,13 @@ def child_main(engine: str, path: str, which: str, deck_path: Path, top: str | N
     elif name == "pkgdrc-common":
         out = run_pkgdrc(path, 1, "common", deck_path=deck_path)
     elif name.startswith("pkgdrc-flat"):
-        out = run_pkgdrc(path, int(name[len("pkgdrc-flat"):] or 1), which, flat=True, deck_path=deck_path)
+        out = run_pkgdrc(path, int(name[len("pkgdrc-flat") :] or 1), which, flat=True, deck_path=deck_path)
     elif name.startswith("pkgdrc-j"):
-        out = run_pkgdrc(path, int(name[len("pkgdrc-j"):]), which, deck_path=deck_path)
+        out = run_pkgdrc(path, int(name[len("pkgdrc-j") :]), which, deck_path=deck_path)
     elif name == "klayout-flat":
         out = run_klayout(path, False, 1, which, per_rule, deck_path, top)
     elif name.startswith("klayout-deep"):
-        out = run_klayout(path, True, int(name[len("klayout-deep"):] or 1), which, per_rule, deck_path)
+        out = run_klayout(path, True, int(name[len("klayout-deep") :] or 1), which, per_rule, deck_path)
     else:
         raise SystemExit(f"unknown engine {engine}")
     print(json.dumps(out))
@@ -187,10 +206,21 @@ def child_main(engine: str, path: str, which: str, deck_path: Path, top: str | N
 
 # ---------------------------------------------------------------- parent
 
-def run_child(engine: str, path: Path, which: str, timeout: float, deck_path: Path = DECK,
-              top: str | None = None) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", engine, str(path), "--rules", which,
-           "--deck", str(deck_path)] + (["--top", top] if top else [])
+
+def run_child(
+    engine: str, path: Path, which: str, timeout: float, deck_path: Path = DECK, top: str | None = None
+) -> dict:
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        engine,
+        str(path),
+        "--rules",
+        which,
+        "--deck",
+        str(deck_path),
+    ] + (["--top", top] if top else [])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = time.monotonic()
     while True:
@@ -226,6 +256,7 @@ def layout_for(shapes: int, seed: int, where: Path) -> Path:
 def bumps_layout(n: int, where: Path) -> Path:
     """n x n bond pads (cell BUMP) as one array reference in a package outline."""
     import gdstk
+
     from generate import BUMP_PITCH, PKG, _bump_cell, _rect
 
     path = where / f"bumps_{n}x{n}.gds"
@@ -235,8 +266,9 @@ def bumps_layout(n: int, where: Path) -> Path:
         top = lib.new_cell("TOP")
         span = n * BUMP_PITCH
         top.add(_rect(span / 2, span / 2, span + 200.0, span + 200.0, PKG))
-        top.add(gdstk.Reference(bump, (BUMP_PITCH / 2, BUMP_PITCH / 2), columns=n, rows=n,
-                                spacing=(BUMP_PITCH, BUMP_PITCH)))
+        top.add(
+            gdstk.Reference(bump, (BUMP_PITCH / 2, BUMP_PITCH / 2), columns=n, rows=n, spacing=(BUMP_PITCH, BUMP_PITCH))
+        )
         lib.write_gds(str(path))
     return path
 
@@ -268,18 +300,22 @@ def print_row(label: str, r: dict, base: dict | None, check: str) -> None:
         return
     shapes = (base or r).get("shapes") or ""
     ratio = f"{r['seconds'] / base['seconds']:.2f}" if base else ""
-    print(f"{label:<18} {shapes:>9} {r['engine']:<16} {r['seconds']:>8.2f} {ratio:>8} {r['cpu_seconds']:>8.1f} "
-          f"{r['peak_mib']:>9.0f} {r['load']:>5.1f}  {check}", flush=True)
+    print(
+        f"{label:<18} {shapes:>9} {r['engine']:<16} {r['seconds']:>8.2f} {ratio:>8} {r['cpu_seconds']:>8.1f} "
+        f"{r['peak_mib']:>9.0f} {r['load']:>5.1f}  {check}",
+        flush=True,
+    )
 
 
-HEADER = (f"{'layout':<18} {'shapes':>9} {'engine':<16} {'seconds':>8} {'x pkgdrc':>8} {'cpu s':>8} {'peak MiB':>9} "
-          f"{'load':>5}  markers")
+HEADER = (
+    f"{'layout':<18} {'shapes':>9} {'engine':<16} {'seconds':>8} {'x pkgdrc':>8} {'cpu s':>8} {'peak MiB':>9} "
+    f"{'load':>5}  markers"
+)
 
 
 def run_realistic(a) -> list[dict]:
     """Whole deck and per rule on the realistic panels: pkgdrc against KLayout flat and deep."""
     from klayout_rules import OPERATIONS
-
     from pkgdrc.decks import load_deck
 
     deck = load_deck(DECK)
@@ -287,8 +323,10 @@ def run_realistic(a) -> list[dict]:
     for size in a.realistic:
         path, planted = realistic_layout(size, a.seed, a.out)
         label = f"realistic {size // 1000}k"
-        print(f"\n{label}: {path} ({path.stat().st_size / 2**20:.0f} MiB), planted {sum(planted.values())} markers; "
-              f"python {sys.executable}")
+        print(
+            f"\n{label}: {path} ({path.stat().st_size / 2**20:.0f} MiB), planted {sum(planted.values())} markers; "
+            f"python {sys.executable}"
+        )
         print(HEADER)
         base, done = None, {}
         for engine in a.realistic_engines + a.rule_engines:
@@ -342,9 +380,11 @@ def rule_table(deck, done: dict, operations: dict) -> None:
         p = sum(pk[r] for r in both)
         kc = sum(done[e].get("rule_cpu", {}).get(r, 0.0) for r in both)
         pc = sum(pk_cpu.get(r, 0.0) for r in both)
-        print(f"sum over the {len(both)} rules both run, each alone: pkgdrc {p:.2f} s (CPU {pc:.2f}), "
-              f"{e.removesuffix('-rules')} {k:.2f} s (CPU {kc:.2f}), ratio {p / k:.2f}"
-              + (f" (CPU {pc / kc:.2f})" if kc else ""))
+        print(
+            f"sum over the {len(both)} rules both run, each alone: pkgdrc {p:.2f} s (CPU {pc:.2f}), "
+            f"{e.removesuffix('-rules')} {k:.2f} s (CPU {kc:.2f}), ratio {p / k:.2f}"
+            + (f" (CPU {pc / kc:.2f})" if kc else "")
+        )
     rest = sum(v for r, v in pk.items() if r != "(read)" and r not in both)
     print(f"pkgdrc's rules without a KLayout counterpart, each alone: {rest:.2f} s")
 
@@ -352,7 +392,6 @@ def rule_table(deck, done: dict, operations: dict) -> None:
 def show(path: Path) -> None:
     """Print the tables of a saved run (--json) again."""
     from klayout_rules import OPERATIONS
-
     from pkgdrc.decks import load_deck
 
     deck = load_deck(DECK)
@@ -386,28 +425,52 @@ def run_real(a) -> list[dict]:
             rows.append(r)
             if engine == "pkgdrc" and "error" not in r:
                 base = r
-            print_row(path.name[:18], r, base, compare(base, r) if base and r is not base else
-                      f"{sum(r.get('counts', {}).values())} markers")
+            print_row(
+                path.name[:18],
+                r,
+                base,
+                compare(base, r) if base and r is not base else f"{sum(r.get('counts', {}).values())} markers",
+            )
     return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
-    ap.add_argument("--engines", nargs="+",
-                    default=["pkgdrc", f"pkgdrc-j{os.cpu_count()}", "pkgdrc-flat", f"pkgdrc-flat{os.cpu_count()}",
-                             "klayout-flat", "klayout-deep", f"klayout-deep{os.cpu_count()}"])
-    ap.add_argument("--bumps", type=int, nargs="*", default=[10, 100],
-                    help="also n x n arrays of one bond-pad cell (repetition)")
-    ap.add_argument("--realistic", type=int, nargs="+", metavar="SHAPES",
-                    help="run the realistic panels of these sizes instead (whole deck and per rule)")
+    ap.add_argument(
+        "--engines",
+        nargs="+",
+        default=[
+            "pkgdrc",
+            f"pkgdrc-j{os.cpu_count()}",
+            "pkgdrc-flat",
+            f"pkgdrc-flat{os.cpu_count()}",
+            "klayout-flat",
+            "klayout-deep",
+            f"klayout-deep{os.cpu_count()}",
+        ],
+    )
+    ap.add_argument(
+        "--bumps", type=int, nargs="*", default=[10, 100], help="also n x n arrays of one bond-pad cell (repetition)"
+    )
+    ap.add_argument(
+        "--realistic",
+        type=int,
+        nargs="+",
+        metavar="SHAPES",
+        help="run the realistic panels of these sizes instead (whole deck and per rule)",
+    )
     ap.add_argument("--realistic-engines", nargs="*", default=REALISTIC_ENGINES)
     ap.add_argument("--rule-engines", nargs="*", default=RULE_ENGINES, help="per-rule runs (ENGINE-rules)")
     ap.add_argument("--real", type=Path, metavar="DIR", help="run generic checks on the layouts in DIR instead")
     ap.add_argument("--real-engines", nargs="+", default=["pkgdrc", "klayout-flat"])
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "pkgdrc-bench",
-                    help="where generated layouts are kept (reused when present)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "pkgdrc-bench",
+        help="where generated layouts are kept (reused when present)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per child run")
     ap.add_argument("--all-rules", action="store_true", help="pkgdrc runs the whole deck, not only the core 15")
     ap.add_argument("--json", type=Path, help="also write all results here")

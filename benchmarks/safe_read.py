@@ -24,8 +24,8 @@ import numpy as np
 
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.layout import read_layout, to_shapely
 from pkgdrc.hierarchy import CellTree
+from pkgdrc.layout import read_layout, to_shapely
 from pkgdrc.safe_read import MAX_SHAPES, read_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +70,7 @@ def fixed_cost(d: Path) -> tuple[float, float]:
             fn()
             times.append(time.perf_counter() - start)
         return statistics.median(times)
+
     return median(lambda: in_process(path, "gds", layers)), median(lambda: read_layout(path, layers).polygons)
 
 
@@ -94,8 +95,10 @@ def crash_rates(d: Path, n: int = 1000) -> None:
                 outcome["read"] += 1
             except PkgdrcError as e:
                 outcome["crashed" if "crashed" in str(e) else "refused"] += 1
-        print(f"| {name} ({len(data)} bytes) | {n} | {outcome['read']} | {outcome['refused']} | "
-              f"{outcome['crashed']} ({outcome['crashed'] / n:.1%}) |")
+        print(
+            f"| {name} ({len(data)} bytes) | {n} | {outcome['read']} | {outcome['refused']} | "
+            f"{outcome['crashed']} ({outcome['crashed'] / n:.1%}) |"
+        )
 
 
 def main() -> None:
@@ -110,11 +113,15 @@ def main() -> None:
             count = sum(len(p) for p in read_layout(path, layers).polygons.values())
             t_in = best(lambda: in_process(path, "gds", layers))
             t_child = best(lambda: read_layout(path, layers))
-            print(f"| {label} | {count:,} | {t_in:.4f} | {t_child:.4f} | {t_child - t_in:+.4f} | "
-                  f"{(t_child / t_in - 1) * 100:+.0f}% |")
+            print(
+                f"| {label} | {count:,} | {t_in:.4f} | {t_child:.4f} | {t_child - t_in:+.4f} | "
+                f"{(t_child / t_in - 1) * 100:+.0f}% |"
+            )
         t_in, t_child = fixed_cost(Path(d))
-        print(f"\nfixed cost per read (one polygon, median of 50): in-process {t_in * 1000:.1f} ms, "
-              f"child {t_child * 1000:.1f} ms, overhead {(t_child - t_in) * 1000:.1f} ms")
+        print(
+            f"\nfixed cost per read (one polygon, median of 50): in-process {t_in * 1000:.1f} ms, "
+            f"child {t_child * 1000:.1f} ms, overhead {(t_child - t_in) * 1000:.1f} ms"
+        )
         crash_rates(Path(d))
 
 

@@ -1,9 +1,9 @@
 """pkgdrc: a design-rule checker for advanced-package layouts.
 
-    import pkgdrc
-    report = pkgdrc.check("package.gds", deck="fowlp-2l")
-    for rule in report.failed:
-        print(rule.id, len(rule.markers))
+import pkgdrc
+report = pkgdrc.check("package.gds", deck="fowlp-2l")
+for rule in report.failed:
+    print(rule.id, len(rule.markers))
 """
 
 from pkgdrc.decks import load_deck

@@ -69,7 +69,7 @@ def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
             crowded[near] = True
             parts, flat, start = [], [own], 0
             for (child, mm), offs in zip(keys, offsets):
-                crowd = crowded[start:start + len(offs)]
+                crowd = crowded[start : start + len(offs)]
                 start += len(offs)
                 parts.append(place(merged(child, mm), IDENTITY, offs[~crowd]))
                 flat.append(place(tree.content(child, layer), mm, offs[crowd]))

@@ -40,7 +40,7 @@ level only.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -71,8 +71,14 @@ def _rule_of(state: tuple, i: int) -> tuple[Found, float]:
     return CellwiseRule(layout, deck, rules[i], groups).run(), time.perf_counter() - start
 
 
-def run_rules(layout: Layout, deck: Deck, rules: list[Rule], jobs: int = 1,
-              on_rule: Callable[[Rule], None] | None = None, seconds: list[float] | None = None) -> list[Found]:
+def run_rules(
+    layout: Layout,
+    deck: Deck,
+    rules: list[Rule],
+    jobs: int = 1,
+    on_rule: Callable[[Rule], None] | None = None,
+    seconds: list[float] | None = None,
+) -> list[Found]:
     """Each rule's violations, cell by cell; on `jobs` forked processes (a rule each at a time) when > 1.
 
     `on_rule(rule)` is called as a rule starts (one process) or finishes (several);
@@ -157,18 +163,18 @@ class CellwiseRule:
         keys, offsets, boxes = placements(self.tree, self.boxes, name, m)
         if not keys:
             return self._within_content(self._check_flat(name, m, cover, []), name, m, cover)
-        covers = self._covers(own, boxes)
+        covers: np.ndarray = self._covers(own, boxes)
         found: Found = []
         rest = []
         start = 0
         for (child, mm), offs in zip(keys, offsets):
-            mine = covers[start:start + len(offs)]
+            masks = covers[start : start + len(offs)]
             start += len(offs)
-            for mask in np.unique(mine[mine >= 0]):
+            for mask in np.unique(masks[masks >= 0]):
                 layers = frozenset(n for k, n in enumerate(self.layers) if mask >> k & 1)
-                found += [(layer, translate(v, offs[mine == mask])) for layer, v in self._cell(child, mm, layers)]
-            if (mine < 0).any():
-                rest.append((child, mm, offs[mine < 0]))
+                found += [(layer, translate(v, offs[masks == mask])) for layer, v in self._cell(child, mm, layers)]
+            if (masks < 0).any():
+                rest.append((child, mm, offs[masks < 0]))
         return self._within_content(found + self._check_flat(name, m, cover, rest), name, m, cover)
 
     def _covers(self, own: dict[str, np.ndarray], boxes: np.ndarray) -> np.ndarray:
@@ -211,17 +217,19 @@ class CellwiseRule:
                 out.append((layer, _take(v, keep)))
         return out
 
-    def _check_flat(self, name: str, m: Matrix, cover: frozenset[str],
-                    rest: list[tuple[str, Matrix, np.ndarray]]) -> Found:
+    def _check_flat(
+        self, name: str, m: Matrix, cover: frozenset[str], rest: list[tuple[str, Matrix, np.ndarray]]
+    ) -> Found:
         """The cell's own shapes plus the crowded placements `rest`, flattened and checked as one flat layout."""
         box = self._cover_box(name, m, cover)
         key = (name, m, box, tuple((c, mm, o.tobytes()) for c, mm, o in rest))
         if key not in self.groups:
             polygons = self._group(name, m, box, rest)
-            self.groups[key] = LayerSet(Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {}),
-                                        self.deck)
+            self.groups[key] = LayerSet(
+                Layout(self.layout.path, self.layout.top, self.layout.grid, polygons, {}), self.deck
+            )
         layers = self.groups[key]
-        if not any(len(layers.layout.polygons.get(n)) for n in self.layers):
+        if not any(len(layers.layout.polygons[n]) for n in self.layers):
             return []
         return [(layer, v) for layer, v in rule_violations(layers, self.rule) if len(v)]
 
@@ -232,8 +240,9 @@ class CellwiseRule:
         grown = place_box(self.boxes[name], m, ORIGIN)[0] + 4 * self.halo * np.array([-1, -1, 1, 1])
         return cover, tuple(grown.tolist())
 
-    def _group(self, name: str, m: Matrix, cover_box: tuple | None,
-                     rest: list[tuple[str, Matrix, np.ndarray]]) -> "_OnDemand":
+    def _group(
+        self, name: str, m: Matrix, cover_box: tuple | None, rest: list[tuple[str, Matrix, np.ndarray]]
+    ) -> _OnDemand:
         """Shapes per layer of cell `name` turned by `m`: its own, a cover box, and `rest` flattened."""
         tree = self.tree
 
@@ -259,5 +268,5 @@ class _OnDemand(dict):
         self[name] = self._make(name)
         return self[name]
 
-    def get(self, name: str, default=None) -> np.ndarray:  # type: ignore[override]
+    def get(self, name: str, default=None) -> np.ndarray:
         return self[name]

@@ -43,6 +43,7 @@ def _user_errors(fn):
 
     Running out of memory is one line and exit 2 (an interrupt: see `_stopped`).
     """
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
@@ -55,9 +56,9 @@ def _user_errors(fn):
             raise
         except Exception:  # a bug: keep the traceback, but never let Python's exit 1 read as "violations"
             traceback.print_exc()
-            click.echo("pkgdrc: internal error (a bug in pkgdrc, traceback above): the run could not be done",
-                       err=True)
+            click.echo("pkgdrc: internal error (a bug in pkgdrc, traceback above): the run could not be done", err=True)
             sys.exit(EXIT_ERROR)
+
     return wrapper
 
 
@@ -74,8 +75,11 @@ def _echo(text: str) -> None:
         raise write_error(e, "stdout") from None
 
 
-deck_option = click.option("--deck", "-d", help="Rule deck: a YAML path or the name of a bundled deck "
-                           f"[default: from the config, else {DEFAULT_DECK}].")
+deck_option = click.option(
+    "--deck",
+    "-d",
+    help=f"Rule deck: a YAML path or the name of a bundled deck [default: from the config, else {DEFAULT_DECK}].",
+)
 
 
 def _deck(deck: str | None):
@@ -91,49 +95,111 @@ def main() -> None:
 
 @main.command("check")
 @click.argument("layouts", metavar="LAYOUT...", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--deck", "-d", help="Rule deck: a YAML path or the name of a bundled deck "
-              f"[default: from the config, else {DEFAULT_DECK}].")
+@click.option(
+    "--deck",
+    "-d",
+    help=f"Rule deck: a YAML path or the name of a bundled deck [default: from the config, else {DEFAULT_DECK}].",
+)
 @click.option("--top", help="Top cell (needed when the layout has several).")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule id (repeatable).")
 @click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here (- for stdout).")
-@click.option("--json-indent", type=click.IntRange(min=0, max=16), metavar="N",
-              help="Indent the JSON report (and --format json) by N spaces [default: compact, one line].")
-@click.option("--junit", "junit_path", type=click.Path(),
-              help="Write JUnit XML here (one testsuite per layout; - for stdout).")
+@click.option(
+    "--json-indent",
+    type=click.IntRange(min=0, max=16),
+    metavar="N",
+    help="Indent the JSON report (and --format json) by N spaces [default: compact, one line].",
+)
+@click.option(
+    "--junit", "junit_path", type=click.Path(), help="Write JUnit XML here (one testsuite per layout; - for stdout)."
+)
 @click.option("--lyrdb", "lyrdb_path", type=click.Path(), help="Write a KLayout marker database here (- for stdout).")
 @click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here (- for stdout).")
 @click.option("--waivers", "waivers_path", type=click.Path(), help="Waiver file (YAML) of accepted violations.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]),
-              help="What to print on stdout: the text summary (default), the JSON report, GitHub annotations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    help="What to print on stdout: the text summary (default), the JSON report, GitHub annotations.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout, and no progress bar.")
-@click.option("--strict/--no-strict", default=None,
-              help="Exit 2 when any selected rule has an empty input layer, even with violations "
-                   "[default: from the config, else off].")
-@click.option("--allow-empty/--no-allow-empty", default=None,
-              help="Accept rules whose input layers have no shape (reported EMPTY) and a layout in which "
-                   "no deck layer has a shape: exit 0 if nothing fails [default: from the config, else off: exit 2].")
-@click.option("--max-shapes", type=click.IntRange(min=1), default=MAX_SHAPES, show_default=True,
-              help="Refuse a layout whose flattening would make more shapes and cell placements.")
-@click.option("--max-memory", type=click.IntRange(min=1, max=MAX_MEMORY_MB), metavar="MB",
-              help="Cap the memory the layout reader may allocate, in MB.")
-@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              help="Give up reading a layout after this long (exit 2): a corrupt file can make the reader loop.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default="0: all cores",
-              help="Processes to split a large layout across, by tiles (small layouts use one).")
-@click.option("--dask-scheduler", metavar="tcp://HOST:8786",
-              help="Run the tiles on this Dask cluster; its workers must see the layout's path.")
-@click.option("--hierarchy", type=click.Choice(HIERARCHIES), default=None,
-              help="Local rules cell by cell: auto (when the hierarchy at least halves the shapes), "
-                   "cellwise (whenever a cell repeats) or flat (never; same markers, slower) [default: auto].")
+@click.option(
+    "--strict/--no-strict",
+    default=None,
+    help="Exit 2 when any selected rule has an empty input layer, even with violations "
+    "[default: from the config, else off].",
+)
+@click.option(
+    "--allow-empty/--no-allow-empty",
+    default=None,
+    help="Accept rules whose input layers have no shape (reported EMPTY) and a layout in which "
+    "no deck layer has a shape: exit 0 if nothing fails [default: from the config, else off: exit 2].",
+)
+@click.option(
+    "--max-shapes",
+    type=click.IntRange(min=1),
+    default=MAX_SHAPES,
+    show_default=True,
+    help="Refuse a layout whose flattening would make more shapes and cell placements.",
+)
+@click.option(
+    "--max-memory",
+    type=click.IntRange(min=1, max=MAX_MEMORY_MB),
+    metavar="MB",
+    help="Cap the memory the layout reader may allocate, in MB.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Give up reading a layout after this long (exit 2): a corrupt file can make the reader loop.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default="0: all cores",
+    help="Processes to split a large layout across, by tiles (small layouts use one).",
+)
+@click.option(
+    "--dask-scheduler",
+    metavar="tcp://HOST:8786",
+    help="Run the tiles on this Dask cluster; its workers must see the layout's path.",
+)
+@click.option(
+    "--hierarchy",
+    type=click.Choice(HIERARCHIES),
+    default=None,
+    help="Local rules cell by cell: auto (when the hierarchy at least halves the shapes), "
+    "cellwise (whenever a cell repeats) or flat (never; same markers, slower) [default: auto].",
+)
 @click.option("--flat", is_flag=True, help="Same as --hierarchy flat.")
 @click.option("--verbose", "-v", is_flag=True, help="Say in the text summary which engine ran each rule.")
 @_user_errors
-def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules: tuple[str, ...],
-              json_path: str | None, json_indent: int | None, junit_path: str | None, lyrdb_path: str | None,
-              html_path: str | None, waivers_path: str | None, fmt: str | None, quiet: bool, strict: bool | None,
-              allow_empty: bool | None, max_shapes: int, max_memory: int | None, read_timeout: float | None,
-              jobs: int, dask_scheduler: str | None, hierarchy: str | None, flat: bool,
-              verbose: bool) -> None:
+def check_cmd(
+    layouts: tuple[str, ...],
+    deck: str | None,
+    top: str | None,
+    rules: tuple[str, ...],
+    json_path: str | None,
+    json_indent: int | None,
+    junit_path: str | None,
+    lyrdb_path: str | None,
+    html_path: str | None,
+    waivers_path: str | None,
+    fmt: str | None,
+    quiet: bool,
+    strict: bool | None,
+    allow_empty: bool | None,
+    max_shapes: int,
+    max_memory: int | None,
+    read_timeout: float | None,
+    jobs: int,
+    dask_scheduler: str | None,
+    hierarchy: str | None,
+    flat: bool,
+    verbose: bool,
+) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
     Exit 0 only when every selected rule was checked and passed: a rule whose input layer
@@ -147,15 +213,25 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
     """
     staged: list[Staged] = []
     with interruptible(functools.partial(_stopped, staged)):
-        cli = {"deck": deck, "top": top, "waivers": waivers_path, "json": json_path, "junit": junit_path,
-               "lyrdb": lyrdb_path, "html": html_path, "strict": strict, "allow-empty": allow_empty}
+        cli = {
+            "deck": deck,
+            "top": top,
+            "waivers": waivers_path,
+            "json": json_path,
+            "junit": junit_path,
+            "lyrdb": lyrdb_path,
+            "html": html_path,
+            "strict": strict,
+            "allow-empty": allow_empty,
+        }
         settings = [load_settings(cli, layout) for layout in layouts]
         for warning in settings[0].warnings:
             click.echo(f"pkgdrc: warning: {warning}", err=True)
         strict, allow_empty = bool(settings[0].get("strict")), bool(settings[0].get("allow-empty"))
         if strict and allow_empty:
-            raise PkgdrcError("--strict and --allow-empty (or strict and allow-empty in the config) "
-                              "contradict each other: choose one")
+            raise PkgdrcError(
+                "--strict and --allow-empty (or strict and allow-empty in the config) contradict each other: choose one"
+            )
         if flat and hierarchy not in (None, "flat"):
             raise PkgdrcError(f"--flat and --hierarchy {hierarchy} contradict each other: choose one")
         mode = cast(Hierarchy, "flat" if flat else (hierarchy or "auto"))
@@ -163,8 +239,9 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
         for s in settings:
             select_rules(decks[str(s.get("deck"))], list(rules) or None)
         waivers = {str(w): load_waivers(w) for w in {s.get("waivers") for s in settings} if w}
-        plan = outputs.plan(layouts, settings, outputs.inputs(layouts, [d.path for d in decks.values()], settings),
-                            json_indent)
+        plan = outputs.plan(
+            layouts, settings, outputs.inputs(layouts, [d.path for d in decks.values()], settings), json_indent
+        )
         staged.append(plan.staged)
         fmt = _stdout_format(fmt, plan)
         show = not quiet and fmt is not None
@@ -174,17 +251,27 @@ def check_cmd(layouts: tuple[str, ...], deck: str | None, top: str | None, rules
                 d = decks[str(s.get("deck"))]
                 count = len(rules) if rules else len(d.rules)
                 with _progress(count, layout, enabled=not quiet and sys.stderr.isatty()) as on_rule:
-                    report = check(layout, d, top=s.get("top"), rules=list(rules) or None,
-                                   waivers=waivers.get(str(s.get("waivers"))), allow_empty=allow_empty,
-                                   max_shapes=max_shapes, max_memory=max_memory * 2**20 if max_memory else None,
-                                   read_timeout=read_timeout, on_rule=on_rule, jobs=jobs,
-                                   dask_scheduler=dask_scheduler, hierarchy=mode)
+                    report = check(
+                        layout,
+                        d,
+                        top=s.get("top"),
+                        rules=list(rules) or None,
+                        waivers=waivers.get(str(s.get("waivers"))),
+                        allow_empty=allow_empty,
+                        max_shapes=max_shapes,
+                        max_memory=max_memory * 2**20 if max_memory else None,
+                        read_timeout=read_timeout,
+                        on_rule=on_rule,
+                        jobs=jobs,
+                        dask_scheduler=dask_scheduler,
+                        hierarchy=mode,
+                    )
                 plan.stage(report, k)
                 report.layer_set = None  # only the HTML report draws; let the layout go before the next one
                 reports.append(report)
                 if show and fmt == "text" and verbose:
                     _echo(text.render(report, verbose=True) + outputs.waiver_lines(report))
-                elif show and fmt != "json":
+                elif show and fmt is not None and fmt != "json":
                     _echo(outputs.stdout(report, fmt))
             plan.finish(reports)
         finally:
@@ -201,8 +288,10 @@ def _stopped(staged: list[Staged], signum: int) -> None:
     for s in staged:
         s.discard()
     sys.stdout.flush()
-    sys.stderr.write(f"pkgdrc: interrupted by {signal.Signals(signum).name}: the run was stopped; "
-                     f"{'reports written' if written else 'no report written, old reports kept'}\n")
+    sys.stderr.write(
+        f"pkgdrc: interrupted by {signal.Signals(signum).name}: the run was stopped; "
+        f"{'reports written' if written else 'no report written, old reports kept'}\n"
+    )
     sys.stderr.flush()
 
 
@@ -222,6 +311,7 @@ def _exit_code(reports: list, strict: bool, allow_empty: bool) -> int:
     def listed(pick) -> tuple[int, str]:
         parts = [(f"{r.layout}: " if several else "") + text.empty_inputs_text(pick(r)) for r in reports if pick(r)]
         return sum(len(pick(r)) for r in reports), "; ".join(parts)
+
     with_empty = [r for rep in reports for r in rep.rules if r.empty_inputs]
     if strict and with_empty:
         n, which = listed(lambda rep: [r for r in rep.rules if r.empty_inputs])
@@ -230,8 +320,10 @@ def _exit_code(reports: list, strict: bool, allow_empty: bool) -> int:
         return EXIT_VIOLATIONS
     if any(r.empty for r in reports) and not allow_empty:
         n, which = listed(lambda rep: rep.empty)
-        raise PkgdrcError(f"{n} rule{'s' * (n != 1)} could not check: empty input ({which}); the run is not "
-                          "clean (--allow-empty accepts empty layers)")
+        raise PkgdrcError(
+            f"{n} rule{'s' * (n != 1)} could not check: empty input ({which}); the run is not "
+            "clean (--allow-empty accepts empty layers)"
+        )
     return EXIT_CLEAN
 
 
@@ -241,9 +333,10 @@ def _progress(count: int, label: str, enabled: bool):
     if not enabled:
         yield None
         return
-    with click.progressbar(length=count, label=label, file=sys.stderr, show_pos=True,
-                           item_show_func=lambda rule: rule) as bar:
-        started = []
+    with click.progressbar(
+        length=count, label=label, file=sys.stderr, show_pos=True, item_show_func=lambda rule: rule
+    ) as bar:
+        started: list[str] = []
 
         def on_rule(rule) -> None:
             if started:
@@ -251,6 +344,7 @@ def _progress(count: int, label: str, enabled: bool):
             else:
                 bar.update(0, rule.id)
             started.append(rule.id)
+
         yield on_rule
         bar.update(1)
 
@@ -261,18 +355,25 @@ def _progress(count: int, label: str, enabled: bool):
 @click.option("--reason", required=True, help="Why these violations are accepted (written into each entry).")
 @click.option("--owner", default="", help="Who answers for the waivers.")
 @click.option("--expires", type=click.DateTime(["%Y-%m-%d"]), help="Last day the waivers apply (YYYY-MM-DD).")
-@click.option("--waivers", "waivers_path", type=click.Path(),
-              help="Waiver file to append to [default: from the config, else pkgdrc-waivers.yaml].")
+@click.option(
+    "--waivers",
+    "waivers_path",
+    type=click.Path(),
+    help="Waiver file to append to [default: from the config, else pkgdrc-waivers.yaml].",
+)
 @_user_errors
-def waive_cmd(report_json: str, rules: tuple[str, ...], reason: str, owner: str, expires, waivers_path: str | None
-              ) -> None:
+def waive_cmd(
+    report_json: str, rules: tuple[str, ...], reason: str, owner: str, expires, waivers_path: str | None
+) -> None:
     """Write waiver entries for the markers of a JSON report (accept today's state)."""
     data = load_report(report_json)
     path = load_settings({"waivers": waivers_path}).get("waivers") or "pkgdrc-waivers.yaml"
     entries = waiver_entries(data, list(rules), reason, owner, expires.date() if expires else None)
     n = append_waivers(path, entries, f"pkgdrc waive {report_json} on {datetime.date.today().isoformat()}")
-    click.echo(f"{path}: {n} waiver{'s' if n != 1 else ''} written"
-               f"{f' ({len(entries) - n} already there)' if len(entries) > n else ''}")
+    click.echo(
+        f"{path}: {n} waiver{'s' if n != 1 else ''} written"
+        f"{f' ({len(entries) - n} already there)' if len(entries) > n else ''}"
+    )
 
 
 @main.command("config")
@@ -308,8 +409,10 @@ def explain_cmd(rule_or_kind: str, deck: str | None) -> None:
     d = _deck(deck)
     r = d.rule(rule_or_kind)
     params = "\n".join(f"  {k}: {v}    # {CHECKS[r.check].params[k].doc}" for k, v in r.params.items())
-    click.echo(f"{r.id}: {r.doc or '(no doc in the deck)'}\n  deck {d.name}, line {r.line}\n"
-               f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].doc)}")
+    click.echo(
+        f"{r.id}: {r.doc or '(no doc in the deck)'}\n  deck {d.name}, line {r.line}\n"
+        f"  check: {r.check}\n{params}\n\n{inspect.cleandoc(CHECKS[r.check].doc)}"
+    )
 
 
 @main.command("decks")
@@ -325,6 +428,7 @@ def _first_line(doc: str | None) -> str:
 
 # --- assemblies (pkgdrc.assembly): several layouts placed together, checked across parts ---
 
+
 @main.group("assembly")
 def assembly_group() -> None:
     """Assemblies: dies, interposer, substrate, heat sink as separate layouts, checked together."""
@@ -334,17 +438,35 @@ def assembly_group() -> None:
 @click.argument("assembly_file", metavar="ASSEMBLY.yaml", type=click.Path(dir_okay=False))
 @click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here.")
 @click.option("--junit", "junit_path", type=click.Path(), help="Write JUnit XML here.")
-@click.option("--lyrdb", "lyrdb_path", type=click.Path(),
-              help="Write a KLayout marker database here; with {part} in the path, one per part in its own "
-                   "coordinates (opens over that part's layout).")
+@click.option(
+    "--lyrdb",
+    "lyrdb_path",
+    type=click.Path(),
+    help="Write a KLayout marker database here; with {part} in the path, one per part in its own "
+    "coordinates (opens over that part's layout).",
+)
 @click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here ({part} too).")
 @click.option("--waivers", "waivers_path", type=click.Path(), help="Waiver file (YAML) of accepted violations.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-              help="What to print on stdout: the text summary, the JSON report, GitHub annotations.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout: the text summary, the JSON report, GitHub annotations.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout.")
 @_user_errors
-def assembly_check_cmd(assembly_file: str, json_path: str | None, junit_path: str | None, lyrdb_path: str | None,
-                       html_path: str | None, waivers_path: str | None, fmt: str, quiet: bool) -> None:
+def assembly_check_cmd(
+    assembly_file: str,
+    json_path: str | None,
+    junit_path: str | None,
+    lyrdb_path: str | None,
+    html_path: str | None,
+    waivers_path: str | None,
+    fmt: str,
+    quiet: bool,
+) -> None:
     """Check an assembly: its cross-part rules and each part's own deck; exit 1 on violations.
 
     Report paths may contain {stem} (the assembly file's name without suffix) and, except
@@ -357,8 +479,12 @@ def assembly_check_cmd(assembly_file: str, json_path: str | None, junit_path: st
     result = check_assembly(assembly_file, waivers=settings.get("waivers"))
     assembly_outputs.write(result, where)
     if not quiet:
-        click.echo(json.dumps(json_report.to_dict(result.report), indent=1) if fmt == "json"
-                   else outputs.stdout(result.report, fmt), nl=fmt == "json")
+        click.echo(
+            json.dumps(json_report.to_dict(result.report), indent=1)
+            if fmt == "json"
+            else outputs.stdout(result.report, fmt),
+            nl=fmt == "json",
+        )
     sys.exit(EXIT_VIOLATIONS if result.report.violations else EXIT_CLEAN)
 
 
@@ -369,7 +495,7 @@ def assembly_explain_cmd(kind: str) -> None:
     """Explain an assembly check kind (align, net_match, keepout, space, inside, covers, stack)."""
     if kind not in KINDS:
         raise PkgdrcError(f"no assembly check kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
-    click.echo(inspect.cleandoc(KINDS[kind].__doc__))
+    click.echo(inspect.cleandoc(KINDS[kind].__doc__ or ""))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,8 +107,9 @@ def _read(path: Path) -> dict:
     except tomllib.TOMLDecodeError as e:
         raise PkgdrcError(f"TOML syntax error: {e}", path=str(path)) from None
     except UnicodeDecodeError as e:
-        raise PkgdrcError(f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                          "a TOML file is UTF-8", path=str(path)) from None
+        raise PkgdrcError(
+            f"not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); a TOML file is UTF-8", path=str(path)
+        ) from None
     except OSError as e:
         raise PkgdrcError(f"cannot read config: {e.strerror}", path=str(path)) from None
 
@@ -117,10 +119,11 @@ def _validate(path: Path, table: dict) -> None:
     for key, value in table.items():
         if key in TABLE_KEYS:
             if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                raise PkgdrcError(f"{where} {key} must be a table of \"glob\" = \"deck\"", path=str(path))
+                raise PkgdrcError(f'{where} {key} must be a table of "glob" = "deck"', path=str(path))
         elif key not in KEYS:
-            raise PkgdrcError(f"{where}: unknown key {key!r}; expected one of "
-                              f"{', '.join(KEYS + TABLE_KEYS)}", path=str(path))
+            raise PkgdrcError(
+                f"{where}: unknown key {key!r}; expected one of {', '.join(KEYS + TABLE_KEYS)}", path=str(path)
+            )
         elif key in FLAG_KEYS:
             if not isinstance(value, bool):
                 raise PkgdrcError(f"{where} {key} must be true or false, got {value!r}", path=str(path))
@@ -134,7 +137,7 @@ def _resolve(base: Path, value: str) -> str:
     return value if p.is_absolute() else os.path.relpath(base / p)
 
 
-def load_settings(cli: dict[str, object], layout: str | None = None, start: Path | None = None) -> Settings:
+def load_settings(cli: Mapping[str, object], layout: str | None = None, start: Path | None = None) -> Settings:
     """Merge command-line values (None = not given), the config file and the defaults.
 
     With `layout`, a matching per-file-decks glob sets the deck (unless --deck was given).
@@ -185,6 +188,9 @@ def report_path(template: str, layout: str, several: bool, key: str) -> str:
     if "{stem}" in template:
         return template.replace("{stem}", Path(layout).stem)
     if several and key != "junit":
-        raise PkgdrcError(f"several layouts but one --{key} path; put {{stem}} in it "
-                          f"(e.g. drc/{{stem}}.{key}) to write one per layout", path=template)
+        raise PkgdrcError(
+            f"several layouts but one --{key} path; put {{stem}} in it "
+            f"(e.g. drc/{{stem}}.{key}) to write one per layout",
+            path=template,
+        )
     return template

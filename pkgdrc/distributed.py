@@ -31,8 +31,15 @@ def _worker_layout(path: str, deck: Deck, top: str, limits: ReadLimits) -> Layou
     key = (path, st.st_size, st.st_mtime_ns, top, tuple(sorted(deck.layers.items())), limits)
     if key not in _READ:
         _READ.clear()  # one layout at a time per worker
-        _READ[key] = read_layout(path, deck.layers, top, label_map=deck.labels, max_shapes=limits.max_shapes,
-                                 max_memory=limits.max_memory, read_timeout=limits.read_timeout)
+        _READ[key] = read_layout(
+            path,
+            deck.layers,
+            top,
+            label_map=deck.labels,
+            max_shapes=limits.max_shapes,
+            max_memory=limits.max_memory,
+            read_timeout=limits.read_timeout,
+        )
     return _READ[key]
 
 
@@ -42,8 +49,9 @@ def dask_tile(path: str, top: str, deck: Deck, rules: list[Rule], tile: Tile, li
     return run_tile(_worker_layout(path, deck, top, limits), deck, rules, tile)
 
 
-def run_dask(layout: Layout, deck: Deck, rules: list[Rule], scheduler: str,
-             on_tile: Callable[[int, int], None] | None = None) -> list[RuleResult]:
+def run_dask(
+    layout: Layout, deck: Deck, rules: list[Rule], scheduler: str, on_tile: Callable[[int, int], None] | None = None
+) -> list[RuleResult]:
     """Run `rules` as band tasks on the Dask cluster at `scheduler`; markers as one process finds them.
 
     `on_tile(done, total)` is called as each band finishes (progress).

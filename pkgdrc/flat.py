@@ -22,8 +22,9 @@ def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]
     """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
     kind = kind_of(rule)
     try:
-        return [(name, found) for name in kind.layers_run_on(rule.params)
-                for found in kind.run(layers, name, rule.params)]
+        return [
+            (name, found) for name in kind.layers_run_on(rule.params) for found in kind.run(layers, name, rule.params)
+        ]
     except PkgdrcError as e:  # a check refusing its input (too many density windows): say which rule
         raise PkgdrcError(f"rule {rule.id}: {e}") from None
 
@@ -31,8 +32,15 @@ def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]
 def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> RuleResult:
     """The RuleResult of a rule's violations: markers in um, sorted."""
     kind = kind_of(rule)
-    result = RuleResult(rule.id, rule.check, rule.doc, kind.limit(rule.params), kind.layers_run_on(rule.params),
-                        params=dict(rule.params), nets=kind.needs_nets(rule.params))
+    result = RuleResult(
+        rule.id,
+        rule.check,
+        rule.doc,
+        kind.limit(rule.params),
+        kind.layers_run_on(rule.params),
+        params=dict(rule.params),
+        nets=kind.needs_nets(rule.params),
+    )
     for name, v in found:
         result.markers.extend(to_markers(v, name, grid))
     result.markers.sort(key=Marker.sort_key)

@@ -35,24 +35,72 @@ from pkgdrc.errors import PkgdrcError
 # record type -> (name, data type, length): the GDSII stream format, release 6; a length of 4
 # for a type with data is variable (at least 4: strings, XY), else the exact record length
 RECORDS = {
-    0x00: ("HEADER", 2, 6), 0x01: ("BGNLIB", 2, 28), 0x02: ("LIBNAME", 6, 4), 0x03: ("UNITS", 5, 20),
-    0x04: ("ENDLIB", 0, 4), 0x05: ("BGNSTR", 2, 28), 0x06: ("STRNAME", 6, 4), 0x07: ("ENDSTR", 0, 4),
-    0x08: ("BOUNDARY", 0, 4), 0x09: ("PATH", 0, 4), 0x0A: ("SREF", 0, 4), 0x0B: ("AREF", 0, 4),
-    0x0C: ("TEXT", 0, 4), 0x0D: ("LAYER", 2, 6), 0x0E: ("DATATYPE", 2, 6), 0x0F: ("WIDTH", 3, 8),
-    0x10: ("XY", 3, 4), 0x11: ("ENDEL", 0, 4), 0x12: ("SNAME", 6, 4), 0x13: ("COLROW", 2, 8),
-    0x15: ("NODE", 0, 4), 0x16: ("TEXTTYPE", 2, 6), 0x17: ("PRESENTATION", 1, 6), 0x19: ("STRING", 6, 4),
-    0x1A: ("STRANS", 1, 6), 0x1B: ("MAG", 5, 12), 0x1C: ("ANGLE", 5, 12), 0x1F: ("REFLIBS", 6, 4),
-    0x20: ("FONTS", 6, 4), 0x21: ("PATHTYPE", 2, 6), 0x22: ("GENERATIONS", 2, 6), 0x23: ("ATTRTABLE", 6, 4),
-    0x26: ("ELFLAGS", 1, 6), 0x2A: ("NODETYPE", 2, 6), 0x2B: ("PROPATTR", 2, 6), 0x2C: ("PROPVALUE", 6, 4),
-    0x2D: ("BOX", 0, 4), 0x2E: ("BOXTYPE", 2, 6), 0x2F: ("PLEX", 3, 8), 0x30: ("BGNEXTN", 3, 8),
-    0x31: ("ENDEXTN", 3, 8), 0x36: ("FORMAT", 2, 6), 0x37: ("MASK", 6, 4), 0x38: ("ENDMASKS", 0, 4),
-    0x39: ("LIBDIRSIZE", 2, 6), 0x3A: ("SRFNAME", 6, 4), 0x3B: ("LIBSECUR", 2, 6),
+    0x00: ("HEADER", 2, 6),
+    0x01: ("BGNLIB", 2, 28),
+    0x02: ("LIBNAME", 6, 4),
+    0x03: ("UNITS", 5, 20),
+    0x04: ("ENDLIB", 0, 4),
+    0x05: ("BGNSTR", 2, 28),
+    0x06: ("STRNAME", 6, 4),
+    0x07: ("ENDSTR", 0, 4),
+    0x08: ("BOUNDARY", 0, 4),
+    0x09: ("PATH", 0, 4),
+    0x0A: ("SREF", 0, 4),
+    0x0B: ("AREF", 0, 4),
+    0x0C: ("TEXT", 0, 4),
+    0x0D: ("LAYER", 2, 6),
+    0x0E: ("DATATYPE", 2, 6),
+    0x0F: ("WIDTH", 3, 8),
+    0x10: ("XY", 3, 4),
+    0x11: ("ENDEL", 0, 4),
+    0x12: ("SNAME", 6, 4),
+    0x13: ("COLROW", 2, 8),
+    0x15: ("NODE", 0, 4),
+    0x16: ("TEXTTYPE", 2, 6),
+    0x17: ("PRESENTATION", 1, 6),
+    0x19: ("STRING", 6, 4),
+    0x1A: ("STRANS", 1, 6),
+    0x1B: ("MAG", 5, 12),
+    0x1C: ("ANGLE", 5, 12),
+    0x1F: ("REFLIBS", 6, 4),
+    0x20: ("FONTS", 6, 4),
+    0x21: ("PATHTYPE", 2, 6),
+    0x22: ("GENERATIONS", 2, 6),
+    0x23: ("ATTRTABLE", 6, 4),
+    0x26: ("ELFLAGS", 1, 6),
+    0x2A: ("NODETYPE", 2, 6),
+    0x2B: ("PROPATTR", 2, 6),
+    0x2C: ("PROPVALUE", 6, 4),
+    0x2D: ("BOX", 0, 4),
+    0x2E: ("BOXTYPE", 2, 6),
+    0x2F: ("PLEX", 3, 8),
+    0x30: ("BGNEXTN", 3, 8),
+    0x31: ("ENDEXTN", 3, 8),
+    0x36: ("FORMAT", 2, 6),
+    0x37: ("MASK", 6, 4),
+    0x38: ("ENDMASKS", 0, 4),
+    0x39: ("LIBDIRSIZE", 2, 6),
+    0x3A: ("SRFNAME", 6, 4),
+    0x3B: ("LIBSECUR", 2, 6),
 }
 CODE = {name: rt for rt, (name, _, _) in RECORDS.items()}
-ENDLIB, BGNSTR, STRNAME, ENDSTR, ENDEL, XY = (CODE[n] for n in ("ENDLIB", "BGNSTR", "STRNAME", "ENDSTR",
-                                                                 "ENDEL", "XY"))
-LIBRARY_HEADER = {"LIBNAME", "UNITS", "REFLIBS", "FONTS", "ATTRTABLE", "GENERATIONS", "FORMAT", "MASK",
-                  "ENDMASKS", "LIBDIRSIZE", "SRFNAME", "LIBSECUR", "PROPATTR", "PROPVALUE"}
+ENDLIB, BGNSTR, STRNAME, ENDSTR, ENDEL, XY = (CODE[n] for n in ("ENDLIB", "BGNSTR", "STRNAME", "ENDSTR", "ENDEL", "XY"))
+LIBRARY_HEADER = {
+    "LIBNAME",
+    "UNITS",
+    "REFLIBS",
+    "FONTS",
+    "ATTRTABLE",
+    "GENERATIONS",
+    "FORMAT",
+    "MASK",
+    "ENDMASKS",
+    "LIBDIRSIZE",
+    "SRFNAME",
+    "LIBSECUR",
+    "PROPATTR",
+    "PROPVALUE",
+}
 
 # Each element kind: its records in order, as slots (record names, required, repeatable).
 _ELFLAGS = (("ELFLAGS", "PLEX"), False, True)
@@ -60,21 +108,44 @@ _PROPS = (("PROPATTR", "PROPVALUE"), False, True)
 _TRANS = (("STRANS", "MAG", "ANGLE"), False, True)
 ELEMENTS = {
     "BOUNDARY": [_ELFLAGS, (("LAYER",), True, False), (("DATATYPE",), True, False), (("XY",), True, True), _PROPS],
-    "PATH": [_ELFLAGS, (("LAYER",), True, False), (("DATATYPE",), True, False), (("PATHTYPE",), False, False),
-             (("WIDTH",), False, False), (("BGNEXTN",), False, False), (("ENDEXTN",), False, False),
-             (("XY",), True, True), _PROPS],
+    "PATH": [
+        _ELFLAGS,
+        (("LAYER",), True, False),
+        (("DATATYPE",), True, False),
+        (("PATHTYPE",), False, False),
+        (("WIDTH",), False, False),
+        (("BGNEXTN",), False, False),
+        (("ENDEXTN",), False, False),
+        (("XY",), True, True),
+        _PROPS,
+    ],
     "SREF": [_ELFLAGS, (("SNAME",), True, False), _TRANS, (("XY",), True, False), _PROPS],
-    "AREF": [_ELFLAGS, (("SNAME",), True, False), _TRANS, (("COLROW",), True, False), (("XY",), True, False),
-             _PROPS],
-    "TEXT": [_ELFLAGS, (("LAYER",), True, False), (("TEXTTYPE",), True, False), (("PRESENTATION",), False, False),
-             (("PATHTYPE",), False, False), (("WIDTH",), False, False), _TRANS, (("XY",), True, False),
-             (("STRING",), True, False), _PROPS],
+    "AREF": [_ELFLAGS, (("SNAME",), True, False), _TRANS, (("COLROW",), True, False), (("XY",), True, False), _PROPS],
+    "TEXT": [
+        _ELFLAGS,
+        (("LAYER",), True, False),
+        (("TEXTTYPE",), True, False),
+        (("PRESENTATION",), False, False),
+        (("PATHTYPE",), False, False),
+        (("WIDTH",), False, False),
+        _TRANS,
+        (("XY",), True, False),
+        (("STRING",), True, False),
+        _PROPS,
+    ],
     "NODE": [_ELFLAGS, (("LAYER",), True, False), (("NODETYPE",), True, False), (("XY",), True, False), _PROPS],
     "BOX": [_ELFLAGS, (("LAYER",), True, False), (("BOXTYPE",), True, False), (("XY",), True, False), _PROPS],
 }
 # XY points per element kind: (fewest, most) in one XY record
-POINTS = {"BOUNDARY": (1, 8191), "PATH": (1, 8191), "SREF": (1, 1), "AREF": (3, 3), "TEXT": (1, 1),
-          "NODE": (1, 50), "BOX": (5, 5)}
+POINTS = {
+    "BOUNDARY": (1, 8191),
+    "PATH": (1, 8191),
+    "SREF": (1, 1),
+    "AREF": (3, 3),
+    "TEXT": (1, 1),
+    "NODE": (1, 50),
+    "BOX": (5, 5),
+}
 LEAST_POINTS = np.array([POINTS[k][0] for k in ELEMENTS])
 MOST_POINTS = np.array([POINTS[k][1] for k in ELEMENTS])
 
@@ -130,9 +201,9 @@ class GdsiiError(PkgdrcError):
 class Records:
     """The records of a stream, in order: byte offsets, lengths and record types."""
 
-    pos: np.ndarray     # byte offsets (int32 in files under 2 GB, else int64)
+    pos: np.ndarray  # byte offsets (int32 in files under 2 GB, else int64)
     length: np.ndarray  # record lengths, header included (same type)
-    kind: np.ndarray    # uint8 record types
+    kind: np.ndarray  # uint8 record types
 
 
 def _name(rt: int) -> str:
@@ -148,12 +219,12 @@ def _candidates(buf: np.ndarray, parity: int) -> tuple[np.ndarray, np.ndarray, n
     """
     n = len(buf)
     offset = np.int32 if n < 2**31 - 2**17 else np.int64  # offsets and ends fit; half the memory traffic
-    words = buf[parity:parity + (n - parity) // 2 * 2].view(">u2")
+    words = buf[parity : parity + (n - parity) // 2 * 2].view(">u2")
     parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     step = 1 << 20
     for start in range(0, max(len(words) - 1, 0), step):
-        tword = words[start + 1:start + step + 1]
-        size = words[start:start + len(tword)]
+        tword = words[start + 1 : start + step + 1]
+        size = words[start : start + len(tword)]
         hit = np.flatnonzero((size >= LEAST_LENGTH[tword]) & (size <= MOST_LENGTH[tword]))
         parts[0].append(((hit + start) * 2 + parity).astype(offset))
         parts[1].append(size[hit].astype(offset))
@@ -220,7 +291,7 @@ def records(buf: np.ndarray) -> Records:
         else:
             take = np.zeros(len(pos), dtype=bool)
             for k, j in runs:
-                take[k:j + 1] = True
+                take[k : j + 1] = True
         end = int(ends[runs[-1][1]])
         if buf[end:].any():
             extra = end + int(np.flatnonzero(buf[end:])[0])
@@ -251,8 +322,12 @@ def _check_library(rec: Records) -> None:
     body = int(np.flatnonzero((rt == BGNSTR) | (rt == ENDLIB))[0])
     bad = np.flatnonzero(~header_ok[rt[2:body]])
     if len(bad):
-        raise _fail(rec, 2 + int(bad[0]), "outside a structure, before the first BGNSTR; expected a library "
-                                          "header record (LIBNAME, UNITS, ...), BGNSTR or ENDLIB")
+        raise _fail(
+            rec,
+            2 + int(bad[0]),
+            "outside a structure, before the first BGNSTR; expected a library "
+            "header record (LIBNAME, UNITS, ...), BGNSTR or ENDLIB",
+        )
 
 
 def _first_unpaired(opens: np.ndarray, closes: np.ndarray) -> tuple[int, str] | None:
@@ -267,7 +342,7 @@ def _first_unpaired(opens: np.ndarray, closes: np.ndarray) -> tuple[int, str] | 
     early = np.flatnonzero(closes[:m] < opens[:m])  # a close before its open: nothing was open
     if len(early):
         worst.append((int(closes[early[0]]), "close"))
-    unclosed = np.flatnonzero(opens[1:m + 1] < closes[:len(opens[1:m + 1])])  # next open before the close
+    unclosed = np.flatnonzero(opens[1 : m + 1] < closes[: len(opens[1 : m + 1])])  # next open before the close
     if len(unclosed):
         worst.append((int(opens[unclosed[0] + 1]), "open"))
     if len(opens) > len(closes):
@@ -303,13 +378,15 @@ def _check_names(rec: Records, where: np.ndarray, buf: np.ndarray) -> None:
     """Structure names (STRNAME records) are unique and not empty."""
     seen: dict[bytes, int] = {}
     for i in where.tolist():
-        name = buf[int(rec.pos[i]) + 4:int(rec.pos[i] + rec.length[i])].tobytes().rstrip(b"\0")
+        name = buf[int(rec.pos[i]) + 4 : int(rec.pos[i] + rec.length[i])].tobytes().rstrip(b"\0")
         if not name:
             raise _fail(rec, i, "empty structure name")
         if name in seen:
             text = name.decode("utf-8", "replace")
-            raise GdsiiError(f"two structures named {text!r} (STRNAME at bytes {seen[name]} and "
-                             f"{int(rec.pos[i])}); a cell name must be unique")
+            raise GdsiiError(
+                f"two structures named {text!r} (STRNAME at bytes {seen[name]} and "
+                f"{int(rec.pos[i])}); a cell name must be unique"
+            )
         seen[name] = int(rec.pos[i])
 
 
@@ -322,8 +399,12 @@ def _element_error(rec: Records, e: int, i: int) -> GdsiiError:
     sn = len(slots) if rec.kind[i] == ENDEL else slot_of.get(int(rec.kind[i]), -2)
     missing = [names[0] for s, (names, req, _) in enumerate(slots) if req and sp < s < sn]
     if missing and sn > sp:
-        return _fail(rec, e, f"the element has no {' or '.join(missing)} record before the "
-                             f"{_name(int(rec.kind[i]))} at byte {int(rec.pos[i])}; expected {_grammar(kname)}")
+        return _fail(
+            rec,
+            e,
+            f"the element has no {' or '.join(missing)} record before the "
+            f"{_name(int(rec.kind[i]))} at byte {int(rec.pos[i])}; expected {_grammar(kname)}",
+        )
     return _fail(rec, i, f"out of place in the {kname} element at byte {int(rec.pos[e])}; expected {_grammar(kname)}")
 
 
@@ -341,8 +422,7 @@ def _check_elements(rec: Records, begin: np.ndarray, end: np.ndarray) -> None:
             e = int(starts[np.searchsorted(starts, i) - 1])
         else:  # the last element is not closed: the next structure record comes first
             e, i = i, i + int(np.flatnonzero(np.isin(rt[i:], (BGNSTR, ENDSTR, ENDLIB)))[0])
-        raise _fail(rec, e, f"the element has no ENDEL (the {_name(int(rt[i]))} at byte {int(rec.pos[i])} "
-                            "comes first)")
+        raise _fail(rec, e, f"the element has no ENDEL (the {_name(int(rt[i]))} at byte {int(rec.pos[i])} comes first)")
     if not len(starts):
         return
     # from each kind record to just before its ENDEL: alternating runs, laid out with np.repeat
@@ -355,16 +435,19 @@ def _check_elements(rec: Records, begin: np.ndarray, end: np.ndarray) -> None:
     if len(structural) or inside[-1]:
         i = int(np.concatenate([begin, begin + 1, end])[structural].min()) if len(structural) else len(rt) - 1
         e = int(starts[np.searchsorted(starts, i) - 1])
-        raise _fail(rec, e, f"the element has no ENDEL (the {_name(int(rt[i]))} at byte {int(rec.pos[i])} "
-                            "comes first)")
+        raise _fail(rec, e, f"the element has no ENDEL (the {_name(int(rt[i]))} at byte {int(rec.pos[i])} comes first)")
     loose = ~inside
     loose[closes] = loose[begin] = loose[begin + 1] = loose[end] = False
-    loose[:int(begin[0]) if len(begin) else len(rt)] = False  # the library header: checked before
+    loose[: int(begin[0]) if len(begin) else len(rt)] = False  # the library header: checked before
     loose[-1] = False
     bare = np.flatnonzero(loose & ~PROPERTY[rt])
     if len(bare):
-        raise _fail(rec, int(bare[0]), "out of place in a structure; expected an element (BOUNDARY, PATH, SREF, "
-                                       "AREF, TEXT, NODE, BOX), PROPATTR, PROPVALUE or ENDSTR")
+        raise _fail(
+            rec,
+            int(bare[0]),
+            "out of place in a structure; expected an element (BOUNDARY, PATH, SREF, "
+            "AREF, TEXT, NODE, BOX), PROPATTR, PROPVALUE or ENDSTR",
+        )
     # each record of an element (and its ENDEL) against the record before it, over all records at once
     inside[closes] = True
     inside[starts] = False

@@ -137,8 +137,9 @@ class CellTree:
     def flat_count(self, layer: str | None = None) -> int:
         """Shapes of the flattened top on `layer` (None: on all layers read), without flattening."""
         copies = self.copies()
-        return sum(copies[n] * sum(len(p) for k, p in c.polygons.items() if layer in (None, k))
-                   for n, c in self.cells.items())
+        return sum(
+            copies[n] * sum(len(p) for k, p in c.polygons.items() if layer in (None, k)) for n, c in self.cells.items()
+        )
 
     def drawn_count(self) -> int:
         """Shapes the cells draw, each counted once (what checking each cell once has to look at)."""
@@ -146,8 +147,11 @@ class CellTree:
 
     def flatten(self, layer: str) -> np.ndarray:
         """The flattened top's shapes on `layer`, in dbu."""
-        parts = [place(self.cells[n].polygons.get(layer, EMPTY), m, offs)
-                 for n, orient in self.instances().items() for m, offs in orient.items()]
+        parts = [
+            place(self.cells[n].polygons.get(layer, EMPTY), m, offs)
+            for n, orient in self.instances().items()
+            for m, offs in orient.items()
+        ]
         parts = [p for p in parts if len(p)]
         return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
 

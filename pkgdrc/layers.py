@@ -16,6 +16,7 @@ from pkgdrc.geometry import booleans
 from pkgdrc.geometry.edges import Edges, polygon_edges, subject_edges
 from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.layout import Layout
+from pkgdrc.nets import Nets
 from pkgdrc.units import Grid
 
 
@@ -48,7 +49,7 @@ class LayerSet:
     def merged(self, name: str) -> np.ndarray:
         """Shapes of a layer merged: overlapping or touching shapes are one polygon."""
         if name not in self._merged:
-            if self.merge_by_cell and name in self.deck.layers:
+            if self.merge_by_cell and self.layout.tree is not None and name in self.deck.layers:
                 self._merged[name] = merged_by_cell(self.layout.tree, name)
             else:
                 self._merged[name] = merge(self.polygons(name))
@@ -72,10 +73,14 @@ class LayerSet:
         if isinstance(e, dexpr.Name):
             return self.merged(e.name)
         if isinstance(e, dexpr.Size):
-            d = self.grid.to_dbu(e.distance)
+            d = float(self.grid.to_dbu(e.distance))
             return booleans.sized(self._evaluate_merged(e.arg), d if e.func == "grow" else -d)
-        op = {"|": booleans.boolean_or, "&": booleans.boolean_and,
-              "-": booleans.boolean_not, "^": booleans.boolean_xor}[e.op]
+        op = {
+            "|": booleans.boolean_or,
+            "&": booleans.boolean_and,
+            "-": booleans.boolean_not,
+            "^": booleans.boolean_xor,
+        }[e.op]
         return op(self._evaluate_merged(e.left), self._evaluate_merged(e.right))
 
     def _evaluate_merged(self, e: dexpr.Expr) -> np.ndarray:
@@ -83,10 +88,8 @@ class LayerSet:
         return self.merged(e.name) if isinstance(e, dexpr.Name) else merge(self._evaluate(e))
 
     @cached_property
-    def nets(self) -> "Nets":
+    def nets(self) -> Nets:
         """Nets of the deck's `connect:` layers, extracted once per run on first use."""
-        from pkgdrc.nets import Nets  # nets import layers' callers; import on use
-
         return Nets.extract(self)
 
     @cached_property

@@ -42,10 +42,20 @@ class Layout:
     built from polygons (tests, tiles), it has no tree.
     """
 
-    def __init__(self, path: str, top: str, grid: Grid, polygons: dict[str, np.ndarray] | None = None,
-                 labels: dict[str, list[tuple[str, float, float]]] | None = None, repaired: int = 0,
-                 dropped: int = 0, tree: CellTree | None = None, layer_names: list[str] | None = None,
-                 unmapped: list[tuple[int, int, int]] | None = None, limits: ReadLimits | None = None):
+    def __init__(
+        self,
+        path: str,
+        top: str,
+        grid: Grid,
+        polygons: dict[str, np.ndarray] | None = None,
+        labels: dict[str, list[tuple[str, float, float]]] | None = None,
+        repaired: int = 0,
+        dropped: int = 0,
+        tree: CellTree | None = None,
+        layer_names: list[str] | None = None,
+        unmapped: list[tuple[int, int, int]] | None = None,
+        limits: ReadLimits | None = None,
+    ):
         self.path, self.top, self.grid = path, top, grid
         self.limits = limits or ReadLimits()
         self.repaired, self.dropped, self.tree = repaired, dropped, tree
@@ -118,8 +128,11 @@ def _sniff(path: Path) -> str:
     if stat.S_ISDIR(mode):
         raise PkgdrcError("is a directory, expected a GDSII or OASIS file", path=str(path))
     if not stat.S_ISREG(mode):
-        raise PkgdrcError(f"not a regular file ({_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')}), "
-                          "expected a GDSII or OASIS file", path=str(path))
+        raise PkgdrcError(
+            f"not a regular file ({_FILE_KINDS.get(stat.S_IFMT(mode), 'a special file')}), "
+            "expected a GDSII or OASIS file",
+            path=str(path),
+        )
     try:
         with path.open("rb") as f:
             head = f.read(16)
@@ -136,8 +149,12 @@ def _sniff(path: Path) -> str:
     raise PkgdrcError("not a GDSII or OASIS file (unknown header bytes)", path=str(path))
 
 
-_FILE_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-               stat.S_IFSOCK: "a socket"}
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -174,9 +191,15 @@ def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int,
     return parts, int(invalid.sum()), dropped
 
 
-def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | None = None,
-                label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
-                max_memory: int | None = None, read_timeout: float | None = None) -> Layout:
+def read_layout(
+    path: str | Path,
+    layer_map: dict[str, LayerKey],
+    top: str | None = None,
+    label_map: dict[str, LayerKey] | None = None,
+    max_shapes: int = MAX_SHAPES,
+    max_memory: int | None = None,
+    read_timeout: float | None = None,
+) -> Layout:
     """Read `path`: the hierarchy under its top cell, on the layers named in `layer_map`.
 
     Only a regular file is read, by its magic bytes (a gzip-compressed GDSII or OASIS file
@@ -192,5 +215,16 @@ def read_layout(path: str | Path, layer_map: dict[str, LayerKey], top: str | Non
     tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
     grid = Grid(raw.precision / 1e-6)
     labels: dict[str, list[tuple[str, float, float]]] | None = None if label_map else {}
-    return Layout(str(path), raw.top, grid, None, labels, repaired, dropped, tree, list(layer_map),
-                  unmapped=raw.unmapped, limits=ReadLimits(max_shapes, max_memory, read_timeout))
+    return Layout(
+        str(path),
+        raw.top,
+        grid,
+        None,
+        labels,
+        repaired,
+        dropped,
+        tree,
+        list(layer_map),
+        unmapped=raw.unmapped,
+        limits=ReadLimits(max_shapes, max_memory, read_timeout),
+    )

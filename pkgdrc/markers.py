@@ -42,8 +42,13 @@ class Violations:
         return len(self.values)
 
     @classmethod
-    def polygons(cls, polys: np.ndarray, values: np.ndarray | None = None,
-                 value_unit: ValueUnit = "none", messages: np.ndarray | str = "") -> "Violations":
+    def polygons(
+        cls,
+        polys: np.ndarray,
+        values: np.ndarray | None = None,
+        value_unit: ValueUnit = "none",
+        messages: np.ndarray | str = "",
+    ) -> Violations:
         values = np.full(len(polys), np.nan) if values is None else np.asarray(values, float)
         return cls("polygon", np.asarray(polys, dtype=object), values, value_unit, messages)
 
@@ -64,10 +69,19 @@ class Marker:
     def sort_key(self) -> tuple:
         # A marker without a value sorts after one with a value at the same place; the
         # geometry breaks the remaining ties, so that equal marker sets print alike.
-        return (self.bbox, self.value is None, self.value or 0.0, self.layer, self.message,
-                self.edge_pair or (), self.edge or (), self.polygon or (), self.holes)
+        return (
+            self.bbox,
+            self.value is None,
+            self.value or 0.0,
+            self.layer,
+            self.message,
+            self.edge_pair or (),
+            self.edge or (),
+            self.polygon or (),
+            self.holes,
+        )
 
-    def __lt__(self, other: "Marker") -> bool:
+    def __lt__(self, other: Marker) -> bool:
         return self.sort_key() < other.sort_key()
 
     def to_dict(self) -> dict:
@@ -158,8 +172,13 @@ def _distinct(v: Violations) -> Violations:
     if first.all():
         return v
     keep = np.sort(order[first])
-    return Violations(v.kind, v.geometry[keep], v.values[keep], v.value_unit,
-                      v.messages if isinstance(v.messages, str) else messages[keep])
+    return Violations(
+        v.kind,
+        v.geometry[keep],
+        v.values[keep],
+        v.value_unit,
+        v.messages if isinstance(v.messages, str) else messages[keep],
+    )
 
 
 def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
@@ -181,14 +200,16 @@ def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
         bounds = grid.to_um(shapely.bounds(v.geometry)).tolist()
         out = []
         for k in range(n):
-            ext, *holes = (tuple(pts[starts[r]:ends[r]]) for r in range(first[k], first[k + 1]))
+            ext, *holes = (tuple(pts[starts[r] : ends[r]]) for r in range(first[k], first[k + 1]))
             out.append(Marker(tuple(bounds[k]), values[k], layer, messages[k], polygon=ext, holes=tuple(holes)))
         return out
-    pts = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
-    flat = pts.reshape(n, -1, 2)
+    um = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
+    flat = um.reshape(n, -1, 2)
     box = np.hstack([flat.min(axis=1), flat.max(axis=1)]).tolist()
-    segs = [((a, b), (c, d)) for a, b, c, d in pts.reshape(-1, 4).tolist()]
+    segs = [((a, b), (c, d)) for a, b, c, d in um.reshape(-1, 4).tolist()]
     if v.kind == "edge_pair":
-        return [Marker(tuple(box[k]), values[k], layer, messages[k], edge_pair=(segs[2 * k], segs[2 * k + 1]))
-                for k in range(n)]
+        return [
+            Marker(tuple(box[k]), values[k], layer, messages[k], edge_pair=(segs[2 * k], segs[2 * k + 1]))
+            for k in range(n)
+        ]
     return [Marker(tuple(box[k]), values[k], layer, messages[k], edge=segs[k]) for k in range(n)]

@@ -51,8 +51,15 @@ class Short:
 class Nets:
     """The nets of one run: every drawn shape of a connect layer is a node with a net id."""
 
-    def __init__(self, layers: tuple[str, ...], shapes: dict[str, np.ndarray], pairs: np.ndarray,
-                 labels: list[tuple[str, str, float, float]], grid, deck_path: str = ""):
+    def __init__(
+        self,
+        layers: tuple[str, ...],
+        shapes: dict[str, np.ndarray],
+        pairs: np.ndarray,
+        labels: list[tuple[str, str, float, float]],
+        grid,
+        deck_path: str = "",
+    ):
         self.layers = layers
         self.grid = grid
         self.deck_path = deck_path
@@ -64,6 +71,8 @@ class Nets:
         n = len(self.shapes)
         self.pairs = pairs
         graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+        self.count: int
+        self.net: np.ndarray
         self.count, self.net = connected_components(graph, directed=False) if n else (0, np.empty(0, np.int64))
         self._graph = graph.tocsr()
         self._merged: dict[str, np.ndarray] = {n: shapes[n] for n in layers}
@@ -89,8 +98,7 @@ class Nets:
             if len(shapes[a]) and len(shapes[b]):
                 ia, ib = intersecting(shapes[a], shapes[b])
                 found.append(np.stack([ia + offset[a], ib + offset[b]], axis=1))
-        labels = [(layer, text, x, y) for layer in label_first
-                  for text, x, y in layers.layout.labels.get(layer, [])]
+        labels = [(layer, text, x, y) for layer in label_first for text, x, y in layers.layout.labels.get(layer, [])]
         nets = cls(tuple(order), shapes, np.concatenate(found), labels, layers.grid, deck.path)
         nets._merged = {n: layers.merged(n) for n in order}
         return nets
@@ -101,7 +109,7 @@ class Nets:
         for layer in dict.fromkeys(lb[0] for lb in labels):
             mine = [lb for lb in labels if lb[0] == layer]
             pts = shapely.points([(lb[2], lb[3]) for lb in mine])
-            shapes = self.shapes[self.start[layer]:self.start[layer] + self.size[layer]]
+            shapes = self.shapes[self.start[layer] : self.start[layer] + self.size[layer]]
             ip, ishape = shapely.STRtree(shapes).query(pts, predicate="intersects")
             ip, first = np.unique(ip, return_index=True)
             nodes.append(ishape[first] + self.start[layer])
@@ -112,9 +120,10 @@ class Nets:
     def drawn(self, layer: str) -> np.ndarray:
         """Net id of each drawn shape of `layer` (the nodes)."""
         if layer not in self.start:
-            raise PkgdrcError(f"layer {layer} is not in the deck's connect: section, so it has no nets",
-                              path=self.deck_path or None)
-        return self.net[self.start[layer]:self.start[layer] + self.size[layer]]
+            raise PkgdrcError(
+                f"layer {layer} is not in the deck's connect: section, so it has no nets", path=self.deck_path or None
+            )
+        return self.net[self.start[layer] : self.start[layer] + self.size[layer]]
 
     def of(self, layer: str) -> np.ndarray:
         """Net id of each merged shape of `layer` (aligned with `LayerSet.merged(layer)`).
@@ -127,7 +136,7 @@ class Nets:
             out = np.zeros(len(merged), dtype=np.int64)
             if len(merged):
                 start, size = self.start[layer], self.size[layer]
-                inner = shapely.point_on_surface(self.shapes[start:start + size])
+                inner = shapely.point_on_surface(self.shapes[start : start + size])
                 idrawn, imerged = shapely.STRtree(merged).query(inner, predicate="intersects")
                 out[imerged] = drawn[idrawn]
             self._of[layer] = out
@@ -167,7 +176,7 @@ class Nets:
         if texts:
             return "+".join(texts)
         node = self._anchor[int(net)]
-        return place_names(self.layers[self.layer_of[node]], self.shapes[node:node + 1], self.grid)[0]
+        return place_names(self.layers[self.layer_of[node]], self.shapes[node : node + 1], self.grid)[0]
 
     @cached_property
     def shorts(self) -> list[Short]:
@@ -176,8 +185,9 @@ class Nets:
         if not shorted:
             return []
         nodes = np.unique(self.label_node)
-        _, _, source = dijkstra(self._graph, directed=False, indices=nodes, unweighted=True,
-                                min_only=True, return_predecessors=True)
+        _, _, source = dijkstra(
+            self._graph, directed=False, indices=nodes, unweighted=True, min_only=True, return_predecessors=True
+        )
         names, text_idx = np.unique(self.label_text.astype(str), return_inverse=True)
         names = names.tolist()
         node_text = np.full(len(self.shapes), -1)
@@ -188,15 +198,18 @@ class Nets:
         found: dict[tuple[int, str, str], shapely.Polygon] = {}
         for node, t in sorted(zip(self.label_node.tolist(), text_idx.tolist())):
             if t != node_text[node]:  # two texts on one shape: the shape is the place
-                found.setdefault((int(self.net[node]), *sorted((names[t], names[node_text[node]]))),
-                                 self.shapes[node])
+                found.setdefault((int(self.net[node]), *sorted((names[t], names[node_text[node]]))), self.shapes[node])
         for a, b in sorted(zip(i[meet].tolist(), j[meet].tolist())):
             key = (int(self.net[a]), *sorted((names[reached[a]], names[reached[b]])))
             if key not in found:
-                parts = polygon_parts(np.array([shapely.intersection(self.shapes[a], self.shapes[b],
-                                                                     grid_size=1.0)], dtype=object))
-                found[key] = max(parts, key=shapely.area) if len(parts) else \
-                    min((self.shapes[a], self.shapes[b]), key=shapely.area)
+                parts = polygon_parts(
+                    np.array([shapely.intersection(self.shapes[a], self.shapes[b], grid_size=1.0)], dtype=object)
+                )
+                found[key] = (
+                    max(parts, key=shapely.area)
+                    if len(parts)
+                    else min((self.shapes[a], self.shapes[b]), key=shapely.area)
+                )
         return [Short(net, (ta, tb), place) for (net, ta, tb), place in sorted(found.items(), key=lambda kv: kv[0])]
 
 

@@ -40,7 +40,7 @@ class RuleResult:
 
     @property
     def status(self) -> str:
-        """"failed" (markers), else "empty" (an input layer had no shape), else "passed"."""
+        """ "failed" (markers), else "empty" (an input layer had no shape), else "passed"."""
         if self.markers:
             return "failed"
         return "empty" if self.empty_inputs else "passed"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from shapely.errors import GEOSException
 
@@ -42,9 +42,11 @@ def _nothing_to_check(deck: Deck, layout: Layout, layers: LayerSet, allow_empty:
     """A run in which no deck layer has a shape checked nothing: exit 2 unless allowed."""
     if len(layers.empty_layers) < len(deck.layers):
         return []
-    message = (f"none of the deck's {len(deck.layers)} layers has a shape in cell {layout.top} "
-               f"(deck {deck.name}: {', '.join(f'{n} {a}/{b}' for n, (a, b) in deck.layers.items())}); "
-               "the run checked nothing")
+    message = (
+        f"none of the deck's {len(deck.layers)} layers has a shape in cell {layout.top} "
+        f"(deck {deck.name}: {', '.join(f'{n} {a}/{b}' for n, (a, b) in deck.layers.items())}); "
+        "the run checked nothing"
+    )
     if not allow_empty:
         raise PkgdrcError(message + "; pass --allow-empty if that is expected", path=layout.path)
     return [message]
@@ -69,15 +71,25 @@ def _tile_progress(rules: list[Rule], on_rule: Callable[[Rule], None] | None) ->
         while started[0] < len(rules) * done // total:
             on_rule(rules[started[0]])
             started[0] += 1
+
     return on_tile
 
 
-def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, top: str | None = None,
-          rules: list[str] | None = None, waivers: str | Path | list[Waiver] | None = None,
-          on_rule: Callable[[Rule], None] | None = None, jobs: int = 1,
-          dask_scheduler: str | None = None, allow_empty: bool = False, max_shapes: int = MAX_SHAPES,
-          max_memory: int | None = None, read_timeout: float | None = None,
-          hierarchy: Hierarchy = "auto") -> Report:
+def check(
+    layout: str | Path | Layout,
+    deck: str | Path | Deck = DEFAULT_DECK,
+    top: str | None = None,
+    rules: list[str] | None = None,
+    waivers: str | Path | list[Waiver] | None = None,
+    on_rule: Callable[[Rule], None] | None = None,
+    jobs: int = 1,
+    dask_scheduler: str | None = None,
+    allow_empty: bool = False,
+    max_shapes: int = MAX_SHAPES,
+    max_memory: int | None = None,
+    read_timeout: float | None = None,
+    hierarchy: Hierarchy = "auto",
+) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
     `rules` limits the run to those rule ids (an empty list, or a deck without rules, is
@@ -108,8 +120,22 @@ def check(layout: str | Path | Layout, deck: str | Path | Deck = DEFAULT_DECK, t
         check_rules(waivers, [r.id for r in deck.rules], deck.name)
     path = layout.path if isinstance(layout, Layout) else str(layout)
     try:
-        return _check(layout, deck, selected, top, waivers, on_rule, jobs, dask_scheduler, allow_empty,
-                          max_shapes, max_memory, read_timeout, hierarchy, start)
+        return _check(
+            layout,
+            deck,
+            selected,
+            top,
+            waivers,
+            on_rule,
+            jobs,
+            dask_scheduler,
+            allow_empty,
+            max_shapes,
+            max_memory,
+            read_timeout,
+            hierarchy,
+            start,
+        )
     except MemoryError as e:
         raise PkgdrcError(_memory_message(e), path=path) from None
     except GEOSException as e:
@@ -122,16 +148,38 @@ def _memory_message(e: BaseException) -> str:
     return f"out of memory ({str(e) or type(e).__name__}): the run could not be done"
 
 
-def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: str | None,
-           waivers: list[Waiver] | None, on_rule: Callable[[Rule], None] | None, jobs: int,
-           dask_scheduler: str | None, allow_empty: bool, max_shapes: int, max_memory: int | None,
-           read_timeout: float | None, hierarchy: Hierarchy, start: float) -> Report:
+def _check(
+    layout: str | Path | Layout,
+    deck: Deck,
+    selected: list[Rule],
+    top: str | None,
+    waivers: list[Waiver] | None,
+    on_rule: Callable[[Rule], None] | None,
+    jobs: int,
+    dask_scheduler: str | None,
+    allow_empty: bool,
+    max_shapes: int,
+    max_memory: int | None,
+    read_timeout: float | None,
+    hierarchy: Hierarchy,
+    start: float,
+) -> Report:
     if not isinstance(layout, Layout):
-        layout = read_layout(layout, deck.layers, top, label_map=deck.labels, max_shapes=max_shapes,
-                             max_memory=max_memory, read_timeout=read_timeout)
+        layout = read_layout(
+            layout,
+            deck.layers,
+            top,
+            label_map=deck.labels,
+            max_shapes=max_shapes,
+            max_memory=max_memory,
+            read_timeout=read_timeout,
+        )
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
-        raise PkgdrcError(f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
-                          f"is written for dbu: {deck.dbu_um:g} um", path=layout.path)
+        raise PkgdrcError(
+            f"the layout's database unit is {layout.grid.dbu_um:g} um, but deck {deck.name} "
+            f"is written for dbu: {deck.dbu_um:g} um",
+            path=layout.path,
+        )
     n_jobs = tiles.jobs_for(layout, jobs)
     engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler))
     layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
@@ -170,10 +218,22 @@ def _check(layout: str | Path | Layout, deck: Deck, selected: list[Rule], top: s
         result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]
     stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
     return Report(
-        tool="pkgdrc", version=__version__, deck=deck.name, deck_path=deck.path,
-        layout=layout.path, top=layout.top, dbu_um=layout.grid.dbu_um, rules=results,
-        seconds=round(time.perf_counter() - start, 3), empty_layers=layers.empty_layers,
-        shapes=layout.shape_count, repaired=layout.repaired, dropped=layout.dropped,
-        warnings=empty + _distance_warnings(deck, layout), stale_waivers=stale, expired_waivers=expired,
-        unmapped=layout.unmapped, layer_set=layers,
+        tool="pkgdrc",
+        version=__version__,
+        deck=deck.name,
+        deck_path=deck.path,
+        layout=layout.path,
+        top=layout.top,
+        dbu_um=layout.grid.dbu_um,
+        rules=results,
+        seconds=round(time.perf_counter() - start, 3),
+        empty_layers=layers.empty_layers,
+        shapes=layout.shape_count,
+        repaired=layout.repaired,
+        dropped=layout.dropped,
+        warnings=empty + _distance_warnings(deck, layout),
+        stale_waivers=stale,
+        expired_waivers=expired,
+        unmapped=layout.unmapped,
+        layer_set=layers,
     )

@@ -86,7 +86,7 @@ class RawTree:
     """What the child sends back: the top cell's hierarchy, cells listed children first."""
 
     top: str
-    unit: float       # user unit, in metres
+    unit: float  # user unit, in metres
     precision: float  # database unit, in metres
     cells: dict[str, RawCell]
     # (layer, datatype, shapes in the flattened top) of layers with shapes no deck layer maps
@@ -112,11 +112,17 @@ def _check_references(lib: gdstk.Library, path: str) -> None:
                 raise PkgdrcError(f"cell {cell.name} refers to cell {name!r}, which is not in the file", path=path)
             mag = ref.magnification
             if not (math.isfinite(mag) and mag > 0):
-                raise PkgdrcError(f"cell {cell.name}: reference to {ref.cell.name} has magnification {mag:g}; "
-                                  "expected a positive number", path=path)
+                raise PkgdrcError(
+                    f"cell {cell.name}: reference to {ref.cell.name} has magnification {mag:g}; "
+                    "expected a positive number",
+                    path=path,
+                )
             if not math.isfinite(ref.rotation):
-                raise PkgdrcError(f"cell {cell.name}: reference to {ref.cell.name} has rotation {ref.rotation:g}; "
-                                  "expected a finite angle", path=path)
+                raise PkgdrcError(
+                    f"cell {cell.name}: reference to {ref.cell.name} has rotation {ref.rotation:g}; "
+                    "expected a finite angle",
+                    path=path,
+                )
 
 
 def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:
@@ -137,7 +143,7 @@ def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:
                 order.append(cell)
             elif state.get(child.name) == 1:
                 trail = [c.name for c, _ in stack]
-                cycle = " -> ".join(trail[trail.index(child.name):] + [child.name])
+                cycle = " -> ".join(trail[trail.index(child.name) :] + [child.name])
                 raise PkgdrcError(f"reference cycle: {cycle}", path=path)
             elif child.name not in state:
                 state[child.name] = 1
@@ -156,8 +162,9 @@ def _own_shapes(cell: gdstk.Cell) -> Counter:
     return own
 
 
-def _expanded_sizes(order: list[gdstk.Cell], own: dict[str, Counter], layers: set[LayerKey],
-                    texts: set[LayerKey]) -> dict[str, int]:
+def _expanded_sizes(
+    order: list[gdstk.Cell], own: dict[str, Counter], layers: set[LayerKey], texts: set[LayerKey]
+) -> dict[str, int]:
     """Per cell: shapes on `layers`, labels on `texts` and placements its flattening makes."""
     size: dict[str, int] = {}
     for cell in order:
@@ -168,8 +175,9 @@ def _expanded_sizes(order: list[gdstk.Cell], own: dict[str, Counter], layers: se
     return size
 
 
-def _unmapped(order: list[gdstk.Cell], own: dict[str, Counter], top: str, used: set[str],
-              layers: set[LayerKey]) -> list[tuple[int, int, int]]:
+def _unmapped(
+    order: list[gdstk.Cell], own: dict[str, Counter], top: str, used: set[str], layers: set[LayerKey]
+) -> list[tuple[int, int, int]]:
     """(layer, datatype, shapes in the flattened `top`) of the layers with shapes outside `layers`.
 
     `used` is `top` and the cells under it; counts multiply through placements and arrays.
@@ -196,8 +204,7 @@ def _top_cell(lib: gdstk.Library, order: list[gdstk.Cell], top: str | None, path
         for cell in order:
             if cell.name == top:
                 return cell
-        raise PkgdrcError(f"top cell {top!r} not found; cells: {', '.join(sorted(c.name for c in order))}",
-                          path=path)
+        raise PkgdrcError(f"top cell {top!r} not found; cells: {', '.join(sorted(c.name for c in order))}", path=path)
     placed = {r.cell.name for c in order if c.name != CONTEXT_CELL for r in c.references}
     tops = [c for c in order if c.name not in placed and c.name != CONTEXT_CELL]
     if not tops:
@@ -223,8 +230,11 @@ def _exact_placement(ref: gdstk.Reference, scale: float) -> tuple[Matrix, np.nda
     if abs(ref.magnification - 1.0) > 1e-12 or abs(quarter - round(quarter)) > 1e-9:
         return None
     origin = np.asarray(ref.origin, dtype=float)
-    offsets = origin + (np.asarray(ref.repetition.get_offsets(), dtype=float).reshape(-1, 2)
-                        if ref.repetition.size else np.zeros((1, 2)))
+    offsets = origin + (
+        np.asarray(ref.repetition.get_offsets(), dtype=float).reshape(-1, 2)
+        if ref.repetition.size
+        else np.zeros((1, 2))
+    )
     offsets = offsets * scale
     whole = np.rint(offsets)
     if not (np.isfinite(offsets).all() and np.abs(offsets - whole).max(initial=0.0) <= 1e-6):
@@ -242,16 +252,16 @@ def _vertices(polys: list, scale: float) -> tuple[np.ndarray, np.ndarray]:
 
 def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, float, float]]:
     try:
-        return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale)))
-                for lb in found]
+        return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale))) for lb in found]
     except TypeError as e:
         if "string" not in str(e):
             raise
         raise PkgdrcError(f"layer {name}: a label's text is not valid UTF-8; the file is corrupt", path=path) from None
 
 
-def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
-              label_map: dict[str, LayerKey], path: str) -> RawCell:
+def _raw_cell(
+    cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey], label_map: dict[str, LayerKey], path: str
+) -> RawCell:
     """A cell's own shapes and labels (with those of its inexact references) and exact placements."""
     placements, inexact = [], []
     for ref in cell.references:
@@ -264,8 +274,9 @@ def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
     for name, (layer, datatype) in layer_map.items():
         raw = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=0, layer=layer, datatype=datatype)
         for ref in inexact:
-            raw += ref.get_polygons(apply_repetitions=True, include_paths=True, depth=None,
-                                    layer=layer, datatype=datatype)
+            raw += ref.get_polygons(
+                apply_repetitions=True, include_paths=True, depth=None, layer=layer, datatype=datatype
+            )
         coords[name], counts[name] = _vertices(raw, scale)
         if not np.isfinite(coords[name]).all():
             raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
@@ -278,8 +289,15 @@ def _raw_cell(cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey],
     return RawCell(coords, counts, labels, placements)
 
 
-def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None,
-              label_map: dict[str, LayerKey], max_shapes: int, max_memory: int | None = None) -> RawTree:
+def read_tree(
+    path: str,
+    kind: str,
+    layer_map: dict[str, LayerKey],
+    top: str | None,
+    label_map: dict[str, LayerKey],
+    max_shapes: int,
+    max_memory: int | None = None,
+) -> RawTree:
     """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process).
 
     `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes.
@@ -298,8 +316,14 @@ def read_tree(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | N
     return tree_of(lib, path, layer_map, top, label_map, max_shapes)
 
 
-def tree_of(lib: gdstk.Library, path: str, layer_map: dict[str, LayerKey], top: str | None,
-            label_map: dict[str, LayerKey], max_shapes: int) -> RawTree:
+def tree_of(
+    lib: gdstk.Library,
+    path: str,
+    layer_map: dict[str, LayerKey],
+    top: str | None,
+    label_map: dict[str, LayerKey],
+    max_shapes: int,
+) -> RawTree:
     """A library's top cell hierarchy, after the checks above; errors name `path`."""
     try:
         _check_names(lib, path)
@@ -314,11 +338,17 @@ def tree_of(lib: gdstk.Library, path: str, layer_map: dict[str, LayerKey], top: 
             raise
         raise PkgdrcError("a cell name is not valid UTF-8 text; the file is corrupt", path=path) from None
     if sizes[cell.name] > max_shapes:
-        raise PkgdrcError(f"flattening {cell.name} would make {sizes[cell.name]:,} shapes and placements "
-                          f"(limit {max_shapes:,}, --max-shapes){_largest_array(order)}", path=path)
+        raise PkgdrcError(
+            f"flattening {cell.name} would make {sizes[cell.name]:,} shapes and placements "
+            f"(limit {max_shapes:,}, --max-shapes){_largest_array(order)}",
+            path=path,
+        )
     if not (1e-12 <= lib.precision <= 1e-3 and 0 < lib.unit < math.inf):
-        raise PkgdrcError(f"unusable library units: database unit {lib.precision:g} m, user unit {lib.unit:g} m "
-                          "(expected a database unit from 1e-12 to 1e-3 m)", path=path)
+        raise PkgdrcError(
+            f"unusable library units: database unit {lib.precision:g} m, user unit {lib.unit:g} m "
+            "(expected a database unit from 1e-12 to 1e-3 m)",
+            path=path,
+        )
     scale = lib.unit / lib.precision  # user units -> database units
     used = {cell.name} | {c.name for c in cell.dependencies(True)}
     cells = {c.name: _raw_cell(c, scale, layer_map, label_map, path) for c in order if c.name in used}
@@ -367,11 +397,11 @@ def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
 
 def _check_limits(max_memory: int | None, timeout: float | None) -> None:
     """The limits as numbers a child can be given: PkgdrcError for any other value."""
-    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int)
-                                   or max_memory < 1):
+    if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, int) or max_memory < 1):
         raise PkgdrcError(f"--max-memory must be a whole number of bytes > 0, got {max_memory!r}")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not math.isfinite(timeout) or timeout <= 0):
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0
+    ):
         raise PkgdrcError(f"--read-timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
@@ -408,9 +438,16 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
     return data, status
 
 
-def read_in_child(path: str, kind: str, layer_map: dict[str, LayerKey], top: str | None = None,
-                  label_map: dict[str, LayerKey] | None = None, max_shapes: int = MAX_SHAPES,
-                  max_memory: int | None = None, timeout: float | None = None) -> RawTree:
+def read_in_child(
+    path: str,
+    kind: str,
+    layer_map: dict[str, LayerKey],
+    top: str | None = None,
+    label_map: dict[str, LayerKey] | None = None,
+    max_shapes: int = MAX_SHAPES,
+    max_memory: int | None = None,
+    timeout: float | None = None,
+) -> RawTree:
     """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError.
 
     `max_memory` (bytes) and `timeout` (seconds) must be positive and finite; a timeout
@@ -428,8 +465,9 @@ def read_in_child(path: str, kind: str, layer_map: dict[str, LayerKey], top: str
             raise PkgdrcError(f"reading the layout took longer than --read-timeout ({timeout:g} s)", path=path)
         what = f"signal {signal.Signals(sig).name}" if sig else f"exit code {os.waitstatus_to_exitcode(status)}"
         hint = " or ran out of --max-memory" if max_memory is not None else ""
-        raise PkgdrcError(f"the {kind.upper()} reader (gdstk) crashed on this file ({what}){hint}; "
-                          "the file is corrupt", path=path)
+        raise PkgdrcError(
+            f"the {kind.upper()} reader (gdstk) crashed on this file ({what}){hint}; the file is corrupt", path=path
+        )
     status_word, payload = pickle.loads(data)
     if status_word == "error":
         raise PkgdrcError(payload[0], path=payload[1])

@@ -39,8 +39,11 @@ def _decompress(path: str, limit: int) -> tuple[int, str]:
             while chunk := src.read(1 << 22):
                 total += len(chunk)
                 if total > limit:
-                    raise PkgdrcError(f"gzip-compressed layout expands to more than {limit:,} bytes "
-                                      "(the reader's memory limit, --max-memory)", path=path)
+                    raise PkgdrcError(
+                        f"gzip-compressed layout expands to more than {limit:,} bytes "
+                        "(the reader's memory limit, --max-memory)",
+                        path=path,
+                    )
                 os.write(fd, chunk)
     except BaseException as e:
         _release(fd, name)

@@ -30,8 +30,8 @@ layout from a shared path.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import shapely
@@ -69,12 +69,18 @@ def _all_bounds(layout: Layout) -> np.ndarray:
 def _close(bounds: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Grow box `w` until every box meeting it lies inside it (bounding-box fixed point)."""
     while True:
-        meet = ((bounds[:, 0] <= w[2]) & (bounds[:, 2] >= w[0]) & (bounds[:, 1] <= w[3]) & (bounds[:, 3] >= w[1]))
+        meet = (bounds[:, 0] <= w[2]) & (bounds[:, 2] >= w[0]) & (bounds[:, 1] <= w[3]) & (bounds[:, 3] >= w[1])
         if not meet.any():
             return w
         hit = bounds[meet]
-        grown = np.array([min(w[0], hit[:, 0].min()), min(w[1], hit[:, 1].min()),
-                          max(w[2], hit[:, 2].max()), max(w[3], hit[:, 3].max())])
+        grown = np.array(
+            [
+                min(w[0], hit[:, 0].min()),
+                min(w[1], hit[:, 1].min()),
+                max(w[2], hit[:, 2].max()),
+                max(w[3], hit[:, 3].max()),
+            ]
+        )
         if np.array_equal(grown, w):
             return w
         w = grown
@@ -99,8 +105,15 @@ def plan_tiles(layout: Layout, halo_dbu: float, n: int) -> list[Tile]:
         box[1 - axis] -= grow
         box[3 - axis] += grow
         w = _close(bounds, _close(bounds, box) + np.array([-grow, -grow, grow, grow]))
-        tiles.append(Tile(i, axis, float(edges[i] * layout.grid.dbu_um), float(edges[i + 1] * layout.grid.dbu_um),
-                          tuple(float(v) for v in w)))
+        tiles.append(
+            Tile(
+                i,
+                axis,
+                float(edges[i] * layout.grid.dbu_um),
+                float(edges[i + 1] * layout.grid.dbu_um),
+                (float(w[0]), float(w[1]), float(w[2]), float(w[3])),
+            )
+        )
     return tiles
 
 
@@ -112,8 +125,9 @@ def sub_layout(layout: Layout, window: tuple[float, float, float, float]) -> Lay
         b = shapely.bounds(polys).reshape(-1, 4)
         meet = (b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)
         polygons[name] = polys[meet]
-    labels = {name: [lb for lb in found if x0 <= lb[1] <= x1 and y0 <= lb[2] <= y1]
-              for name, found in layout.labels.items()}
+    labels = {
+        name: [lb for lb in found if x0 <= lb[1] <= x1 and y0 <= lb[2] <= y1] for name, found in layout.labels.items()
+    }
     return Layout(layout.path, layout.top, layout.grid, polygons, labels)
 
 
@@ -169,8 +183,9 @@ def jobs_for(layout: Layout, jobs: int) -> int:
     return max(1, min(jobs, layout.shape_count // MIN_SHAPES_PER_JOB))
 
 
-def run_local(layout: Layout, deck: Deck, rules: list[Rule], jobs: int,
-              on_tile: Callable[[int, int], None] | None = None) -> list[RuleResult]:
+def run_local(
+    layout: Layout, deck: Deck, rules: list[Rule], jobs: int, on_tile: Callable[[int, int], None] | None = None
+) -> list[RuleResult]:
     """Run the rules on `jobs` forked processes, one band each; markers as one process finds them.
 
     `on_tile(done, total)` is called as each band finishes (progress).

@@ -55,11 +55,15 @@ class Grid:
     def distance_warning(self, um: float) -> str | None:
         """Why a deck distance cannot be checked exactly on this grid, or None."""
         if 0 < um < self.dbu_um:
-            return (f"{um:g} um is smaller than the layout grid ({self.dbu_um:g} um); the rule cannot be "
-                    "checked exactly (only touching shapes, at distance 0, can fail it)")
+            return (
+                f"{um:g} um is smaller than the layout grid ({self.dbu_um:g} um); the rule cannot be "
+                "checked exactly (only touching shapes, at distance 0, can fail it)"
+            )
         if self.off_grid(um):
-            return (f"{um:g} um is not a multiple of the layout grid ({self.dbu_um:g} um); "
-                    "it is compared exactly, off the grid")
+            return (
+                f"{um:g} um is not a multiple of the layout grid ({self.dbu_um:g} um); "
+                "it is compared exactly, off the grid"
+            )
         return None
 
     def to_um(self, dbu: np.ndarray | float) -> np.ndarray:

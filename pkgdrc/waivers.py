@@ -83,30 +83,37 @@ class Waiver:
 def _entry(item: object, path: str, index: int) -> Waiver:
     line = item.line if isinstance(item, LineDict) else None
     if not isinstance(item, dict):
-        raise PkgdrcError(f"waiver {index + 1}: expected a mapping with rule, box or cell, reason",
-                          path=path, line=line)
+        raise PkgdrcError(
+            f"waiver {index + 1}: expected a mapping with rule, box or cell, reason", path=path, line=line
+        )
 
     def where(key: str) -> int | None:
         return item.line_of(key) if isinstance(item, LineDict) else None
 
     for key in item:
         if key not in KEYS:
-            raise PkgdrcError(f"unknown waiver key {key!r}; expected one of {', '.join(sorted(KEYS))}",
-                              path=path, line=where(key))
+            raise PkgdrcError(
+                f"unknown waiver key {key!r}; expected one of {', '.join(sorted(KEYS))}", path=path, line=where(key)
+            )
     for key in ("rule", "reason"):
         if not isinstance(item.get(key), str) or not item[key].strip():
             raise PkgdrcError(f"waiver needs {key!r} (text)", path=path, line=line)
     if ("box" in item) == ("cell" in item):
-        raise PkgdrcError("waiver needs exactly one region: 'box: [x0, y0, x1, y1]' (um) or 'cell: NAME'",
-                          path=path, line=line)
+        raise PkgdrcError(
+            "waiver needs exactly one region: 'box: [x0, y0, x1, y1]' (um) or 'cell: NAME'", path=path, line=line
+        )
     box: tuple[float, float, float, float] | None = None
     if "box" in item:
         b = item["box"]
-        ok = isinstance(b, list) and len(b) == 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                        for v in b)
+        ok = (
+            isinstance(b, list)
+            and len(b) == 4
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b)
+        )
         if not ok or b[0] > b[2] or b[1] > b[3]:
-            raise PkgdrcError(f"box must be [x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1, got {b!r}",
-                              path=path, line=where("box"))
+            raise PkgdrcError(
+                f"box must be [x0, y0, x1, y1] in um with x0 <= x1, y0 <= y1, got {b!r}", path=path, line=where("box")
+            )
         box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
     expires = item.get("expires")
     if isinstance(expires, str) and re.fullmatch(r"\d{4}-\d\d-\d\d", expires):
@@ -114,18 +121,31 @@ def _entry(item: object, path: str, index: int) -> Waiver:
         try:
             expires = dt.date.fromisoformat(expires)
         except ValueError as e:
-            raise PkgdrcError(f"{expires} is not a date ({e}); expected YYYY-MM-DD", path=path,
-                              line=where("expires")) from None
+            raise PkgdrcError(
+                f"{expires} is not a date ({e}); expected YYYY-MM-DD", path=path, line=where("expires")
+            ) from None
     if "expires" in item and not isinstance(expires, dt.date):
         raise PkgdrcError("expires must be a date, YYYY-MM-DD", path=path, line=where("expires"))
     for key in ("cell", "owner", "layout"):
         if key in item and not isinstance(item[key], str):
             raise PkgdrcError(f"{key} must be text", path=path, line=where(key))
     if "scope" in item and item["scope"] != "all":
-        raise PkgdrcError(f"scope must be 'all' (the waiver may hold the whole layout), got {item['scope']!r}",
-                          path=path, line=where("scope"))
-    return Waiver(item["rule"], item["reason"].strip(), box, item.get("cell"), item.get("owner", ""),
-                  expires, item.get("layout"), f"{path}:{line}" if line else path, "scope" in item)
+        raise PkgdrcError(
+            f"scope must be 'all' (the waiver may hold the whole layout), got {item['scope']!r}",
+            path=path,
+            line=where("scope"),
+        )
+    return Waiver(
+        item["rule"],
+        item["reason"].strip(),
+        box,
+        item.get("cell"),
+        item.get("owner", ""),
+        expires,
+        item.get("layout"),
+        f"{path}:{line}" if line else path,
+        "scope" in item,
+    )
 
 
 def load_waivers(path: str | Path) -> list[Waiver]:
@@ -137,8 +157,9 @@ def load_waivers(path: str | Path) -> list[Waiver]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise PkgdrcError("a waiver file is a YAML list of entries (- rule: ..., box: ..., reason: ...)",
-                          path=path, line=1)
+        raise PkgdrcError(
+            "a waiver file is a YAML list of entries (- rule: ..., box: ..., reason: ...)", path=path, line=1
+        )
     return [_entry(item, path, i) for i, item in enumerate(data)]
 
 
@@ -162,8 +183,9 @@ def check_rules(waivers: list[Waiver], rule_ids: Collection[str], deck: str) -> 
     """Refuse a waiver whose rule is not in the deck: a typo would waive nothing, silently."""
     for w in waivers:
         if w.rule not in rule_ids:
-            raise PkgdrcError(f"waiver for rule {w.rule!r}: deck {deck} has no such rule{_closest(w.rule, rule_ids)}",
-                              **_place(w))
+            raise PkgdrcError(
+                f"waiver for rule {w.rule!r}: deck {deck} has no such rule{_closest(w.rule, rule_ids)}", **_place(w)
+            )
 
 
 def layout_extent(layout: Layout) -> tuple[float, float, float, float] | None:
@@ -189,13 +211,20 @@ def _refuse_whole_layout(waivers: list[Waiver], layout: Layout) -> None:
     for w in broad:
         if w.cell == layout.top:
             region = f"cell {w.cell} is the top cell"
-        elif (w.box is not None and extent is not None and w.box[0] <= extent[0] + tol and w.box[1] <= extent[1] + tol
-              and w.box[2] >= extent[2] - tol and w.box[3] >= extent[3] - tol):
+        elif (
+            w.box is not None
+            and extent is not None
+            and w.box[0] <= extent[0] + tol
+            and w.box[1] <= extent[1] + tol
+            and w.box[2] >= extent[2] - tol
+            and w.box[3] >= extent[3] - tol
+        ):
             region = "box holds the whole layout [" + ", ".join(num(v) for v in extent) + "]"
         else:
             continue
-        raise PkgdrcError(f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive "
-                          f"{w.rule} everywhere", **_place(w))
+        raise PkgdrcError(
+            f"waiver for {w.rule}: its {region}; write 'scope: all' in it to waive {w.rule} everywhere", **_place(w)
+        )
 
 
 def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
@@ -208,8 +237,10 @@ def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
     place, or without shapes on those layers, has no box (its waiver is stale).
     """
     if layout.tree is None:
-        raise PkgdrcError("a cell waiver needs the layout's cell hierarchy, and this layout was built "
-                          "from polygons: use box waivers", path=layout.path)
+        raise PkgdrcError(
+            "a cell waiver needs the layout's cell hierarchy, and this layout was built from polygons: use box waivers",
+            path=layout.path,
+        )
     content = layout.tree.content_boxes()
     found = {name: np.zeros((0, 4)) for name in cells}
     for name in cells & content.keys():
@@ -217,8 +248,9 @@ def cell_boxes(layout: Layout, cells: set[str]) -> dict[str, np.ndarray]:
     return found
 
 
-def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layout,
-                  today: dt.date | None = None) -> tuple[list[str], list[str]]:
+def apply_waivers(
+    results: list[RuleResult], waivers: list[Waiver], layout: Layout, today: dt.date | None = None
+) -> tuple[list[str], list[str]]:
     """Move waived markers from `markers` to `waived` in each result.
 
     Returns (stale, expired): descriptions of waivers that waived nothing, and of those
@@ -251,16 +283,22 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
         hits, counts = (a.astype(np.int64) for a in index.intersection_v(m[:, :2], m[:, 2:]))
         marker = np.repeat(np.arange(len(m)), counts)
         r = region[hits]
-        inside = ((r[:, 0] <= m[marker, 0] + tol) & (r[:, 1] <= m[marker, 1] + tol)
-                  & (r[:, 2] >= m[marker, 2] - tol) & (r[:, 3] >= m[marker, 3] - tol))
+        inside = (
+            (r[:, 0] <= m[marker, 0] + tol)
+            & (r[:, 1] <= m[marker, 1] + tol)
+            & (r[:, 2] >= m[marker, 2] - tol)
+            & (r[:, 3] >= m[marker, 3] - tol)
+        )
         marker, waiver = marker[inside], np.asarray(owner)[ids[hits[inside]]]
         order = np.lexsort((waiver, marker))  # per marker, the first waiver in file order wins
         marker, waiver = marker[order], waiver[order]
         marker, first = np.unique(marker, return_index=True)
         waiver = waiver[first]
         used[waiver] = True
-        result.waived = [Waived(result.markers[mi], active[wi].reason, active[wi].owner, active[wi].where)
-                         for mi, wi in zip(marker.tolist(), waiver.tolist())]
+        result.waived = [
+            Waived(result.markers[mi], active[wi].reason, active[wi].owner, active[wi].where)
+            for mi, wi in zip(marker.tolist(), waiver.tolist())
+        ]
         keep = np.ones(len(m), dtype=bool)
         keep[marker] = False
         result.markers = [mk for mk, k in zip(result.markers, keep) if k]
@@ -270,9 +308,13 @@ def apply_waivers(results: list[RuleResult], waivers: list[Waiver], layout: Layo
 
 def _is_box(b: object) -> bool:
     """[x0, y0, x1, y1]: finite numbers with x0 <= x1, y0 <= y1."""
-    return (isinstance(b, list) and len(b) == 4
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
-            and b[0] <= b[2] and b[1] <= b[3])
+    return (
+        isinstance(b, list)
+        and len(b) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in b)
+        and b[0] <= b[2]
+        and b[1] <= b[3]
+    )
 
 
 def load_report(path: str) -> dict:
@@ -303,8 +345,9 @@ def load_report(path: str) -> dict:
     return data
 
 
-def waiver_entries(report: dict, rules: list[str], reason: str, owner: str = "",
-                   expires: dt.date | None = None) -> list[dict]:
+def waiver_entries(
+    report: dict, rules: list[str], reason: str, owner: str = "", expires: dt.date | None = None
+) -> list[dict]:
     """Waiver entries for the (unwaived) markers of a JSON report (`load_report`), one per marker's box."""
     known = {r["id"] for r in report.get("rules", [])}
     for rule in rules:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import gdstk
 import pytest
@@ -13,8 +13,9 @@ FIXTURES = ROOT / "fixtures"
 DECK_2L = ROOT / "rules" / "fowlp-2l.yaml"
 
 
-def write_gds(path: Path, build: Callable[[gdstk.Library, gdstk.Cell], None], top: str = "TOP",
-              precision: float = 1e-9) -> Path:
+def write_gds(
+    path: Path, build: Callable[[gdstk.Library, gdstk.Cell], None], top: str = "TOP", precision: float = 1e-9
+) -> Path:
     """A GDS with one top cell filled by `build(lib, cell)`; units um, grid `precision` m."""
     lib = gdstk.Library(unit=1e-6, precision=precision)
     cell = lib.new_cell(top)
@@ -26,8 +27,10 @@ def write_gds(path: Path, build: Callable[[gdstk.Library, gdstk.Cell], None], to
 @pytest.fixture
 def gds(tmp_path: Path):
     """`gds(build, name="t.gds")` writes a layout in tmp_path and returns its path."""
+
     def make(build, name: str = "t.gds", **kw) -> Path:
         return write_gds(tmp_path / name, build, **kw)
+
     return make
 
 
@@ -48,4 +51,5 @@ def deck(tmp_path: Path):
 
     def make(rules: str, **kw) -> Path:
         return write_deck(tmp_path / f"deck{next(count)}.yaml", rules, **kw)
+
     return make

@@ -29,8 +29,7 @@ PACKAGE = Path(pkgdrc.__file__).parent
 
 # Imports that lie on an import cycle, importer: {imported, ...}; an import lies on a cycle
 # when the imported module reaches the importer back. To be emptied (issue 16).
-KNOWN_CYCLES: dict[str, set[str]] = {
-}
+KNOWN_CYCLES: dict[str, set[str]] = {}
 
 # Imports that break the layering ("importer -> imported"). To be emptied (issue 16).
 KNOWN_BREACHES = {
@@ -48,7 +47,8 @@ def module_name(path: Path, root: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
@@ -83,7 +83,7 @@ def import_graph(root: Path) -> dict[str, set[str]]:
             else:
                 base = node.module or ""
                 if node.level:
-                    anchor = here.split(".")[:len(here.split(".")) - node.level + 1]
+                    anchor = here.split(".")[: len(here.split(".")) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
                 targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names]
             for target in targets:
@@ -144,8 +144,9 @@ def layering_breaches(graph: dict[str, set[str]]) -> set[str]:
 
 
 def _listing(entries, cycles=None) -> str:
-    return "".join(f"\n  {e}" + (f"   ({' -> '.join(cycles[e])})" if cycles and e in cycles else "")
-                   for e in sorted(entries))
+    return "".join(
+        f"\n  {e}" + (f"   ({' -> '.join(cycles[e])})" if cycles and e in cycles else "") for e in sorted(entries)
+    )
 
 
 def test_no_new_import_cycle_and_known_ones_are_crossed_off():
@@ -170,18 +171,29 @@ def test_the_walker_sees_every_kind_of_import(tmp_path):
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("from pkg.run import go\n")
     (pkg / "run.py").write_text("from pkg import sub\nfrom pkg.sub import leaf\n\ndef go():\n    import pkg.engine\n")
-    (pkg / "engine.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import run\n"
-                                   "else:\n    import os\nfrom .sub.leaf import f\n\n\ndef g():\n"
-                                   "    from pkg.run import go\n")
+    (pkg / "engine.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import run\n"
+        "else:\n    import os\nfrom .sub.leaf import f\n\n\ndef g():\n"
+        "    from pkg.run import go\n"
+    )
     (pkg / "sub" / "__init__.py").write_text("")
     (pkg / "sub" / "leaf.py").write_text("import os.path\nfrom .. import engine\n\n\ndef f():\n    pass\n")
     graph = import_graph(pkg)
-    assert graph == {"pkg": {"pkg.run"}, "pkg.run": {"pkg.sub", "pkg.sub.leaf", "pkg.engine"},
-                     "pkg.engine": {"pkg.sub.leaf", "pkg.sub", "pkg.run"}, "pkg.sub": set(),
-                     "pkg.sub.leaf": {"pkg.engine"}}
+    assert graph == {
+        "pkg": {"pkg.run"},
+        "pkg.run": {"pkg.sub", "pkg.sub.leaf", "pkg.engine"},
+        "pkg.engine": {"pkg.sub.leaf", "pkg.sub", "pkg.run"},
+        "pkg.sub": set(),
+        "pkg.sub.leaf": {"pkg.engine"},
+    }
     cycles = edges_on_cycles(graph)
-    assert set(cycles) == {"pkg.run -> pkg.engine", "pkg.engine -> pkg.run", "pkg.run -> pkg.sub.leaf",
-                           "pkg.sub.leaf -> pkg.engine", "pkg.engine -> pkg.sub.leaf"}
+    assert set(cycles) == {
+        "pkg.run -> pkg.engine",
+        "pkg.engine -> pkg.run",
+        "pkg.run -> pkg.sub.leaf",
+        "pkg.sub.leaf -> pkg.engine",
+        "pkg.engine -> pkg.sub.leaf",
+    }
     assert cycles["pkg.run -> pkg.engine"] == ["pkg.run", "pkg.engine", "pkg.run"]
 
 

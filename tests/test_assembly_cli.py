@@ -21,17 +21,35 @@ def run(*args: str):
 
 
 def test_faulty_assembly_exit_1_with_every_report(tmp_path):
-    out = run("check", FAULTS, "--json", str(tmp_path / "a.json"), "--junit", str(tmp_path / "a.xml"),
-              "--lyrdb", str(tmp_path / "{part}.lyrdb"), "--html", str(tmp_path / "a.html"))
+    out = run(
+        "check",
+        FAULTS,
+        "--json",
+        str(tmp_path / "a.json"),
+        "--junit",
+        str(tmp_path / "a.xml"),
+        "--lyrdb",
+        str(tmp_path / "{part}.lyrdb"),
+        "--html",
+        str(tmp_path / "a.html"),
+    )
     assert out.exit_code == 1, out.output
     assert out.output.splitlines()[-1].startswith("7 violations in 4 rules (10 rules, ")
     doc = json.loads((tmp_path / "a.json").read_text())
     assert {r["id"]: r["count"] for r in doc["rules"] if r["count"]} == {
-        "ALIGN.DIES": 2, "ALIGN.C4": 2, "NET.C4": 2, "KO.DIES": 1}
+        "ALIGN.DIES": 2,
+        "ALIGN.C4": 2,
+        "NET.C4": 2,
+        "KO.DIES": 1,
+    }
     suite = next(iter(junitparser.JUnitXml.fromfile(str(tmp_path / "a.xml"))))
     assert (suite.tests, suite.failures) == (10, 4)
     assert sorted(p.name for p in tmp_path.glob("*.lyrdb")) == [
-        "die_a.lyrdb", "die_b.lyrdb", "interposer.lyrdb", "substrate.lyrdb"]
+        "die_a.lyrdb",
+        "die_b.lyrdb",
+        "interposer.lyrdb",
+        "substrate.lyrdb",
+    ]
     assert "<svg" in (tmp_path / "a.html").read_text()
 
 
@@ -57,7 +75,11 @@ def test_clean_assembly_exit_0_and_github_format():
     out = run("check", FAULTS, "--format", "github")
     assert out.exit_code == 1
     assert [line.split("::")[1].split(",title=")[1] for line in out.output.splitlines()] == [
-        "ALIGN.DIES", "ALIGN.C4", "NET.C4", "KO.DIES"]
+        "ALIGN.DIES",
+        "ALIGN.C4",
+        "NET.C4",
+        "KO.DIES",
+    ]
 
 
 def test_bad_assembly_exit_2_one_line(tmp_path):
@@ -68,8 +90,10 @@ def test_bad_assembly_exit_2_one_line(tmp_path):
     assert out.output == f"pkgdrc: error: {bad}:2: part die: layout file not found: {tmp_path}/nothere.gds\n"
     out = run("check", FAULTS, "--junit", str(tmp_path / "{part}.xml"))
     assert out.exit_code == 2
-    assert out.output == (f"pkgdrc: error: {tmp_path}/{{part}}.xml: --junit is one file for the assembly: "
-                          "{part} is not allowed in its path\n")
+    assert out.output == (
+        f"pkgdrc: error: {tmp_path}/{{part}}.xml: --junit is one file for the assembly: "
+        "{part} is not allowed in its path\n"
+    )
 
 
 def test_explain_assembly_kinds():
@@ -77,8 +101,13 @@ def test_explain_assembly_kinds():
     assert out.exit_code == 0
     assert out.output.startswith("Align: the bumps of one part meet the pads of another, one to one")
     out = run("explain", "alignn")
-    assert (out.exit_code, out.output) == (2, ("pkgdrc: error: no assembly check kind 'alignn'; expected one of "
-                                              "align, covers, inside, keepout, net_match, space, stack\n"))
+    assert (out.exit_code, out.output) == (
+        2,
+        (
+            "pkgdrc: error: no assembly check kind 'alignn'; expected one of "
+            "align, covers, inside, keepout, net_match, space, stack\n"
+        ),
+    )
 
 
 def test_waivers_apply_to_assembly_markers(tmp_path):
@@ -91,5 +120,7 @@ def test_waivers_apply_to_assembly_markers(tmp_path):
     waivers.write_text("- rule: KO.DIE\n  box: [14000, 8000, 22000, 16000]\n  reason: typo\n")
     out = run("check", FAULTS, "--waivers", str(waivers))
     assert out.exit_code == 2
-    assert out.output.startswith(f"pkgdrc: error: {waivers}:1: waiver for rule 'KO.DIE': deck two-die-25d-faults "
-                                 "has no such rule (did you mean 'KO.DIES'?)")
+    assert out.output.startswith(
+        f"pkgdrc: error: {waivers}:1: waiver for rule 'KO.DIE': deck two-die-25d-faults "
+        "has no such rule (did you mean 'KO.DIES'?)"
+    )

@@ -46,6 +46,7 @@ EXAMPLES = int(os.environ.get("PKGDRC_CELLWISE_EXAMPLES", "60"))
 
 # --- running both ways ----------------------------------------------------------------------
 
+
 @contextmanager
 def spying():
     """Record which rules ran cellwise and which (rule, cell, orientation[, cover]) were checked on their own."""
@@ -122,6 +123,8 @@ rules:
 # it (reach + twice the deck's sizing, 0.2 um, + 2 dbu): gaps are drawn at, under and over both.
 REACHES = [0, 300, 400, 500, 1000, 1200, 1500] + [402, 702, 802, 902, 1202, 1402, 1602, 1902]
 GAPS = sorted({g + d for g in REACHES for d in (-1, 0, 1, 2)} | {-3000, -700, 0, 1, 100, 2500, 5000} - {-1})
+
+
 @pytest.fixture(scope="module")
 def deck_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("deck") / "cellwise.yaml"
@@ -134,8 +137,16 @@ def box(x0, y0, x1, y1):
 
 
 def octagon(cx, cy, r, cut):
-    return [(cx - r + cut, cy - r), (cx + r - cut, cy - r), (cx + r, cy - r + cut), (cx + r, cy + r - cut),
-            (cx + r - cut, cy + r), (cx - r + cut, cy + r), (cx - r, cy + r - cut), (cx - r, cy - r + cut)]
+    return [
+        (cx - r + cut, cy - r),
+        (cx + r - cut, cy - r),
+        (cx + r, cy - r + cut),
+        (cx + r, cy + r - cut),
+        (cx + r - cut, cy + r),
+        (cx - r + cut, cy + r),
+        (cx - r, cy + r - cut),
+        (cx - r, cy - r + cut),
+    ]
 
 
 def diagonal(x, y, w, run, s):
@@ -147,7 +158,8 @@ def diagonal(x, y, w, run, s):
 # overlapping A by 1.0 um (AC.OV).
 PLANTED = [
     (1, box(0, 0, 900, 6000)),
-    (1, box(2300, 0, 4300, 3000)), (1, box(5700, 0, 7700, 3000)),
+    (1, box(2300, 0, 4300, 3000)),
+    (1, box(5700, 0, 7700, 3000)),
     (2, box(4000, 1000, 4600, 1600)),
     (2, octagon(3000, 5000, 600, 200)),
     (3, box(6700, 2000, 9000, 4000)),
@@ -179,13 +191,22 @@ def layouts(draw):
         "cell": PLANTED + draw(st.lists(random_shape(), min_size=0, max_size=4)),
         "mid": draw(st.booleans()),
         "mid_second": (draw(orientation), draw(st.sampled_from(GAPS)), draw(st.integers(-20, 20)) * 100),
-        "array": (draw(orientation), draw(st.integers(1, 3)), draw(st.integers(1, 3)),
-                  draw(st.sampled_from(GAPS)), draw(st.sampled_from(GAPS))),
+        "array": (
+            draw(orientation),
+            draw(st.integers(1, 3)),
+            draw(st.integers(1, 3)),
+            draw(st.sampled_from(GAPS)),
+            draw(st.sampled_from(GAPS)),
+        ),
         "extra": (draw(orientation), draw(st.sampled_from(GAPS)), draw(st.sampled_from(["right", "above"]))),
         "parent": draw(st.lists(random_shape(), max_size=3)),
         "parent_scale": draw(st.sampled_from([1, 3])),
-        "cover": draw(st.one_of(st.none(), st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from(GAPS),
-                                                       st.sampled_from(["array", "extra"])))),
+        "cover": draw(
+            st.one_of(
+                st.none(),
+                st.tuples(st.sampled_from([1, 2, 3]), st.sampled_from(GAPS), st.sampled_from(["array", "extra"])),
+            )
+        ),
     }
 
 
@@ -208,8 +229,9 @@ def bbox(points):
 
 def ref(cell, origin, o, **kw):
     (quarter, mirror) = o
-    return gdstk.Reference(cell, (origin[0] * UM, origin[1] * UM), rotation=quarter * math.pi / 2,
-                           x_reflection=mirror, **kw)
+    return gdstk.Reference(
+        cell, (origin[0] * UM, origin[1] * UM), rotation=quarter * math.pi / 2, x_reflection=mirror, **kw
+    )
 
 
 def build(spec) -> gdstk.Library:
@@ -242,17 +264,25 @@ def build(spec) -> gdstk.Library:
         lay, margin, what = spec["cover"]
         ex0, ey0, ex1, ey1 = bbox([(x + at[0], y + at[1]) for x, y in turned(unit_pts, *o2)])
         x0, y0, x1, y1 = (0, 0, ax1, ay1) if what == "array" else (ex0, ey0, ex1, ey1)
-        top.add(gdstk.rectangle(((x0 - margin) * UM, (y0 - margin) * UM), ((x1 + margin) * UM, (y1 + margin) * UM),
-                                layer=lay))
+        top.add(
+            gdstk.rectangle(
+                ((x0 - margin) * UM, (y0 - margin) * UM), ((x1 + margin) * UM, (y1 + margin) * UM), layer=lay
+            )
+        )
     k = spec["parent_scale"]
     for lay, pts in spec["parent"]:
         top.add(gdstk.Polygon([(x * k * UM, y * k * UM) for x, y in pts], layer=lay))
     return lib
 
 
-@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(spec=layouts())
 def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path):
     path = tmp_path / "t.gds"
@@ -269,8 +299,10 @@ def test_random_hierarchies_cellwise_equals_flat(spec, deck_path, tmp_path):
 
 # --- which edge of a pair comes first ------------------------------------------------------
 
-def _two_mids(where: Path, deck_text: str, box: float, layer: int, turned_x: float, mid_x: float,
-              cover: tuple | None = None) -> tuple[Path, Path]:
+
+def _two_mids(
+    where: Path, deck_text: str, box: float, layer: int, turned_x: float, mid_x: float, cover: tuple | None = None
+) -> tuple[Path, Path]:
     """CELL (one `box` um square on `layer`) in MID unturned and again turned 90 degrees at
     x = `turned_x`; MID placed at x 0 and `mid_x`; optionally a `cover` rectangle on layer 2."""
     deck = where / "two_mids.yaml"
@@ -293,16 +325,29 @@ def _two_mids(where: Path, deck_text: str, box: float, layer: int, turned_x: flo
 def _edge_order_case(where: Path) -> tuple[Path, Path]:
     """A 1 um B box, turned copy at x 2..3, MIDs at x 0 and 3.3: MID 1's turned box and MID 2's
     unturned one are 0.3 um apart (B.S 0.5 um)."""
-    return _two_mids(where, "name: t\nunits: um\nlayers:\n  B: 2/0\nrules:\n  B.S: {check: space, layer: B, min: 0.5}\n",
-                     1, 2, 3, 3.3)
+    return _two_mids(
+        where,
+        "name: t\nunits: um\nlayers:\n  B: 2/0\nrules:\n  B.S: {check: space, layer: B, min: 0.5}\n",
+        1,
+        2,
+        3,
+        3.3,
+    )
 
 
 def _hole_order_case(where: Path) -> tuple[Path, Path]:
     """A 2 um C box, turned copy at x 4..6, MIDs at x 0 and 10 under one B box: the B.IN marker
     is the B box with four holes (C less 0.4 um)."""
-    return _two_mids(where, "name: t\nunits: um\nlayers:\n  B: 2/0\n  C: 3/0\n"
-                     "rules:\n  B.IN: {check: inside, layer: B, of: C, clearance: 0.4}\n",
-                     2, 3, 6, 10, cover=((-1, -1), (17, 3)))
+    return _two_mids(
+        where,
+        "name: t\nunits: um\nlayers:\n  B: 2/0\n  C: 3/0\n"
+        "rules:\n  B.IN: {check: inside, layer: B, of: C, clearance: 0.4}\n",
+        2,
+        3,
+        6,
+        10,
+        cover=((-1, -1), (17, 3)),
+    )
 
 
 def test_edge_pair_order_follows_the_flattening(tmp_path):
@@ -337,8 +382,15 @@ def test_isolated_only_beyond_the_reach(gap, deck_path, tmp_path):
     """Two copies of CELL side by side, `gap` dbu apart, and a far copy turned 180 degrees and
     mirrored. A.S (1.5 um) checks CELL on its own only when the gap exceeds its isolation
     distance (1.5 um + 2 x 0.2 um sizing + 2 dbu = 1902 dbu); the markers never change."""
-    spec = {"cell": BOUNDARY, "mid": False, "mid_second": None, "parent": [], "parent_scale": 1,
-            "array": ((0, False), 2, 1, gap, 0), "extra": ((2, True), 50_000, "above")}
+    spec = {
+        "cell": BOUNDARY,
+        "mid": False,
+        "mid_second": None,
+        "parent": [],
+        "parent_scale": 1,
+        "array": ((0, False), 2, 1, gap, 0),
+        "extra": ((2, True), 50_000, "above"),
+    }
     path = tmp_path / "t.gds"
     build(spec).write_gds(str(path))
     cells, flat, seen = both(path, deck_path)
@@ -349,7 +401,7 @@ def test_isolated_only_beyond_the_reach(gap, deck_path, tmp_path):
     if gap >= 1903:
         assert ("A.S", (1, 0, 0, 1)) in own
     assert ("A.S", (-1, 0, 0, 1)) in own  # the far copy (turned 180, mirrored) is isolated at any gap
-    assert ("ANG", (1, 0, 0, 1)) in own   # angle's isolation distance is 402 dbu
+    assert ("ANG", (1, 0, 0, 1)) in own  # angle's isolation distance is 402 dbu
     # two planted 1.4 um A.S pairs in each of the three copies, and one between the two
     # copies when they are closer than 1.5 um
     values = [json.loads(m)["value"] for m in flat["A.S"]]
@@ -364,8 +416,10 @@ def test_grown_derived_layer_across_isolated_placements(tmp_path, spacing, value
     but two shapes grown by 0.5 um come 1.0 um closer: 5x5 um A boxes 1.7 um apart were isolated
     for AG.S and its 0.7 um marker was lost."""
     deck = tmp_path / "grow.yaml"
-    deck.write_text("name: t\nunits: um\nlayers:\n  A: 1/0\nderived:\n  AG: grow(A, 0.5)\n"
-                    "rules:\n  AG.S: {check: space, layer: AG, min: 1.0}\n")
+    deck.write_text(
+        "name: t\nunits: um\nlayers:\n  A: 1/0\nderived:\n  AG: grow(A, 0.5)\n"
+        "rules:\n  AG.S: {check: space, layer: AG, min: 1.0}\n"
+    )
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     cell = lib.new_cell("CELL")
     cell.add(gdstk.rectangle((0, 0), (5, 5), layer=1))
@@ -383,8 +437,11 @@ def test_grown_derived_layer_across_isolated_placements(tmp_path, spacing, value
 # --- every bundled deck on its fixtures, placed seven times ---------------------------------
 
 STRUCTURES = ["fowlp-organic", "fowlp-metal", "fc-heatsink", "stiffener", "mcm-stacked"]
-DECK_FIXTURES = ([(d, f"{d}.gds") for d in STRUCTURES] + [(d, f"{d}_fail_all.gds") for d in STRUCTURES]
-                 + [("fowlp-2l", "hierarchy.gds"), ("fowlp-2l", "pkg_clean.gds")])
+DECK_FIXTURES = (
+    [(d, f"{d}.gds") for d in STRUCTURES]
+    + [(d, f"{d}_fail_all.gds") for d in STRUCTURES]
+    + [("fowlp-2l", "hierarchy.gds"), ("fowlp-2l", "pkg_clean.gds")]
+)
 GAP_UM = 3000.0  # between copies: beyond every local rule's reach in the bundled decks
 
 
@@ -422,7 +479,9 @@ def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
     own = {m for (_, name, m, *_) in seen["cells"] if name == inner}
     assert {(1, 0, 0, 1), (0, -1, 1, 0), (1, 0, 0, -1)} <= own
     # the six copies apart from the overlapping pair each give the fixture's own markers
-    alone = {r.id: len(r.markers) for r in pkgdrc.check(FIXTURES / fixture, deck=deck, rules=rules, hierarchy="flat").rules}
+    alone = {
+        r.id: len(r.markers) for r in pkgdrc.check(FIXTURES / fixture, deck=deck, rules=rules, hierarchy="flat").rules
+    }
     for rule in local:
         assert len(flat[rule]) >= 6 * alone[rule], rule
     if fixture.endswith("_fail_all.gds"):
@@ -435,12 +494,12 @@ def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
     (a TypeError for any net with pads on two dies)."""
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     top = lib.new_cell("TOP")
-    top.add(gdstk.rectangle((-1000, -1000), (3000, 1000), layer=0))         # PKG
+    top.add(gdstk.rectangle((-1000, -1000), (3000, 1000), layer=0))  # PKG
     for x in (0, 1500):
-        top.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))        # DIE
-        top.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))    # DIE_PAD
-        top.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))   # VIA1
-    top.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))              # one RDL1 trace over both pads
+        top.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))  # DIE
+        top.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))  # DIE_PAD
+        top.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))  # VIA1
+    top.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))  # one RDL1 trace over both pads
     path = tmp_path / "two_dies.gds"
     lib.write_gds(str(path))
     report = pkgdrc.check(path, deck="fowlp-2l", rules=["FO.4"])
@@ -448,6 +507,7 @@ def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
 
 
 # --- the benchmark generator's panel --------------------------------------------------------
+
 
 def test_benchmark_panel(tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -467,17 +527,18 @@ def test_benchmark_panel(tmp_path):
     assert_same(cells, flat)
     q = 4 * defective
     values = {r: [json.loads(m)["value"] for m in flat[r]] for r in flat}
-    assert values["RDL1.W"] == [1.6] * q          # the 1.6 um stub next to trace k
-    assert values["RDL1.S"] == [0.7] * q          # ... 0.7 um from the trace
-    assert values["RDL2.W"] == [1.6] * q          # the 1.6 um RDL2 stub
+    assert values["RDL1.W"] == [1.6] * q  # the 1.6 um stub next to trace k
+    assert values["RDL1.S"] == [0.7] * q  # ... 0.7 um from the trace
+    assert values["RDL2.W"] == [1.6] * q  # the 1.6 um RDL2 stub
     assert len(values["VIA2.EN.BOT"]) == len(values["VIA2.EN.TOP"]) == q  # the VIA2 on nothing
     assert sorted(values["ANG.1"]) == [32.005383] * (q // 2) + [122.005383] * (q // 2)  # turned quadrants
-    assert values["FO.1"] == [None] * defective   # the UBM in the saw-street keep-out
+    assert values["FO.1"] == [None] * defective  # the UBM in the saw-street keep-out
     # the bump array is one cell: checked once per rule and orientation, not per bump
     assert max(n for (_, name, *_), n in seen["cells"].items() if name == "BUMP") == 1
 
 
 # --- a bond-pad array with one pad made different -------------------------------------------
+
 
 def _octagon_um(cx, cy, size, layer):
     r = size / 2
@@ -505,8 +566,9 @@ def test_bond_pad_array_checks_the_pad_once(tmp_path):
     assert_same(cells, flat)
     bump_checks = {rule: n for (rule, name, *_), n in seen["cells"].items() if name == "BUMP"}
     # every local rule on BUMP's layers (RDL2, PO, UBM; FO.1 with PKG as its `of`) checks BUMP once
-    assert bump_checks == {r: 1 for r in ["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "FO.1", "PO.1", "PO.2",
-                                          "PO.3", "ANG.1", "VIA2.L", "PO.4"]}
+    assert bump_checks == {
+        r: 1 for r in ["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "FO.1", "PO.1", "PO.2", "PO.3", "ANG.1", "VIA2.L", "PO.4"]
+    }
     local = local_rules(RULES / "fowlp-2l.yaml")
     failed = {r: [json.loads(m) for m in ms] for r, ms in flat.items() if ms and r in local}
     assert set(failed) == {"PO.1", "PO.4", "DEN.RDL1"}
@@ -533,9 +595,16 @@ def test_bond_pad_array_checks_the_pad_once(tmp_path):
 
 def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
     """Found by a 1,500-example run: the same "not covered" ring started at another vertex."""
-    spec = {"cell": PLANTED + [(1, octagon(0, 8500, 1500, 100))], "mid": True,
-            "mid_second": ((3, False), -3000, -1000), "array": ((1, False), 2, 1, -3000, -3000),
-            "extra": ((0, False), -3000, "right"), "parent": [], "parent_scale": 1, "cover": None}
+    spec = {
+        "cell": PLANTED + [(1, octagon(0, 8500, 1500, 100))],
+        "mid": True,
+        "mid_second": ((3, False), -3000, -1000),
+        "array": ((1, False), 2, 1, -3000, -3000),
+        "extra": ((0, False), -3000, "right"),
+        "parent": [],
+        "parent_scale": 1,
+        "cover": None,
+    }
     path = tmp_path / "t.gds"
     build(spec).write_gds(str(path))
     cells, flat, _ = both(path, deck_path)
@@ -545,10 +614,12 @@ def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
 
 # --- when a run goes cell by cell by itself --------------------------------------------------
 
+
 def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
     """By default (`hierarchy="auto"`) local rules go cell by cell when the flattened top has at least
     twice the shapes the cells draw; a mostly flat layout with one small array stays flat (and
     so keeps --jobs tiles for its bulk)."""
+
     def layout(n_flat: int) -> Path:
         lib = gdstk.Library(unit=1e-6, precision=1e-9)
         pad = lib.new_cell("PAD")
@@ -575,9 +646,14 @@ def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
 
 # --- merging a layer cell by cell (for the rules that run flat) -----------------------------
 
-@settings(max_examples=max(20, EXAMPLES // 2), derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+
+@settings(
+    max_examples=max(20, EXAMPLES // 2),
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(spec=layouts())
 def test_merged_by_cell_equals_the_flat_merge(spec, tmp_path):
     import shapely
@@ -592,4 +668,6 @@ def test_merged_by_cell_equals_the_flat_merge(spec, tmp_path):
         by_cell = merged_by_cell(layout.tree, layer)
         flat = merge(layout.polygons[layer])
         assert len(by_cell) == len(flat), layer
-        assert sorted(shapely.to_wkt(shapely.normalize(by_cell))) == sorted(shapely.to_wkt(shapely.normalize(flat))), layer
+        assert sorted(shapely.to_wkt(shapely.normalize(by_cell))) == sorted(shapely.to_wkt(shapely.normalize(flat))), (
+            layer
+        )

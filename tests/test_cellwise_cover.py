@@ -77,7 +77,7 @@ def test_pads_under_the_package_outline_are_checked_once(tmp_path, deck, spy):
         # 60 um between pads: farther apart than IN.1's reach (50 um + 2 dbu)
         top.add(gdstk.Reference(_pad(lib), (0, 0), columns=12, rows=12, spacing=(100, 100)))
         top.add(gdstk.Reference(_pad(lib, narrow=True), (1300, 0)))  # its stub 40 um from the edge: not covered
-        top.add(gdstk.rectangle((1380, 500), (1390, 510), layer=11))    # 10 um from the edge: IN.1
+        top.add(gdstk.rectangle((1380, 500), (1390, 510), layer=11))  # 10 um from the edge: IN.1
 
     path = _write(tmp_path, build)
     cells, flat = _markers(path, deck, False), _markers(path, deck, True)
@@ -88,13 +88,21 @@ def test_pads_under_the_package_outline_are_checked_once(tmp_path, deck, spy):
     # The pad cell is computed once per rule: under the outline for IN.1 (and alone for the
     # others, which do not read PKG), never 144 times.
     pad = [(rule, cover) for rule, name, cover in spy if name == "PAD"]
-    assert sorted(pad) == sorted([("IN.1", frozenset({"PKG"})), ("EN.1", frozenset()), ("W.1", frozenset()),
-                                  ("S.1", frozenset()), ("A.1", frozenset())])
+    assert sorted(pad) == sorted(
+        [
+            ("IN.1", frozenset({"PKG"})),
+            ("EN.1", frozenset()),
+            ("W.1", frozenset()),
+            ("S.1", frozenset()),
+            ("A.1", frozenset()),
+        ]
+    )
 
 
 def test_pads_closer_than_the_reach_are_checked_flat(tmp_path, deck, spy):
     """20 um between pads, IN.1 reaches 50 um: the pads crowd each other for IN.1 (a
     limitation of the box test: only their RDL-to-PKG distance matters to `inside`)."""
+
     def build(lib, top):
         top.add(gdstk.rectangle((-200, -200), (1400, 1400), layer=0))
         top.add(gdstk.Reference(_pad(lib), (0, 0), columns=20, rows=20, spacing=(60, 60)))
@@ -110,6 +118,7 @@ def test_pads_closer_than_the_reach_are_checked_flat(tmp_path, deck, spy):
 def test_a_shape_of_the_checked_layer_never_covers_for_enclosure(tmp_path, deck, spy):
     """A huge VIA over an array of pads: the VIA is the checked layer of EN.1, so the pads
     under it are checked flat with it (its uncovered part depends on every pad's RDL)."""
+
     def build(lib, top):
         top.add(gdstk.Reference(_pad(lib), (0, 0), columns=5, rows=5, spacing=(60, 60)))
         top.add(gdstk.rectangle((-100, -100), (400, 400), layer=10))
@@ -123,8 +132,9 @@ def test_a_shape_of_the_checked_layer_never_covers_for_enclosure(tmp_path, deck,
 
 def test_a_hole_in_the_outline_uncovers_what_lies_in_it(tmp_path, deck):
     def build(lib, top):
-        outline = gdstk.boolean(gdstk.rectangle((-200, -200), (1400, 1400)), gdstk.rectangle((400, 400), (700, 700)),
-                                "not", layer=0)
+        outline = gdstk.boolean(
+            gdstk.rectangle((-200, -200), (1400, 1400)), gdstk.rectangle((400, 400), (700, 700)), "not", layer=0
+        )
         top.add(*outline)
         top.add(gdstk.Reference(_pad(lib), (0, 0), columns=20, rows=20, spacing=(60, 60)))
 
@@ -138,6 +148,7 @@ def test_a_hole_in_the_outline_uncovers_what_lies_in_it(tmp_path, deck):
 def test_counting_checks_are_never_covered(tmp_path, deck, spy):
     """one_to_one counts what a stiffener opening holds: an opening around many placed dies
     is one marker with their number, found only by checking them together."""
+
     def build(lib, top):
         die = lib.new_cell("DIE")
         die.add(gdstk.rectangle((0, 0), (100, 100), layer=1))
@@ -159,9 +170,11 @@ def test_rules_sharing_a_cover_layer_each_get_a_cover_of_their_content(tmp_path)
     right. Each rule's cover box must hold that rule's content (flat groups are shared by the
     rules of a run, so a box made for one rule must not serve the other)."""
     deck = tmp_path / "two.yaml"
-    deck.write_text("name: two\nunits: um\nlayers: {PKG: 0/0, RDL: 11/0, PO: 20/0}\nrules:\n"
-                    "  IN.R: {check: inside, layer: RDL, of: PKG, clearance: 5}\n"
-                    "  IN.P: {check: inside, layer: PO, of: PKG, clearance: 5}\n")
+    deck.write_text(
+        "name: two\nunits: um\nlayers: {PKG: 0/0, RDL: 11/0, PO: 20/0}\nrules:\n"
+        "  IN.R: {check: inside, layer: RDL, of: PKG, clearance: 5}\n"
+        "  IN.P: {check: inside, layer: PO, of: PKG, clearance: 5}\n"
+    )
 
     def build(lib, top):
         cell = lib.new_cell("C")

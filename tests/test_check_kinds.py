@@ -34,8 +34,17 @@ LAYERS = {"A": "1/0", "B": "2/0", "C": "3/0", "D": "4/0"}
 def deck_text() -> str:
     """A deck with one rule per registered kind: its example."""
     rules = {f"R.{name}": {"check": name, **kind.example} for name, kind in CHECKS.items() if kind.example}
-    return yaml.safe_dump({"name": "kinds", "units": "um", "layers": LAYERS, "stack": {"T1": 10, "T2": 20},
-                           "connect": ["A - B - C"], "rules": rules}, sort_keys=False)
+    return yaml.safe_dump(
+        {
+            "name": "kinds",
+            "units": "um",
+            "layers": LAYERS,
+            "stack": {"T1": 10, "T2": 20},
+            "connect": ["A - B - C"],
+            "rules": rules,
+        },
+        sort_keys=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +77,12 @@ def test_every_kind_keeps_the_contract(name, deck):
 def test_the_default_reach_is_the_largest_distance():
     assert CHECKS["inside"].reach_um({"layer": "A", "of": "D", "clearance": 2.5}) == 2.5
     assert CHECKS["inside"].reach_um({"layer": "A", "of": "D", "clearance": None}) == 0.0
-    assert CHECKS["fanout"].reach_um({"edge_clearance": 1.0, "die_clearance": None, "die_spacing": 3.0,
-                                      "max_reach": 900.0}) == 3.0  # its own reach: not max_reach
+    assert (
+        CHECKS["fanout"].reach_um(
+            {"edge_clearance": 1.0, "die_clearance": None, "die_spacing": 3.0, "max_reach": 900.0}
+        )
+        == 3.0
+    )  # its own reach: not max_reach
 
 
 def test_the_registry_refuses_a_second_kind_of_a_name_and_a_non_kind():
@@ -105,12 +118,18 @@ def markers(results) -> dict[str, list[str]]:
         if rule in UNDIRECTED and d.get("edge"):
             d["edge"] = sorted(d["edge"])
         return json.dumps(d, sort_keys=True)
+
     return {r.id: [text(r.id, m) for m in r.markers] for r in results}
 
 
-@settings(max_examples=6, derandomize=True, deadline=None, database=None, print_blob=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(spec=layouts())
 def test_every_kind_gives_the_same_markers_in_every_engine(spec, deck, tmp_path):
     lib = build(spec)

@@ -11,19 +11,35 @@ import gdstk
 
 
 def pkgdrc(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 # The geometric rules of the acceptance deck; its package rules (density, connectivity...)
 # need a whole package and have their own tests.
-GEOMETRIC = ["RDL1.W", "RDL2.W", "RDL1.S", "RDL2.S", "VIA1.EN.PAD", "VIA1.EN.RDL", "VIA2.EN.BOT", "VIA2.EN.TOP",
-             "FO.1", "FO.2", "FO.3", "PO.1", "PO.2", "PO.3", "ANG.1"]
+GEOMETRIC = [
+    "RDL1.W",
+    "RDL2.W",
+    "RDL1.S",
+    "RDL2.S",
+    "VIA1.EN.PAD",
+    "VIA1.EN.RDL",
+    "VIA2.EN.BOT",
+    "VIA2.EN.TOP",
+    "FO.1",
+    "FO.2",
+    "FO.3",
+    "PO.1",
+    "PO.2",
+    "PO.3",
+    "ANG.1",
+]
 ONLY_GEOMETRIC = [a for rid in GEOMETRIC for a in ("--rule", rid)]
 
 
 def _package(lib, c, bad=True):
-    c.add(gdstk.rectangle((0, 0), (1000, 1000), layer=0))                       # PKG
+    c.add(gdstk.rectangle((0, 0), (1000, 1000), layer=0))  # PKG
     c.add(gdstk.rectangle((100, 100), (200, 101.6 if bad else 102), layer=11))  # RDL1 trace
 
 
@@ -40,8 +56,11 @@ def test_exit_1_with_violations_and_a_text_summary(gds, tmp_path):
     (rule,) = [r for r in report["rules"] if r["violations"]]
     assert rule["id"] == "RDL1.W" and rule["limit"] == 2.0
     (marker,) = rule["violations"]
-    assert {k: marker[k] for k in ("bbox", "value", "layer")} == {"bbox": [100.0, 100.0, 200.0, 101.6], "value": 1.6,
-                                                                   "layer": "RDL1"}
+    assert {k: marker[k] for k in ("bbox", "value", "layer")} == {
+        "bbox": [100.0, 100.0, 200.0, 101.6],
+        "value": 1.6,
+        "layer": "RDL1",
+    }
     assert sorted(marker["edge_pair"]) == [[[100.0, 101.6], [200.0, 101.6]], [[200.0, 100.0], [100.0, 100.0]]]
 
 
@@ -121,8 +140,20 @@ def test_flat_gives_the_same_reports_as_checking_each_cell_once(tmp_path):
     for how in ("cells", "flat"):
         out = tmp_path / how
         out.mkdir()
-        p = pkgdrc("check", path, "--json", out / "r.json", "--lyrdb", out / "r.lyrdb", "--junit", out / "r.xml",
-                   "--quiet", "--jobs", "1", *(["--flat"] if how == "flat" else []))
+        p = pkgdrc(
+            "check",
+            path,
+            "--json",
+            out / "r.json",
+            "--lyrdb",
+            out / "r.lyrdb",
+            "--junit",
+            out / "r.xml",
+            "--quiet",
+            "--jobs",
+            "1",
+            *(["--flat"] if how == "flat" else []),
+        )
         assert p.returncode == 1, p.stderr
         data = json.loads((out / "r.json").read_text())
         data["summary"]["seconds"] = 0

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from click.testing import CliRunner
-from signoff import write_signoff_layout
 
 from pkgdrc.cli import main
 from pkgdrc.config import load_settings
+from signoff import write_signoff_layout
 
 DECK = """name: tiny
 units: um
@@ -24,7 +24,8 @@ def _project(tmp_path):
     write_signoff_layout(tmp_path / "chips" / "hbm" / "b.gds")
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n\n[tool.pkgdrc]\ntop = "TOP"\njunit = "out/junit.xml"\n'
-        'waivers = "drc/waivers.yaml"\n\n[tool.pkgdrc.per-file-decks]\n"chips/hbm/*.gds" = "rules/tiny.yaml"\n')
+        'waivers = "drc/waivers.yaml"\n\n[tool.pkgdrc.per-file-decks]\n"chips/hbm/*.gds" = "rules/tiny.yaml"\n'
+    )
     return tmp_path
 
 
@@ -33,8 +34,12 @@ def test_found_walking_up_paths_relative_to_the_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path / "chips" / "hbm")
     s = load_settings({}, "b.gds")
     assert s.path == tmp_path / "pyproject.toml"
-    assert s.values == {"deck": "../../rules/tiny.yaml", "top": "TOP", "waivers": "../../drc/waivers.yaml",
-                        "junit": "../../out/junit.xml"}
+    assert s.values == {
+        "deck": "../../rules/tiny.yaml",
+        "top": "TOP",
+        "waivers": "../../drc/waivers.yaml",
+        "junit": "../../out/junit.xml",
+    }
     assert s.source["deck"] == f"{tmp_path / 'pyproject.toml'} [per-file-decks] 'chips/hbm/*.gds'"
     assert s.source["top"] == str(tmp_path / "pyproject.toml")
     assert load_settings({}, "../a.gds").values["deck"] == "fowlp-2l"
@@ -97,8 +102,9 @@ def test_rules_and_explain_use_the_configured_deck(tmp_path, monkeypatch):
 
     from pkgdrc.cli import main
 
-    (tmp_path / "mine.yaml").write_text("name: mine\nlayers:\n  A: 1/0\nrules:\n"
-                                        "  MY.W: {check: width, layer: A, min: 3, doc: my own width rule}\n")
+    (tmp_path / "mine.yaml").write_text(
+        "name: mine\nlayers:\n  A: 1/0\nrules:\n  MY.W: {check: width, layer: A, min: 3, doc: my own width rule}\n"
+    )
     (tmp_path / "pkgdrc.toml").write_text('deck = "mine.yaml"\n')
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["rules"])

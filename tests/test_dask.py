@@ -21,8 +21,9 @@ from pkgdrc.run import check  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cluster():
-    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as c:
+    with distributed.LocalCluster(
+        n_workers=3, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as c:
         yield c
 
 
@@ -54,8 +55,11 @@ def test_workers_read_within_the_clients_limits(cluster, tmp_path):
             _rect(top, -100 - 10 * k, 0, -95 - 10 * k, 5, RDL1)
 
     write_gds(path, grown)
-    with pytest.raises(PkgdrcError, match=rf"would make {limit + 10:,} shapes and placements "
-                                          rf"\(limit {limit:,}, --max-shapes\)"):
+    with pytest.raises(
+        PkgdrcError,
+        match=rf"would make {limit + 10:,} shapes and placements "
+        rf"\(limit {limit:,}, --max-shapes\)",
+    ):
         check(client_side, deck, dask_scheduler=cluster.scheduler_address)
 
 
@@ -70,8 +74,9 @@ def test_cli_dask_scheduler(cluster, tmp_path):
     out = {}
     for extra in ([], ["--dask-scheduler", cluster.scheduler_address]):
         target = tmp_path / f"{len(extra)}.json"
-        res = CliRunner().invoke(main, ["check", str(path), "--deck", str(DECK_2L), "--json", str(target), "-q",
-                                        *extra])
+        res = CliRunner().invoke(
+            main, ["check", str(path), "--deck", str(DECK_2L), "--json", str(target), "-q", *extra]
+        )
         assert res.exit_code == 1, res.output
         data = json.loads(target.read_text())
         data["summary"].pop("seconds")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.deck.expr import BinOp, ExprError, Name, Size, parse
+from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
 
 
@@ -20,8 +20,23 @@ def test_every_bundled_deck_loads():
 def test_acceptance_deck_as_written():
     deck = load_deck("fowlp-2l")
     ids = [r.id for r in deck.rules]
-    for rid in ["RDL1.W", "RDL2.W", "RDL1.S", "RDL2.S", "VIA1.EN.PAD", "VIA1.EN.RDL", "VIA2.EN.BOT",
-                "VIA2.EN.TOP", "FO.1", "FO.2", "FO.3", "PO.1", "PO.2", "PO.3", "ANG.1"]:
+    for rid in [
+        "RDL1.W",
+        "RDL2.W",
+        "RDL1.S",
+        "RDL2.S",
+        "VIA1.EN.PAD",
+        "VIA1.EN.RDL",
+        "VIA2.EN.BOT",
+        "VIA2.EN.TOP",
+        "FO.1",
+        "FO.2",
+        "FO.3",
+        "PO.1",
+        "PO.2",
+        "PO.3",
+        "ANG.1",
+    ]:
         assert rid in ids
     fo1 = deck.rule("FO.1")
     assert fo1.params == {"layer": ["RDL1", "RDL2", "UBM", "PO"], "of": "PKG", "clearance": 50.0}
@@ -39,25 +54,42 @@ def _deck(tmp_path, text):
 BASE = "name: t\nlayers:\n  A: 1/0\n  B: 2/0\n"
 
 
-@pytest.mark.parametrize("body, line, message", [
-    ("rules:\n  R1: {check: widht, layer: A, min: 1}\n", 6, "unknown check kind 'widht' (did you mean 'width'?)"),
-    ("rules:\n  R1: {check: width, layer: A, mni: 1}\n", 6, "unknown key 'mni' for check width (did you mean 'min'?)"),
-    ("rules:\n  R1: {check: width, layer: A}\n", 6, "missing 'min'"),
-    ("rules:\n  R1: {check: width, layer: A, min: two}\n", 6, "min: expected a distance in um"),
-    ("rules:\n  R1: {check: width, layer: A, min: -1}\n", 6, "negative"),
-    ("rules:\n  R1: {check: width, layer: RDL9, min: 1}\n", 6, "unknown layer 'RDL9'"),
-    ("rules:\n  R1: {check: width, layer: A, min: 1}\n  R1: {check: space, layer: A, min: 1}\n", 7,
-     "duplicate key 'R1' (first on line 6)"),
-    ("rules:\n  R1: {check: width, layer: A, min: 1, doc: a, b}\n", 6, "unknown key 'b'"),
-    ("derived:\n  X: A | Y\n  Y: X & B\nrules:\n  R1: {check: width, layer: X, min: 1}\n", 6,
-     "derived layers refer to themselves: X -> Y -> X"),
-    ("derived:\n  X: A | (B\nrules: {}\n", 6, "expected ')'"),
-    ("derived:\n  X: A | Q\nrules: {}\n", 6, "unknown layer 'Q'"),
-    ("rulez:\n  R1: {check: width, layer: A, min: 1}\n", 5, "unknown top-level key 'rulez' (did you mean 'rules'?)"),
-    ("rules:\n  R1: {check: width, layer: A, min: 1\n", None, "YAML syntax error"),
-    ("rules:\n  R1: !!python/object:os.system {check: width}\n", None, "YAML"),
-    ("rules:\n  R1: {check: angle, layer: A, allowed: 45}\n", 6, "expected a list of angles"),
-])
+@pytest.mark.parametrize(
+    "body, line, message",
+    [
+        ("rules:\n  R1: {check: widht, layer: A, min: 1}\n", 6, "unknown check kind 'widht' (did you mean 'width'?)"),
+        (
+            "rules:\n  R1: {check: width, layer: A, mni: 1}\n",
+            6,
+            "unknown key 'mni' for check width (did you mean 'min'?)",
+        ),
+        ("rules:\n  R1: {check: width, layer: A}\n", 6, "missing 'min'"),
+        ("rules:\n  R1: {check: width, layer: A, min: two}\n", 6, "min: expected a distance in um"),
+        ("rules:\n  R1: {check: width, layer: A, min: -1}\n", 6, "negative"),
+        ("rules:\n  R1: {check: width, layer: RDL9, min: 1}\n", 6, "unknown layer 'RDL9'"),
+        (
+            "rules:\n  R1: {check: width, layer: A, min: 1}\n  R1: {check: space, layer: A, min: 1}\n",
+            7,
+            "duplicate key 'R1' (first on line 6)",
+        ),
+        ("rules:\n  R1: {check: width, layer: A, min: 1, doc: a, b}\n", 6, "unknown key 'b'"),
+        (
+            "derived:\n  X: A | Y\n  Y: X & B\nrules:\n  R1: {check: width, layer: X, min: 1}\n",
+            6,
+            "derived layers refer to themselves: X -> Y -> X",
+        ),
+        ("derived:\n  X: A | (B\nrules: {}\n", 6, "expected ')'"),
+        ("derived:\n  X: A | Q\nrules: {}\n", 6, "unknown layer 'Q'"),
+        (
+            "rulez:\n  R1: {check: width, layer: A, min: 1}\n",
+            5,
+            "unknown top-level key 'rulez' (did you mean 'rules'?)",
+        ),
+        ("rules:\n  R1: {check: width, layer: A, min: 1\n", None, "YAML syntax error"),
+        ("rules:\n  R1: !!python/object:os.system {check: width}\n", None, "YAML"),
+        ("rules:\n  R1: {check: angle, layer: A, allowed: 45}\n", 6, "expected a list of angles"),
+    ],
+)
 def test_deck_errors_name_file_line_and_expectation(tmp_path, body, line, message):
     path = _deck(tmp_path, BASE + body)
     with pytest.raises(PkgdrcError) as e:

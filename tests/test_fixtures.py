@@ -28,8 +28,7 @@ TOL = 1e-3
 
 
 def _marker_fixtures() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*.expected.json")
-                  if "markers" in json.loads(p.read_text()))
+    return sorted(p for p in FIXTURES.glob("*.expected.json") if "markers" in json.loads(p.read_text()))
 
 
 def _close(a, b) -> bool:
@@ -39,9 +38,12 @@ def _close(a, b) -> bool:
 
 
 def _same(exp: dict, got: dict) -> bool:
-    return (exp["rule"] == got["rule"] and exp["layer"] == got["layer"]
-            and all(_close(x, y) for x, y in zip(exp["bbox"], got["bbox"]))
-            and _close(exp["value"], got["value"]))
+    return (
+        exp["rule"] == got["rule"]
+        and exp["layer"] == got["layer"]
+        and all(_close(x, y) for x, y in zip(exp["bbox"], got["bbox"]))
+        and _close(exp["value"], got["value"])
+    )
 
 
 def _fmt(m: dict) -> str:
@@ -51,15 +53,20 @@ def _fmt(m: dict) -> str:
 
 
 def _run(spec: dict) -> list[dict]:
-    report = pkgdrc.check(FIXTURES / spec["layout"], deck=spec["deck"], top=spec.get("top"),
-                          rules=spec.get("rules"))
+    report = pkgdrc.check(FIXTURES / spec["layout"], deck=spec["deck"], top=spec.get("top"), rules=spec.get("rules"))
     if "rules" in spec:  # the run is exactly the named rules, every one of them
         assert [r.id for r in report.rules] == spec["rules"]
     out = []
     for rule in report.rules:
         for m in rule.markers:
-            out.append({"rule": rule.id, "layer": m.layer, "bbox": [float(c) for c in m.bbox],
-                        "value": None if m.value is None else float(m.value)})
+            out.append(
+                {
+                    "rule": rule.id,
+                    "layer": m.layer,
+                    "bbox": [float(c) for c in m.bbox],
+                    "value": None if m.value is None else float(m.value),
+                }
+            )
     return out
 
 

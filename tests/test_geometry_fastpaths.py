@@ -31,8 +31,11 @@ def layers() -> LayerSet:
 def test_relate_chunks_change_nothing(layers, monkeypatch, how):
     e, by = layers.edges("RDL1"), layers.edges("VIA1")
     d = 15_000.0  # 15 um: many candidates per edge, so small chunks split them
-    args = {"space": (e, None, d, "outside", "outside"), "width": (e, None, d, "inside", "inside", True),
-            "enclosure": (by, e, d, "outside", "inside")}[how]
+    args = {
+        "space": (e, None, d, "outside", "outside"),
+        "width": (e, None, d, "inside", "inside", True),
+        "enclosure": (by, e, d, "outside", "inside"),
+    }[how]
     whole = relate(*args)
     monkeypatch.setattr(pairs, "CHUNK_PAIRS", 97)
     chunked = relate(*args)
@@ -56,8 +59,9 @@ def test_candidate_chunks_bounded_and_complete(layers):
 
 def test_boolean_not_within_untouched_and_cut():
     box = shapely.box
-    a = merge(np.array([box(10, 10, 20, 20), box(0, 0, 100, 5), box(200, 200, 210, 210), box(20, 30, 40, 40)],
-                       dtype=object))
+    a = merge(
+        np.array([box(10, 10, 20, 20), box(0, 0, 100, 5), box(200, 200, 210, 210), box(20, 30, 40, 40)], dtype=object)
+    )
     b = merge(np.array([box(0, 0, 50, 50), box(60, 0, 70, 10)], dtype=object))
     out = boolean_not(a, b)
     # Within one b: gone (the two squares); meeting no b: untouched; the long bar: cut
@@ -80,10 +84,18 @@ def test_corner_groups_are_the_touching_clusters(layers):
     from pkgdrc.geometry.polygons import clusters
 
     frame = shapely.Polygon([(0, 0), (90, 0), (90, 90), (0, 90)], [[(30, 30), (30, 60), (60, 60), (60, 30)]])
-    drawn = np.array([shapely.box(100, 0, 110, 10), shapely.box(110, 10, 120, 20), shapely.box(120, 0, 130, 10),
-                      shapely.box(200, 0, 220, 10), shapely.Polygon([(210, 10), (215, 15), (210, 20), (205, 15)]),
-                      frame, shapely.Polygon([(45, 50), (50, 55), (45, 60), (40, 55)]),  # corner on the hole's rim
-                      shapely.box(300, 0, 301, 1)])
+    drawn = np.array(
+        [
+            shapely.box(100, 0, 110, 10),
+            shapely.box(110, 10, 120, 20),
+            shapely.box(120, 0, 130, 10),
+            shapely.box(200, 0, 220, 10),
+            shapely.Polygon([(210, 10), (215, 15), (210, 20), (205, 15)]),
+            frame,
+            shapely.Polygon([(45, 50), (50, 55), (45, 60), (40, 55)]),  # corner on the hole's rim
+            shapely.box(300, 0, 301, 1),
+        ]
+    )
     for polys in [merge(drawn)] + [layers.merged(n) for n in layers.deck.layers]:
         got = corner_groups(polys)
         assert _same_partition(got, clusters(polys))
@@ -94,10 +106,19 @@ def test_covered_area_equals_the_exact_booleans():
     """Covered whole (prepared covers), partly, touching only, off, split across two covers."""
     from pkgdrc.checks.pkg_shapes import covered_area, landing
 
-    outer = merge(np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 100, 200, 200),
-                            shapely.box(300, 0, 310, 10)]))
-    inner = np.array([shapely.box(10, 10, 20, 20), shapely.box(95, 10, 105, 20), shapely.box(100, 0, 110, 10),
-                      shapely.box(500, 500, 510, 510), shapely.box(90, 90, 110, 110), shapely.box(0, 0, 100, 100)])
+    outer = merge(
+        np.array([shapely.box(0, 0, 100, 100), shapely.box(100, 100, 200, 200), shapely.box(300, 0, 310, 10)])
+    )
+    inner = np.array(
+        [
+            shapely.box(10, 10, 20, 20),
+            shapely.box(95, 10, 105, 20),
+            shapely.box(100, 0, 110, 10),
+            shapely.box(500, 500, 510, 510),
+            shapely.box(90, 90, 110, 110),
+            shapely.box(0, 0, 100, 100),
+        ]
+    )
     exact = np.array([sum(shapely.area(shapely.intersection(s, o, grid_size=1.0)) for o in outer) for s in inner])
     assert covered_area(inner, outer).tolist() == exact.tolist() == [100, 50, 0, 0, 200, 10000]
     off, partly = landing(inner, outer)

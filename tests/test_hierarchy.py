@@ -30,9 +30,14 @@ from pkgdrc.hierarchy import CellTree
 from pkgdrc.layout import read_layout, to_shapely
 
 EXAMPLES = int(os.environ.get("PKGDRC_HIERARCHY_EXAMPLES", "100"))
-SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 
 LAYERS = {"A": (1, 0), "B": (2, 0)}
 LABELS = {"A": (1, 0)}
@@ -42,7 +47,7 @@ UM = 1 / SCALE
 
 # --- random hierarchies ---------------------------------------------------------------------
 
-coord = st.integers(-200, 200).map(lambda v: v * 50)      # dbu, on a 50 dbu grid
+coord = st.integers(-200, 200).map(lambda v: v * 50)  # dbu, on a 50 dbu grid
 size = st.integers(4, 80).map(lambda v: v * 50)
 layer = st.sampled_from([(1, 0), (2, 0), (1, 0), (1, 5)])  # (1, 5) is not read: must never appear
 
@@ -78,13 +83,22 @@ INEXACT = ["rot30", "mag2", "offgrid"]
 @st.composite
 def reference(draw, targets, inexact=False):
     rep = draw(st.sampled_from(EXACT_REPS + (INEXACT if inexact else [])))
-    spec = {"cell": draw(st.sampled_from(targets)), "origin": (draw(coord), draw(coord)),
-            "quarter": draw(st.integers(0, 3)), "mirror": draw(st.booleans()), "rep": rep}
+    spec = {
+        "cell": draw(st.sampled_from(targets)),
+        "origin": (draw(coord), draw(coord)),
+        "quarter": draw(st.integers(0, 3)),
+        "mirror": draw(st.booleans()),
+        "rep": rep,
+    }
     if rep == "array":
         spec["grid"] = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(size), draw(size))
     elif rep == "lattice":
-        spec["grid"] = (draw(st.integers(1, 3)), draw(st.integers(1, 3)), (draw(coord), draw(coord)),
-                        (draw(coord), draw(coord)))
+        spec["grid"] = (
+            draw(st.integers(1, 3)),
+            draw(st.integers(1, 3)),
+            (draw(coord), draw(coord)),
+            (draw(coord), draw(coord)),
+        )
     elif rep == "offsets":
         spec["offsets"] = draw(st.lists(st.tuples(coord, coord), min_size=1, max_size=3))
     return spec
@@ -93,16 +107,29 @@ def reference(draw, targets, inexact=False):
 @st.composite
 def hierarchies(draw, inexact=False):
     """{"leaves": [...], "mids": [...], "top": {...}}: cells of shapes, labels and references."""
-    leaves = [{"shapes": draw(st.lists(shape(), min_size=1, max_size=4)),
-               "labels": draw(st.lists(label(), max_size=2)), "refs": []}
-              for _ in range(draw(st.integers(1, 3)))]
+    leaves = [
+        {
+            "shapes": draw(st.lists(shape(), min_size=1, max_size=4)),
+            "labels": draw(st.lists(label(), max_size=2)),
+            "refs": [],
+        }
+        for _ in range(draw(st.integers(1, 3)))
+    ]
     names = [f"LEAF{i}" for i in range(len(leaves))]
-    mids = [{"shapes": draw(st.lists(shape(), max_size=2)), "labels": draw(st.lists(label(), max_size=1)),
-             "refs": draw(st.lists(reference(names, inexact), min_size=1, max_size=3))}
-            for _ in range(draw(st.integers(0, 2)))]
+    mids = [
+        {
+            "shapes": draw(st.lists(shape(), max_size=2)),
+            "labels": draw(st.lists(label(), max_size=1)),
+            "refs": draw(st.lists(reference(names, inexact), min_size=1, max_size=3)),
+        }
+        for _ in range(draw(st.integers(0, 2)))
+    ]
     names += [f"MID{i}" for i in range(len(mids))]
-    top = {"shapes": draw(st.lists(shape(), max_size=2)), "labels": draw(st.lists(label(), max_size=1)),
-           "refs": draw(st.lists(reference(names, inexact), min_size=1, max_size=3))}
+    top = {
+        "shapes": draw(st.lists(shape(), max_size=2)),
+        "labels": draw(st.lists(label(), max_size=1)),
+        "refs": draw(st.lists(reference(names, inexact), min_size=1, max_size=3)),
+    }
     return {"leaves": leaves, "mids": mids, "top": top}
 
 
@@ -112,8 +139,16 @@ def _shape(spec) -> gdstk.Polygon | gdstk.FlexPath:
         return gdstk.rectangle((p[0] * UM, p[1] * UM), (p[2] * UM, p[3] * UM), layer=lay, datatype=dt)
     if kind == "octagon":
         x, y, r, c = p
-        pts = [(x - r + c, y - r), (x + r - c, y - r), (x + r, y - r + c), (x + r, y + r - c),
-               (x + r - c, y + r), (x - r + c, y + r), (x - r, y + r - c), (x - r, y - r + c)]
+        pts = [
+            (x - r + c, y - r),
+            (x + r - c, y - r),
+            (x + r, y - r + c),
+            (x + r, y + r - c),
+            (x + r - c, y + r),
+            (x - r + c, y + r),
+            (x - r, y + r - c),
+            (x - r, y - r + c),
+        ]
         return gdstk.Polygon([(a * UM, b * UM) for a, b in pts], layer=lay, datatype=dt)
     pts, width, ends = p
     return gdstk.FlexPath([(a * UM, b * UM) for a, b in pts], width * UM, ends=ends, layer=lay, datatype=dt)
@@ -134,8 +169,9 @@ def _reference(spec, cells) -> gdstk.Reference:
         ref.repetition = gdstk.Repetition(columns=cols, rows=rows, spacing=(sx * UM, sy * UM))
     elif spec["rep"] == "lattice":
         cols, rows, v1, v2 = spec["grid"]
-        ref.repetition = gdstk.Repetition(columns=cols, rows=rows, v1=(v1[0] * UM, v1[1] * UM),
-                                          v2=(v2[0] * UM, v2[1] * UM))
+        ref.repetition = gdstk.Repetition(
+            columns=cols, rows=rows, v1=(v1[0] * UM, v1[1] * UM), v2=(v2[0] * UM, v2[1] * UM)
+        )
     elif spec["rep"] == "offsets":
         ref.repetition = gdstk.Repetition(offsets=[(0, 0)] + [(a * UM, b * UM) for a, b in spec["offsets"]])
     return ref
@@ -144,8 +180,11 @@ def _reference(spec, cells) -> gdstk.Reference:
 def build(h) -> gdstk.Library:
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     cells = {}
-    named = ([(f"LEAF{i}", c) for i, c in enumerate(h["leaves"])] + [(f"MID{i}", c) for i, c in enumerate(h["mids"])]
-             + [("TOP", h["top"])])
+    named = (
+        [(f"LEAF{i}", c) for i, c in enumerate(h["leaves"])]
+        + [(f"MID{i}", c) for i, c in enumerate(h["mids"])]
+        + [("TOP", h["top"])]
+    )
     for name, spec in named:
         cell = lib.new_cell(name)
         cells[name] = cell
@@ -159,6 +198,7 @@ def build(h) -> gdstk.Library:
 
 
 # --- the oracle: gdstk's own flattening -----------------------------------------------------
+
 
 def ring(points: np.ndarray) -> tuple:
     """A polygon (dbu vertices) as a canonical ring: repeated and collinear vertices dropped, normalized."""
@@ -190,6 +230,7 @@ def expected_copies(top: gdstk.Cell) -> Counter:
         for r in cell.references:
             if exact(r):
                 walk(r.cell, times * max(r.repetition.size, 1))
+
     walk(top, 1)
     return found
 
@@ -199,8 +240,11 @@ def own_shapes(cell: gdstk.Cell) -> int:
     n = 0
     for key in LAYERS.values():
         n += len(cell.get_polygons(apply_repetitions=True, include_paths=True, depth=0, layer=key[0], datatype=key[1]))
-        n += sum(len(r.get_polygons(apply_repetitions=True, include_paths=True, depth=None, layer=key[0],
-                                    datatype=key[1])) for r in cell.references if not exact(r))
+        n += sum(
+            len(r.get_polygons(apply_repetitions=True, include_paths=True, depth=None, layer=key[0], datatype=key[1]))
+            for r in cell.references
+            if not exact(r)
+        )
     return n
 
 
@@ -222,8 +266,11 @@ def match_within(got: list[np.ndarray], want: list[np.ndarray], tol: float) -> t
     missing = 0
     for p in a:
         for j in sorted(index.query(p, predicate="dwithin", distance=tol)):
-            if not used[j] and shapely.hausdorff_distance(p, b[j]) <= tol + 1e-9 \
-                    and len(shapely.get_coordinates(p)) == len(shapely.get_coordinates(b[j])):
+            if (
+                not used[j]
+                and shapely.hausdorff_distance(p, b[j]) <= tol + 1e-9
+                and len(shapely.get_coordinates(p)) == len(shapely.get_coordinates(b[j]))
+            ):
                 used[j] = True
                 break
         else:
@@ -232,6 +279,7 @@ def match_within(got: list[np.ndarray], want: list[np.ndarray], tol: float) -> t
 
 
 # --- properties -----------------------------------------------------------------------------
+
 
 def _check_against_gdstk(path: Path, inexact: bool):
     layout = read_layout(path, LAYERS, top="TOP", label_map=LABELS)
@@ -255,8 +303,9 @@ def _check_against_gdstk(path: Path, inexact: bool):
     assert tree.repeated() == any(copies.get(n, 0) > 1 and own_shapes(by_name[n]) for n in tree.cells)
 
     want_labels = top.get_labels(apply_repetitions=True, depth=None, layer=1, texttype=0)
-    want = Counter((lb.text, float(np.rint(lb.origin[0] * SCALE)), float(np.rint(lb.origin[1] * SCALE)))
-                   for lb in want_labels)
+    want = Counter(
+        (lb.text, float(np.rint(lb.origin[0] * SCALE)), float(np.rint(lb.origin[1] * SCALE))) for lb in want_labels
+    )
     got = Counter((t, x + 0.0, y + 0.0) for t, x, y in tree.flat_labels("A"))
     if inexact:
         assert sum(got.values()) == sum(want.values())
@@ -316,7 +365,7 @@ def test_three_levels_counts_and_labels(tmp_path, suffix):
     tree = _check_against_gdstk(path, inexact=False)
     # MID: 6 (array) + 4 (lattice); LEAF: 4 per MID + 1 direct
     assert tree.copies() == {"LEAF": 41, "MID": 10, "TOP": 1}
-    assert tree.flat_count("A") == 41 + 10   # an L per LEAF, a path per MID
+    assert tree.flat_count("A") == 41 + 10  # an L per LEAF, a path per MID
     assert tree.flat_count("B") == 41 + 1
     assert tree.repeated()
     assert len(tree.flat_labels("A")) == 41

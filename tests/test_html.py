@@ -14,17 +14,24 @@ import gdstk
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
 from pkgdrc.report.html import MARKER, PICTURES_PER_RULE
+from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # Debian and Ubuntu name the browser differently; the headless shell is enough for screenshots.
-BROWSER = next((shutil.which(n) for n in ("chromium", "chromium-browser", "chromium-headless-shell",
-                                           "google-chrome") if shutil.which(n)), None)
-needs_browser = pytest.mark.skipif(BROWSER is None, reason="Chromium not installed (apt-get install chromium "
-                                                           "or chromium-headless-shell)")
+BROWSER = next(
+    (
+        shutil.which(n)
+        for n in ("chromium", "chromium-browser", "chromium-headless-shell", "google-chrome")
+        if shutil.which(n)
+    ),
+    None,
+)
+needs_browser = pytest.mark.skipif(
+    BROWSER is None, reason="Chromium not installed (apt-get install chromium or chromium-headless-shell)"
+)
 
 
 class _Tags(HTMLParser):
@@ -62,8 +69,15 @@ def test_page_structure(tmp_path):
     rows = [a for t, a in page.tags if t == "tr"]
     assert len(rows) == 1 + RULES  # header + one per rule
     figures = [a["id"] for t, a in page.tags if t == "figure"]
-    assert figures == ["overview-RDL1.W", "overview-RDL2.W", "overview-RDL1.S",  # a heat map per failed rule
-                       "RDL1.W-1", "RDL2.W-1", "RDL2.W-2", "RDL1.S-1"]
+    assert figures == [
+        "overview-RDL1.W",
+        "overview-RDL2.W",
+        "overview-RDL1.S",  # a heat map per failed rule
+        "RDL1.W-1",
+        "RDL2.W-1",
+        "RDL2.W-2",
+        "RDL1.S-1",
+    ]
     assert tags.count("svg") == 3 + 4  # heat maps + one picture per marker
     # the overview locates every marker, linked to its picture
     links = [a["href"] for t, a in page.tags if t == "a" and a.get("href", "").startswith("#RDL")]
@@ -82,6 +96,7 @@ def test_pictures_capped_per_rule_with_count_of_the_rest(tmp_path):
     def build(lib, cell):
         for k in range(PICTURES_PER_RULE + 3):
             cell.add(gdstk.rectangle((10 * k, 0), (10 * k + 1, 20), layer=11))  # RDL1 1 um wide
+
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     build(lib, lib.new_cell("TOP"))
     lib.write_gds(str(tmp_path / "m.gds"))
@@ -97,7 +112,11 @@ def test_waivers_listed(tmp_path):
     text = "".join(page.text)
     assert f"RDL2.W at (600.5, 610) um: logo art ({tmp_path / 'w.yaml'}:1, owner ana)" in text
     assert [a["id"] for t, a in page.tags if t == "figure"] == [
-        "overview-RDL1.W", "overview-RDL1.S", "RDL1.W-1", "RDL1.S-1"]
+        "overview-RDL1.W",
+        "overview-RDL1.S",
+        "RDL1.W-1",
+        "RDL1.S-1",
+    ]
 
 
 def _png_pixels(path) -> tuple[int, int, bytes]:
@@ -106,9 +125,9 @@ def _png_pixels(path) -> tuple[int, int, bytes]:
     w, h = struct.unpack(">II", data[16:24])
     idat, pos = b"", 8
     while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        n, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + n]
+            idat += data[pos + 8 : pos + 8 + n]
         pos += 12 + n
     return w, h, zlib.decompress(idat)
 
@@ -119,7 +138,7 @@ def _png_rgb(path) -> np.ndarray:
     n = {2: 3, 6: 4}[path.read_bytes()[25]]  # colour type: RGB or RGBA
     stride, prev, rows = w * n, bytearray(w * n), []
     for y in range(h):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for x in range(stride):
             a = line[x - n] if x >= n else 0
             b, c = prev[x], prev[x - n] if x >= n else 0
@@ -139,9 +158,21 @@ def _png_rgb(path) -> np.ndarray:
 
 
 def _screenshot(page: Path, png: Path, size: str) -> np.ndarray:
-    subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    f"--screenshot={png}", f"--window-size={size}", page.as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={png}",
+            f"--window-size={size}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return _png_rgb(png)
 
 
@@ -158,7 +189,7 @@ def _dense_and_sparse(lib, cell):
 def _overview_svg(page: Path, rule: str) -> str:
     text = page.read_text()
     start = text.index(f'<figure id="overview-{rule}">')
-    return text[text.index("<svg", start):text.index("</svg>", start) + len("</svg>")]
+    return text[text.index("<svg", start) : text.index("</svg>", start) + len("</svg>")]
 
 
 def test_overview_is_a_heat_map_at_100k_markers(tmp_path):
@@ -202,8 +233,20 @@ def test_heat_map_renders_dense_dark_sparse_light_empty_white(tmp_path):
 def test_renders_in_headless_chromium(tmp_path):
     out = _report(tmp_path, write_signoff_layout(tmp_path / "a.gds"))
     png = tmp_path / "r.png"
-    subprocess.run([BROWSER, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
-                    "--window-size=900,1400", out.as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={png}",
+            "--window-size=900,1400",
+            out.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     w, h, raw = _png_pixels(png)
     assert (w, h) == (900, 1400)
     assert len(set(raw)) > 50  # drawn, not a blank page
@@ -219,8 +262,10 @@ def _demo(tmp_path, *args) -> tuple[_Tags, Path]:
 def test_captions_give_the_marker_message(tmp_path):
     page, _ = _demo(tmp_path, "--rule", "CONN.1", "--rule", "PO.4")
     captions = [t for t in page.text if re.match(r"(CONN\.1|PO\.4) #\d+: ", t)]
-    assert captions[0] == ("CONN.1 #1: short: nets R01 and R02 meet (limit every die pad's net reaches a bond pad; "
-                           "one label per net) at (4780, 4372.5) um on DIE_PAD")
+    assert captions[0] == (
+        "CONN.1 #1: short: nets R01 and R02 meet (limit every die pad's net reaches a bond pad; "
+        "one label per net) at (4780, 4372.5) um on DIE_PAD"
+    )
     # (the values of PO.4 are left out here: which quantity PO.4 reports is issue 15 item 6)
     assert [re.split(r"; value | \(limit ", c)[0] for c in captions] == [
         "CONN.1 #1: short: nets R01 and R02 meet",
@@ -236,7 +281,7 @@ def test_net_rule_pictures_draw_the_connected_layers_there(tmp_path):
     clipped to the picture, though the rule names only DIE_PAD, PO and UBM."""
     _, out = _demo(tmp_path, "--rule", "CONN.1")
     text = out.read_text()
-    short = text[text.index('<figure id="CONN.1-1">'):text.index("</figure>", text.index('<figure id="CONN.1-1">'))]
+    short = text[text.index('<figure id="CONN.1-1">') : text.index("</figure>", text.index('<figure id="CONN.1-1">'))]
     assert re.findall(r"<title>([A-Z0-9_]+)</title></path>", short) == ["RDL1", "VIA2", "RDL2"]
     for d in re.findall(r'<path d="([^"]+)" fill="#', short):
         xy = np.array([float(v) for v in re.findall(r"-?[0-9.]+", d)])

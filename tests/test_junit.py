@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from junitparser import Failure, JUnitXml, Skipped, SystemOut
-from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
+from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 
 def _run(*args: str) -> int:
@@ -50,19 +50,26 @@ def test_structure_gitlab_and_jenkins_read(tmp_path):
     assert root.tag == "testsuites"
     (suite,) = root.findall("testsuite")
     assert suite.get("tests") == str(RULES) and suite.get("failures") == "3"
-    failed = [(tc.get("classname"), tc.get("name"), tc.find("failure").get("message"))
-              for tc in suite.findall("testcase") if tc.find("failure") is not None]
-    assert failed == [("signoff", "RDL1.W", "1 violation, worst 1.5, limit 2"),
-                      ("signoff", "RDL2.W", "2 violations, worst 1, limit 2"),
-                      ("signoff", "RDL1.S", "1 violation, worst 1.5, limit 2")]
+    failed = [
+        (tc.get("classname"), tc.get("name"), tc.find("failure").get("message"))
+        for tc in suite.findall("testcase")
+        if tc.find("failure") is not None
+    ]
+    assert failed == [
+        ("signoff", "RDL1.W", "1 violation, worst 1.5, limit 2"),
+        ("signoff", "RDL2.W", "2 violations, worst 1, limit 2"),
+        ("signoff", "RDL1.S", "1 violation, worst 1.5, limit 2"),
+    ]
     assert "bbox [100, 103, 300, 104.5]" in suite.find("testcase[@name='RDL1.S']/failure").text
 
 
 def test_waived_rule_is_skipped_with_reason(tmp_path):
     a = write_signoff_layout(tmp_path / "a.gds")
     waivers = tmp_path / "w.yaml"
-    waivers.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo artwork\n"
-                       "- rule: RDL1.S\n  box: [0, 0, 10, 10]\n  reason: nothing there\n")
+    waivers.write_text(
+        "- rule: RDL2.W\n  cell: LOGO\n  reason: logo artwork\n"
+        "- rule: RDL1.S\n  box: [0, 0, 10, 10]\n  reason: nothing there\n"
+    )
     out = tmp_path / "junit.xml"
     assert _run(str(a), "--junit", str(out), "--waivers", str(waivers)) == 1
     (suite,) = JUnitXml.fromfile(str(out))

@@ -101,7 +101,7 @@ def test_round_path_ends(tmp_path):
 
 
 def test_other_database_units(tmp_path):
-    lib = gdstk.Library(unit=1e-6, precision=5e-9)   # 5 nm grid
+    lib = gdstk.Library(unit=1e-6, precision=5e-9)  # 5 nm grid
     c = lib.new_cell("TOP")
     c.add(gdstk.rectangle((0, 0), (1.005, 2), layer=11))
     lib.write_gds(str(tmp_path / "g.gds"))
@@ -160,14 +160,14 @@ def _centroid(g):
 @pytest.mark.parametrize("name", ["hierarchy.gds", "hierarchy.oas"])
 def test_hierarchy_fixture_flattens_to_the_independently_computed_polygons(name):
     import json
-    from conftest import FIXTURES, DECK_2L
+
+    from conftest import DECK_2L, FIXTURES
     from pkgdrc.decks import load_deck
 
     expected = json.loads((FIXTURES / "hierarchy.expected.json").read_text())
     layout = read_layout(FIXTURES / name, load_deck(DECK_2L).layers)
     for layer, polys in expected["polygons"].items():
-        got = sorted(shapely.transform(layout.polygons[layer], lambda c: c * layout.grid.dbu_um),
-                     key=_centroid)
+        got = sorted(shapely.transform(layout.polygons[layer], lambda c: c * layout.grid.dbu_um), key=_centroid)
         want = sorted((shapely.Polygon(p) for p in polys), key=_centroid)
         assert len(got) == len(want), layer
         for g, w in zip(got, want):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import klayout.db as kdb
 import klayout.rdb as rdb
 from click.testing import CliRunner
-from signoff import EXPECTED, RULES, write_signoff_deck, write_signoff_layout
 
 from pkgdrc.cli import main
+from signoff import EXPECTED, RULES, write_signoff_deck, write_signoff_layout
 
 
 def _load(path) -> rdb.ReportDatabase:
@@ -19,15 +19,26 @@ def _load(path) -> rdb.ReportDatabase:
 def _items(db: rdb.ReportDatabase) -> list[tuple[str, str, str, list[str]]]:
     out = []
     for it in db.each_item():
-        out.append((db.category_by_id(it.category_id()).name(), db.cell_by_id(it.cell_id()).name(), it.tags_str,
-                    [str(v) for v in it.each_value()]))
+        out.append(
+            (
+                db.category_by_id(it.category_id()).name(),
+                db.cell_by_id(it.cell_id()).name(),
+                it.tags_str,
+                [str(v) for v in it.each_value()],
+            )
+        )
     return out
 
 
 def test_every_marker_comes_back_with_category_and_geometry_in_um(tmp_path):
     a = write_signoff_layout(tmp_path / "a.gds")
     out = tmp_path / "a.lyrdb"
-    assert CliRunner().invoke(main, ["check", str(a), "--lyrdb", str(out), "-q", "-d", str(write_signoff_deck(tmp_path / "d.yaml"))]).exit_code == 1
+    assert (
+        CliRunner()
+        .invoke(main, ["check", str(a), "--lyrdb", str(out), "-q", "-d", str(write_signoff_deck(tmp_path / "d.yaml"))])
+        .exit_code
+        == 1
+    )
     db = _load(out)
     assert db.top_cell_name == "TOP"
     assert [c.name() for c in db.each_category()][:3] == ["RDL1.W", "RDL2.W", "RDL1.S"]
@@ -49,17 +60,31 @@ def test_every_marker_comes_back_with_category_and_geometry_in_um(tmp_path):
 
 def test_polygon_and_edge_markers_and_waived_tag(tmp_path, deck):
     import gdstk
+
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     top = lib.new_cell("TOP")
-    top.add(gdstk.rectangle((0, 0), (10, 10), layer=1))                    # A: 10 x 10
+    top.add(gdstk.rectangle((0, 0), (10, 10), layer=1))  # A: 10 x 10
     top.add(gdstk.Polygon([(20, 0), (30, 0), (30, 10), (22, 10)], layer=2))  # B: a slanted edge
     lib.write_gds(str(tmp_path / "p.gds"))
-    d = deck("A.IN: {check: inside, layer: A, of: C, clearance: 0}\n"
-             "  B.ANG: {check: angle, layer: B, allowed: [0, 90]}")
+    d = deck(
+        "A.IN: {check: inside, layer: A, of: C, clearance: 0}\n  B.ANG: {check: angle, layer: B, allowed: [0, 90]}"
+    )
     (tmp_path / "w.yaml").write_text("- rule: B.ANG\n  box: [19, -1, 31, 11]\n  reason: taper\n")
     out = tmp_path / "p.lyrdb"
-    CliRunner().invoke(main, ["check", str(tmp_path / "p.gds"), "-d", str(d), "--lyrdb", str(out), "-q",
-                              "--waivers", str(tmp_path / "w.yaml")])
+    CliRunner().invoke(
+        main,
+        [
+            "check",
+            str(tmp_path / "p.gds"),
+            "-d",
+            str(d),
+            "--lyrdb",
+            str(out),
+            "-q",
+            "--waivers",
+            str(tmp_path / "w.yaml"),
+        ],
+    )
     db = _load(out)
     items = _items(db)
     assert items[0][:3] == ("A.IN", "TOP", "")
@@ -75,15 +100,30 @@ def test_polygon_markers_keep_their_holes(tmp_path, deck):
     import json
 
     import gdstk
+
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     top = lib.new_cell("TOP")
-    top.add(gdstk.rectangle((0, 0), (100, 100), layer=1))    # A: a plane
-    top.add(gdstk.rectangle((30, 30), (70, 70), layer=3))    # C: the region it must stay in
+    top.add(gdstk.rectangle((0, 0), (100, 100), layer=1))  # A: a plane
+    top.add(gdstk.rectangle((30, 30), (70, 70), layer=3))  # C: the region it must stay in
     lib.write_gds(str(tmp_path / "h.gds"))
-    d = deck("A.IN: {check: inside, layer: A, of: C, clearance: 5}")   # inside C less 5: 35..65
+    d = deck("A.IN: {check: inside, layer: A, of: C, clearance: 5}")  # inside C less 5: 35..65
     out, js, page = tmp_path / "h.lyrdb", tmp_path / "h.json", tmp_path / "h.html"
-    CliRunner().invoke(main, ["check", str(tmp_path / "h.gds"), "-d", str(d), "--lyrdb", str(out), "--json", str(js),
-                              "--html", str(page), "-q"])
+    CliRunner().invoke(
+        main,
+        [
+            "check",
+            str(tmp_path / "h.gds"),
+            "-d",
+            str(d),
+            "--lyrdb",
+            str(out),
+            "--json",
+            str(js),
+            "--html",
+            str(page),
+            "-q",
+        ],
+    )
     ((rule, cell, tags, values),) = _items(_load(out))
     poly = kdb.DPolygon.from_s(values[0].removeprefix("polygon: "))
     assert poly.holes() == 1 and poly.area() == 100 * 100 - 30 * 30
@@ -92,5 +132,6 @@ def test_polygon_markers_keep_their_holes(tmp_path, deck):
     (marker,) = json.loads(js.read_text())["rules"][0]["violations"]
     assert {tuple(p) for p in marker["polygon"]} == {(0.0, 0.0), (0.0, 100.0), (100.0, 100.0), (100.0, 0.0)}
     assert [{tuple(p) for p in hole} for hole in marker["holes"]] == [
-        {(35.0, 35.0), (35.0, 65.0), (65.0, 65.0), (65.0, 35.0)}]
+        {(35.0, 35.0), (35.0, 65.0), (65.0, 65.0), (65.0, 35.0)}
+    ]
     assert 'fill-rule="evenodd"' in page.read_text()

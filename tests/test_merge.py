@@ -70,8 +70,9 @@ def test_round_pads_and_45_degree_traces_merge_as_in_klayout(seed):
         x, y = off + rng.integers(-500, 8500, 2)
         d = rng.integers(500, 4000)
         sx, sy = rng.choice([-1, 1], 2)
-        traces.append(_trace([(x, y), (x + sx * d, y + sy * d), (x + sx * d, y + sy * d + 1500)],
-                             int(rng.integers(101, 401))))
+        traces.append(
+            _trace([(x, y), (x + sx * d, y + sy * d), (x + sx * d, y + sy * d + 1500)], int(rng.integers(101, 401)))
+        )
     assert_klayout_merge(pads + traces)
 
 
@@ -102,7 +103,8 @@ def test_touching_shapes():
     box = shapely.box
     corner = merge(np.array([box(0, 0, 10, 10), box(10, 10, 20, 20)], dtype=object))
     assert sorted(shapely.normalize(corner).tolist(), key=str) == sorted(
-        [shapely.normalize(box(0, 0, 10, 10)), shapely.normalize(box(10, 10, 20, 20))], key=str)
+        [shapely.normalize(box(0, 0, 10, 10)), shapely.normalize(box(10, 10, 20, 20))], key=str
+    )
     # A ring of four boxes around a square hole, and an island in the hole touching it
     # at a corner: the ring keeps its hole (with a vertex at the touching point), the
     # island is a polygon of its own.
@@ -147,6 +149,7 @@ def test_exact_repeats_are_one_shape():
 def test_ten_thousand_stacked_boxes_give_the_markers_of_one(tmp_path, deck):
     """10,000 identical boxes at one place (and a second stack touching the first) are one
     shape: the markers are those of the two boxes drawn once."""
+
     def layout(copies: int):
         lib = gdstk.Library(unit=1e-6, precision=1e-9)
         cell = lib.new_cell("TOP")
@@ -157,16 +160,22 @@ def test_ten_thousand_stacked_boxes_give_the_markers_of_one(tmp_path, deck):
         lib.write_gds(str(path))
         return path
 
-    rules = deck("A.W: {check: width, layer: A, min: 2}\n  A.S: {check: space, layer: A, min: 2}\n"
-                 "  A.AR: {check: area, layer: A, min: 20}")
+    rules = deck(
+        "A.W: {check: width, layer: A, min: 2}\n  A.S: {check: space, layer: A, min: 2}\n"
+        "  A.AR: {check: area, layer: A, min: 20}"
+    )
     got = {}
     for copies in (1, 10_000):
         report = pkgdrc.check(layout(copies), rules)
         got[copies] = {r.id: [(m.bbox, m.value) for m in r.markers] for r in report.rules}
     assert got[10_000] == got[1]
     assert got[1] == {
-        "A.W": [((0.0, 0.0, 1.5, 10.0), 1.5), ((0.0, 0.0, 3.0, 1.0), 1.0),
-                ((4.0, 0.0, 5.0, 1.0), 1.0), ((4.0, 0.0, 5.0, 1.0), 1.0)],  # the square: both ways
+        "A.W": [
+            ((0.0, 0.0, 1.5, 10.0), 1.5),
+            ((0.0, 0.0, 3.0, 1.0), 1.0),
+            ((4.0, 0.0, 5.0, 1.0), 1.0),
+            ((4.0, 0.0, 5.0, 1.0), 1.0),
+        ],  # the square: both ways
         "A.S": [((3.0, 0.0, 4.0, 1.0), 1.0)],
         "A.AR": [((0.0, 0.0, 3.0, 10.0), 16.5), ((4.0, 0.0, 5.0, 1.0), 1.0)],
     }

@@ -36,15 +36,16 @@ def _r(c, layer, x0, y0, x1, y1):
 
 def test_a_via_joins_its_neighbours_and_labels_name_the_net(gds, tmp_path):
     def build(lib, c):
-        _r(c, 2, 0, 0, 10, 10)        # pad
-        _r(c, 10, 2, 2, 8, 8)         # VIA1 on it
-        _r(c, 11, 0, 0, 50, 10)       # RDL1 trace
-        _r(c, 12, 42, 2, 48, 8)       # VIA2
-        _r(c, 13, 40, 0, 100, 10)     # RDL2
-        _r(c, 13, 200, 0, 210, 10)    # RDL2 alone: its own net
-        _r(c, 11, 300, 0, 310, 10)    # RDL1 under an RDL2 without a via: not joined
+        _r(c, 2, 0, 0, 10, 10)  # pad
+        _r(c, 10, 2, 2, 8, 8)  # VIA1 on it
+        _r(c, 11, 0, 0, 50, 10)  # RDL1 trace
+        _r(c, 12, 42, 2, 48, 8)  # VIA2
+        _r(c, 13, 40, 0, 100, 10)  # RDL2
+        _r(c, 13, 200, 0, 210, 10)  # RDL2 alone: its own net
+        _r(c, 11, 300, 0, 310, 10)  # RDL1 under an RDL2 without a via: not joined
         _r(c, 13, 300, 0, 310, 10)
         c.add(gdstk.Label("VDD", (5, 5), layer=2))
+
     nets = _nets(gds, tmp_path, build)
     rdl2 = nets.of("RDL2")
     assert nets.count == 4
@@ -57,8 +58,9 @@ def test_a_via_joins_its_neighbours_and_labels_name_the_net(gds, tmp_path):
 def test_touching_shapes_join_corner_touching_too(gds, tmp_path):
     def build(lib, c):
         _r(c, 11, 0, 0, 10, 10)
-        _r(c, 11, 10, 0, 20, 10)      # shares an edge: merged into one RDL1 shape
-        _r(c, 11, 20, 10, 30, 20)     # touches at a corner: its own merged shape, same net
+        _r(c, 11, 10, 0, 20, 10)  # shares an edge: merged into one RDL1 shape
+        _r(c, 11, 20, 10, 30, 20)  # touches at a corner: its own merged shape, same net
+
     nets = _nets(gds, tmp_path, build)
     assert len(nets.of("RDL1")) == 2 and len(set(nets.of("RDL1").tolist())) == 1
 
@@ -70,23 +72,27 @@ def test_a_short_is_placed_where_the_two_labelled_nets_meet(gds, tmp_path):
             _r(c, 10, x + 5, 5, x + 15, 15)
             _r(c, 11, x, 0, x + 20, 20)
             c.add(gdstk.Label(name, (x + 10, 10), layer=2))
-        _r(c, 11, 20, 5, 400, 15)     # A's trace
-        _r(c, 11, 600, 5, 1000, 15)   # B's trace
-        _r(c, 11, 390, 0, 610, 20)    # the bridge, overlapping both traces
+        _r(c, 11, 20, 5, 400, 15)  # A's trace
+        _r(c, 11, 600, 5, 1000, 15)  # B's trace
+        _r(c, 11, 390, 0, 610, 20)  # the bridge, overlapping both traces
+
     nets = _nets(gds, tmp_path, build)
     (short,) = nets.shorts
     assert short.texts == ("A", "B")
     assert nets.name(short.net) == "A+B"
     # Reached from A in 3 steps, from B in 3 too: the bridge is claimed by one of them, and
     # the place is its overlap with the other side's trace.
-    assert shapely.bounds(short.place).tolist() in ([390.0e3, 5.0e3, 400.0e3, 15.0e3],
-                                                   [600.0e3, 5.0e3, 610.0e3, 15.0e3])
+    assert shapely.bounds(short.place).tolist() in (
+        [390.0e3, 5.0e3, 400.0e3, 15.0e3],
+        [600.0e3, 5.0e3, 610.0e3, 15.0e3],
+    )
 
 
 def test_two_labels_on_one_shape_short_at_the_shape(gds, tmp_path):
     def build(lib, c):
         _r(c, 2, 0, 0, 20, 20)
         c.add(gdstk.Label("A", (5, 5), layer=2), gdstk.Label("B", (15, 15), layer=2))
+
     nets = _nets(gds, tmp_path, build)
     (short,) = nets.shorts
     assert short.texts == ("A", "B") and shapely.bounds(short.place).tolist() == [0, 0, 20e3, 20e3]
@@ -96,10 +102,11 @@ def test_net_of_each_merged_shape_is_aligned_with_the_merged_layer(gds, tmp_path
     def build(lib, c):
         for k in range(5):
             _r(c, 11, 100 * k, 0, 100 * k + 10, 10)
-            _r(c, 11, 100 * k + 5, 0, 100 * k + 20, 10)   # overlapping pieces merge
+            _r(c, 11, 100 * k + 5, 0, 100 * k + 20, 10)  # overlapping pieces merge
         _r(c, 12, 302, 2, 308, 8)
-        _r(c, 13, 300, 0, 410, 10)                          # RDL2 joins merged shapes 3 and 4 (two VIA2)
+        _r(c, 13, 300, 0, 410, 10)  # RDL2 joins merged shapes 3 and 4 (two VIA2)
         _r(c, 12, 402, 2, 408, 8)
+
     nets = _nets(gds, tmp_path, build)
     from_merged = nets.of("RDL1")
     assert len(from_merged) == 5
@@ -118,16 +125,19 @@ def test_a_layer_outside_connect_has_no_nets(gds, tmp_path):
 def test_shapes_drawn_many_times_at_one_place_are_one_node(gds, tmp_path):
     """A via and its pads drawn 5,000 times over (a bad stream-out): the nets, names and
     short of the shapes drawn once, one node per distinct shape."""
+
     def build(lib, c):
         for _ in range(5_000):
             _r(c, 2, 0, 0, 10, 10)
             _r(c, 10, 2, 2, 8, 8)
             _r(c, 11, 0, 0, 50, 10)
-        _r(c, 2, 40, 0, 50, 10)       # a second pad under the same trace: a short
+        _r(c, 2, 40, 0, 50, 10)  # a second pad under the same trace: a short
         _r(c, 10, 42, 2, 48, 8)
         c.add(gdstk.Label("VDD", (5, 5), layer=2), gdstk.Label("VSS", (45, 5), layer=2))
+
     nets = _nets(gds, tmp_path, build)
     assert len(nets.shapes) == 5
     assert nets.count == 1 and nets.name(0) == "VDD+VSS"
     assert [(s.texts, shapely.bounds(s.place).tolist()) for s in nets.shorts] == [
-        (("VDD", "VSS"), [2000.0, 2000.0, 8000.0, 8000.0])]
+        (("VDD", "VSS"), [2000.0, 2000.0, 8000.0, 8000.0])
+    ]

@@ -29,8 +29,12 @@ def case(tmp_path_factory):
     (where / "kinds.yaml").write_text(deck_text())
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     cell = lib.new_cell("CELL")
-    cell.add(gdstk.rectangle((0, 0), (0.9, 6), layer=1), gdstk.rectangle((2, 0), (4, 3), layer=1),
-             gdstk.rectangle((3.5, 1), (4.1, 1.6), layer=2), gdstk.rectangle((3, 2), (5, 4), layer=3))
+    cell.add(
+        gdstk.rectangle((0, 0), (0.9, 6), layer=1),
+        gdstk.rectangle((2, 0), (4, 3), layer=1),
+        gdstk.rectangle((3.5, 1), (4.1, 1.6), layer=2),
+        gdstk.rectangle((3, 2), (5, 4), layer=3),
+    )
     top = lib.new_cell("TOP")
     top.add(gdstk.Reference(cell, (0, 0), columns=4, rows=4, spacing=(20, 20)))
     top.add(gdstk.rectangle((-5, -5), (85, 85), layer=4))
@@ -67,23 +71,51 @@ def test_each_result_records_its_engine(case):
 
 def test_cli_verbose_and_json_name_the_engine(case, tmp_path):
     path, deck_path = case
-    out = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "-v",
-                          "--hierarchy", "cellwise", "--allow-empty", "--json", str(tmp_path / "r.json")],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pkgdrc",
+            "check",
+            str(path),
+            "-d",
+            str(deck_path),
+            "-v",
+            "--hierarchy",
+            "cellwise",
+            "--allow-empty",
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stderr
-    lines = {line.split()[1]: line for line in out.stdout.splitlines() if line.startswith("  ") and
-             line.split()[0] in ("ok", "FAIL", "EMPTY")}
+    lines = {
+        line.split()[1]: line
+        for line in out.stdout.splitlines()
+        if line.startswith("  ") and line.split()[0] in ("ok", "FAIL", "EMPTY")
+    }
     assert lines["R.width"].endswith("[cellwise]") and lines["R.stack"].endswith("[flat]")
     doc = json.loads((tmp_path / "r.json").read_text())
     assert {r["id"]: r["engine"] for r in doc["rules"]}["R.width"] == "cellwise"
-    quiet = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path),
-                            "--flat", "--allow-empty"], capture_output=True, text=True, timeout=120)
+    quiet = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "--flat", "--allow-empty"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "[flat]" not in quiet.stdout and quiet.returncode == 1
 
 
 def test_cli_flat_and_another_hierarchy_contradict(case):
     path, deck_path = case
-    out = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "--flat",
-                          "--hierarchy", "cellwise"], capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(path), "-d", str(deck_path), "--flat", "--hierarchy", "cellwise"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 2
     assert out.stderr == "pkgdrc: error: --flat and --hierarchy cellwise contradict each other: choose one\n"

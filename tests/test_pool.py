@@ -33,8 +33,11 @@ def test_every_item_once_with_the_inherited_state():
 
 
 def test_a_dead_worker_is_an_error_not_a_hang():
-    with pytest.raises(PkgdrcError, match=r"^a worker process died \(killed, or out of memory\): "
-                                          r"the run could not be done$"):
+    with pytest.raises(
+        PkgdrcError,
+        match=r"^a worker process died \(killed, or out of memory\): "
+        r"the run could not be done$",
+    ):
         list(forked_map(_die_on_two, None, 4, 2))
 
 

@@ -21,18 +21,23 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+
 from signoff import write_signoff_deck, write_signoff_layout
 
 ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit")
 
-pytestmark = pytest.mark.skipif(not (PRE_COMMIT and shutil.which("git")),
-                                reason="needs git and pre-commit (pip install '.[test]')")
+pytestmark = pytest.mark.skipif(
+    not (PRE_COMMIT and shutil.which("git")), reason="needs git and pre-commit (pip install '.[test]')"
+)
 
 
 def _run(args, cwd, env, check=False):
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    if "Installing environment" in done.stdout + done.stderr and "No matching distribution" in done.stdout + done.stderr:
+    if (
+        "Installing environment" in done.stdout + done.stderr
+        and "No matching distribution" in done.stdout + done.stderr
+    ):
         pytest.skip("pip could not install the hook's dependencies here (no package index reachable)")
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
@@ -43,8 +48,14 @@ def _repo(tmp_path):
     """An empty git repository and the environment to run git and pre-commit in it."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "GIT_AUTHOR_NAME": "t",
-           "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     env.pop("PRE_COMMIT_ALLOW_NO_CONFIG", None)
     if not os.environ.get("PKGDRC_PRECOMMIT_FULL_INSTALL"):
         # the site directories and what their .pth files add (a venv on top of another one)
@@ -75,7 +86,8 @@ def test_commit_fails_on_violations_and_passes_after_a_waiver_or_fix(tmp_path):
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     # the repo spelt as try-repo spells it (relative), so a clean checkout reuses its environment
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {os.path.relpath(ROOT, repo)}\n  rev: {head}\n  hooks:\n  - id: pkgdrc\n")
+        f"repos:\n- repo: {os.path.relpath(ROOT, repo)}\n  rev: {head}\n  hooks:\n  - id: pkgdrc\n"
+    )
     git("add", ".pre-commit-config.yaml", check=True)
     _run([PRE_COMMIT, "install"], repo, env, check=True)
     failed = git("commit", "-m", "layout with violations")

@@ -71,7 +71,7 @@ def test_bumps_layout_checks_the_pad_once(monkeypatch, tmp_path):
 
 
 def _pads(lib: gdstk.Library, cell: gdstk.Cell, po_shift: float = 0.0) -> None:
-    cell.add(gdstk.rectangle((0, 0), (60, 60), layer=13))                      # RDL2 pad
+    cell.add(gdstk.rectangle((0, 0), (60, 60), layer=13))  # RDL2 pad
     cell.add(gdstk.rectangle((10 + po_shift, 10), (50 + po_shift, 50), layer=20))  # PO, 10 um inside
 
 
@@ -82,8 +82,8 @@ def _array_with_odd_ones(lib: gdstk.Library, top: gdstk.Cell) -> None:
     _pads(lib, shifted, po_shift=8.0)  # PO 2 um from the pad's right edge: PO.1 fails
     top.add(gdstk.Reference(pad, (0, 0), columns=12, rows=12, spacing=(100, 100)))
     top.add(gdstk.Reference(shifted, (0, 1300), columns=3, rows=1, spacing=(100, 100)))
-    top.add(gdstk.rectangle((1300, 0), (1301.8, 60), layer=13))   # a pad drawn narrower: RDL2.W 1.8
-    top.add(gdstk.rectangle((561, 500), (570, 560), layer=13))    # 1 um from pad (5, 5): RDL2.S 1.0
+    top.add(gdstk.rectangle((1300, 0), (1301.8, 60), layer=13))  # a pad drawn narrower: RDL2.W 1.8
+    top.add(gdstk.rectangle((561, 500), (570, 560), layer=13))  # 1 um from pad (5, 5): RDL2.S 1.0
 
 
 def test_array_with_instances_that_differ(monkeypatch, gds):
@@ -96,7 +96,7 @@ def test_array_with_instances_that_differ(monkeypatch, gds):
     assert values["RDL2.S"] == [1.0]
     assert values["PO.1"] == [2.0, 2.0, 2.0]
     assert values["PO.2"] == values["PO.3"] == []
-    (po1, *_), = [[json.loads(m) for m in on["PO.1"]]]
+    ((po1, *_),) = [[json.loads(m) for m in on["PO.1"]]]
     assert po1["bbox"] == [58.0, 1305.417, 60.0, 1354.583]  # Euclidean: 5 um from the PO corner
 
 
@@ -124,7 +124,7 @@ def _fixture_runs():
         spec = json.loads(p.read_text())
         runs.append((spec["layout"], ROOT / "rules" / f"{spec['deck']}.yaml", spec.get("top")))
     for p in sorted(FIXTURES.glob("*_fail_all.gds")):
-        runs.append((p.name, ROOT / "rules" / f"{p.name[:-len('_fail_all.gds')]}.yaml", None))
+        runs.append((p.name, ROOT / "rules" / f"{p.name[: -len('_fail_all.gds')]}.yaml", None))
     runs += [(p.name, FIXTURES / "pkg_deck.yaml", None) for p in sorted(FIXTURES.glob("pkg_*.gds"))]
     return runs
 
@@ -164,16 +164,29 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
 
     deck = load_deck(DECK_2L)
     layers = LayerSet(read_layout(gds(_close_array), deck.layers), deck)
-    args = {"width": (layers.edges("RDL2"), None, 61000.0, "inside", "inside", True),
-            "space": (layers.edges("RDL2"), None, 2000.0, "outside", "outside", False),
-            "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False),
-            "separation": (subject_edges(layers.merged("RDL2")), layers.edges("VIA2"), 30000.0, "outside", "outside", False)}[kind]
+    args = {
+        "width": (layers.edges("RDL2"), None, 61000.0, "inside", "inside", True),
+        "space": (layers.edges("RDL2"), None, 2000.0, "outside", "outside", False),
+        "enclosure": (subject_edges(layers.merged("VIA2")), layers.edges("RDL2"), 1500.0, "outside", "inside", False),
+        "separation": (
+            subject_edges(layers.merged("RDL2")),
+            layers.edges("VIA2"),
+            30000.0,
+            "outside",
+            "outside",
+            False,
+        ),
+    }[kind]
     flat = relate(*args[:5], same_shape=args[5])
     # width: every 60 um pad under 61 um, both ways; space: 2 * 14 * 15 facing neighbours
     # and 2 pairs per diagonal neighbour (corner to corner 1.41 um); one via 1 um from its pad's
     # edge; separation: each pad edge and the facing edge of the neighbour's via, 26 um away.
-    assert len(flat) == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1,
-                         "separation": 2 * 2 * 14 * 15}[kind]
+    assert (
+        len(flat)
+        == {"width": 2 * 226, "space": 2 * 14 * 15 + 2 * 2 * 14 * 14, "enclosure": 1, "separation": 2 * 2 * 14 * 15}[
+            kind
+        ]
+    )
     (src, geo), (src_flat, geo_flat) = _rows(repeats.relate_repeated(*args[:5], same_shape=args[5])), _rows(flat)
     assert src.tolist() == src_flat.tolist()
     # Off-grid points (corner distances) computed at another place differ in the last bit;
@@ -202,8 +215,14 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
         lo = rng.integers(0, 4000, (n, 2))
         boxes = shapely.box(*lo.T, *(lo + rng.integers(300, 2500, (n, 2))).T)
         cut = shapely.Polygon([(0, 0), (1500, 0), (0, 1500)])  # a 45-degree corner off some boxes
-        return np.array([shapely.difference(b, shapely.affinity.translate(cut, *shapely.get_coordinates(b).min(0)))
-                         if rng.random() < 0.3 else b for b in boxes])
+        return np.array(
+            [
+                shapely.difference(b, shapely.affinity.translate(cut, *shapely.get_coordinates(b).min(0)))
+                if rng.random() < 0.3
+                else b
+                for b in boxes
+            ]
+        )
 
     a_cell, b_cell = cell(3), cell(2)
     pitch = rng.integers(4500, 7000, 2)
@@ -212,15 +231,22 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
     a_polys, b_polys = [], []
     for k, (dx, dy) in enumerate(offsets):
         move = 1 if k == odd[0] else 0
-        a_polys += [shapely.affinity.translate(p, dx + move, dy) for j, p in enumerate(a_cell) if not (k == odd[1] and j == 0)]
+        a_polys += [
+            shapely.affinity.translate(p, dx + move, dy) for j, p in enumerate(a_cell) if not (k == odd[1] and j == 0)
+        ]
         b_polys += [shapely.affinity.translate(p, dx, dy) for j, p in enumerate(b_cell) if not (k == odd[2] and j == 1)]
     a_merged, b_merged = merge(np.array(a_polys)), merge(np.array(b_polys))
     a, b, sub = polygon_edges(a_merged), polygon_edges(b_merged), subject_edges(a_merged)
-    for args in ((a, None, 700.0, "inside", "inside", True), (a, None, 900.0, "outside", "outside", False),
-                 (sub, b, 800.0, "outside", "inside", False), (sub, b, 800.0, "outside", "outside", False),
-                 (sub, b, 800.0, "inside", "inside", False)):
-        (src, geo), (src_flat, geo_flat) = (_rows(f(*args[:5], same_shape=args[5]))
-                                            for f in (repeats.relate_repeated, relate))
+    for args in (
+        (a, None, 700.0, "inside", "inside", True),
+        (a, None, 900.0, "outside", "outside", False),
+        (sub, b, 800.0, "outside", "inside", False),
+        (sub, b, 800.0, "outside", "outside", False),
+        (sub, b, 800.0, "inside", "inside", False),
+    ):
+        (src, geo), (src_flat, geo_flat) = (
+            _rows(f(*args[:5], same_shape=args[5])) for f in (repeats.relate_repeated, relate)
+        )
         assert src.tolist() == src_flat.tolist()
         assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
 
@@ -251,4 +277,5 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     assert passes == [(True, False), (False, True)]  # alone, then the sample: no full pass
     assert len(np.unique(np.r_[e.shape[want.ia], e.shape[want.ib]])) == 800  # each square 1000-1400 dbu from its bar
     assert sorted(map(tuple, got.pairs.reshape(-1, 8).tolist())) == sorted(
-        map(tuple, want.pairs.reshape(-1, 8).tolist()))
+        map(tuple, want.pairs.reshape(-1, 8).tolist())
+    )

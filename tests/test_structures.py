@@ -20,8 +20,10 @@ STRUCTURES = ["fowlp-organic", "fowlp-metal", "fc-heatsink", "stiffener", "mcm-s
 
 
 def _markers(rule):
-    return sorted(({"bbox": list(m.bbox), "value": m.value} for m in rule.markers),
-                  key=lambda m: (m["bbox"], m["value"] is None, m["value"] or 0))
+    return sorted(
+        ({"bbox": list(m.bbox), "value": m.value} for m in rule.markers),
+        key=lambda m: (m["bbox"], m["value"] is None, m["value"] or 0),
+    )
 
 
 @pytest.mark.parametrize("deck", STRUCTURES)
@@ -61,8 +63,11 @@ def test_stack_chain_and_tolerance(tmp_path):
     deck.write_text(text)
     report = pkgdrc.check(FIX / "fowlp-metal.gds", deck=str(deck), rules=["ST.CAV", "ST.SUB", "ST.RDL1"])
     msgs = {r.id: [m.message for m in r.markers] for r in report.rules}
-    assert msgs == {"ST.CAV": ["CAVITY 156 um == DIE 150 um does not hold (tolerance 5 um)"],
-                    "ST.SUB": ["SUBSTRATE 600 um <= 500 does not hold"], "ST.RDL1": []}
+    assert msgs == {
+        "ST.CAV": ["CAVITY 156 um == DIE 150 um does not hold (tolerance 5 um)"],
+        "ST.SUB": ["SUBSTRATE 600 um <= 500 does not hold"],
+        "ST.RDL1": [],
+    }
 
 
 @pytest.mark.parametrize("deck", STRUCTURES)
@@ -107,6 +112,8 @@ def test_every_stack_rule_can_fail_and_names_its_numbers(deck):
             d.stack = {**d.stack, **{n: rest for n in names}, names[0]: first}
             (r,) = pkgdrc.check(FIX / f"{deck}.gds", deck=d, rules=[rule.id]).rules
             messages += [m.message for m in r.markers if m.layer == "stack"]
-        assert messages and all(m.endswith("does not hold") or "does not hold (tolerance" in m
-                                for m in messages), (rule.id, messages)
+        assert messages and all(m.endswith("does not hold") or "does not hold (tolerance" in m for m in messages), (
+            rule.id,
+            messages,
+        )
         assert all(f"{names[0]} 0 um" in m or f"{names[0]} 10000 um" in m for m in messages), messages

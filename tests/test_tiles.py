@@ -12,6 +12,7 @@ import json
 import gdstk
 import pytest
 from click.testing import CliRunner
+from tests.conftest import DECK_2L
 
 from pkgdrc import tiles
 from pkgdrc.cli import main
@@ -19,9 +20,18 @@ from pkgdrc.decks import load_deck
 from pkgdrc.layout import read_layout
 from pkgdrc.reach import halo_um
 from pkgdrc.run import check
-from tests.conftest import DECK_2L
 
-PKG, DIE, DIE_PAD, VIA1, RDL1, VIA2, RDL2, PO, UBM = (0, 0), (1, 0), (2, 0), (10, 0), (11, 0), (12, 0), (13, 0), (20, 0), (21, 0)
+PKG, DIE, DIE_PAD, VIA1, RDL1, VIA2, RDL2, PO, UBM = (
+    (0, 0),
+    (1, 0),
+    (2, 0),
+    (10, 0),
+    (11, 0),
+    (12, 0),
+    (13, 0),
+    (20, 0),
+    (21, 0),
+)
 PACKAGES = 5
 PKG_PITCH = 1200.0  # 1000 um packages, 200 um saw street
 
@@ -38,25 +48,28 @@ def build_row(lib: gdstk.Library, top: gdstk.Cell) -> None:
         # Traces drawn as chains of overlapping 150 um pieces: their merged polygons and
         # markers run across the package, through any tile cut that falls inside it.
         for x in range(60, 800, 140):
-            _rect(top, px + x, 100, px + x + 150, 103, RDL1)   # two traces 1.5 um apart
+            _rect(top, px + x, 100, px + x + 150, 103, RDL1)  # two traces 1.5 um apart
             _rect(top, px + x, 104.5, px + x + 150, 107.5, RDL1)
             _rect(top, px + x, 200, px + x + 150, 201.6, RDL2)  # a 1.6 um trace
         for x in (px + 100, px + 500):
-            _rect(top, x, 0, x + 330, 60, DIE)                  # dies 70 um apart: FO.3
+            _rect(top, x, 0, x + 330, 60, DIE)  # dies 70 um apart: FO.3
             _rect(top, x + 10, 10, x + 40, 40, DIE_PAD)
             _rect(top, x + 5, 5, x + 45, 45, RDL1)
-            _rect(top, x + 12, 12, x + 20, 20, VIA1)            # landed
-            _rect(top, x + 38, 20, x + 46, 28, VIA1)            # off the pad and the RDL1 pad
+            _rect(top, x + 12, 12, x + 20, 20, VIA1)  # landed
+            _rect(top, x + 38, 20, x + 46, 28, VIA1)  # off the pad and the RDL1 pad
             _rect(top, x + 95, 145, x + 113, 163, RDL1)
-            _rect(top, x + 100, 150, x + 108, 158, VIA2)        # 5 um in RDL1, only 1 um in RDL2
+            _rect(top, x + 100, 150, x + 108, 158, VIA2)  # 5 um in RDL1, only 1 um in RDL2
             _rect(top, x + 99, 149, x + 109, 159, RDL2)
-            top.add(gdstk.Polygon([(x + 200, 150), (x + 220, 150), (x + 220, 160), (x + 208, 160),
-                                   (x + 200, 155)], layer=RDL1[0]))  # a 32-degree edge: ANG.1
+            top.add(
+                gdstk.Polygon(
+                    [(x + 200, 150), (x + 220, 150), (x + 220, 160), (x + 208, 160), (x + 200, 155)], layer=RDL1[0]
+                )
+            )  # a 32-degree edge: ANG.1
             _rect(top, x + 245, 225, x + 275, 255, RDL2)
-            _rect(top, x + 250, 230, x + 265, 250, PO)          # 15 um wide: PO.2
-            _rect(top, x + 282, 230, x + 300, 250, PO)          # 17 um from the other: PO.3, PO.1
-            _rect(top, x + 100, 860, x + 130, 890, UBM)         # in the saw-street keep-out: FO.1
-        _rect(top, px + 20, 300, px + 80, 400, DIE)             # 20 um from the outline: FO.2
+            _rect(top, x + 250, 230, x + 265, 250, PO)  # 15 um wide: PO.2
+            _rect(top, x + 282, 230, x + 300, 250, PO)  # 17 um from the other: PO.3, PO.1
+            _rect(top, x + 100, 860, x + 130, 890, UBM)  # in the saw-street keep-out: FO.1
+        _rect(top, px + 20, 300, px + 80, 400, DIE)  # 20 um from the outline: FO.2
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +106,12 @@ def test_same_markers_for_one_and_n_jobs(row, n):
     assert len(plan) == n
     for t in plan[1:]:
         # The cuts fall through markers: a marker of the long traces spans each cut ...
-        spanning = [m for r in check(layout, deck, rules=["RDL1.S", "RDL2.W"]).rules for m in r.markers
-                    if m.bbox[0] < t.lo < m.bbox[2]]
+        spanning = [
+            m
+            for r in check(layout, deck, rules=["RDL1.S", "RDL2.W"]).rules
+            for m in r.markers
+            if m.bbox[0] < t.lo < m.bbox[2]
+        ]
         assert spanning
     # ... and the windows are narrower than the row, so tiles do see partial layouts.
     assert all(t.window[2] - t.window[0] < 0.9 * PACKAGES * PKG_PITCH / layout.grid.dbu_um for t in plan)
@@ -127,8 +144,9 @@ def test_cli_jobs_gives_the_same_json(row, tmp_path, monkeypatch):
     out = {}
     for jobs in (1, 3):
         target = tmp_path / f"j{jobs}.json"
-        res = CliRunner().invoke(main, ["check", str(path), "--deck", str(DECK_2L), "--jobs", str(jobs),
-                                        "--json", str(target), "-q"])
+        res = CliRunner().invoke(
+            main, ["check", str(path), "--deck", str(DECK_2L), "--jobs", str(jobs), "--json", str(target), "-q"]
+        )
         assert res.exit_code == 1, res.output
         data = json.loads(target.read_text())
         data["summary"].pop("seconds")
@@ -144,7 +162,8 @@ def test_halo_of_a_kind_with_its_own_reach(row, tmp_path):
         "name: reach\nunits: um\nlayers: {VIA1: 10/0, PAD: 2/0, RDL1: 11/0, PKG: 0/0, DIE: 1/0}\n"
         "connect: [PAD - VIA1 - RDL1]\nrules:\n"
         "  L: {check: via_landing, layer: VIA1, below: PAD, above: RDL1, below_enclosure: 2, die_shift: 5}\n"
-        "  F: {check: fanout, layer: RDL1, outline: PKG, die: DIE, pads: PAD, max_reach: 3000, edge_clearance: 40}\n")
+        "  F: {check: fanout, layer: RDL1, outline: PKG, die: DIE, pads: PAD, max_reach: 3000, edge_clearance: 40}\n"
+    )
     deck = load_deck(deck_path)
     # via_landing measures the landing enclosure with the die shift added (2 + 5), not the
     # largest parameter (5); fanout's max_reach follows whole nets and leaves the halo alone.

@@ -19,8 +19,24 @@ from pkgdrc.decks import load_deck
 
 ROOT = Path(__file__).resolve().parents[2]
 STRUCTURES = ("fowlp-organic", "fowlp-metal", "fc-heatsink", "stiffener", "mcm-stacked")
-COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"]
+COLOURS = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+]
 WIDTH_PX = 560  # the drawing; the legend goes to its right
 LEGEND_PX = 150
 MARGIN_PX = 10
@@ -78,21 +94,28 @@ def svg(structure: str) -> str:
             else:
                 d = " ".join(f"{x:g},{y:g}" for x, y in xy(pts))
                 shapes.append(f'<path d="M{d}Z"/>')
-        body.append(f'<g {fill} stroke="{colour}" stroke-width="{1.5 if spec in outline else 0.6}">'
-                    + "".join(shapes) + "</g>")
+        body.append(
+            f'<g {fill} stroke="{colour}" stroke-width="{1.5 if spec in outline else 0.6}">' + "".join(shapes) + "</g>"
+        )
         ly = MARGIN_PX + 18 * k
-        legend.append(f'<rect x="{WIDTH_PX + 8}" y="{ly}" width="12" height="12" {fill} '
-                      f'stroke="{colour}"/><text x="{WIDTH_PX + 26}" y="{ly + 10}">{name}</text>')
+        legend.append(
+            f'<rect x="{WIDTH_PX + 8}" y="{ly}" width="12" height="12" {fill} '
+            f'stroke="{colour}"/><text x="{WIDTH_PX + 26}" y="{ly + 10}">{name}</text>'
+        )
     bar = _scale_bar(x1 - x0)
     by_ = height - 12
     label = f"{bar / 1000:g} mm" if bar >= 1000 else f"{bar:g} um"
-    scale = (f'<path d="M{MARGIN_PX},{by_}h{bar * s:.1f}" stroke="#000" stroke-width="2"/>'
-             f'<text x="{MARGIN_PX + bar * s + 6:.1f}" y="{by_ + 4}">{label}</text>')
+    scale = (
+        f'<path d="M{MARGIN_PX},{by_}h{bar * s:.1f}" stroke="#000" stroke-width="2"/>'
+        f'<text x="{MARGIN_PX + bar * s + 6:.1f}" y="{by_ + 4}">{label}</text>'
+    )
     total_h = max(height, MARGIN_PX + 18 * len(drawn) + 8)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH_PX + LEGEND_PX}" height="{total_h}" '
-            f'font-family="sans-serif" font-size="11"><title>{structure}</title>'
-            f'<rect width="100%" height="100%" fill="#fff"/><svg width="{WIDTH_PX}" height="{draw_h}">'
-            f'{"".join(body)}</svg>{"".join(legend)}{scale}</svg>\n')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH_PX + LEGEND_PX}" height="{total_h}" '
+        f'font-family="sans-serif" font-size="11"><title>{structure}</title>'
+        f'<rect width="100%" height="100%" fill="#fff"/><svg width="{WIDTH_PX}" height="{draw_h}">'
+        f"{''.join(body)}</svg>{''.join(legend)}{scale}</svg>\n"
+    )
 
 
 def render(structure: str) -> Path:

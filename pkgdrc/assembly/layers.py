@@ -52,8 +52,9 @@ class AssemblyLayers:
         self._own: dict[str, np.ndarray] = {}
         self._as_drawn: dict[str, bool] = {}
         layout = Layout(assembly.path, assembly.name, grid, {ref: self.placed(ref) for ref in refs})
-        self.layers = LayerSet(layout, Deck(assembly.name, assembly.path, dict.fromkeys(refs, (0, 0)),
-                                            stack=dict(assembly.stack)))
+        self.layers = LayerSet(
+            layout, Deck(assembly.name, assembly.path, dict.fromkeys(refs, (0, 0)), stack=dict(assembly.stack))
+        )
 
     @staticmethod
     def split(ref: str) -> tuple[str, str]:

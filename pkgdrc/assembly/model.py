@@ -47,14 +47,27 @@ from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
 
-TOP_KEYS = {"name": "assembly name", "units": "'um'", "description": "text", "grid": "assembly grid in um",
-            "parts": "NAME: {layout: PATH, ...}", "stack": "NAME: height in um",
-            "rules": "ID: {check: KIND, ...}"}
-PART_KEYS = {"layout": "the part's GDSII or OASIS file, relative to the assembly file",
-             "top": "its top cell", "deck": "its deck (path relative to the assembly file, or a bundled name)",
-             "layers": "NAME: layer/datatype (instead of a deck)", "at": "[x, y] in um",
-             "rotate": "0, 90, 180 or 270", "flip": "true or false", "sits_on": "the part it sits on",
-             "stack": "NAME: height in um", "checks": "true or false: run the part deck's rules"}
+TOP_KEYS = {
+    "name": "assembly name",
+    "units": "'um'",
+    "description": "text",
+    "grid": "assembly grid in um",
+    "parts": "NAME: {layout: PATH, ...}",
+    "stack": "NAME: height in um",
+    "rules": "ID: {check: KIND, ...}",
+}
+PART_KEYS = {
+    "layout": "the part's GDSII or OASIS file, relative to the assembly file",
+    "top": "its top cell",
+    "deck": "its deck (path relative to the assembly file, or a bundled name)",
+    "layers": "NAME: layer/datatype (instead of a deck)",
+    "at": "[x, y] in um",
+    "rotate": "0, 90, 180 or 270",
+    "flip": "true or false",
+    "sits_on": "the part it sits on",
+    "stack": "NAME: height in um",
+    "checks": "true or false: run the part deck's rules",
+}
 RULE_KEYS = ("check", "doc")
 
 
@@ -97,8 +110,9 @@ class AssemblyRule:
     def parts(self) -> list[str]:
         """The parts the rule concerns (those of its layers and stack names), in order."""
         names = [n.split(".", 1)[0] for n in self.layers]
-        names += [n.split(".", 1)[0] for n in getattr(KINDS[self.check], "stack_names", lambda p: [])(self.params)
-                  if "." in n]
+        names += [
+            n.split(".", 1)[0] for n in getattr(KINDS[self.check], "stack_names", lambda p: [])(self.params) if "." in n
+        ]
         return list(dict.fromkeys(names))
 
 
@@ -122,27 +136,44 @@ def _mapping(value: Any, what: str, path: str, line: int) -> LineDict:
 def _unknown_keys(raw: LineDict, known, what: str, path: str) -> None:
     for key in raw:
         if key is True or key is False:  # YAML 1.1 reads a bare on/off/yes/no key as a boolean
-            raise PkgdrcError(f"{what}: key {key!r} (YAML reads a bare on, off, yes or no as true or false)"
-                              f"; expected one of {', '.join(known)}", path=path, line=raw.line_of(key))
+            raise PkgdrcError(
+                f"{what}: key {key!r} (YAML reads a bare on, off, yes or no as true or false)"
+                f"; expected one of {', '.join(known)}",
+                path=path,
+                line=raw.line_of(key),
+            )
         if key not in known:
-            raise PkgdrcError(f"{what}: unknown key {key!r}{_did_you_mean(key, known)}; expected one of "
-                              f"{', '.join(known)}", path=path, line=raw.line_of(key))
+            raise PkgdrcError(
+                f"{what}: unknown key {key!r}{_did_you_mean(key, known)}; expected one of {', '.join(known)}",
+                path=path,
+                line=raw.line_of(key),
+            )
 
 
 def _part_deck(name: str, raw: LineDict, base: Path, path: str) -> Deck:
     """The part's deck (a file beside the assembly, or a bundled deck), or one built from `layers:`."""
     if ("deck" in raw) == ("layers" in raw):
-        raise PkgdrcError(f"part {name}: give either deck: (a deck file or bundled deck) or layers: "
-                          "(NAME: layer/datatype)", path=path, line=raw.line)
+        raise PkgdrcError(
+            f"part {name}: give either deck: (a deck file or bundled deck) or layers: (NAME: layer/datatype)",
+            path=path,
+            line=raw.line,
+        )
     if "deck" in raw:
         value = raw["deck"]
         if not isinstance(value, str):
-            raise PkgdrcError(f"part {name}: deck: expected a path or a bundled deck name, got {value!r}",
-                              path=path, line=raw.line_of("deck"))
+            raise PkgdrcError(
+                f"part {name}: deck: expected a path or a bundled deck name, got {value!r}",
+                path=path,
+                line=raw.line_of("deck"),
+            )
         file = base / value
         if not file.is_file() and value not in bundled_decks():
-            raise PkgdrcError(f"part {name}: deck {value!r} not found: no file {file}, nor a bundled deck"
-                              + _did_you_mean(value, bundled_decks()), path=path, line=raw.line_of("deck"))
+            raise PkgdrcError(
+                f"part {name}: deck {value!r} not found: no file {file}, nor a bundled deck"
+                + _did_you_mean(value, bundled_decks()),
+                path=path,
+                line=raw.line_of("deck"),
+            )
         return load_deck(str(file) if file.is_file() else value)
     layers = _mapping(raw["layers"], f"part {name}: layers", path, raw.line_of("layers"))
     out = {}
@@ -162,8 +193,9 @@ def _part(name: str, raw: Any, base: Path, path: str, line: int) -> PartSpec:
     if "layout" not in raw:
         raise PkgdrcError(f"part {name}: missing layout: (its GDSII or OASIS file)", path=path, line=raw.line)
     if not isinstance(raw["layout"], str):
-        raise PkgdrcError(f"part {name}: layout: expected a path, got {raw['layout']!r}", path=path,
-                          line=raw.line_of("layout"))
+        raise PkgdrcError(
+            f"part {name}: layout: expected a path, got {raw['layout']!r}", path=path, line=raw.line_of("layout")
+        )
     layout = base / raw["layout"]
     if not layout.is_file():
         raise PkgdrcError(f"part {name}: layout file not found: {layout}", path=path, line=raw.line_of("layout"))
@@ -171,26 +203,46 @@ def _part(name: str, raw: Any, base: Path, path: str, line: int) -> PartSpec:
     if top is not None and not isinstance(top, str):
         raise PkgdrcError(f"part {name}: top: expected a cell name, got {top!r}", path=path, line=raw.line_of("top"))
     at = raw.get("at", [0, 0])
-    if not (isinstance(at, list) and len(at) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in at)):
+    if not (
+        isinstance(at, list)
+        and len(at) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in at)
+    ):
         raise PkgdrcError(f"part {name}: at: expected [x, y] in um, got {at!r}", path=path, line=raw.line_of("at"))
     rotate = raw.get("rotate", 0)
     if isinstance(rotate, bool) or not isinstance(rotate, (int, float)) or rotate % 90 != 0:
-        raise PkgdrcError(f"part {name}: rotate: expected a multiple of 90 degrees, got {rotate!r}", path=path,
-                          line=raw.line_of("rotate"))
+        raise PkgdrcError(
+            f"part {name}: rotate: expected a multiple of 90 degrees, got {rotate!r}",
+            path=path,
+            line=raw.line_of("rotate"),
+        )
     for key in ("flip", "checks"):
         if key in raw and not isinstance(raw[key], bool):
-            raise PkgdrcError(f"part {name}: {key}: expected true or false, got {raw[key]!r}", path=path,
-                              line=raw.line_of(key))
+            raise PkgdrcError(
+                f"part {name}: {key}: expected true or false, got {raw[key]!r}", path=path, line=raw.line_of(key)
+            )
     on = raw.get("sits_on")
     if on is not None and not isinstance(on, str):
-        raise PkgdrcError(f"part {name}: sits_on: expected a part name, got {on!r}", path=path,
-                          line=raw.line_of("sits_on"))
-    stack = _stack(_mapping(raw.get("stack", _empty(raw.line)), f"part {name}: stack", path,
-                            raw.line_of("stack")), path)
+        raise PkgdrcError(
+            f"part {name}: sits_on: expected a part name, got {on!r}", path=path, line=raw.line_of("sits_on")
+        )
+    stack = _stack(
+        _mapping(raw.get("stack", _empty(raw.line)), f"part {name}: stack", path, raw.line_of("stack")), path
+    )
     deck = _part_deck(name, raw, base, path)
-    return PartSpec(name, layout, top, deck, (float(at[0]), float(at[1])), int(rotate) % 360,
-                    raw.get("flip", False), on, {**deck.stack, **stack}, raw.get("checks", True), raw.line)
+    return PartSpec(
+        name,
+        layout,
+        top,
+        deck,
+        (float(at[0]), float(at[1])),
+        int(rotate) % 360,
+        raw.get("flip", False),
+        on,
+        {**deck.stack, **stack},
+        raw.get("checks", True),
+        raw.line,
+    )
 
 
 def _empty(line: int) -> LineDict:
@@ -206,21 +258,23 @@ def _check_on(parts: dict[str, PartSpec], raw: LineDict, path: str) -> None:
             continue
         where = raw[name].line_of("sits_on")
         if part.on not in parts:
-            raise PkgdrcError(f"part {name}: sits_on: unknown part {part.on!r}{_did_you_mean(part.on, parts)}",
-                              path=path, line=where)
+            raise PkgdrcError(
+                f"part {name}: sits_on: unknown part {part.on!r}{_did_you_mean(part.on, parts)}", path=path, line=where
+            )
         trail = [name]
-        while parts[trail[-1]].on is not None:
-            trail.append(parts[trail[-1]].on)
+        while (below := parts[trail[-1]].on) is not None:
+            trail.append(below)
             if trail[-1] in trail[:-1]:
-                cycle = " -> ".join(trail[trail.index(trail[-1]):])
+                cycle = " -> ".join(trail[trail.index(trail[-1]) :])
                 raise PkgdrcError(f"parts sit on each other in a circle: {cycle}", path=path, line=where)
 
 
 def _grid(raw: LineDict, path: str) -> float | None:
     value = raw.get("grid")
     if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
-        raise PkgdrcError(f"grid: expected the assembly grid in um (a number > 0), got {value!r}", path=path,
-                          line=raw.line_of("grid"))
+        raise PkgdrcError(
+            f"grid: expected the assembly grid in um (a number > 0), got {value!r}", path=path, line=raw.line_of("grid")
+        )
     return float(value) if value is not None else None
 
 
@@ -246,25 +300,27 @@ def load_assembly(path: str | Path) -> Assembly:
     parts = {}
     for pname, body in raw_parts.items():
         if not isinstance(pname, str) or not pname.isidentifier():
-            raise PkgdrcError(f"part name {pname!r} must be an identifier like die_a", path=path,
-                              line=raw_parts.line_of(pname))
+            raise PkgdrcError(
+                f"part name {pname!r} must be an identifier like die_a", path=path, line=raw_parts.line_of(pname)
+            )
         parts[pname] = _part(pname, body, base, path, raw_parts.line_of(pname))
     _check_on(parts, raw_parts, path)
     stack = _stack(_mapping(data.get("stack", _empty(data.line)), "stack", path, data.line_of("stack")), path)
     for part in parts.values():
         stack.update({f"{part.name}.{k}": v for k, v in part.stack.items()})
-    rules = _rules(_mapping(data.get("rules", _empty(data.line)), "rules", path, data.line_of("rules")),
-                   parts, stack, path)
-    return Assembly(name, path, parts, rules, stack, _grid(data, path) or 0.0,
-                    str(data.get("description", "")))
+    rules = _rules(
+        _mapping(data.get("rules", _empty(data.line)), "rules", path, data.line_of("rules")), parts, stack, path
+    )
+    return Assembly(name, path, parts, rules, stack, _grid(data, path) or 0.0, str(data.get("description", "")))
 
 
 def _layer_ref(value: str, parts: dict[str, PartSpec]) -> str | None:
     """Why `value` is not a PART.LAYER of this assembly, or None."""
     part, _, layer = value.partition(".")
     if part not in parts or not layer:
-        return f"expected PART.LAYER with a part of this assembly ({', '.join(parts)}), got {value!r}" + \
-            _did_you_mean(part, parts)
+        return f"expected PART.LAYER with a part of this assembly ({', '.join(parts)}), got {value!r}" + _did_you_mean(
+            part, parts
+        )
     deck = parts[part].deck
     known = list(deck.layers) + list(deck.derived)
     if layer not in known:
@@ -277,19 +333,26 @@ def _rules(raw: LineDict, parts: dict[str, PartSpec], stack: dict[str, float], p
     for rid, body in raw.items():
         line = raw.line_of(rid)
         if not isinstance(body, LineDict):
-            raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line)
+            raise PkgdrcError(
+                f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line
+            )
         kind = body.get("check")
         if not isinstance(kind, str) or kind not in KINDS:
-            raise PkgdrcError(f"rule {rid}: unknown assembly check kind {kind!r}{_did_you_mean(kind, KINDS)}; "
-                              f"expected one of {', '.join(sorted(KINDS))}", path=path, line=body.line_of("check"))
+            raise PkgdrcError(
+                f"rule {rid}: unknown assembly check kind {kind!r}{_did_you_mean(kind, KINDS)}; "
+                f"expected one of {', '.join(sorted(KINDS))}",
+                path=path,
+                line=body.line_of("check"),
+            )
         spec = KINDS[kind].PARAMS
         _unknown_keys(body, list(spec) + list(RULE_KEYS), f"rule {rid} ({kind})", path)
         params: dict[str, Any] = {}
         for pname, param in spec.items():
             if pname not in body:
                 if param.required:
-                    raise PkgdrcError(f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})",
-                                      path=path, line=body.line)
+                    raise PkgdrcError(
+                        f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
+                    )
                 params[pname] = param.default
                 continue
             try:
@@ -306,14 +369,22 @@ def _rules(raw: LineDict, parts: dict[str, PartSpec], stack: dict[str, float], p
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
         for ref in getattr(KINDS[kind], "stack_names", lambda p: [])(params):
             if ref not in stack:
-                raise PkgdrcError(f"rule {rid}: {ref!r} is not a stack height of the assembly or of a part"
-                                  + _did_you_mean(ref, stack), path=path, line=body.line)
+                raise PkgdrcError(
+                    f"rule {rid}: {ref!r} is not a stack height of the assembly or of a part"
+                    + _did_you_mean(ref, stack),
+                    path=path,
+                    line=body.line,
+                )
         rule = AssemblyRule(str(rid), kind, params, str(body.get("doc", "")), line)
         needs = getattr(KINDS[kind], "needs_nets", False)
         for ref in rule.layers if needs else []:
             if not parts[ref.split(".")[0]].deck.connect:
-                raise PkgdrcError(f"rule {rid}: check {kind} needs the nets of {ref}; part {ref.split('.')[0]} "
-                                  "needs a deck with connect:", path=path, line=line)
+                raise PkgdrcError(
+                    f"rule {rid}: check {kind} needs the nets of {ref}; part {ref.split('.')[0]} "
+                    "needs a deck with connect:",
+                    path=path,
+                    line=line,
+                )
         rules.append(rule)
     return rules
 
@@ -324,6 +395,9 @@ def finest_grid(dbus: dict[str, float], grid_um: float, path: str) -> float:
     for name, dbu in dbus.items():
         ratio = dbu / grid
         if ratio < 1 - 1e-9 or not math.isclose(ratio, round(ratio), rel_tol=0, abs_tol=1e-6):
-            raise PkgdrcError(f"part {name}: its database unit {dbu:g} um is not a whole multiple of the "
-                              f"assembly grid {grid:g} um; set grid: to a common divisor", path=path)
+            raise PkgdrcError(
+                f"part {name}: its database unit {dbu:g} um is not a whole multiple of the "
+                f"assembly grid {grid:g} um; set grid: to a common divisor",
+                path=path,
+            )
     return grid

@@ -8,6 +8,7 @@ assembly file's name without suffix. JUnit is one file for the whole assembly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TextIO
 
@@ -19,8 +20,11 @@ from pkgdrc.report.files import Staged, Target, identity, target
 from pkgdrc.result import Report
 
 WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
-    "json": json_report.write, "lyrdb": lyrdb.write, "html": html.write,
-    "junit": lambda report, out: junit.write([report], out)}
+    "json": json_report.write,
+    "lyrdb": lyrdb.write,
+    "html": html.write,
+    "junit": lambda report, out: junit.write([report], out),
+}
 KEYS = tuple(WRITERS)
 
 
@@ -35,8 +39,7 @@ def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str
             continue
         template = report_path(str(template), assembly, False, key)
         if "{part}" in template and key == "junit":
-            raise PkgdrcError("--junit is one file for the assembly: {part} is not allowed in its path",
-                              path=template)
+            raise PkgdrcError("--junit is one file for the assembly: {part} is not allowed in its path", path=template)
         for part in parts if "{part}" in template else [None]:
             path = template.replace("{part}", part) if part else template
             if identity(path) in taken:
@@ -52,7 +55,11 @@ def write(result: AssemblyReport, where: dict[tuple[str, str | None], Target]) -
     try:
         for (key, part), where_to in where.items():
             report = result.report if part is None else part_report(result, part)
-            staged.add(where_to, lambda out, w=WRITERS[key], r=report: w(r, out))
+            staged.add(where_to, functools.partial(_write, WRITERS[key], report))
         staged.commit()
     finally:
         staged.discard()
+
+
+def _write(writer: Callable[[Report, TextIO], None], report: Report, out: TextIO) -> None:
+    writer(report, out)

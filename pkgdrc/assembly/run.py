@@ -49,15 +49,20 @@ class AssemblyReport:
 
 def read_parts(assembly: Assembly) -> tuple[dict[str, Part], Grid]:
     """Each part's layout read once with its deck's layer and label maps, placed on the assembly grid."""
-    layouts = {name: read_layout(spec.layout, spec.deck.layers, spec.top, label_map=spec.deck.labels)
-               for name, spec in assembly.parts.items()}
+    layouts = {
+        name: read_layout(spec.layout, spec.deck.layers, spec.top, label_map=spec.deck.labels)
+        for name, spec in assembly.parts.items()
+    }
     grid = Grid(finest_grid({n: lay.grid.dbu_um for n, lay in layouts.items()}, assembly.grid_um, assembly.path))
     parts = {}
     for name, spec in assembly.parts.items():
         for v in spec.at:
             if grid.off_grid(v):
-                raise PkgdrcError(f"part {name}: at: {v:g} um is not on the assembly grid ({grid.dbu_um:g} um)",
-                                  path=assembly.path, line=spec.line)
+                raise PkgdrcError(
+                    f"part {name}: at: {v:g} um is not on the assembly grid ({grid.dbu_um:g} um)",
+                    path=assembly.path,
+                    line=spec.line,
+                )
         placement = Placement(spec.at, spec.rotate, spec.flip, layouts[name].grid, grid)
         parts[name] = Part(spec, layouts[name], LayerSet(layouts[name], spec.deck), placement)
     return parts, grid
@@ -65,8 +70,10 @@ def read_parts(assembly: Assembly) -> tuple[dict[str, Part], Grid]:
 
 def _moved(m: Marker, fn: Transform) -> Marker:
     """The marker with every point mapped by `fn` (um to um); its bbox recomputed."""
+
     def pts(seq) -> tuple:
         return tuple(tuple(p) for p in fn(np.asarray(seq, dtype=float).reshape(-1, 2)).tolist())
+
     changes: dict = {}
     if m.edge_pair is not None:
         a, b, c, d = pts([q for seg in m.edge_pair for q in seg])
@@ -114,9 +121,15 @@ def _own_rules(part: Part) -> list[RuleResult]:
     for r in report.rules:
         moved = [_moved(m, part.placement.to_assembly_um) for m in r.markers]
         moved = [dataclasses.replace(m, layer=f"{part.name}.{m.layer}") for m in moved]
-        out.append(dataclasses.replace(r, id=f"{part.name}:{r.id}", layers=[f"{part.name}.{n}" for n in r.layers],
-                                       markers=_where(sorted(moved, key=Marker.sort_key), [part]),
-                                       empty_inputs=[f"{part.name}.{n}" for n in r.empty_inputs]))
+        out.append(
+            dataclasses.replace(
+                r,
+                id=f"{part.name}:{r.id}",
+                layers=[f"{part.name}.{n}" for n in r.layers],
+                markers=_where(sorted(moved, key=Marker.sort_key), [part]),
+                empty_inputs=[f"{part.name}.{n}" for n in r.empty_inputs],
+            )
+        )
     return out
 
 
@@ -140,12 +153,21 @@ def check_assembly(path: str | Path, waivers: str | Path | list[Waiver] | None =
         check_rules(waivers, [r.id for r in results], assembly.name)
     stale, expired = apply_waivers(results, waivers, ctx.layers.layout) if waivers else ([], [])
     report = Report(
-        tool="pkgdrc", version=__version__, deck=f"assembly {assembly.name}", deck_path=assembly.path,
-        layout=assembly.path, top=assembly.name, dbu_um=grid.dbu_um, rules=results,
+        tool="pkgdrc",
+        version=__version__,
+        deck=f"assembly {assembly.name}",
+        deck_path=assembly.path,
+        layout=assembly.path,
+        top=assembly.name,
+        dbu_um=grid.dbu_um,
+        rules=results,
         seconds=round(time.perf_counter() - start, 3),
         empty_layers=sorted({ref for ref in refs if len(ctx.placed(ref)) == 0}),
-        shapes=sum(p.layout.shape_count for p in parts.values()), stale_waivers=stale, expired_waivers=expired,
-        layer_set=ctx.layers)
+        shapes=sum(p.layout.shape_count for p in parts.values()),
+        stale_waivers=stale,
+        expired_waivers=expired,
+        layer_set=ctx.layers,
+    )
     return AssemblyReport(report, assembly, parts, concerns)
 
 
@@ -160,13 +182,26 @@ def part_report(result: AssemblyReport, name: str) -> Report:
 
     def here(m: Marker) -> Marker:
         return dataclasses.replace(_moved(m, part.placement.to_part_um), layer=own(m.layer))
+
     rules = []
     for r in result.report.rules:
         if name in result.concerns.get(r.id, []):
-            rules.append(dataclasses.replace(
-                r, layers=[own(n) for n in r.layers], markers=sorted(map(here, r.markers), key=Marker.sort_key),
-                waived=[dataclasses.replace(w, marker=here(w.marker)) for w in r.waived],
-                empty_inputs=[own(n) for n in r.empty_inputs]))
+            rules.append(
+                dataclasses.replace(
+                    r,
+                    layers=[own(n) for n in r.layers],
+                    markers=sorted(map(here, r.markers), key=Marker.sort_key),
+                    waived=[dataclasses.replace(w, marker=here(w.marker)) for w in r.waived],
+                    empty_inputs=[own(n) for n in r.empty_inputs],
+                )
+            )
     rep = result.report
-    return dataclasses.replace(rep, deck=f"{rep.deck}, part {name}", layout=part.layout.path, top=part.layout.top,
-                               dbu_um=part.layout.grid.dbu_um, rules=rules, layer_set=part.layers)
+    return dataclasses.replace(
+        rep,
+        deck=f"{rep.deck}, part {name}",
+        layout=part.layout.path,
+        top=part.layout.top,
+        dbu_um=part.layout.grid.dbu_um,
+        rules=rules,
+        layer_set=part.layers,
+    )

@@ -12,7 +12,8 @@ corner bump itself off its pad), the other diagonal's are tried. The survivors
 are scored on a sample of bumps, the best on all of them after refining its offset (the
 median pad - bump difference of its matches, on the grid). Ties (a bump map symmetric
 under some orientation, identical dies) go to the written orientation, then to the
-offset closest to the written one: the smallest change that aligns the part. Everything is numpy; no loop runs per bump or per pad.
+offset closest to the written one: the smallest change that aligns the part. Everything is
+numpy; no loop runs per bump or per pad.
 """
 
 from __future__ import annotations
@@ -58,8 +59,9 @@ def _voters(b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return order[np.sort(first)][:VOTERS]
 
 
-def _candidates(b: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, voters: np.ndarray,
-                anchor: int, partner: int) -> np.ndarray:
+def _candidates(
+    b: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, voters: np.ndarray, anchor: int, partner: int
+) -> np.ndarray:
     """Offsets putting bump `anchor` on a pad and bump `partner` (the opposite corner) on a pad
     too, that no more than MAX_MISSES of the other voters contradict."""
     offsets = pads - b[anchor]
@@ -80,8 +82,16 @@ def _scores(tree: cKDTree, points: np.ndarray, offsets: np.ndarray, tol: float) 
     return (within(tree, placed, tol) >= 0).reshape(len(offsets), len(points)).sum(axis=1)
 
 
-def _search(local: np.ndarray, tree: cKDTree, pads: np.ndarray, tol: float, written: tuple, samples: tuple,
-            diagonal: int, rng: np.random.Generator) -> tuple | None:
+def _search(
+    local: np.ndarray,
+    tree: cKDTree,
+    pads: np.ndarray,
+    tol: float,
+    written: tuple,
+    samples: tuple,
+    diagonal: int,
+    rng: np.random.Generator,
+) -> tuple | None:
     """The best (key, flip, rotate, offset) over the 8 orientations, anchored on one diagonal's corners."""
     small, large = samples
     w_flip, w_rot, w_at = written
@@ -110,8 +120,9 @@ def best_fit(local: np.ndarray, pads: np.ndarray, tol: float, written: tuple[boo
     """
     tree = cKDTree(pads)
     rng = np.random.default_rng(0)
-    samples = tuple(local if len(local) <= n else local[rng.choice(len(local), n, replace=False)]
-                    for n in SCORE_SAMPLES)
+    samples = tuple(
+        local if len(local) <= n else local[rng.choice(len(local), n, replace=False)] for n in SCORE_SAMPLES
+    )
     best = _search(local, tree, pads, tol, written, samples, 0, rng)
     if best is None or best[0][0] < len(samples[1]) / 2:
         other = _search(local, tree, pads, tol, written, samples, 1, rng)

@@ -43,5 +43,13 @@ def run(layers, layer: str, p: dict):
     return [Violations("edge", e.segments()[bad], angle[bad], "none", "edge at a disallowed angle")]
 
 
-KIND = CheckKind("angle", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
-                 example={"layer": ["A", "B"], "allowed": [0, 90]})
+KIND = CheckKind(
+    "angle",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    cover_layers=checked_layers,
+    local=True,
+    example={"layer": ["A", "B"], "allowed": [0, 90]},
+)

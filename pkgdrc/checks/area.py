@@ -40,5 +40,6 @@ def run(layers, layer: str, p: dict):
     return [Violations.polygons(merged[bad], areas[bad], "area", "area below minimum")]
 
 
-KIND = CheckKind("area", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
-                 example={"layer": "A", "min": 4.0})
+KIND = CheckKind(
+    "area", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True, example={"layer": "A", "min": 4.0}
+)

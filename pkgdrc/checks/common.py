@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.pairs import EdgePairs
 from pkgdrc.markers import Violations
@@ -9,8 +11,9 @@ from pkgdrc.markers import Violations
 LAYERS = Param("layers", "the layer to check; a list runs the rule on each listed layer separately")
 
 
-def edge_pair_violations(ep: EdgePairs, message: str = "") -> Violations:
-    """Edge pairs as violations: the pair is the marker, its distance the value."""
+def edge_pair_violations(ep: EdgePairs, message: str | np.ndarray = "") -> Violations:
+    """Edge pairs as violations: the pair is the marker, its distance the value; `message` one
+    for all, or one per pair."""
     return Violations("edge_pair", ep.pairs, ep.distance, "length", message)
 
 

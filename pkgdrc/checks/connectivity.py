@@ -39,8 +39,13 @@ def needs_nets(p: dict) -> bool:
 PARAMS = {
     "layer": LAYERS,
     "bond": Param("layers", "the bond-pad layers a die pad's net must reach, e.g. [PO, UBM]"),
-    "floating": Param("choice", "report metal connected to nothing (fill floats by design)", required=False,
-                      default="ignore", choices=("ignore", "report")),
+    "floating": Param(
+        "choice",
+        "report metal connected to nothing (fill floats by design)",
+        required=False,
+        default="ignore",
+        choices=("ignore", "report"),
+    ),
     "metal": Param("layers", "layers checked for floating metal, e.g. [RDL1, RDL2]", required=False),
 }
 
@@ -60,23 +65,36 @@ def run(layers, layer: str, p: dict):
     reach = nets.on(p["bond"])
     pad_net = nets.of(layer)
     opens = np.flatnonzero(~reach[pad_net])
-    msgs = np.array([f"open: net {nets.name(n)} reaches no bond pad ({', '.join(p['bond'])})"
-                     for n in pad_net[opens]], dtype=object)
+    msgs = np.array(
+        [f"open: net {nets.name(n)} reaches no bond pad ({', '.join(p['bond'])})" for n in pad_net[opens]], dtype=object
+    )
     out = [Violations.polygons(layers.merged(layer)[opens], messages=msgs)]
     if layer != first_layer(p):
         return out
     shorts = nets.shorts
-    out.append(Violations.polygons(np.array([s.place for s in shorts], dtype=object) if shorts else EMPTY,
-                                   messages=np.array([f"short: nets {a} and {b} meet" for a, b in
-                                                      (s.texts for s in shorts)], dtype=object)))
+    out.append(
+        Violations.polygons(
+            np.array([s.place for s in shorts], dtype=object) if shorts else EMPTY,
+            messages=np.array([f"short: nets {a} and {b} meet" for a, b in (s.texts for s in shorts)], dtype=object),
+        )
+    )
     if p["floating"] == "report":
         anchored = reach | nets.on(p["layer"])
         for name in p["metal"]:
             loose = ~anchored[nets.of(name)]
-            out.append(Violations.polygons(layers.merged(name)[loose],
-                                           messages=f"floating: {name} connected to nothing"))
+            out.append(
+                Violations.polygons(layers.merged(name)[loose], messages=f"floating: {name} connected to nothing")
+            )
     return out
 
 
-KIND = CheckKind("connectivity", __doc__, PARAMS, run, limit, validate=validate, needs_nets=needs_nets,
-                 example={"layer": "C", "bond": ["A"]})
+KIND = CheckKind(
+    "connectivity",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    needs_nets=needs_nets,
+    example={"layer": "C", "bond": ["A"]},
+)

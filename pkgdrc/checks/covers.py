@@ -33,11 +33,22 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
-PARAMS = {"layer": LAYERS, "by": Param("layer", "the covering layer (heat sink, stiffener opening)"),
-          "margin": Param("distance", "minimum distance from each covered shape to the edge of its cover, in um",
-                          required=False, default=0.0),
-          "min_area_ratio": Param("number", "minimum area of a cover over the total area of the shapes it covers "
-                                            "(0: not checked)", required=False, default=0.0)}
+PARAMS = {
+    "layer": LAYERS,
+    "by": Param("layer", "the covering layer (heat sink, stiffener opening)"),
+    "margin": Param(
+        "distance",
+        "minimum distance from each covered shape to the edge of its cover, in um",
+        required=False,
+        default=0.0,
+    ),
+    "min_area_ratio": Param(
+        "number",
+        "minimum area of a cover over the total area of the shapes it covers (0: not checked)",
+        required=False,
+        default=0.0,
+    ),
+}
 
 
 def limit(p: dict):
@@ -60,17 +71,23 @@ def run(layers, layer: str, p: dict):
     covered[i_in] = True
     out = [Violations.polygons(inner[~covered], messages=f"not inside one {p['by']} shape")]
     thin = margin < layers.grid.to_dbu(p["margin"]) - EPS_DBU
-    out.append(Violations.polygons(inner[i_in[thin]], margin[thin], "length",
-                                   f"margin to {p['by']} below {p['margin']:g} um"))
+    out.append(
+        Violations.polygons(inner[i_in[thin]], margin[thin], "length", f"margin to {p['by']} below {p['margin']:g} um")
+    )
     if p["min_area_ratio"] > 0 and len(i_in):
         held = np.bincount(i_cov, weights=shapely.area(inner[i_in]), minlength=len(cover))
         used = np.flatnonzero(held > 0)
         ratio = shapely.area(cover[used]) / held[used]
         small = ratio < p["min_area_ratio"] - 1e-9
-        out.append(Violations.polygons(cover[used[small]], ratio[small], "none",
-                                       f"{p['by']} area under {p['min_area_ratio']:g} x the {layer} it covers"))
+        out.append(
+            Violations.polygons(
+                cover[used[small]],
+                ratio[small],
+                "none",
+                f"{p['by']} area under {p['min_area_ratio']:g} x the {layer} it covers",
+            )
+        )
     return out
 
 
-KIND = CheckKind("covers", __doc__, PARAMS, run, limit, local=True,
-                 example={"layer": "B", "by": "A", "margin": 0.5})
+KIND = CheckKind("covers", __doc__, PARAMS, run, limit, local=True, example={"layer": "B", "by": "A", "margin": 0.5})

@@ -17,7 +17,8 @@ stress and adhesion risk.
 
 How: the window edges cut each outline's bounding box into a grid of cells; the metal
 area of every cell is computed once, from the metal's edges cut at the grid lines, and a
-window's area is a sum over its cells (prefix sums along rows, then along columns). At most `MAX_WINDOWS` windows: more (a window far too small for the
+window's area is a sum over its cells (prefix sums along rows, then along columns). At most
+`MAX_WINDOWS` windows: more (a window far too small for the
 outline, a layout in the wrong units) is refused before anything is allocated.
 
 Example: `DEN.RDL1: {check: density, layer: RDL1, outline: PKG, window: 500, step: 250,
@@ -54,8 +55,10 @@ def validate(p: dict) -> str | None:
     if p["window"] <= 0 or p["step"] <= 0:
         return "window and step must be greater than 0"
     if p["window"] > MAX_OVERLAP * p["step"]:
-        return (f"window {p['window']:g} um is more than {MAX_OVERLAP} steps ({p['step']:g} um): each point "
-                f"would lie in {(p['window'] / p['step']) ** 2:,.0f} windows; expected step >= window / {MAX_OVERLAP}")
+        return (
+            f"window {p['window']:g} um is more than {MAX_OVERLAP} steps ({p['step']:g} um): each point "
+            f"would lie in {(p['window'] / p['step']) ** 2:,.0f} windows; expected step >= window / {MAX_OVERLAP}"
+        )
     if not 0.0 <= p["min"] <= p["max"] <= 1.0:
         return f"expected 0 <= min <= max <= 1, got min {p['min']:g}, max {p['max']:g}"
     return None
@@ -89,8 +92,10 @@ def _starts(lo: float, hi: float, window: float, step: float) -> np.ndarray:
 
 def window_count(outline: np.ndarray, window: float, step: float) -> int:
     """How many windows the outline shapes' bounding boxes hold (before any is made)."""
-    return sum(_count(x0, x1, window, step) * _count(y0, y1, window, step)
-               for x0, y0, x1, y1 in shapely.bounds(outline).reshape(-1, 4))
+    return sum(
+        _count(x0, x1, window, step) * _count(y0, y1, window, step)
+        for x0, y0, x1, y1 in shapely.bounds(outline).reshape(-1, 4)
+    )
 
 
 def _pieces(p: np.ndarray, q: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -159,8 +164,9 @@ def _cell_areas(metal: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray
     return areas - np.diff(ys)[:, None] * below
 
 
-def _window_sums(areas: np.ndarray, xs: np.ndarray, ys: np.ndarray, wx: np.ndarray, wy: np.ndarray,
-                 window: float) -> np.ndarray:
+def _window_sums(
+    areas: np.ndarray, xs: np.ndarray, ys: np.ndarray, wx: np.ndarray, wy: np.ndarray, window: float
+) -> np.ndarray:
     """Metal area of each window (rows wy, columns wx: origins), summed over its cells.
 
     Prefix sums along each row, then along each column of window sums: partial sums stay
@@ -180,12 +186,14 @@ def run(layers, layer: str, p: dict):
     outline = layers.merged(p["outline"])
     count = window_count(outline, w, step)
     if count > MAX_WINDOWS:
-        raise PkgdrcError(f"density: {count:,} windows of {p['window']:g} um stepped {p['step']:g} um in outline "
-                          f"{p['outline']}, more than {MAX_WINDOWS:,}; check the window, the step and the layout's "
-                          "units")
+        raise PkgdrcError(
+            f"density: {count:,} windows of {p['window']:g} um stepped {p['step']:g} um in outline "
+            f"{p['outline']}, more than {MAX_WINDOWS:,}; check the window, the step and the layout's "
+            "units"
+        )
     metal = layers.merged(layer)
     tree, outlines = shapely.STRtree(metal), shapely.STRtree(outline)
-    boxes, density = [EMPTY], [np.empty(0)]
+    box_parts, density_parts = [EMPTY], [np.empty(0)]
     for shape, (x0, y0, x1, y1) in zip(outline, shapely.bounds(outline).reshape(-1, 4)):
         wx, wy = _starts(x0, x1, w, step), _starts(y0, y1, w, step)
         if len(wx) == 0 or len(wy) == 0:
@@ -200,13 +208,22 @@ def run(layers, layer: str, p: dict):
             gx, gy, covered = gx[inside], gy[inside], covered[inside]
         d = covered / (w * w)
         bad = (d < p["min"] - 1e-12) | (d > p["max"] + 1e-12)
-        boxes.append(shapely.box(gx[bad], gy[bad], gx[bad] + w, gy[bad] + w))
-        density.append(d[bad])
-    boxes, density = np.concatenate(boxes), np.concatenate(density)
+        box_parts.append(shapely.box(gx[bad], gy[bad], gx[bad] + w, gy[bad] + w))
+        density_parts.append(d[bad])
+    boxes, density = np.concatenate(box_parts), np.concatenate(density_parts)
     low = density < p["min"] - 1e-12
     msgs = np.where(low, f"density below min {p['min']:g}", f"density above max {p['max']:g}").astype(object)
     return [Violations.polygons(boxes, density, "none", msgs)]
 
 
-KIND = CheckKind("density", __doc__, PARAMS, run, limit, validate=validate, reach=reach, local=True,
-                 example={"layer": "A", "outline": "D", "window": 10.0, "step": 5.0, "min": 0.1})
+KIND = CheckKind(
+    "density",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    reach=reach,
+    local=True,
+    example={"layer": "A", "outline": "D", "window": 10.0, "step": 5.0, "min": 0.1},
+)

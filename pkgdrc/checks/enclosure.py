@@ -27,14 +27,16 @@ from pkgdrc.geometry.booleans import boolean_not
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
-PARAMS = {"layer": LAYERS, "by": Param("layer", "the enclosing (outer) layer"),
-          "min": Param("distance", "minimum enclosure in um")}
+PARAMS = {
+    "layer": LAYERS,
+    "by": Param("layer", "the enclosing (outer) layer"),
+    "min": Param("distance", "minimum enclosure in um"),
+}
 
 
 def cover_layers(p: dict) -> list[str]:
     """A placement deep inside `by` is enclosed, whatever the rest of `by` looks like."""
     return [p["by"]]
-
 
 
 def limit(p: dict) -> float:
@@ -45,9 +47,16 @@ def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
     pairs = relate_repeated(layers.subject_edges(layer), layers.edges(p["by"]), d, "outside", "inside")
     uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
-    return [edge_pair_violations(pairs),
-            Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]
+    return [edge_pair_violations(pairs), Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]
 
 
-KIND = CheckKind("enclosure", __doc__, PARAMS, run, limit, cover_layers=cover_layers, local=True,
-                 example={"layer": "B", "by": "A", "min": 0.5})
+KIND = CheckKind(
+    "enclosure",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    cover_layers=cover_layers,
+    local=True,
+    example={"layer": "B", "by": "A", "min": 0.5},
+)

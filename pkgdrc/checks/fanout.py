@@ -101,14 +101,15 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
         return Violations.polygons(EMPTY)
     ipad, idie = shapely.STRtree(dies).query(pads, predicate="intersects")
     net_die = coo_matrix((np.ones(len(ipad)), (nets.of(p["pads"])[ipad], idie)), shape=(nets.count, len(dies)))
-    metal_net = coo_matrix((np.ones(len(metal)), (np.arange(len(metal)), nets.of(layer))),
-                           shape=(len(metal), nets.count))
+    metal_net = coo_matrix(
+        (np.ones(len(metal)), (np.arange(len(metal)), nets.of(layer))), shape=(len(metal), nets.count)
+    )
     ishape, jdie = (metal_net @ net_die).tocsr().nonzero()  # each trace with each die of its net
     if len(ishape) == 0:
         return Violations.polygons(EMPTY)
     r = layers.grid.to_dbu(p["max_reach"])
     # One grown region per die (dies are few; sized merges, so one call each keeps them apart).
-    regions = np.array([sized(dies[k:k + 1], r)[0] for k in range(len(dies))], dtype=object)
+    regions = np.array([sized(dies[k : k + 1], r)[0] for k in range(len(dies))], dtype=object)
     shapely.prepare(regions)
     within = shapely.covers(regions[jdie], metal[ishape])  # most traces: nothing beyond, no overlay
     beyond = np.full(len(ishape), shapely.Polygon(), dtype=object)
@@ -128,8 +129,13 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
     value = np.full(len(parts), -np.inf)
     np.maximum.at(value, which, dist)
     vals = layers.grid.length_um(value)
-    msgs = np.array([f"{layer} reaches {v:g} um from die {dnames[jdie[o]]}, over max_reach {p['max_reach']:g}"
-                     for v, o in zip(vals, owner)], dtype=object)
+    msgs = np.array(
+        [
+            f"{layer} reaches {v:g} um from die {dnames[jdie[o]]}, over max_reach {p['max_reach']:g}"
+            for v, o in zip(vals, owner)
+        ],
+        dtype=object,
+    )
     return Violations.polygons(parts, value, "length", msgs)
 
 
@@ -140,23 +146,53 @@ def run(layers, layer: str, p: dict):
     out = []
     if p["edge_clearance"] is not None:
         region = sized(outline, -layers.grid.to_dbu(p["edge_clearance"]))
-        out.append(_outside(layers, layer, region, dies, dnames,
-                            f"outside {p['outline']} less {p['edge_clearance']:g} um edge clearance"))
+        out.append(
+            _outside(
+                layers,
+                layer,
+                region,
+                dies,
+                dnames,
+                f"outside {p['outline']} less {p['edge_clearance']:g} um edge clearance",
+            )
+        )
     if layer == first_layer(p):
         if p["die_clearance"] is not None:
             region = sized(outline, -layers.grid.to_dbu(p["die_clearance"]))
-            out.append(_outside(layers, p["die"], region, dies, dnames,
-                                f"die outside {p['outline']} less {p['die_clearance']:g} um die clearance"))
+            out.append(
+                _outside(
+                    layers,
+                    p["die"],
+                    region,
+                    dies,
+                    dnames,
+                    f"die outside {p['outline']} less {p['die_clearance']:g} um die clearance",
+                )
+            )
         if p["die_spacing"] is not None:
             e = layers.edges(p["die"])
             pairs = relate(e, None, layers.grid.to_dbu(p["die_spacing"]), "outside", "outside")
-            msgs = np.array(["die spacing between {} and {}".format(*sorted((dnames[a], dnames[b])))
-                             for a, b in zip(e.polygon[pairs.ia], e.polygon[pairs.ib])], dtype=object)
+            msgs = np.array(
+                [
+                    "die spacing between {} and {}".format(*sorted((dnames[a], dnames[b])))
+                    for a, b in zip(e.polygon[pairs.ia], e.polygon[pairs.ib])
+                ],
+                dtype=object,
+            )
             out.append(edge_pair_violations(pairs, msgs))
     if p["max_reach"] is not None:
         out.append(_reach(layers, layer, p, dies, dnames))
     return out
 
 
-KIND = CheckKind("fanout", __doc__, PARAMS, run, limit, validate=validate, needs_nets=needs_nets, reach=reach,
-                 example={"layer": "A", "outline": "D", "die": "C", "edge_clearance": 1.0, "die_spacing": 2.0})
+KIND = CheckKind(
+    "fanout",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    needs_nets=needs_nets,
+    reach=reach,
+    example={"layer": "A", "outline": "D", "die": "C", "edge_clearance": 1.0, "die_spacing": 2.0},
+)

@@ -20,14 +20,16 @@ from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
 from pkgdrc.markers import Violations
 
-PARAMS = {"layer": LAYERS, "of": Param("layer", "the containing layer, e.g. the package outline"),
-          "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0)}
+PARAMS = {
+    "layer": LAYERS,
+    "of": Param("layer", "the containing layer, e.g. the package outline"),
+    "clearance": Param("distance", "distance to keep from the edge of `of`, in um", required=False, default=0.0),
+}
 
 
 def cover_layers(p: dict) -> list[str]:
     """A placement deep inside `of` is inside it, whatever the rest of `of` looks like."""
     return [p["of"]]
-
 
 
 def limit(p: dict) -> float:
@@ -40,5 +42,13 @@ def run(layers, layer: str, p: dict):
     return [Violations.polygons(outside, messages=f"outside {p['of']} less {p['clearance']:g} um clearance")]
 
 
-KIND = CheckKind("inside", __doc__, PARAMS, run, limit, cover_layers=cover_layers, local=True,
-                 example={"layer": "A", "of": "D", "clearance": 1.0})
+KIND = CheckKind(
+    "inside",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    cover_layers=cover_layers,
+    local=True,
+    example={"layer": "A", "of": "D", "clearance": 1.0},
+)

@@ -26,8 +26,11 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
-PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer to keep away from"),
-          "min": Param("distance", "minimum distance in um (overlap is distance 0)")}
+PARAMS = {
+    "layer": LAYERS,
+    "other": Param("layer", "the layer to keep away from"),
+    "min": Param("distance", "minimum distance in um (overlap is distance 0)"),
+}
 
 
 def limit(p: dict) -> float:
@@ -48,5 +51,4 @@ def run(layers, layer: str, p: dict):
     return [Violations.polygons(a[bad], nearest[bad], "length", f"closer than {p['min']:g} um to {p['other']}")]
 
 
-KIND = CheckKind("keepout", __doc__, PARAMS, run, limit, local=True,
-                 example={"layer": "A", "other": "C", "min": 1.0})
+KIND = CheckKind("keepout", __doc__, PARAMS, run, limit, local=True, example={"layer": "A", "other": "C", "min": 1.0})

@@ -28,10 +28,14 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
-PARAMS = {"layer": LAYERS, "other": Param("layer", "the layer whose shapes are counted"),
-          "count": Param("number", "how many `other` shapes each `layer` shape holds", required=False, default=1.0),
-          "reverse": Param("bool", "also require each `other` shape to lie in exactly one `layer` shape",
-                           required=False, default=True)}
+PARAMS = {
+    "layer": LAYERS,
+    "other": Param("layer", "the layer whose shapes are counted"),
+    "count": Param("number", "how many `other` shapes each `layer` shape holds", required=False, default=1.0),
+    "reverse": Param(
+        "bool", "also require each `other` shape to lie in exactly one `layer` shape", required=False, default=True
+    ),
+}
 
 
 def validate(p: dict) -> str | None:
@@ -58,9 +62,14 @@ def run(layers, layer: str, p: dict):
     ia, ib = holding_pairs(a, b)
     held = np.bincount(ia, minlength=len(a))
     wrong = held != int(p["count"])
-    out = [Violations.polygons(a[wrong], held[wrong], "none",
-                               np.array([f"holds {n} {p['other']}, expected {int(p['count'])}" for n in held[wrong]],
-                                        dtype=object))]
+    out = [
+        Violations.polygons(
+            a[wrong],
+            held[wrong],
+            "none",
+            np.array([f"holds {n} {p['other']}, expected {int(p['count'])}" for n in held[wrong]], dtype=object),
+        )
+    ]
     if p["reverse"]:
         inside = np.bincount(ib, minlength=len(b))
         stray = inside != 1
@@ -69,5 +78,6 @@ def run(layers, layer: str, p: dict):
     return out
 
 
-KIND = CheckKind("one_to_one", __doc__, PARAMS, run, limit, validate=validate, local=True,
-                 example={"layer": "B", "other": "A"})
+KIND = CheckKind(
+    "one_to_one", __doc__, PARAMS, run, limit, validate=validate, local=True, example={"layer": "B", "other": "A"}
+)

@@ -18,8 +18,11 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
 
-PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
-          "min": Param("distance", "minimum overlap width in um")}
+PARAMS = {
+    "layer": LAYERS,
+    "other": Param("layer", "the other layer"),
+    "min": Param("distance", "minimum overlap width in um"),
+}
 
 
 def limit(p: dict) -> float:
@@ -28,8 +31,11 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "inside", "inside"))]
+    return [
+        edge_pair_violations(
+            relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "inside", "inside")
+        )
+    ]
 
 
-KIND = CheckKind("overlap", __doc__, PARAMS, run, limit, local=True,
-                 example={"layer": "A", "other": "B", "min": 0.5})
+KIND = CheckKind("overlap", __doc__, PARAMS, run, limit, local=True, example={"layer": "A", "other": "B", "min": 0.5})

@@ -44,15 +44,18 @@ from pkgdrc.markers import Violations
 PARAMS = {
     "layer": LAYERS,
     "metal": Param("layer", "the bond-pad metal the openings must lie on (the top RDL)", required=False),
-    "pad_enclosure": Param("distance", "minimum enclosure of an opening by `metal`, in um", required=False,
-                           default=0.0),
+    "pad_enclosure": Param(
+        "distance", "minimum enclosure of an opening by `metal`, in um", required=False, default=0.0
+    ),
     "size": Param("range", "opening width and height in um: a value, or {min, max}", required=False),
     "space": Param("distance", "minimum space between openings in um", required=False),
     "ubm": Param("layer", "under-bump metal: each must hold exactly one opening", required=False),
-    "ubm_enclosure": Param("distance", "minimum enclosure of an opening by its UBM, in um", required=False,
-                           default=0.0),
-    "require_ubm": Param("bool", "every opening must have a UBM (false: probe pads may be open)",
-                         required=False, default=False),
+    "ubm_enclosure": Param(
+        "distance", "minimum enclosure of an opening by its UBM, in um", required=False, default=0.0
+    ),
+    "require_ubm": Param(
+        "bool", "every opening must have a UBM (false: probe pads may be open)", required=False, default=False
+    ),
 }
 
 
@@ -90,9 +93,11 @@ def _on_metal(layers, layer: str, p: dict) -> list[Violations]:
     inside = (lo > b[:, :2] + 0.5) & (hi < b[:, 2:] - 0.5)  # per axis: reaches neither side
     trace = (spans[:, 1] & inside[:, 0]) | (spans[:, 0] & inside[:, 1])
     msgs = np.where(trace, "exposes a trace", "exposes the edge of a pad").astype(object)
-    return [Violations.polygons(po[off], messages=f"exposes dielectric: no {p['metal']} under the opening"),
-            Violations.polygons(po[idx], messages=msgs),
-            _enclosed(layers, layer, p["metal"], ~(off | partly), p["pad_enclosure"], f"{p['metal']} pad enclosure")]
+    return [
+        Violations.polygons(po[off], messages=f"exposes dielectric: no {p['metal']} under the opening"),
+        Violations.polygons(po[idx], messages=msgs),
+        _enclosed(layers, layer, p["metal"], ~(off | partly), p["pad_enclosure"], f"{p['metal']} pad enclosure"),
+    ]
 
 
 def _ubm(layers, layer: str, p: dict) -> list[Violations]:
@@ -108,10 +113,13 @@ def _ubm(layers, layer: str, p: dict) -> list[Violations]:
         np.add.at(holds, iu[real], 1)
         under[ip[real]] = True
     none, many = holds == 0, holds > 1
-    out = [Violations.polygons(ubm[none], messages=f"{p['ubm']} on buried metal: no opening"),
-           # A count is not a distance: it goes in the message, and the rule's worst stays a distance.
-           Violations.polygons(ubm[many], messages=np.array([f"{p['ubm']} holds {n} openings" for n in holds[many]],
-                                                            dtype=object))]
+    out = [
+        Violations.polygons(ubm[none], messages=f"{p['ubm']} on buried metal: no opening"),
+        # A count is not a distance: it goes in the message, and the rule's worst stays a distance.
+        Violations.polygons(
+            ubm[many], messages=np.array([f"{p['ubm']} holds {n} openings" for n in holds[many]], dtype=object)
+        ),
+    ]
     _, partly = landing(po, ubm)
     uncovered = boolean_not(po[partly & under], ubm)
     out.append(Violations.polygons(uncovered, messages=f"opening not covered by {p['ubm']}"))
@@ -135,5 +143,13 @@ def run(layers, layer: str, p: dict):
     return out
 
 
-KIND = CheckKind("passivation", __doc__, PARAMS, run, limit, validate=validate, local=True,
-                 example={"layer": "B", "metal": "A", "pad_enclosure": 0.5})
+KIND = CheckKind(
+    "passivation",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    local=True,
+    example={"layer": "B", "metal": "A", "pad_enclosure": 0.5},
+)

@@ -39,13 +39,18 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
-PARAMS = {"layer": LAYERS, "pitch": Param("distance", "minimum centre-to-centre distance in um"),
-          "min_size": Param("distance", "minimum ball size (bounding-box extent) in um", required=False, default=0.0),
-          "max_size": Param("distance", "maximum ball size (bounding-box extent) in um; 0: not checked",
-                            required=False, default=0.0),
-          "of": Param("layer", "the outline the array must stay inside (substrate, package)", required=False),
-          "clearance": Param("distance", "minimum distance from each ball to the edge of `of`, in um",
-                             required=False, default=0.0)}
+PARAMS = {
+    "layer": LAYERS,
+    "pitch": Param("distance", "minimum centre-to-centre distance in um"),
+    "min_size": Param("distance", "minimum ball size (bounding-box extent) in um", required=False, default=0.0),
+    "max_size": Param(
+        "distance", "maximum ball size (bounding-box extent) in um; 0: not checked", required=False, default=0.0
+    ),
+    "of": Param("layer", "the outline the array must stay inside (substrate, package)", required=False),
+    "clearance": Param(
+        "distance", "minimum distance from each ball to the edge of `of`, in um", required=False, default=0.0
+    ),
+}
 
 
 def validate(p: dict) -> str | None:
@@ -85,18 +90,23 @@ def run(layers, layer: str, p: dict):
     out.append(Violations.polygons(balls[too_small], small[too_small], "length", f"smaller than {p['min_size']:g} um"))
     if p["max_size"]:
         too_large = large > g.to_dbu(p["max_size"]) + EPS_DBU
-        out.append(Violations.polygons(balls[too_large], large[too_large], "length",
-                                       f"larger than {p['max_size']:g} um"))
+        out.append(
+            Violations.polygons(balls[too_large], large[too_large], "length", f"larger than {p['max_size']:g} um")
+        )
     if p["of"] is not None:
         i_in, _, edge = margins(balls, layers.merged(p["of"]))
         inside = np.zeros(len(balls), bool)
         inside[i_in] = True
         near = edge < g.to_dbu(p["clearance"]) - EPS_DBU
-        out.append(Violations.polygons(balls[i_in[near]], edge[near], "length",
-                                       f"closer than {p['clearance']:g} um to the edge of {p['of']}"))
+        out.append(
+            Violations.polygons(
+                balls[i_in[near]], edge[near], "length", f"closer than {p['clearance']:g} um to the edge of {p['of']}"
+            )
+        )
         out.append(Violations.polygons(balls[~inside], messages=f"not inside {p['of']}"))
     return out
 
 
-KIND = CheckKind("pitch", __doc__, PARAMS, run, limit, validate=validate, local=True,
-                 example={"layer": "B", "pitch": 3.0})
+KIND = CheckKind(
+    "pitch", __doc__, PARAMS, run, limit, validate=validate, local=True, example={"layer": "B", "pitch": 3.0}
+)

@@ -20,8 +20,11 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.repeats import relate_repeated
 
-PARAMS = {"layer": LAYERS, "other": Param("layer", "the other layer"),
-          "min": Param("distance", "minimum separation in um")}
+PARAMS = {
+    "layer": LAYERS,
+    "other": Param("layer", "the other layer"),
+    "min": Param("distance", "minimum separation in um"),
+}
 
 
 def limit(p: dict) -> float:
@@ -30,8 +33,13 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    return [edge_pair_violations(relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "outside", "outside"))]
+    return [
+        edge_pair_violations(
+            relate_repeated(layers.subject_edges(layer), layers.edges(p["other"]), d, "outside", "outside")
+        )
+    ]
 
 
-KIND = CheckKind("separation", __doc__, PARAMS, run, limit, local=True,
-                 example={"layer": "A", "other": "B", "min": 1.0})
+KIND = CheckKind(
+    "separation", __doc__, PARAMS, run, limit, local=True, example={"layer": "A", "other": "B", "min": 1.0}
+)

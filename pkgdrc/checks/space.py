@@ -37,5 +37,6 @@ def run(layers, layer: str, p: dict):
     return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "outside", "outside"))]
 
 
-KIND = CheckKind("space", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
-                 example={"layer": "A", "min": 1.0})
+KIND = CheckKind(
+    "space", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True, example={"layer": "A", "min": 1.0}
+)

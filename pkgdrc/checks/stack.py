@@ -38,12 +38,16 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
-PARAMS = {"relation": Param("text", "comparison of stack names and numbers, e.g. 'CAVITY == DIE' or "
-                                    "'100 <= SUBSTRATE <= 500'"),
-          "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0)}
+PARAMS = {
+    "relation": Param(
+        "text", "comparison of stack names and numbers, e.g. 'CAVITY == DIE' or '100 <= SUBSTRATE <= 500'"
+    ),
+    "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0),
+}
 
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq, "<": operator.lt, ">": operator.gt}
-_TERM = r"\s*(?:(?P<k>\d+(?:\.\d*)?)\s*\*\s*(?P<kn>[A-Za-z_][A-Za-z0-9_.]*)|(?P<num>\d+(?:\.\d*)?)|(?P<name>[A-Za-z_][A-Za-z0-9_.]*))\s*"
+_NUMBER, _NAME = r"\d+(?:\.\d*)?", r"[A-Za-z_][A-Za-z0-9_.]*"
+_TERM = rf"\s*(?:(?P<k>{_NUMBER})\s*\*\s*(?P<kn>{_NAME})|(?P<num>{_NUMBER})|(?P<name>{_NAME}))\s*"
 _OP = r"(<=|>=|==|<|>)"
 
 
@@ -54,8 +58,9 @@ def parse(relation: str) -> tuple[list[tuple[float, str | None]], list[str]]:
     for text in parts[0::2]:
         m = re.fullmatch(_TERM, text)
         if not m:
-            raise ValueError(f"cannot read term {text.strip()!r} in {relation!r}: expected a number, a stack "
-                             "name or NUMBER * NAME")
+            raise ValueError(
+                f"cannot read term {text.strip()!r} in {relation!r}: expected a number, a stack name or NUMBER * NAME"
+            )
         if m["name"]:
             terms.append((1.0, m["name"]))
         elif m["kn"]:
@@ -100,10 +105,10 @@ def _text(term: tuple[float, str | None], value: float) -> str:
 def _place(layers, names: list[str]) -> np.ndarray:
     """Bounding box of the named layers' shapes (all deck layers when none is drawn)."""
     known = [n for n in names if n in layers.deck.layers or n in layers.deck.derived]
-    polys = [layers.merged(n) for n in known]
-    if not any(len(p) for p in polys):
-        polys = [layers.merged(n) for n in layers.deck.layers]
-    polys = np.concatenate(polys) if polys else np.empty(0, dtype=object)
+    drawn = [layers.merged(n) for n in known]
+    if not any(len(p) for p in drawn):
+        drawn = [layers.merged(n) for n in layers.deck.layers]
+    polys = np.concatenate(drawn) if drawn else np.empty(0, dtype=object)
     if not len(polys):
         return shapely.box(0, 0, 0, 0)
     b = shapely.total_bounds(polys)
@@ -128,6 +133,15 @@ def run(layers, layer, p: dict):
     return [Violations.polygons(np.array([box] * len(failed), dtype=object), messages=np.array(messages, dtype=object))]
 
 
-KIND = CheckKind("stack", __doc__, PARAMS, run, limit, validate=validate, stack_names=stack_names,
-                 scope="per_rule", whole_layout=True,
-                 example={"relation": "T1 <= T2"})
+KIND = CheckKind(
+    "stack",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    stack_names=stack_names,
+    scope="per_rule",
+    whole_layout=True,
+    example={"relation": "T1 <= T2"},
+)

@@ -87,10 +87,13 @@ def run(layers, layer: str, p: dict):
     pairs = keep_pairs(pairs, bad)
     net = nets.of(layer)[polygon[bad]]
     wide = layers.grid.length_um(widest[net])
-    msgs = np.array([f"narrower than {p['ratio']:g} x the {w:g} um on-die trace of net {nets.name(n)}"
-                     for w, n in zip(wide, net)], dtype=object)
+    msgs = np.array(
+        [f"narrower than {p['ratio']:g} x the {w:g} um on-die trace of net {nets.name(n)}" for w, n in zip(wide, net)],
+        dtype=object,
+    )
     return [edge_pair_violations(pairs, msgs)]
 
 
-KIND = CheckKind("trace_width_vs_die", __doc__, PARAMS, run, limit, needs_nets=needs_nets,
-                 example={"layer": "A", "die_metal": "C"})
+KIND = CheckKind(
+    "trace_width_vs_die", __doc__, PARAMS, run, limit, needs_nets=needs_nets, example={"layer": "A", "die_metal": "C"}
+)

@@ -57,10 +57,19 @@ PARAMS = {
     "above_enclosure": Param("distance", "minimum enclosure of the via by `above`, in um", required=False, default=0.0),
     "size": Param("range", "via width and height in um: a value, or {min, max}", required=False),
     "space": Param("distance", "minimum space between vias in um", required=False),
-    "die_shift": Param("distance", "die movement in molding (any direction) the landing must survive, in um",
-                       required=False, default=0.0),
-    "stacking": Param("choice", "a via of `next_via` directly over this via", required=False, default="allowed",
-                      choices=("allowed", "forbidden")),
+    "die_shift": Param(
+        "distance",
+        "die movement in molding (any direction) the landing must survive, in um",
+        required=False,
+        default=0.0,
+    ),
+    "stacking": Param(
+        "choice",
+        "a via of `next_via` directly over this via",
+        required=False,
+        default="allowed",
+        choices=("allowed", "forbidden"),
+    ),
     "next_via": Param("layer", "the via layer of the next level up (for stacking)", required=False),
 }
 
@@ -92,18 +101,23 @@ def _landing(layers, layer: str, metal: str, enclosure: float, shift: float, wor
     whole = ~(off | partly)
     pairs = keep_pairs(pairs, whole[e.polygon[pairs.ia]])
     no, part, enc = words
-    msgs = np.where(pairs.distance < d_enc - EPS_DBU, f"{metal} {enc}",
-                    f"{metal} {enc} with {shift:g} um die shift").astype(object)
-    return [Violations.polygons(vias[off], messages=f"{no}: not on {metal}"),
-            Violations.polygons(boolean_not(vias[partly], layers.merged(metal)), messages=f"{part}: off {metal}"),
-            edge_pair_violations(pairs, msgs)]
+    msgs = np.where(
+        pairs.distance < d_enc - EPS_DBU, f"{metal} {enc}", f"{metal} {enc} with {shift:g} um die shift"
+    ).astype(object)
+    return [
+        Violations.polygons(vias[off], messages=f"{no}: not on {metal}"),
+        Violations.polygons(boolean_not(vias[partly], layers.merged(metal)), messages=f"{part}: off {metal}"),
+        edge_pair_violations(pairs, msgs),
+    ]
 
 
 def run(layers, layer: str, p: dict):
-    out = _landing(layers, layer, p["below"], p["below_enclosure"], p["die_shift"],
-                   ("unlanded", "partly landed", "enclosure"))
-    out += _landing(layers, layer, p["above"], p["above_enclosure"], 0.0,
-                    ("no capture pad", "partly captured", "capture enclosure"))
+    out = _landing(
+        layers, layer, p["below"], p["below_enclosure"], p["die_shift"], ("unlanded", "partly landed", "enclosure")
+    )
+    out += _landing(
+        layers, layer, p["above"], p["above_enclosure"], 0.0, ("no capture pad", "partly captured", "capture enclosure")
+    )
     out.append(size_violations(layers.merged(layer), p["size"], layers.grid, "via"))
     if p["space"] is not None:
         d = layers.grid.to_dbu(p["space"])
@@ -115,5 +129,14 @@ def run(layers, layer: str, p: dict):
     return out
 
 
-KIND = CheckKind("via_landing", __doc__, PARAMS, run, limit, validate=validate, reach=reach, local=True,
-                 example={"layer": "B", "below": "A", "above": "C", "below_enclosure": 0.5})
+KIND = CheckKind(
+    "via_landing",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    validate=validate,
+    reach=reach,
+    local=True,
+    example={"layer": "B", "below": "A", "above": "C", "below_enclosure": 0.5},
+)

@@ -39,5 +39,6 @@ def run(layers, layer: str, p: dict):
     return [edge_pair_violations(relate_repeated(layers.edges(layer), None, d, "inside", "inside", same_shape=True))]
 
 
-KIND = CheckKind("width", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True,
-                 example={"layer": "A", "min": 1.0})
+KIND = CheckKind(
+    "width", __doc__, PARAMS, run, limit, cover_layers=checked_layers, local=True, example={"layer": "A", "min": 1.0}
+)

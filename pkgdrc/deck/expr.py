@@ -101,6 +101,7 @@ def parse(text: str) -> Expr:
                 op = take()
                 left = BinOp(op, left, sub())
             return left
+
         return parse_level
 
     term = level(factor, ("&", "-"))

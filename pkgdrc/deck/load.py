@@ -21,11 +21,19 @@ from pkgdrc.deck.params import Param
 from pkgdrc.deck.yamlread import LineDict, paused_gc, read_yaml
 from pkgdrc.errors import PkgdrcError
 
-TOP_KEYS = {"name": "deck name", "units": "'um'", "description": "text", "layers": "NAME: layer/datatype",
-            "derived": "NAME: expression", "rules": "ID: {check: KIND, ...}",
-            "stack": "NAME: thickness or depth in um", "repeat": "var: [one value per level]",
-            "connect": "a list of chains like 'DIE_PAD - VIA1 - RDL1'", "labels": "LAYER: layer/texttype",
-            "dbu": "the layout database unit the deck is written for, in um (e.g. 0.001)"}
+TOP_KEYS = {
+    "name": "deck name",
+    "units": "'um'",
+    "description": "text",
+    "layers": "NAME: layer/datatype",
+    "derived": "NAME: expression",
+    "rules": "ID: {check: KIND, ...}",
+    "stack": "NAME: thickness or depth in um",
+    "repeat": "var: [one value per level]",
+    "connect": "a list of chains like 'DIE_PAD - VIA1 - RDL1'",
+    "labels": "LAYER: layer/texttype",
+    "dbu": "the layout database unit the deck is written for, in um (e.g. 0.001)",
+}
 RULE_KEYS = ("check", "doc")
 _LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
@@ -104,8 +112,10 @@ def resolve_deck(deck: str) -> Path:
     bundled = bundled_decks()
     if deck in bundled:
         return bundled[deck]
-    raise PkgdrcError(f"deck not found: not a file, nor a bundled deck ({', '.join(sorted(bundled))})"
-                      + _did_you_mean(deck, bundled), path=deck)
+    raise PkgdrcError(
+        f"deck not found: not a file, nor a bundled deck ({', '.join(sorted(bundled))})" + _did_you_mean(deck, bundled),
+        path=deck,
+    )
 
 
 def _layer_spec(value: Any) -> tuple[int, int]:
@@ -119,8 +129,10 @@ def _layer_spec(value: Any) -> tuple[int, int]:
         spec = int(m.group(1)), int(m.group(2))
     for what, number in zip(("layer", "datatype"), spec):
         if number > MAX_LAYER:
-            raise ValueError(f"{what} number {number} is above {MAX_LAYER} (GDSII layers and datatypes are "
-                             f"16-bit: no layout can have it), in {value!r}")
+            raise ValueError(
+                f"{what} number {number} is above {MAX_LAYER} (GDSII layers and datatypes are "
+                f"16-bit: no layout can have it), in {value!r}"
+            )
     return spec
 
 
@@ -140,7 +152,7 @@ def _check_cycles(derived: dict[str, dexpr.Expr], lines: LineDict, path: str) ->
         if state.get(name) == 2 or name not in derived:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join(trail[trail.index(name):] + [name])
+            cycle = " -> ".join(trail[trail.index(name) :] + [name])
             raise PkgdrcError(f"derived layers refer to themselves: {cycle}", path=path, line=lines.line_of(name))
         state[name] = 1
         for ref in sorted(dexpr.names(derived[name])):
@@ -156,11 +168,15 @@ def _stack(raw: LineDict, path: str) -> dict[str, float]:
     out = {}
     for key, value in raw.items():
         if not isinstance(key, str) or not _NAME.match(key):
-            raise PkgdrcError(f"stack name {key!r} must be an identifier like DIE or RDL1", path=path,
-                              line=raw.line_of(key))
+            raise PkgdrcError(
+                f"stack name {key!r} must be an identifier like DIE or RDL1", path=path, line=raw.line_of(key)
+            )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise PkgdrcError(f"stack {key}: expected a thickness in um (a number >= 0), got {value!r}",
-                              path=path, line=raw.line_of(key))
+            raise PkgdrcError(
+                f"stack {key}: expected a thickness in um (a number >= 0), got {value!r}",
+                path=path,
+                line=raw.line_of(key),
+            )
         out[key] = float(value)
     return out
 
@@ -189,8 +205,11 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     _refuse_non_finite(data, path)
     for key in data:
         if key not in TOP_KEYS:
-            raise PkgdrcError(f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; "
-                              f"expected one of {', '.join(TOP_KEYS)}", path=path, line=data.line_of(key))
+            raise PkgdrcError(
+                f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
+                path=path,
+                line=data.line_of(key),
+            )
     repeat.expand(data, path)
     units = data.get("units", "um")
     if units != "um":
@@ -198,8 +217,11 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     name = data.get("name", Path(path).stem)
     dbu = data.get("dbu")
     if dbu is not None and (isinstance(dbu, bool) or not isinstance(dbu, (int, float)) or dbu <= 0):
-        raise PkgdrcError(f"dbu must be the database unit in um (a number > 0, e.g. 0.001), got {dbu!r}",
-                          path=path, line=data.line_of("dbu"))
+        raise PkgdrcError(
+            f"dbu must be the database unit in um (a number > 0, e.g. 0.001), got {dbu!r}",
+            path=path,
+            line=data.line_of("dbu"),
+        )
     if not isinstance(name, str):
         raise PkgdrcError(f"name must be a string, got {name!r}", path=path, line=data.line_of("name"))
 
@@ -209,8 +231,9 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     layers: dict[str, tuple[int, int]] = {}
     for lname, spec in raw_layers.items():
         if not isinstance(lname, str) or not _NAME.match(lname):
-            raise PkgdrcError(f"layer name {lname!r} must be an identifier like RDL1", path=path,
-                              line=raw_layers.line_of(lname))
+            raise PkgdrcError(
+                f"layer name {lname!r} must be an identifier like RDL1", path=path, line=raw_layers.line_of(lname)
+            )
         try:
             layers[lname] = _layer_spec(spec)
         except ValueError as e:
@@ -230,8 +253,12 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
             raise PkgdrcError(f"derived layer {dname}: {e} in {text!r}", path=path, line=line) from None
         for ref in dexpr.names(derived[dname]):
             if ref not in layers and ref not in raw_derived:
-                raise PkgdrcError(f"derived layer {dname} refers to unknown layer {ref!r}"
-                                  + _did_you_mean(ref, list(layers) + list(raw_derived)), path=path, line=line)
+                raise PkgdrcError(
+                    f"derived layer {dname} refers to unknown layer {ref!r}"
+                    + _did_you_mean(ref, list(layers) + list(raw_derived)),
+                    path=path,
+                    line=line,
+                )
     _check_cycles(derived, raw_derived, path)
     known_layers = set(layers) | set(derived)
     stack = _stack(_mapping(data.get("stack"), "stack", path, data.line_of("stack")), path)
@@ -243,25 +270,34 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     for rid, body in raw_rules.items():
         line = raw_rules.line_of(rid)
         if not isinstance(body, LineDict):
-            raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}",
-                              path=path, line=line)
+            raise PkgdrcError(
+                f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line
+            )
         kind = body.get("check")
         if not isinstance(kind, str) or kind not in kinds:
-            raise PkgdrcError(f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, kinds)}; "
-                              f"expected one of {', '.join(sorted(kinds))}", path=path, line=body.line_of("check"))
+            raise PkgdrcError(
+                f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, kinds)}; "
+                f"expected one of {', '.join(sorted(kinds))}",
+                path=path,
+                line=body.line_of("check"),
+            )
         spec = kinds[kind].params
         for key in body:
             if key not in spec and key not in RULE_KEYS:
-                raise PkgdrcError(f"rule {rid}: unknown key {key!r} for check {kind}"
-                                  f"{_did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
-                                  f"expected {', '.join(list(spec) + list(RULE_KEYS))}",
-                                  path=path, line=body.line_of(key))
+                raise PkgdrcError(
+                    f"rule {rid}: unknown key {key!r} for check {kind}"
+                    f"{_did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
+                    f"expected {', '.join(list(spec) + list(RULE_KEYS))}",
+                    path=path,
+                    line=body.line_of(key),
+                )
         params: dict[str, Any] = {}
         for pname, param in spec.items():
             if pname not in body:
                 if param.required:
-                    raise PkgdrcError(f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})",
-                                      path=path, line=body.line)
+                    raise PkgdrcError(
+                        f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
+                    )
                 params[pname] = param.default
                 continue
             try:
@@ -271,12 +307,18 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
             if param.kind in ("layer", "layers"):
                 for lname in [params[pname]] if param.kind == "layer" else params[pname]:
                     if lname not in known_layers:
-                        raise PkgdrcError(f"rule {rid}: {pname}: unknown layer {lname!r}"
-                                          + _did_you_mean(lname, known_layers), path=path, line=body.line_of(pname))
+                        raise PkgdrcError(
+                            f"rule {rid}: {pname}: unknown layer {lname!r}" + _did_you_mean(lname, known_layers),
+                            path=path,
+                            line=body.line_of(pname),
+                        )
         for ref in kinds[kind].stack_names(params):
             if ref not in stack:
-                raise PkgdrcError(f"rule {rid}: {ref!r} is not declared in stack:" + _did_you_mean(ref, stack),
-                                  path=path, line=body.line)
+                raise PkgdrcError(
+                    f"rule {rid}: {ref!r} is not declared in stack:" + _did_you_mean(ref, stack),
+                    path=path,
+                    line=body.line,
+                )
         problem = kinds[kind].validate(params)
         if problem:
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
@@ -284,12 +326,23 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
         if not isinstance(doc, str):
             raise PkgdrcError(f"rule {rid}: doc must be a string", path=path, line=body.line_of("doc"))
         if kinds[kind].needs_nets(params) and not connect:
-            raise PkgdrcError(f"rule {rid}: check {kind} needs nets; declare the deck's connect: section",
-                              path=path, line=line)
+            raise PkgdrcError(
+                f"rule {rid}: check {kind} needs nets; declare the deck's connect: section", path=path, line=line
+            )
         rules.append(Rule(str(rid), kind, params, doc, line))
-    return Deck(name, path, layers, derived, {k: str(v) for k, v in raw_derived.items()}, rules,
-                str(data.get("description", "")), stack=stack, connect=connect, labels=labels,
-                dbu_um=float(dbu) if dbu is not None else None)
+    return Deck(
+        name,
+        path,
+        layers,
+        derived,
+        {k: str(v) for k, v in raw_derived.items()},
+        rules,
+        str(data.get("description", "")),
+        stack=stack,
+        connect=connect,
+        labels=labels,
+        dbu_um=float(dbu) if dbu is not None else None,
+    )
 
 
 def _connectivity(data: LineDict, known_layers: set[str], path: str):
@@ -299,18 +352,25 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        raise PkgdrcError(f"connect must be a list of chains like 'DIE_PAD - VIA1 - RDL1', got {raw!r}",
-                          path=path, line=line)
+        raise PkgdrcError(
+            f"connect must be a list of chains like 'DIE_PAD - VIA1 - RDL1', got {raw!r}", path=path, line=line
+        )
     connect: list[tuple[str, ...]] = []
     for item in raw:
         names = tuple(n.strip() for n in item.split(" - ")) if isinstance(item, str) else ()
         if len(names) < 2 or not all(_NAME.match(n) for n in names):
-            raise PkgdrcError(f"connect: expected a chain of layer names joined by ' - ' like "
-                              f"'DIE_PAD - VIA1 - RDL1', got {item!r}", path=path, line=line)
+            raise PkgdrcError(
+                f"connect: expected a chain of layer names joined by ' - ' like 'DIE_PAD - VIA1 - RDL1', got {item!r}",
+                path=path,
+                line=line,
+            )
         for n in names:
             if n not in known_layers:
-                raise PkgdrcError(f"connect: unknown layer {n!r} in {item!r}"
-                                  + _did_you_mean(n, sorted(known_layers)), path=path, line=line)
+                raise PkgdrcError(
+                    f"connect: unknown layer {n!r} in {item!r}" + _did_you_mean(n, sorted(known_layers)),
+                    path=path,
+                    line=line,
+                )
         connect.append(names)
     raw_labels = _mapping(data.get("labels"), "labels", path, data.line_of("labels"))
     in_chains = {n for chain in connect for n in chain}
@@ -318,8 +378,11 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
     for lname, spec in raw_labels.items():
         where = raw_labels.line_of(lname)
         if lname not in in_chains:
-            raise PkgdrcError(f"labels: layer {lname!r} is not in the connect: section; labels name nets "
-                              f"on connected layers", path=path, line=where)
+            raise PkgdrcError(
+                f"labels: layer {lname!r} is not in the connect: section; labels name nets on connected layers",
+                path=path,
+                line=where,
+            )
         try:
             labels[str(lname)] = _layer_spec(spec)
         except ValueError as e:

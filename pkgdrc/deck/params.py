@@ -34,6 +34,7 @@ class Param:
 
     def validate(self, value: Any) -> Any:
         """The value normalised, or ValueError naming what was expected."""
+
         def number(v: Any) -> float:
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ValueError(f"expected {self.expected()}, got {v!r}")

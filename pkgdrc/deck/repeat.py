@@ -33,16 +33,22 @@ _VAR = re.compile(r"\$([a-z][a-z0-9]*)")
 def _columns(table: Any, path: str, line: int) -> list[dict[str, Any]]:
     """The repeat table as one {var: value} dict per level."""
     if not isinstance(table, LineDict) or not table:
-        raise PkgdrcError("repeat must be a mapping of lower-case variables to equal-length lists, "
-                          "e.g. {n: [1, 2], below: [DIE_PAD, RDL1]}", path=path, line=line)
+        raise PkgdrcError(
+            "repeat must be a mapping of lower-case variables to equal-length lists, "
+            "e.g. {n: [1, 2], below: [DIE_PAD, RDL1]}",
+            path=path,
+            line=line,
+        )
     lengths = set()
     for var, values in table.items():
         if not isinstance(var, str) or not re.fullmatch(r"[a-z][a-z0-9]*", var):
-            raise PkgdrcError(f"repeat variable {var!r} must be a lower-case name like n or below",
-                              path=path, line=table.line_of(var))
+            raise PkgdrcError(
+                f"repeat variable {var!r} must be a lower-case name like n or below", path=path, line=table.line_of(var)
+            )
         if not isinstance(values, list) or not values:
-            raise PkgdrcError(f"repeat variable {var}: expected a non-empty list, got {values!r}",
-                              path=path, line=table.line_of(var))
+            raise PkgdrcError(
+                f"repeat variable {var}: expected a non-empty list, got {values!r}", path=path, line=table.line_of(var)
+            )
         lengths.add(len(values))
     if len(lengths) != 1:
         sizes = ", ".join(f"{v}: {len(x)}" for v, x in table.items())
@@ -55,8 +61,11 @@ def _substitute(value: Any, column: dict[str, Any], path: str, line: int) -> Any
         whole = _VAR.fullmatch(value)
         for var in _VAR.findall(value):
             if var not in column:
-                raise PkgdrcError(f"unknown repeat variable ${var} (repeat declares "
-                                  f"{', '.join('$' + v for v in column)})", path=path, line=line)
+                raise PkgdrcError(
+                    f"unknown repeat variable ${var} (repeat declares {', '.join('$' + v for v in column)})",
+                    path=path,
+                    line=line,
+                )
         if whole:
             return column[whole.group(1)]
         return _VAR.sub(lambda m: str(column[m.group(1)]), value)
@@ -80,8 +89,11 @@ def expand(data: LineDict, path: str) -> None:
                 continue
             for key in body:
                 if isinstance(key, str) and (var := _VAR.search(key)):
-                    raise PkgdrcError(f"{section} entry {key!r} uses ${var.group(1)} "
-                                      "but the deck has no repeat: table", path=path, line=body.line_of(key))
+                    raise PkgdrcError(
+                        f"{section} entry {key!r} uses ${var.group(1)} but the deck has no repeat: table",
+                        path=path,
+                        line=body.line_of(key),
+                    )
         return
     columns = _columns(data["repeat"], path, data.line_of("repeat"))
     for section in SECTIONS:
@@ -92,12 +104,18 @@ def expand(data: LineDict, path: str) -> None:
         out.line, out.key_lines = body.line, {}
         for key, value in body.items():
             line = body.line_of(key)
-            copies = ([(key, value)] if not (isinstance(key, str) and _VAR.search(key)) else
-                      [(_substitute(key, c, path, line), _substitute(value, c, path, line)) for c in columns])
+            copies = (
+                [(key, value)]
+                if not (isinstance(key, str) and _VAR.search(key))
+                else [(_substitute(key, c, path, line), _substitute(value, c, path, line)) for c in columns]
+            )
             for k, v in copies:
                 if k in out:
-                    raise PkgdrcError(f"{section} entry {k!r} is defined twice (first on line {out.key_lines[k]})",
-                                      path=path, line=line)
+                    raise PkgdrcError(
+                        f"{section} entry {k!r} is defined twice (first on line {out.key_lines[k]})",
+                        path=path,
+                        line=line,
+                    )
                 out[k] = v
                 out.key_lines[k] = line
         data[section] = out

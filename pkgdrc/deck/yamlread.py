@@ -69,8 +69,9 @@ def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     """An integer that fits 64 bits (a longer one would overflow every float conversion later)."""
     text = node.value.replace("_", "")
     if len(text) > 40:  # not even converted: int() refuses strings over 4,300 digits with its own error
-        raise _Located(f"integer of {len(text)} characters is too large; expected a number below 2**63",
-                       node.start_mark.line + 1)
+        raise _Located(
+            f"integer of {len(text)} characters is too large; expected a number below 2**63", node.start_mark.line + 1
+        )
     value = loader.construct_yaml_int(node)
     if abs(value) > MAX_INT:
         raise _Located(f"integer {node.value} is too large; expected a number below 2**63", node.start_mark.line + 1)
@@ -132,8 +133,10 @@ def _check_aliases(root: yaml.Node) -> None:
         open_nodes.discard(key)
         stack.pop()
     if size[id(root)] - len(size) > MAX_ALIAS_VALUES:
-        raise PkgdrcError(f"the YAML expands to {size[id(root)]:,} values through aliases (*name); the limit is "
-                          f"{MAX_ALIAS_VALUES:,} (an alias bomb?)")
+        raise PkgdrcError(
+            f"the YAML expands to {size[id(root)]:,} values through aliases (*name); the limit is "
+            f"{MAX_ALIAS_VALUES:,} (an alias bomb?)"
+        )
 
 
 class _PyLoader(_Aliases, yaml.SafeLoader):

@@ -99,7 +99,7 @@ def box_pairs(tree: shapely.STRtree, lo: np.ndarray, hi: np.ndarray, size: int |
         stop = min(len(lo), start + step)
         i, j = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
         for k in range(0, len(i), size):
-            yield i[k:k + size] + start, j[k:k + size]
+            yield i[k : k + size] + start, j[k : k + size]
         step = int(np.clip(size * (stop - start) / max(len(i), 1), 1, 4 * step))
         start = stop
 
@@ -179,8 +179,8 @@ def _join_across_touches(e: Edges, grouped: np.ndarray, same_polygon: bool = Fal
     keys, inverse = np.unique(np.concatenate([start, end]), axis=0, return_inverse=True)
     inverse = inverse.ravel()
     starting = np.full(len(keys), -1)
-    starting[inverse[:len(idx)]] = np.arange(len(idx))
-    nxt = starting[inverse[len(idx):]]
+    starting[inverse[: len(idx)]] = np.arange(len(idx))
+    nxt = starting[inverse[len(idx) :]]
     if not same_polygon:
         nxt = np.where((nxt >= 0) & (poly[idx][np.maximum(nxt, 0)] != poly[idx]), nxt, -1)
     if not (nxt >= 0).any():

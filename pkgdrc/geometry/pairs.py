@@ -143,10 +143,14 @@ def segment_distance(a1, a2, b1, b2) -> np.ndarray:
     o3 = np.sign(_cross(db, a1 - b1))
     o4 = np.sign(_cross(db, a2 - b1))
     crossing = (o1 * o2 < 0) & (o3 * o4 < 0)
-    dist = np.minimum.reduce([
-        _point_segment_distance(a1, b1, b2), _point_segment_distance(a2, b1, b2),
-        _point_segment_distance(b1, a1, a2), _point_segment_distance(b2, a1, a2),
-    ])
+    dist = np.minimum.reduce(
+        [
+            _point_segment_distance(a1, b1, b2),
+            _point_segment_distance(a2, b1, b2),
+            _point_segment_distance(b1, a1, a2),
+            _point_segment_distance(b2, a1, a2),
+        ]
+    )
     return np.where(crossing, 0.0, dist)
 
 
@@ -201,8 +205,9 @@ def _flip(p1, p2, flip: bool):
     return (p2, p1) if flip else (p1, p2)
 
 
-def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-           same_shape: bool = False, shielded: bool = True) -> EdgePairs:
+def relate(
+    a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_shape: bool = False, shielded: bool = True
+) -> EdgePairs:
     """Edge pairs of `a` and `b` (or of `a` with itself when `b` is None) closer than d.
 
     side_a: where b must lie seen from a; side_b: where a must lie seen from b.
@@ -212,20 +217,25 @@ def relate(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
     """
     symmetric = b is None
     b = a if b is None else b
-    pool = None
+    shared: list | None = None
     if shielded:
         if symmetric:
             pool, off, own = a, 0, np.full(len(a), same_shape)
         else:
-            pool = Edges(np.concatenate([a.p1, b.p1]), np.concatenate([a.p2, b.p2]),
-                         np.concatenate([a.shape, b.shape]), np.concatenate([a.polygon, b.polygon]))
+            pool = Edges(
+                np.concatenate([a.p1, b.p1]),
+                np.concatenate([a.p2, b.p2]),
+                np.concatenate([a.shape, b.shape]),
+                np.concatenate([a.polygon, b.polygon]),
+            )
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
-        pool = [pool, off, own, a.tree() if symmetric else None]  # a two-layer pool's STRtree: built on first use
-    parts = [_relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, pool)
-             for ia, ib in candidate_chunks(a, b, d)]
+        shared = [pool, off, own, a.tree() if symmetric else None]  # a two-layer pool's STRtree: built on first use
+    parts = [
+        _relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, shared)
+        for ia, ib in candidate_chunks(a, b, d)
+    ]
     if not parts:
-        return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64),
-                         np.empty(0, dtype=np.int64))
+        return EdgePairs(np.empty((0, 2, 2, 2)), np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64))
     found = EdgePairs(*(np.concatenate(x) for x in zip(*parts)))
     return _first_edge_smaller(found) if symmetric else found
 
@@ -269,7 +279,8 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
         ca1, ca2, ok_a = _clip_right(bn1, bn2, an1, an2, _zero_distance_allowed(bn1, bn2, an1, an2))
         r = np.flatnonzero(ok_a & ok_b)
         ia, ib, an1, an2, bn1, bn2, ca1, ca2, cb1, cb2 = (
-            x[r] for x in (ia, ib, an1, an2, bn1, bn2, ca1, ca2, cb1, cb2))
+            x[r] for x in (ia, ib, an1, an2, bn1, bn2, ca1, ca2, cb1, cb2)
+        )
         # Each clipped edge is measured against the whole other edge, as KLayout does.
         ta0, ta1, near_a = near_interval(ca1, ca2, bn1, bn2, d)
         tb0, tb1, near_b = near_interval(cb1, cb2, an1, an2, d)
@@ -293,7 +304,9 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     # source edge's start, rounded half away from zero. Shields are tested on it, and it is
     # the marker; the distance stays the exact one.
     ra, rb = an1[sel], bn1[sel]
-    pa1, pa2, pb1, pb2 = (start + round_half_away(x - start) for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2)))
+    pa1, pa2, pb1, pb2 = (
+        start + round_half_away(x - start) for start, x in ((ra, pa1), (ra, pa2), (rb, pb1), (rb, pb2))
+    )
     if pool is not None and len(sel):
         if pool[3] is None:
             pool[3] = shapely.STRtree(pool[0].lines())

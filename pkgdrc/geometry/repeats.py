@@ -47,8 +47,9 @@ _MUL = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
-def relate_repeated(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side,
-                    same_shape: bool = False) -> EdgePairs:
+def relate_repeated(
+    a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_shape: bool = False
+) -> EdgePairs:
     """`relate(a, b, d, side_a, side_b, same_shape)` (shielded), each repeated context once."""
     flat = lambda: relate(a, b, d, side_a, side_b, same_shape=same_shape)  # noqa: E731
     shapes, og = np.unique(a.shape, return_inverse=True)
@@ -84,8 +85,9 @@ def _sample_repeats(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: fl
     return len(np.unique(rep[only])) <= max(SAMPLE_DISTINCT, MAX_DISTINCT) * only.sum()
 
 
-def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool,
-              only: np.ndarray | None = None) -> dict:
+def _contexts(
+    a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool, only: np.ndarray | None = None
+) -> dict:
     """Context rows of every shape (`alone`: its own edges only), sorted by `key` =
     (shape, source, edge): a dict of arrays. `only` (a mask over shapes): the rows of
     those shapes only, the others have none."""
@@ -111,7 +113,7 @@ def _contexts(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, a
         tree = other.tree()
         near = []
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
-            qa, qe = tree.query(shapely.box(*boxes[i:i + QUERY_CHUNK].T))
+            qa, qe = tree.query(shapely.box(*boxes[i : i + QUERY_CHUNK].T))
             # Space: a shape's own edges are found again, and dropped as repeats.
             near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
         key = np.concatenate(near if b is None else [key, *near])
@@ -175,8 +177,17 @@ def _representatives(rows: dict, n: int) -> np.ndarray:
     return rep
 
 
-def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_shape: bool,
-            og: np.ndarray, rows: dict, rep: np.ndarray) -> EdgePairs:
+def _expand(
+    a: Edges,
+    b: Edges | None,
+    d: float,
+    side_a: Side,
+    side_b: Side,
+    same_shape: bool,
+    og: np.ndarray,
+    rows: dict,
+    rep: np.ndarray,
+) -> EdgePairs:
     """Relate the representatives' contexts once; translate their pairs to every repeat."""
     g, src, e, start, ref = rows["g"], rows["src"], rows["e"], rows["start"], rows["ref"]
     is_rep = rep == np.arange(len(rep))
@@ -205,5 +216,6 @@ def _expand(a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, sam
     n_e, key = _key_base(a, b), rows["key"]
     row_a = np.searchsorted(key, (r * 2) * n_e + ia) - start[r]
     row_b = np.searchsorted(key, (r * 2 + (0 if b is None else 1)) * n_e + ib) - start[r]
-    return EdgePairs(pairs[out] + offset[:, None, None, :], dist[out],
-                     e[start[m] + row_a[out]], e[start[m] + row_b[out]])
+    return EdgePairs(
+        pairs[out] + offset[:, None, None, :], dist[out], e[start[m] + row_a[out]], e[start[m] + row_b[out]]
+    )

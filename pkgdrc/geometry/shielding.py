@@ -121,8 +121,12 @@ def intersect_point(a1, a2, b1, b2):
     va = _cross(b2 - b1, a1 - b1)
     vb = _cross(b2 - b1, a2 - b1)
     on = (va == 0) | (vb == 0)
-    ends = [(_contains(a1, a2, b1), b1), (_contains(a1, a2, b2), b2), (_contains(b1, b2, a1), a1),
-            (_contains(b1, b2, a2), a2)]
+    ends = [
+        (_contains(a1, a2, b1), b1),
+        (_contains(a1, a2, b2), b2),
+        (_contains(b1, b2, a1), a1),
+        (_contains(b1, b2, a2), a2),
+    ]
     for ok, pt in ends:
         settle(on & ok, np.ones(n, bool), pt)
     settle(on, np.zeros(n, bool), point)
@@ -137,12 +141,25 @@ def intersect_point(a1, a2, b1, b2):
     return found, point
 
 
-def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float,
-             own_shape: np.ndarray, tree: shapely.STRtree | None = None) -> np.ndarray:
+def shielded(
+    pa1,
+    pa2,
+    pb1,
+    pb2,
+    src_a: Edges,
+    src_b: Edges,
+    pool: Edges,
+    pool_a,
+    pool_b,
+    d: float,
+    own_shape: np.ndarray,
+    tree: shapely.STRtree | None = None,
+) -> np.ndarray:
     """True for each pair (pa, pb), on the grid, that an edge of `pool` shields.
 
     src_a/src_b: each pair's source edges; pool_a/pool_b: their indices in `pool` (they
-    never shield their own pair). tree: STRtree of `pool.lines()`, when built already. own_shape: per pool edge, True when it may shield only
+    never shield their own pair). tree: STRtree of `pool.lines()`, when built already.
+    own_shape: per pool edge, True when it may shield only
     pairs whose first edge bounds the same shape. A shield must come within d of one of
     the source edges' boxes (KLayout only meets edges that interact).
     """
@@ -160,8 +177,9 @@ def shielded(pa1, pa2, pb1, pb2, src_a: Edges, src_b: Edges, pool: Edges, pool_a
     return out
 
 
-def _shielded_by(k, q, f1, f2, s1, s2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float,
-                 own_shape: np.ndarray) -> np.ndarray:
+def _shielded_by(
+    k, q, f1, f2, s1, s2, src_a: Edges, src_b: Edges, pool: Edges, pool_a, pool_b, d: float, own_shape: np.ndarray
+) -> np.ndarray:
     """The pairs k of the (pair k, pool edge q) candidates that an edge q shields."""
     keep = (q != pool_a[k]) & (q != pool_b[k])
     keep &= ~own_shape[q] | (pool.shape[q] == pool.shape[pool_a[k]])

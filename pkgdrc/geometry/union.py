@@ -91,8 +91,9 @@ def _off_line(pts: np.ndarray, p: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.abs(r[:, 0] * (pts[:, 1] - p[:, 1]) - r[:, 1] * (pts[:, 0] - p[:, 0])) / np.hypot(r[:, 0], r[:, 1])
 
 
-def _crossings(pts: np.ndarray, around: np.ndarray, cand_a: np.ndarray, cand_b: np.ndarray,
-               xy: np.ndarray, nxt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _crossings(
+    pts: np.ndarray, around: np.ndarray, cand_a: np.ndarray, cand_b: np.ndarray, xy: np.ndarray, nxt: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """KLayout-rounded crossings at Clipper's vertices `pts` of an edge of `cand_a` (m, ka) with
     one of `cand_b` (m, kb) (edges as start-vertex indices into `xy`), which points had one,
     and for those (x, y, edge a, edge b) of the exact crossing.
@@ -201,9 +202,9 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     paths = np.split(np.column_stack([xy, ids]), starts[1:])
     out, zs, batch_rings = [], [], []
     for a, b in batches:
-        o, z = _scanline(paths[a:b])
+        o, zb = _scanline(paths[a:b])
         out += o
-        zs += z
+        zs += zb
         batch_rings.append(len(o))
     if not out:
         return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
@@ -238,9 +239,14 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
             again = np.flatnonzero(zmin[miss] >= 0)
             if len(again):
                 zlo = zmin[miss[again]]
-                rounded2, found2, exact2 = _crossings(oxy[miss[again]], around[~found][again],
-                                                      cand_a[~found][again], np.stack([prv[zlo], zlo], axis=1),
-                                                      xy, nxt)
+                rounded2, found2, exact2 = _crossings(
+                    oxy[miss[again]],
+                    around[~found][again],
+                    cand_a[~found][again],
+                    np.stack([prv[zlo], zlo], axis=1),
+                    xy,
+                    nxt,
+                )
                 idx = np.flatnonzero(~found)[again]
                 rounded[idx], found[idx], exact[idx] = rounded2, found2, exact2
         found[found] = ~_inside_another(exact[found], polys, owner)
@@ -253,8 +259,9 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     return polys_out[keep], poly_label[keep], np.union1d(unsolved, off_grid)
 
 
-def _assemble(xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
-              ring_label: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _assemble(
+    xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, sizes: np.ndarray, ring_label: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Polygons with holes from Clipper's rings (outer ones counter-clockwise), their labels,
     and the labels of clusters with a hole that has no outer ring.
 

@@ -49,8 +49,10 @@ def place_text(m: Marker, grid: Grid) -> str:
 def empty_reason(r: RuleResult) -> str:
     """Why a rule without markers checked nothing: its input layers without shapes."""
     several = len(r.empty_inputs) != 1
-    return (f"not checked: input layer{'s' * several} {', '.join(r.empty_inputs)} "
-            f"{'have' if several else 'has'} no shapes in this layout")
+    return (
+        f"not checked: input layer{'s' * several} {', '.join(r.empty_inputs)} "
+        f"{'have' if several else 'has'} no shapes in this layout"
+    )
 
 
 def unmapped_text(report: Report) -> str:

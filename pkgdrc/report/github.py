@@ -43,8 +43,10 @@ def render(report: Report) -> str:
     for r in report.empty:
         lines.append(f"::warning file={_prop(report.layout)},title={_prop(r.id)}::{_data(empty_reason(r))}")
     if report.unmapped:
-        lines.append(f"::warning file={_prop(report.layout)},title=unmapped layers::"
-                     f"{_data('layers with shapes that no deck layer maps: ' + unmapped_text(report))}")
+        lines.append(
+            f"::warning file={_prop(report.layout)},title=unmapped layers::"
+            f"{_data('layers with shapes that no deck layer maps: ' + unmapped_text(report))}"
+        )
     for w in report.stale_waivers:
         lines.append(f"::warning file={_prop(report.layout)},title=stale waiver::{_data(w)}")
     for w in report.expired_waivers:

@@ -46,8 +46,20 @@ PICTURES_PER_RULE = 12
 PICTURE_PX = 300
 OVERVIEW_PX = 320  # one heat map per violated rule
 HEAT_BINS = 48  # heat-map cells along the layout's longer side
-PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#bcbd22", "#e377c2",
-           "#7f7f7f", "#393b79", "#637939", "#8c6d31"]
+PALETTE = [
+    "#1f77b4",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#17becf",
+    "#8c564b",
+    "#bcbd22",
+    "#e377c2",
+    "#7f7f7f",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+]
 MARKER = "#d62728"
 
 CSS = """
@@ -127,20 +139,27 @@ def _marker_svg(m: Marker, view: _View, width: float) -> str:
     if m.edge_pair is not None:
         segs = [view.xy(s) for s in m.edge_pair]
         a, b = (s.mean(axis=0) for s in segs)
-        lines = "".join(f'<polyline points="{_fmt(s)}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>'
-                        for s in segs)
-        return lines + (f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
-                        f'stroke="{MARKER}" stroke-dasharray="4 3" stroke-width="1.5"/>')
+        lines = "".join(
+            f'<polyline points="{_fmt(s)}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>' for s in segs
+        )
+        return lines + (
+            f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
+            f'stroke="{MARKER}" stroke-dasharray="4 3" stroke-width="1.5"/>'
+        )
     if m.edge is not None:
         return f'<polyline points="{_fmt(view.xy(m.edge))}" stroke="{MARKER}" stroke-width="{width}" fill="none"/>'
     if m.polygon is not None:
         d = " ".join(f"M{_fmt(view.xy(r))}Z" for r in (m.polygon, *m.holes))
-        return (f'<path d="{d}" fill-rule="evenodd" fill="{MARKER}" fill-opacity="0.25" '
-                f'stroke="{MARKER}" stroke-width="{width}"/>')
+        return (
+            f'<path d="{d}" fill-rule="evenodd" fill="{MARKER}" fill-opacity="0.25" '
+            f'stroke="{MARKER}" stroke-width="{width}"/>'
+        )
     x0, y0, x1, y1 = m.bbox
     p = view.xy([[x0, y1], [x1, y0]])
-    return (f'<rect x="{p[0, 0]:.1f}" y="{p[0, 1]:.1f}" width="{p[1, 0] - p[0, 0]:.1f}" '
-            f'height="{p[1, 1] - p[0, 1]:.1f}" fill="none" stroke="{MARKER}" stroke-width="{width}"/>')
+    return (
+        f'<rect x="{p[0, 0]:.1f}" y="{p[0, 1]:.1f}" width="{p[1, 0] - p[0, 0]:.1f}" '
+        f'height="{p[1, 1] - p[0, 1]:.1f}" fill="none" stroke="{MARKER}" stroke-width="{width}"/>'
+    )
 
 
 def _scale_bar(view: _View) -> str:
@@ -150,11 +169,13 @@ def _scale_bar(view: _View) -> str:
     w = length * view.scale
     y = view.px - 12
     label = f"{length:g} um"
-    return (f'<g><rect x="6" y="{y - 16}" width="{w + 12:.1f}" height="26" fill="#fff" fill-opacity="0.8"/>'
-            f'<line x1="12" y1="{y}" x2="{12 + w:.1f}" y2="{y}" stroke="#000" stroke-width="3"/>'
-            f'<line x1="12" y1="{y - 4}" x2="12" y2="{y + 4}" stroke="#000"/>'
-            f'<line x1="{12 + w:.1f}" y1="{y - 4}" x2="{12 + w:.1f}" y2="{y + 4}" stroke="#000"/>'
-            f'<text x="{12 + w / 2:.1f}" y="{y - 5}" font-size="11" text-anchor="middle">{label}</text></g>')
+    return (
+        f'<g><rect x="6" y="{y - 16}" width="{w + 12:.1f}" height="26" fill="#fff" fill-opacity="0.8"/>'
+        f'<line x1="12" y1="{y}" x2="{12 + w:.1f}" y2="{y}" stroke="#000" stroke-width="3"/>'
+        f'<line x1="12" y1="{y - 4}" x2="12" y2="{y + 4}" stroke="#000"/>'
+        f'<line x1="{12 + w:.1f}" y1="{y - 4}" x2="{12 + w:.1f}" y2="{y + 4}" stroke="#000"/>'
+        f'<text x="{12 + w / 2:.1f}" y="{y - 5}" font-size="11" text-anchor="middle">{label}</text></g>'
+    )
 
 
 def _layer_svg(layout: Layout, layers: list[str], colors: dict[str, str], view: _View) -> tuple[str, list[str]]:
@@ -166,8 +187,10 @@ def _layer_svg(layout: Layout, layers: list[str], colors: dict[str, str], view: 
         d = _paths(clipped[~shapely.is_empty(clipped)], view, layout.grid.dbu_um)
         if d:
             shown.append(name)
-            out.append(f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
-                       f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>')
+            out.append(
+                f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
+                f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>'
+            )
     return "".join(out), shown
 
 
@@ -176,8 +199,9 @@ def _legend(layers: list[str], colors: dict[str, str]) -> str:
     return f'<div class="legend">{spans}<span><i style="background:{MARKER}"></i>marker</span></div>'
 
 
-def _picture(report: Report, deck: Deck, layout: Layout, r: RuleResult, k: int, m: Marker,
-             colors: dict[str, str]) -> str:
+def _picture(
+    report: Report, deck: Deck, layout: Layout, r: RuleResult, k: int, m: Marker, colors: dict[str, str]
+) -> str:
     x0, y0, x1, y1 = m.bbox
     limit = r.limit if isinstance(r.limit, (int, float)) and r.check != "angle" else 0.0
     small, big = sorted((x1 - x0, y1 - y0))
@@ -190,12 +214,16 @@ def _picture(report: Report, deck: Deck, layout: Layout, r: RuleResult, k: int, 
     layers = shown or _rule_layers(deck, r)
     value = f"value {num(m.value)} " if m.value is not None else ("" if m.message else "no value ")
     message = f"{m.message}; " if m.message and m.value is not None else (f"{m.message} " if m.message else "")
-    caption = (f"{html.escape(r.id)} #{k + 1}: {html.escape(message)}{value}(limit {html.escape(limit_text(r))}) "
-               f"at {_at(m, report)} um on {html.escape(m.layer)}")
-    return (f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
-            f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
-            f'{shapes}{_marker_svg(m, view, 3)}{_scale_bar(view)}</svg>'
-            f'<figcaption>{caption}</figcaption>{_legend(layers, colors)}</figure>')
+    caption = (
+        f"{html.escape(r.id)} #{k + 1}: {html.escape(message)}{value}(limit {html.escape(limit_text(r))}) "
+        f"at {_at(m, report)} um on {html.escape(m.layer)}"
+    )
+    return (
+        f'<figure id="{html.escape(r.id)}-{k + 1}"><svg xmlns="http://www.w3.org/2000/svg" '
+        f'width="{PICTURE_PX}" height="{PICTURE_PX}" viewBox="0 0 {PICTURE_PX} {PICTURE_PX}">'
+        f"{shapes}{_marker_svg(m, view, 3)}{_scale_bar(view)}</svg>"
+        f"<figcaption>{caption}</figcaption>{_legend(layers, colors)}</figure>"
+    )
 
 
 def _extent(report: Report, deck: Deck, layout: Layout) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
@@ -228,9 +256,11 @@ def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, colo
     alpha = strength * (0.2 + 0.8 * np.log1p(counts[i, j]) / np.log1p(counts.max()))
     px = np.round((xe - view.box[0]) * view.scale)
     py = np.round((view.box[3] - ye) * view.scale)
-    rects = "".join(f'<rect x="{px[a]:.0f}" y="{py[b + 1]:.0f}" width="{px[a + 1] - px[a]:.0f}" '
-                    f'height="{py[b] - py[b + 1]:.0f}" fill-opacity="{o:.2f}"/>'
-                    for a, b, o in zip(i.tolist(), j.tolist(), alpha))
+    rects = "".join(
+        f'<rect x="{px[a]:.0f}" y="{py[b + 1]:.0f}" width="{px[a + 1] - px[a]:.0f}" '
+        f'height="{py[b] - py[b + 1]:.0f}" fill-opacity="{o:.2f}"/>'
+        for a, b, o in zip(i.tolist(), j.tolist(), alpha)
+    )
     return f'<g fill="{color}" shape-rendering="crispEdges">{rects}</g>'
 
 
@@ -244,25 +274,31 @@ def _overview(report: Report, deck: Deck, layout: Layout) -> str:
     xe, ye = _bins(extent)
     shapes, _, _ = np.histogram2d(centres[:, 0], centres[:, 1], bins=[xe, ye])
     o = view.xy([[extent[0], extent[3]], [extent[2], extent[1]]])
-    background = (_cells(shapes, xe, ye, view, "#555", 0.25)
-                  + f'<rect x="{o[0, 0]:.1f}" y="{o[0, 1]:.1f}" width="{o[1, 0] - o[0, 0]:.1f}" '
-                    f'height="{o[1, 1] - o[0, 1]:.1f}" fill="none" stroke="#333" stroke-width="1"/>')
+    background = (
+        _cells(shapes, xe, ye, view, "#555", 0.25)
+        + f'<rect x="{o[0, 0]:.1f}" y="{o[0, 1]:.1f}" width="{o[1, 0] - o[0, 0]:.1f}" '
+        f'height="{o[1, 1] - o[0, 1]:.1f}" fill="none" stroke="#333" stroke-width="1"/>'
+    )
     maps = []
     for r in report.failed:
         b = np.asarray([m.bbox for m in r.markers], float)
         c = (b[:, :2] + b[:, 2:]) / 2
         counts, _, _ = np.histogram2d(c[:, 0], c[:, 1], bins=[xe, ye])
         rid = html.escape(r.id)
-        rings = "".join(f'<a href="#{rid}-{k + 1}"><circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" '
-                        f'stroke="{MARKER}" stroke-width="2"><title>{rid} #{k + 1}</title></circle></a>'
-                        for k, (x, y) in enumerate(view.xy(c[:PICTURES_PER_RULE])))
+        rings = "".join(
+            f'<a href="#{rid}-{k + 1}"><circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="none" '
+            f'stroke="{MARKER}" stroke-width="2"><title>{rid} #{k + 1}</title></circle></a>'
+            for k, (x, y) in enumerate(view.xy(c[:PICTURES_PER_RULE]))
+        )
         cell = num(xe[1] - xe[0], 3) if len(xe) > 1 else "0"
-        maps.append(f'<figure id="overview-{rid}"><svg xmlns="http://www.w3.org/2000/svg" width="{OVERVIEW_PX}" '
-                    f'height="{OVERVIEW_PX}" viewBox="0 0 {OVERVIEW_PX} {OVERVIEW_PX}">{background}'
-                    f'{_cells(counts, xe, ye, view, MARKER, 1.0)}{rings}{_scale_bar(view)}</svg>'
-                    f'<figcaption><a href="#rule-{rid}">{rid}</a>: {len(r.markers)} marker'
-                    f'{"s" * (len(r.markers) != 1)}, at most {int(counts.max())} in one {cell} um cell '
-                    f'(red: markers, log scale; grey: the layout\'s shapes)</figcaption></figure>')
+        maps.append(
+            f'<figure id="overview-{rid}"><svg xmlns="http://www.w3.org/2000/svg" width="{OVERVIEW_PX}" '
+            f'height="{OVERVIEW_PX}" viewBox="0 0 {OVERVIEW_PX} {OVERVIEW_PX}">{background}'
+            f"{_cells(counts, xe, ye, view, MARKER, 1.0)}{rings}{_scale_bar(view)}</svg>"
+            f'<figcaption><a href="#rule-{rid}">{rid}</a>: {len(r.markers)} marker'
+            f"{'s' * (len(r.markers) != 1)}, at most {int(counts.max())} in one {cell} um cell "
+            f"(red: markers, log scale; grey: the layout's shapes)</figcaption></figure>"
+        )
     if not maps:
         return "<p class=sub>No violations: nothing to locate.</p>"
     return f"<div class=pics>{''.join(maps)}</div>"
@@ -274,23 +310,33 @@ def _summary(report: Report) -> str:
         status = {"failed": "FAIL", "empty": "EMPTY"}.get(r.status, "waived" if r.waived else "ok")
         worst = num(r.worst) if r.worst is not None else ""
         name = f'<a href="#rule-{html.escape(r.id)}">{html.escape(r.id)}</a>' if r.markers else html.escape(r.id)
-        rows.append(f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
-                    f'<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>'
-                    f'<td class=num>{worst}</td><td class=num>{html.escape(limit_text(r))}</td>'
-                    f'<td>{html.escape(r.doc)}</td></tr>')
+        rows.append(
+            f'<tr><td>{name}</td><td>{r.check}</td><td class="{status}">{status}</td>'
+            f"<td class=num>{len(r.markers)}</td><td class=num>{len(r.waived)}</td>"
+            f"<td class=num>{worst}</td><td class=num>{html.escape(limit_text(r))}</td>"
+            f"<td>{html.escape(r.doc)}</td></tr>"
+        )
     notes = [f"<li class=EMPTY>{html.escape(r.id)}: {html.escape(empty_reason(r))}</li>" for r in report.empty]
     if report.unmapped:
-        notes.append(f"<li class=EMPTY>layers with shapes that no deck layer maps: "
-                     f"{html.escape(unmapped_text(report))}</li>")
-    return ("<table class=summary><tr><th>rule</th><th>check</th><th>status</th><th>violations</th>"
-            "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>" + "".join(rows) + "</table>"
-            + (f"<ul>{''.join(notes)}</ul>" if notes else ""))
+        notes.append(
+            f"<li class=EMPTY>layers with shapes that no deck layer maps: {html.escape(unmapped_text(report))}</li>"
+        )
+    return (
+        "<table class=summary><tr><th>rule</th><th>check</th><th>status</th><th>violations</th>"
+        "<th>waived</th><th>worst</th><th>limit</th><th>doc</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        + (f"<ul>{''.join(notes)}</ul>" if notes else "")
+    )
 
 
 def _waivers(report: Report) -> str:
-    items = [f"<li>{html.escape(r.id)} at {_at(w.marker, report)} um: {html.escape(w.reason)} "
-             f"({html.escape(w.waiver)}{', owner ' + html.escape(w.owner) if w.owner else ''})</li>"
-             for r in report.rules for w in r.waived]
+    items = [
+        f"<li>{html.escape(r.id)} at {_at(w.marker, report)} um: {html.escape(w.reason)} "
+        f"({html.escape(w.waiver)}{', owner ' + html.escape(w.owner) if w.owner else ''})</li>"
+        for r in report.rules
+        for w in r.waived
+    ]
     items += [f"<li class=FAIL>stale waiver (waives nothing): {html.escape(s)}</li>" for s in report.stale_waivers]
     items += [f"<li class=FAIL>expired waiver: {html.escape(s)}</li>" for s in report.expired_waivers]
     return f"<h2 id=waivers>Waivers</h2><ul>{''.join(items)}</ul>" if items else ""
@@ -302,9 +348,13 @@ def dumps(report: Report) -> str:
         raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check")
     deck, layout = report.layer_set.deck, report.layer_set.layout
     colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(deck.layers)}
-    verdict = ("clean" if not report.violations and not report.empty
-               else "no violations" if not report.violations
-               else f"{report.violations} violations in {len(report.failed)} rules")
+    verdict = (
+        "clean"
+        if not report.violations and not report.empty
+        else "no violations"
+        if not report.violations
+        else f"{report.violations} violations in {len(report.failed)} rules"
+    )
     if report.empty:
         verdict += f", {len(report.empty)} rules not checked (an input layer has no shapes)"
     if report.waived:
@@ -312,22 +362,31 @@ def dumps(report: Report) -> str:
     sections = []
     for r in report.failed:
         n = len(r.markers)
-        pics = "".join(_picture(report, deck, layout, r, k, m, colors)
-                       for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
-        more = (f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
-                f"(all are in the overview and the JSON report).</p>" if n > PICTURES_PER_RULE else "")
+        pics = "".join(
+            _picture(report, deck, layout, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE])
+        )
+        more = (
+            f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
+            f"(all are in the overview and the JSON report).</p>"
+            if n > PICTURES_PER_RULE
+            else ""
+        )
         worst = f", worst {num(r.worst)}" if r.worst is not None else ""
-        sections.append(f'<h2 id="rule-{html.escape(r.id)}">{html.escape(r.id)}: {n} violation{"s" * (n != 1)}'
-                        f'{worst}, limit {html.escape(limit_text(r))}</h2><p class=sub>{html.escape(r.doc)}</p>'
-                        f'<div class=pics>{pics}</div>{more}')
+        sections.append(
+            f'<h2 id="rule-{html.escape(r.id)}">{html.escape(r.id)}: {n} violation{"s" * (n != 1)}'
+            f"{worst}, limit {html.escape(limit_text(r))}</h2><p class=sub>{html.escape(r.doc)}</p>"
+            f"<div class=pics>{pics}</div>{more}"
+        )
     title = f"pkgdrc: {report.layout}"
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f'<style>{CSS}</style></head><body>'
-            f'<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>'
-            f'<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, '
-            f'{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>'
-            f'{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, deck, layout)}'
-            f'{"".join(sections)}{_waivers(report)}</body></html>\n')
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{CSS}</style></head><body>"
+        f"<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>"
+        f"<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, "
+        f"{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>"
+        f"{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, deck, layout)}"
+        f"{''.join(sections)}{_waivers(report)}</body></html>\n"
+    )
 
 
 def write(report: Report, out: TextIO) -> None:

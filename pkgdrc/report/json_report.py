@@ -31,8 +31,9 @@ def _waived(w: Waived) -> dict:
     return {**w.marker.to_dict(), "reason": w.reason, "owner": w.owner, "waiver": w.waiver}
 
 
-def _doc(report: Report, violations: Callable[[int, RuleResult], object],
-         waived: Callable[[int, RuleResult], object]) -> dict:
+def _doc(
+    report: Report, violations: Callable[[int, RuleResult], object], waived: Callable[[int, RuleResult], object]
+) -> dict:
     return {
         "tool": report.tool,
         "version": report.version,
@@ -50,17 +51,29 @@ def _doc(report: Report, violations: Callable[[int, RuleResult], object],
             "repaired": report.repaired,
             "dropped": report.dropped,
             "empty_layers": report.empty_layers,
-            "unmapped": [{"layer": layer, "datatype": datatype, "shapes": shapes}
-                         for layer, datatype, shapes in report.unmapped],
+            "unmapped": [
+                {"layer": layer, "datatype": datatype, "shapes": shapes} for layer, datatype, shapes in report.unmapped
+            ],
             "warnings": report.warnings,
             "waived": report.waived,
             "stale_waivers": report.stale_waivers,
             "expired_waivers": report.expired_waivers,
         },
         "rules": [
-            {"id": r.id, "check": r.check, "doc": r.doc, "limit": r.limit, "layers": r.layers,
-             "status": r.status, "empty_inputs": r.empty_inputs, "count": len(r.markers), "worst": r.worst,
-             "engine": r.engine, "violations": violations(k, r), "waived": waived(k, r)}
+            {
+                "id": r.id,
+                "check": r.check,
+                "doc": r.doc,
+                "limit": r.limit,
+                "layers": r.layers,
+                "status": r.status,
+                "empty_inputs": r.empty_inputs,
+                "count": len(r.markers),
+                "worst": r.worst,
+                "engine": r.engine,
+                "violations": violations(k, r),
+                "waived": waived(k, r),
+            }
             for k, r in enumerate(report.rules)
         ],
     }
@@ -77,7 +90,7 @@ def _separators(indent: int | None) -> tuple[str, str]:
 
 def _chunks(items: list, encode: Callable) -> Iterator[list[dict]]:
     for start in range(0, len(items), CHUNK):
-        yield [encode(x) for x in items[start:start + CHUNK]]
+        yield [encode(x) for x in items[start : start + CHUNK]]
 
 
 def _write_list(out: TextIO, chunks: Iterator[list[dict]], indent: int | None, depth: int) -> None:
@@ -89,7 +102,7 @@ def _write_list(out: TextIO, chunks: Iterator[list[dict]], indent: int | None, d
         text = json.dumps(chunk, indent=indent, separators=_separators(indent), allow_nan=False)
         if pad:
             text = text.replace("\n", pad)  # JSON strings hold no raw newline: only layout ones
-        out.write(("[" if first else ",") + text[1:len(text) - len(close)])
+        out.write(("[" if first else ",") + text[1 : len(text) - len(close)])
         first = False
     out.write("[]" if first else close)
 
@@ -103,7 +116,7 @@ def write(report: Report, out: TextIO, indent: int | None = None) -> None:
     out.write(parts[0])
     for i in range(1, len(parts), 3):
         kind, rule = parts[i], report.rules[int(parts[i + 1])]
-        line = parts[i - 1][parts[i - 1].rfind("\n") + 1:]
+        line = parts[i - 1][parts[i - 1].rfind("\n") + 1 :]
         depth = (len(line) - len(line.lstrip(" "))) // indent if indent else 0
         if kind == "v":
             _write_list(out, _chunks(rule.markers, Marker.to_dict), indent, depth)

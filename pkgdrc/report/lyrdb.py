@@ -38,9 +38,11 @@ def _geometry(m: Marker, decimals: int) -> str:
     if m.edge is not None:
         return f"edge: ({_pt(m.edge[0])};{_pt(m.edge[1])})"
     if m.polygon is not None:
+
         def ring(pts) -> str:
             pts = pts[:-1] if len(pts) > 1 and pts[0] == pts[-1] else pts
             return ";".join(_pt(p) for p in pts)
+
         return "polygon: (" + "/".join(ring(r) for r in (m.polygon, *m.holes)) + ")"  # KLayout: holes after '/'
     return f"box: ({_pt(m.bbox[:2])};{_pt(m.bbox[2:])})"
 
@@ -93,12 +95,16 @@ def _item(category: str, cell: str, decimals: int, m: Marker, comment: str = "",
         values.append(f"    <value>float: {m.value!r}</value>\n")
     if m.message:
         values.append(f"    <value>{_x('text: ' + klayout_quoted(m.message))}</value>\n")
-    return ("  <item>\n"
-            + (f"{p}<tags>#{WAIVED_TAG}</tags>\n" if waived else f"{p}<tags />\n")
-            + f"{p}<category>{category}</category>\n{p}<cell>{cell}</cell>\n"
-            + f"{p}<visited>false</visited>\n{p}<multiplicity>1</multiplicity>\n"
-            + (f"{p}<comment>{_x(comment)}</comment>\n" if comment else "")
-            + f"{p}<image />\n{p}<values>\n" + "".join(values) + f"{p}</values>\n  </item>\n")
+    return (
+        "  <item>\n"
+        + (f"{p}<tags>#{WAIVED_TAG}</tags>\n" if waived else f"{p}<tags />\n")
+        + f"{p}<category>{category}</category>\n{p}<cell>{cell}</cell>\n"
+        + f"{p}<visited>false</visited>\n{p}<multiplicity>1</multiplicity>\n"
+        + (f"{p}<comment>{_x(comment)}</comment>\n" if comment else "")
+        + f"{p}<image />\n{p}<values>\n"
+        + "".join(values)
+        + f"{p}</values>\n  </item>\n"
+    )
 
 
 def _items(report: Report) -> Iterator[str]:
@@ -114,24 +120,34 @@ def _items(report: Report) -> Iterator[str]:
 
 def write(report: Report, out: TextIO) -> None:
     """Stream the database into a text stream."""
-    head = ['<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n',
-            _element("description", f"pkgdrc {report.version}: {report.layout} against deck {report.deck}", " "),
-            _element("original-file", report.layout, " "),
-            _element("generator", f"pkgdrc {report.version}", " "),
-            _element("top-cell", report.top, " "),
-            (f" <tags>\n  <tag>\n   <name>{WAIVED_TAG}</name>\n   <description>accepted by a waiver</description>\n"
-             "  </tag>\n </tags>\n")]
+    head = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<report-database>\n',
+        _element("description", f"pkgdrc {report.version}: {report.layout} against deck {report.deck}", " "),
+        _element("original-file", report.layout, " "),
+        _element("generator", f"pkgdrc {report.version}", " "),
+        _element("top-cell", report.top, " "),
+        (
+            f" <tags>\n  <tag>\n   <name>{WAIVED_TAG}</name>\n   <description>accepted by a waiver</description>\n"
+            "  </tag>\n </tags>\n"
+        ),
+    ]
     if report.rules:
         head.append(" <categories>\n")
         for r in report.rules:
-            head += ["  <category>\n", _element("name", r.id, "   "),
-                     _element("description", r.doc or f"{r.check} {r.limit}", "   "),
-                     "   <categories />\n  </category>\n"]
+            head += [
+                "  <category>\n",
+                _element("name", r.id, "   "),
+                _element("description", r.doc or f"{r.check} {r.limit}", "   "),
+                "   <categories />\n  </category>\n",
+            ]
         head.append(" </categories>\n")
     else:
         head.append(" <categories />\n")
-    head += [" <cells>\n  <cell>\n", _element("name", report.top, "   "),
-             "   <variant />\n   <layout-name />\n   <references />\n  </cell>\n </cells>\n"]
+    head += [
+        " <cells>\n  <cell>\n",
+        _element("name", report.top, "   "),
+        "   <variant />\n   <layout-name />\n   <references />\n  </cell>\n </cells>\n",
+    ]
     out.write("".join(head))
     batch: list[str] = []
     started = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
@@ -34,13 +35,17 @@ class Plan:
     def to_stdout(self) -> bool:
         """Whether a report goes to stdout (then nothing else may)."""
         return (self.junit is not None and self.junit.stdout) or any(
-            t.stdout for where in self.per_layout for t in where.values())
+            t.stdout for where in self.per_layout for t in where.values()
+        )
 
     def stage(self, report: Report, index: int) -> None:
         """Stage the per-layout reports of layout `index` (the HTML writer draws from the run's layers)."""
         where = self.per_layout[index]
-        writers = {"json": lambda out: json_report.write(report, out, self.json_indent),
-                   "lyrdb": lambda out: lyrdb.write(report, out), "html": lambda out: html.write(report, out)}
+        writers = {
+            "json": lambda out: json_report.write(report, out, self.json_indent),
+            "lyrdb": lambda out: lyrdb.write(report, out),
+            "html": lambda out: html.write(report, out),
+        }
         for key, fill in writers.items():
             if key in where:
                 self.staged.add(where[key], fill)
@@ -53,8 +58,7 @@ class Plan:
             self.staged.commit()
 
 
-def plan(layouts: tuple[str, ...], settings: list[Settings], inputs: list[str],
-         json_indent: int | None = None) -> Plan:
+def plan(layouts: tuple[str, ...], settings: list[Settings], inputs: list[str], json_indent: int | None = None) -> Plan:
     """Every report target of the run, checked now: writable, not an input (`inputs`: layouts,
     decks, waiver and config files), and no two reports on one path."""
     several = len(layouts) > 1
@@ -79,8 +83,10 @@ def plan(layouts: tuple[str, ...], settings: list[Settings], inputs: list[str],
             if not template:
                 continue
             if template == STDOUT and several:
-                raise PkgdrcError(f"--{key} -: stdout takes one report, and {len(layouts)} layouts make one each"
-                                  f"{' (--format json prints them as one array)' if key == 'json' else ''}")
+                raise PkgdrcError(
+                    f"--{key} -: stdout takes one report, and {len(layouts)} layouts make one each"
+                    f"{' (--format json prints them as one array)' if key == 'json' else ''}"
+                )
             path = report_path(str(template), layout, several, key)
             where[key] = claim(path, f"the --{key} report of {layout}" if several else f"--{key}")
         per_layout.append(where)
@@ -108,7 +114,7 @@ def waiver_lines(report: Report) -> str:
 
 def inputs(layouts: tuple[str, ...], decks: list[str], settings: list[Settings]) -> list[str]:
     """The existing files a run reads, which no report may overwrite."""
-    found = [*layouts, *decks]
+    found: list[str | Path] = [*layouts, *decks]
     for s in settings:
         found += [p for p in (s.get("waivers"), s.path) if p]
     return [str(p) for p in found if os.path.exists(p)]

@@ -33,8 +33,11 @@ def empty_inputs_text(rules: list[RuleResult]) -> str:
 
 def verdict(report: Report) -> str:
     """`clean`, `N violations in M rules`, or either followed by how many rules could not check."""
-    found = (f"{_plural(report.violations, 'violation')} in {_plural(len(report.failed), 'rule')}"
-             if report.violations else "clean")
+    found = (
+        f"{_plural(report.violations, 'violation')} in {_plural(len(report.failed), 'rule')}"
+        if report.violations
+        else "clean"
+    )
     if report.empty:
         found = "no violations" if found == "clean" else found
         found += f"; {_plural(len(report.empty), 'rule')} could not check: empty input"
@@ -60,16 +63,23 @@ def render(report: Report, verbose: bool = False) -> str:
             lines.append(f"  ok    {r.id:<{width}}  {r.check} {limit_text(r)}{engine}")
             continue
         if r.status == "empty":
-            lines.append(f"  EMPTY {r.id:<{width}}  {r.check} {limit_text(r)}: no shape on "
-                         f"{', '.join(r.empty_inputs)}, nothing checked{engine}")
+            lines.append(
+                f"  EMPTY {r.id:<{width}}  {r.check} {limit_text(r)}: no shape on "
+                f"{', '.join(r.empty_inputs)}, nothing checked{engine}"
+            )
             continue
-        worst = f", worst {num(r.worst)} vs limit {limit_text(r)}" if r.worst is not None else f", limit {limit_text(r)}"
+        worst = (
+            f", worst {num(r.worst)} vs limit {limit_text(r)}" if r.worst is not None else f", limit {limit_text(r)}"
+        )
         empty = f" (no shape on {', '.join(r.empty_inputs)})" if r.empty_inputs else ""
-        lines.append(f"  FAIL  {r.id:<{width}}  {r.check}: {_plural(len(r.markers), 'violation')}{worst}{empty}"
-                     f"{engine}")
+        lines.append(
+            f"  FAIL  {r.id:<{width}}  {r.check}: {_plural(len(r.markers), 'violation')}{worst}{empty}{engine}"
+        )
         lines.extend("      " + place_text(m, grid) for m in r.markers[:FIRST_MARKERS])
         if len(r.markers) > FIRST_MARKERS:
             lines.append(f"      ... and {len(r.markers) - FIRST_MARKERS} more")
-    lines.append(f"{verdict(report)} ({_plural(len(report.rules), 'rule')}, {_plural(report.shapes, 'shape')}, "
-                 f"{report.seconds:.2f} s)")
+    lines.append(
+        f"{verdict(report)} ({_plural(len(report.rules), 'rule')}, {_plural(report.shapes, 'shape')}, "
+        f"{report.seconds:.2f} s)"
+    )
     return "\n".join(lines) + "\n"

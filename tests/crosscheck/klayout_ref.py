@@ -40,6 +40,7 @@ TOL = 1.0  # dbu, per coordinate
 
 # ---------------------------------------------------------------------------- GDS
 
+
 def _cell_from(name: str, layers: dict) -> gdstk.Cell:
     cell = gdstk.Cell(name)
     for lname, polys in layers.items():
@@ -57,8 +58,14 @@ def write_gds(case: dict, directory: Path) -> Path:
         child = _cell_from(f"C{k}", ref["layers"])
         lib.add(child)
         ox, oy = ref.get("origin", (0, 0))
-        top.add(gdstk.Reference(child, (ox * DBU_UM, oy * DBU_UM), rotation=np.radians(ref.get("rotation", 0)),
-                                x_reflection=bool(ref.get("x_reflection", False))))
+        top.add(
+            gdstk.Reference(
+                child,
+                (ox * DBU_UM, oy * DBU_UM),
+                rotation=np.radians(ref.get("rotation", 0)),
+                x_reflection=bool(ref.get("x_reflection", False)),
+            )
+        )
     lib.add(top)
     drawn = {k: case[k] for k in ("check", "params", "layers", "refs") if k in case}
     digest = hashlib.sha1(json.dumps(drawn, sort_keys=True).encode()).hexdigest()[:12]
@@ -73,13 +80,21 @@ ZD = kdb.ZeroDistanceMode.IncludeZeroDistanceWhenTouching
 
 
 def _options() -> dict:
-    return dict(whole_edges=False, metrics=kdb.Metrics.Euclidian, ignore_angle=90, min_projection=None,
-                max_projection=None, shielded=True, zero_distance_mode=ZD)
+    return dict(
+        whole_edges=False,
+        metrics=kdb.Metrics.Euclidian,
+        ignore_angle=90,
+        min_projection=None,
+        max_projection=None,
+        shielded=True,
+        zero_distance_mode=ZD,
+    )
 
 
 def _two_layer_options() -> dict:
-    return dict(_options(), opposite_filter=kdb.Region.NoOppositeFilter, rect_filter=kdb.Region.NoRectFilter,
-                negative=False)
+    return dict(
+        _options(), opposite_filter=kdb.Region.NoOppositeFilter, rect_filter=kdb.Region.NoRectFilter, negative=False
+    )
 
 
 def _region(layout: kdb.Layout, top: kdb.Cell, name: str, min_coherence: bool = False) -> kdb.Region:
@@ -102,15 +117,19 @@ def _distance(ep) -> float:
     of a degenerate edge is 0 ("without a reasonable result"), so measure it here."""
     if not (ep.first.is_degenerate() or ep.second.is_degenerate()):
         return ep.distance()
-    lines = [shapely.LineString(_edge(e)) if not e.is_degenerate() else shapely.Point(e.p1.x, e.p1.y)
-             for e in (ep.first, ep.second)]
+    lines = [
+        shapely.LineString(_edge(e)) if not e.is_degenerate() else shapely.Point(e.p1.x, e.p1.y)
+        for e in (ep.first, ep.second)
+    ]
     return round(float(shapely.distance(*lines)), 3)
 
 
 def _polygons(region: kdb.Region, with_area: bool = False) -> list:
     # Hulls only: pkgdrc polygon markers carry the outer ring (areas still count holes).
-    return [{"hull": [[q.x, q.y] for q in p.each_point_hull()],
-             "value": p.area() if with_area else None} for p in region.each()]
+    return [
+        {"hull": [[q.x, q.y] for q in p.each_point_hull()], "value": p.area() if with_area else None}
+        for p in region.each()
+    ]
 
 
 def klayout_result(gds: Path, case: dict) -> dict:
@@ -153,6 +172,7 @@ def klayout_result(gds: Path, case: dict) -> dict:
 
 # ---------------------------------------------------------------------------- pkgdrc
 
+
 def deck_text(case: dict) -> str:
     """A one-rule pkgdrc deck for the case (limits converted dbu -> um)."""
     kind, p = case["check"], case["params"]
@@ -168,8 +188,7 @@ def deck_text(case: dict) -> str:
     elif kind == "angle":
         params["allowed"] = list(p["allowed"])
     body = ", ".join(f"{k}: {v!r}" if isinstance(v, float) else f"{k}: {v}" for k, v in params.items())
-    return ("name: crosscheck\nunits: um\nlayers:\n  A: 1/0\n  B: 2/0\nrules:\n"
-            f"  R: {{check: {kind}, {body}}}\n")
+    return f"name: crosscheck\nunits: um\nlayers:\n  A: 1/0\n  B: 2/0\nrules:\n  R: {{check: {kind}, {body}}}\n"
 
 
 def pkgdrc_result(gds: Path, case: dict) -> dict:
@@ -193,6 +212,7 @@ def pkgdrc_result(gds: Path, case: dict) -> dict:
 
 # ---------------------------------------------------------------------------- comparison
 
+
 def _same_edge(e, f) -> bool:
     e, f = np.asarray(e, float), np.asarray(f, float)
     return bool(np.abs(e - f).max() <= TOL or np.abs(e - f[::-1]).max() <= TOL)
@@ -201,8 +221,9 @@ def _same_edge(e, f) -> bool:
 def _pair_covered(pair, others) -> bool:
     e1, e2, v = pair
     for f1, f2, w in others:
-        if abs(v - w) <= TOL and ((_same_edge(e1, f1) and _same_edge(e2, f2)) or
-                                  (_same_edge(e1, f2) and _same_edge(e2, f1))):
+        if abs(v - w) <= TOL and (
+            (_same_edge(e1, f1) and _same_edge(e2, f2)) or (_same_edge(e1, f2) and _same_edge(e2, f1))
+        ):
             return True
     return False
 

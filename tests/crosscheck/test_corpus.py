@@ -33,6 +33,6 @@ def test_a_corpus_case_that_disagrees_is_caught(tmp_path):
     # The comparison itself can fail: a pkgdrc answer with one edge pair moved by 2 dbu.
     case = next(c for c in CASES if c["name"] == "width_one_dbu_under")
     ours = pkgdrc_result(write_gds(case, tmp_path), case)
-    (e1, e2, value), = ours["edge_pairs"]
+    ((e1, e2, value),) = ours["edge_pairs"]
     moved = dict(ours, edge_pairs=[[[[x + 2, y] for x, y in e1], e2, value]])
     assert len(compare(STORED[case["name"]], moved)) == 2

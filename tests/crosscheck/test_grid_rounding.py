@@ -26,8 +26,11 @@ def _klayout(op: str, a: list, b: list) -> shapely.Geometry:
 
 def _pkgdrc(op: str, a: list, b: list) -> shapely.Geometry:
     pa, pb = np.array([shapely.Polygon(a)], dtype=object), np.array([shapely.Polygon(b)], dtype=object)
-    out = {"or": lambda: merge(np.concatenate([pa, pb])), "and": lambda: boolean_and(pa, pb),
-           "not": lambda: boolean_not(pa, pb)}[op]()
+    out = {
+        "or": lambda: merge(np.concatenate([pa, pb])),
+        "and": lambda: boolean_and(pa, pb),
+        "not": lambda: boolean_not(pa, pb),
+    }[op]()
     return shapely.union_all(out)
 
 
@@ -40,8 +43,10 @@ def _diamond(cx, cy, r):
 # crossing of the corpus, (4886.5, -4386.5).
 CENTRES = [(0, 0), (7000, -9000), (-7000, 9000), (-7000, -9000)]
 TIES = [(_diamond(cx, cy, 1001), _diamond(cx + 1000, cy, 1000)) for cx, cy in CENTRES] + [
-    ([[-4000, 4500], [4500, -4000], [6000, -2500], [-2500, 6000]],
-     [[4000, -6000], [9273, -6000 + 5273], [8000, 0], [2000, -6000]]),
+    (
+        [[-4000, 4500], [4500, -4000], [6000, -2500], [-2500, 6000]],
+        [[4000, -6000], [9273, -6000 + 5273], [8000, 0], [2000, -6000]],
+    ),
 ]
 
 

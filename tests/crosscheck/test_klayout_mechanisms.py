@@ -47,6 +47,8 @@ def test_with_an_intruder_the_split_side_is_one_edge_again():
     with_intruder = _pairs(_region(TRACE, BOX, _far_square(2599, 2599)))
     edges = kdb.Edges([e for e in _region(TRACE, BOX).edges().each()]).merged()
     assert "(10100,6300;10100,11200)" in {str(e).replace(" props={}", "") for e in edges.each()}
-    as_edges = {str(ep).replace(" props={}", "").replace("/", "|")
-                for ep in edges.space_check(2600, False, kdb.Metrics.Euclidian, 90, None, None).each()}
+    as_edges = {
+        str(ep).replace(" props={}", "").replace("/", "|")
+        for ep in edges.space_check(2600, False, kdb.Metrics.Euclidian, 90, None, None).each()
+    }
     assert with_intruder == as_edges == {"(10100,7023;10100,10700)|(10100,10700;7500,8100)"}

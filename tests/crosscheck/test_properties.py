@@ -16,16 +16,22 @@ import math
 import os
 
 import pytest
+from corpus import box, octagon
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from corpus import box, octagon
 from klayout_ref import compare, klayout_result, pkgdrc_result, write_gds
 
 KINDS = ("width", "space", "notch", "separation", "enclosure", "overlap", "inside", "area", "angle")
 TOTAL = int(os.environ.get("PKGDRC_CROSSCHECK_EXAMPLES", "200"))
-settings.register_profile("crosscheck", max_examples=math.ceil(TOTAL / len(KINDS)), derandomize=True,
-                          deadline=None, database=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile(
+    "crosscheck",
+    max_examples=math.ceil(TOTAL / len(KINDS)),
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 GRID = 100  # shapes snap to 100 dbu, offsets around the limit are single dbu
 NEAR = st.sampled_from([-1, 0, 1, -GRID, GRID, 7])
@@ -84,11 +90,29 @@ def notched(draw, limit):
     arm, depth = draw(size), draw(size)
     if draw(st.booleans()):
         w = 2 * arm + slot
-        return [[x, y], [x + w, y], [x + w, y + depth + arm], [x + arm + slot, y + depth + arm],
-                [x + arm + slot, y + arm], [x + arm, y + arm], [x + arm, y + depth + arm], [x, y + depth + arm]]
+        return [
+            [x, y],
+            [x + w, y],
+            [x + w, y + depth + arm],
+            [x + arm + slot, y + depth + arm],
+            [x + arm + slot, y + arm],
+            [x + arm, y + arm],
+            [x + arm, y + depth + arm],
+            [x, y + depth + arm],
+        ]
     w = 2 * arm + slot
-    return [[x, y], [x + w, y], [x + w, y + w], [x, y + w], [x, y + arm], [x + arm, y + arm],
-            [x + arm, y + arm + slot], [x + arm + slot, y + arm + slot], [x + arm + slot, y + arm], [x, y + arm]]
+    return [
+        [x, y],
+        [x + w, y],
+        [x + w, y + w],
+        [x, y + w],
+        [x, y + arm],
+        [x + arm, y + arm],
+        [x + arm, y + arm + slot],
+        [x + arm + slot, y + arm + slot],
+        [x + arm + slot, y + arm],
+        [x, y + arm],
+    ]
 
 
 @st.composite
@@ -114,8 +138,10 @@ def with_refs(draw, layers):
     rotation = draw(st.sampled_from([0, 90, 180, 270]))
     mirror = draw(st.booleans())
     origin = [draw(coord), draw(coord)]
-    return {"layers": {k: [] for k in layers}, "refs": [{"layers": layers, "origin": origin,
-                                                           "rotation": rotation, "x_reflection": mirror}]}
+    return {
+        "layers": {k: [] for k in layers},
+        "refs": [{"layers": layers, "origin": origin, "rotation": rotation, "x_reflection": mirror}],
+    }
 
 
 @st.composite

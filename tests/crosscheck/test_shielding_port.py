@@ -67,15 +67,17 @@ def test_normalize_and_shielding_predicate_are_klayouts(span):
     for i in range(len(f1)):
         ep = kdb.EdgePair(_kedge(f1, f2, i), _kedge(s1, s2, i)).normalized()
         assert [tuple(x[i].astype(int)) for x in (n1, n2, m1, m2)] == [
-            (ep.first.p1.x, ep.first.p1.y), (ep.first.p2.x, ep.first.p2.y),
-            (ep.second.p1.x, ep.second.p1.y), (ep.second.p2.x, ep.second.p2.y)]
+            (ep.first.p1.x, ep.first.p1.y),
+            (ep.first.p2.x, ep.first.p2.y),
+            (ep.second.p1.x, ep.second.p1.y),
+            (ep.second.p2.x, ep.second.p2.y),
+        ]
         # Edge2EdgeCheckBase's shields(): both joining lines met, at distinct points or
         # with the shield's start off the first and its end off the second.
         q = _kedge(q1, q2, i)
         pe1, pe2 = kdb.Edge(ep.first.p1, ep.second.p2), kdb.Edge(ep.second.p1, ep.first.p2)
         h1, h2 = pe1.intersection_point(q), pe2.intersection_point(q)
-        theirs = h1 is not None and h2 is not None and (
-            h1 != h2 or (pe1.side_of(q.p1) != 0 and pe2.side_of(q.p2) != 0))
+        theirs = h1 is not None and h2 is not None and (h1 != h2 or (pe1.side_of(q.p1) != 0 and pe2.side_of(q.p2) != 0))
         assert bool(ours[i]) == theirs, (str(ep), str(q))
 
 

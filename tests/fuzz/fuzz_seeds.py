@@ -15,8 +15,13 @@ from hypothesis import HealthCheck, settings
 
 # Examples per fuzz test: a few seconds in CI; PKGDRC_FUZZ_EXAMPLES=200000 for a long run.
 EXAMPLES = int(os.environ.get("PKGDRC_FUZZ_EXAMPLES", "40"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=EXAMPLES <= 100,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=EXAMPLES <= 100,
+    suppress_health_check=list(HealthCheck),
+)
 
 LAYERS = {"DIE": (1, 0), "DIE_PAD": (2, 0), "VIA1": (10, 0), "RDL1": (11, 0), "RDL2": (13, 0), "PKG": (0, 0)}
 
@@ -47,10 +52,11 @@ def seeds() -> dict[str, bytes]:
     lib = seed_library()
     out = {}
     with tempfile.TemporaryDirectory() as d:
-        for name, write in [("seed.gds", lambda p: lib.write_gds(p)),
-                            ("seed.oas", lambda p: lib.write_oas(p, compression_level=0)),
-                            ("seed-cblock-crc.oas", lambda p: lib.write_oas(p, compression_level=6,
-                                                                            validation="crc32"))]:
+        for name, write in [
+            ("seed.gds", lambda p: lib.write_gds(p)),
+            ("seed.oas", lambda p: lib.write_oas(p, compression_level=0)),
+            ("seed-cblock-crc.oas", lambda p: lib.write_oas(p, compression_level=6, validation="crc32")),
+        ]:
             path = str(Path(d) / name)
             write(path)
             out[name] = Path(path).read_bytes()

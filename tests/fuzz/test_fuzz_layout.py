@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+from fuzz_seeds import FUZZ, LAYERS, seeds
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz_seeds import FUZZ, LAYERS, seeds
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import read_layout
 
@@ -36,17 +36,17 @@ def _mutate(data: bytes, edits: list[tuple[int, int, int, int]]) -> bytes:
         if not buf:
             break
         i, j = a % len(buf), b % (len(buf) + 1)
-        if kind == 0:      # overwrite one byte
+        if kind == 0:  # overwrite one byte
             buf[i] = value
-        elif kind == 1:    # flip one bit
+        elif kind == 1:  # flip one bit
             buf[i] ^= 1 << (value % 8)
-        elif kind == 2:    # delete a range
-            del buf[i:max(i, j)]
-        elif kind == 3:    # duplicate a range
-            buf[i:i] = buf[min(i, j):max(i, j)][:4096]
-        elif kind == 4:    # a 16-bit big-endian value (GDS record lengths, OASIS varints)
-            buf[i:i + 2] = (value * 257 + b).to_bytes(4, "big")[-2:]
-        else:              # truncate
+        elif kind == 2:  # delete a range
+            del buf[i : max(i, j)]
+        elif kind == 3:  # duplicate a range
+            buf[i:i] = buf[min(i, j) : max(i, j)][:4096]
+        elif kind == 4:  # a 16-bit big-endian value (GDS record lengths, OASIS varints)
+            buf[i : i + 2] = (value * 257 + b).to_bytes(4, "big")[-2:]
+        else:  # truncate
             del buf[i:]
     return bytes(buf)
 
@@ -68,7 +68,9 @@ def _read(name: str, data: bytes):
 def _same(a, b) -> bool:
     return a.top == b.top and all(
         len(a.polygons[k]) == len(b.polygons[k])
-        and shapely.equals(shapely.union_all(a.polygons[k]), shapely.union_all(b.polygons[k])) for k in LAYERS)
+        and shapely.equals(shapely.union_all(a.polygons[k]), shapely.union_all(b.polygons[k]))
+        for k in LAYERS
+    )
 
 
 @pytest.mark.parametrize("name", SEED_NAMES)
@@ -76,13 +78,24 @@ def test_seeds_read(name):
     layout = _read(name, seeds()[name])
     assert layout.top == "TOP"
     assert {k: len(v) for k, v in layout.polygons.items()} == {
-        "DIE": 2, "DIE_PAD": 26, "VIA1": 26, "RDL1": 1, "RDL2": 1, "PKG": 1}
+        "DIE": 2,
+        "DIE_PAD": 26,
+        "VIA1": 26,
+        "RDL1": 1,
+        "RDL2": 1,
+        "PKG": 1,
+    }
 
 
 @FUZZ
-@given(name=st.sampled_from(SEED_NAMES),
-       edits=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 1 << 20), st.integers(0, 1 << 20),
-                                st.integers(0, 255)), min_size=1, max_size=4))
+@given(
+    name=st.sampled_from(SEED_NAMES),
+    edits=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 1 << 20), st.integers(0, 1 << 20), st.integers(0, 255)),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_mutated_layouts_read_or_refuse(name, edits):
     layout = _read(name, _mutate(seeds()[name], edits))
     if layout is not None:

@@ -19,8 +19,9 @@ DECK = "name: t\nunits: um\nlayers:\n  A: 1/0\nrules:\n  A.W: {check: width, lay
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True,
-                          text=True, timeout=120, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True, text=True, timeout=120, cwd=cwd
+    )
 
 
 def _layout(path: Path, width: float = 2.0) -> Path:
@@ -38,6 +39,7 @@ def _deck(tmp_path: Path) -> Path:
 
 
 # Item 7: refused before reading anything (the layout named here does not even exist).
+
 
 def test_two_reports_on_one_path(tmp_path):
     out = tmp_path / "r.out"
@@ -69,11 +71,14 @@ def test_stem_paths_of_two_layouts_with_one_name(tmp_path):
     a, b = tmp_path / "a" / "chip.gds", tmp_path / "b" / "chip.gds"
     p = _cli(a, b, "--deck", _deck(tmp_path), "--json", tmp_path / "{stem}.json")
     assert p.returncode == 2
-    assert p.stderr == (f"pkgdrc: error: {tmp_path / 'chip.json'}: the --json report of {b} and the --json "
-                        f"report of {a} would write to the same file\n")
+    assert p.stderr == (
+        f"pkgdrc: error: {tmp_path / 'chip.json'}: the --json report of {b} and the --json "
+        f"report of {a} would write to the same file\n"
+    )
 
 
 # Item 8: devices and FIFOs are written as streams, never replaced by a file.
+
 
 def test_a_full_device_is_one_line_and_stays_a_device(tmp_path):
     p = _cli(_layout(tmp_path / "chip.gds"), "--deck", _deck(tmp_path), "--json", "/dev/full", "--quiet")
@@ -102,6 +107,7 @@ def test_dev_null_stays_a_device(tmp_path):
 
 # Item 9 and issue 14: stdout, `-`, writability checked before the layout is read, --json-indent.
 
+
 def test_json_to_dev_stdout_is_stdout(tmp_path):
     p = _cli(_layout(tmp_path / "chip.gds"), "--deck", _deck(tmp_path), "--json", "/dev/stdout")
     assert (p.returncode, p.stderr) == (1, "")
@@ -120,25 +126,30 @@ def test_stdout_takes_one_output(tmp_path):
     p = _cli(tmp_path / "never-read.gds", "--deck", _deck(tmp_path), "--junit", "-", "--lyrdb", "-")
     assert (p.returncode, p.stderr) == (2, "pkgdrc: error: -: --junit and --lyrdb would write to the same file\n")
     p = _cli(tmp_path / "never-read.gds", "--deck", _deck(tmp_path), "--junit", "-", "--format", "github")
-    assert (p.returncode, p.stderr) == (2, "pkgdrc: error: a report goes to stdout (-), and so would --format "
-                                           "github: stdout takes one\n")
+    assert (p.returncode, p.stderr) == (
+        2,
+        "pkgdrc: error: a report goes to stdout (-), and so would --format github: stdout takes one\n",
+    )
 
 
 def test_a_report_folder_under_proc_fails_before_the_layout_is_read(tmp_path):
     p = _cli(tmp_path / "never-read.gds", "--deck", _deck(tmp_path), "--json", "/proc/r.json")
     assert p.returncode == 2
-    assert p.stderr == ("pkgdrc: error: /proc/r.json: cannot write report: folder /proc is not writable "
-                        "(No such file or directory)\n")
+    assert p.stderr == (
+        "pkgdrc: error: /proc/r.json: cannot write report: folder /proc is not writable (No such file or directory)\n"
+    )
 
 
 # Item 10: everything is checked before the first layout, and written only when all were checked.
+
 
 def test_a_deck_error_for_the_second_layout_comes_first(tmp_path):
     _layout(tmp_path / "a.gds")
     _layout(tmp_path / "b.gds")
     (tmp_path / "bad.yaml").write_text("name: bad\nlayers:\n  A: 1/0\nrules:\n  R: {check: widht, layer: A}\n")
-    (tmp_path / "pkgdrc.toml").write_text('deck = "d.yaml"\njunit = "junit.xml"\njson = "{stem}.json"\n'
-                                          '[per-file-decks]\n"b.gds" = "bad.yaml"\n')
+    (tmp_path / "pkgdrc.toml").write_text(
+        'deck = "d.yaml"\njunit = "junit.xml"\njson = "{stem}.json"\n[per-file-decks]\n"b.gds" = "bad.yaml"\n'
+    )
     _deck(tmp_path)
     (tmp_path / "junit.xml").write_text("old")
     p = _cli("a.gds", "b.gds", cwd=tmp_path)
@@ -152,8 +163,18 @@ def test_a_second_layout_that_cannot_be_read_writes_no_report(tmp_path):
     _layout(tmp_path / "a.gds")
     (tmp_path / "b.gds").write_bytes(b"not a layout")
     (tmp_path / "junit.xml").write_text("old")
-    p = _cli("a.gds", "b.gds", "--deck", _deck(tmp_path), "--junit", "junit.xml", "--json", "{stem}.json",
-             "--quiet", cwd=tmp_path)
+    p = _cli(
+        "a.gds",
+        "b.gds",
+        "--deck",
+        _deck(tmp_path),
+        "--junit",
+        "junit.xml",
+        "--json",
+        "{stem}.json",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert p.returncode == 2
     assert p.stderr == "pkgdrc: error: b.gds: not a GDSII or OASIS file (unknown header bytes)\n"
     assert (tmp_path / "junit.xml").read_text() == "old" and not (tmp_path / "a.json").exists()

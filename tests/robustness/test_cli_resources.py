@@ -20,8 +20,9 @@ DECK = "name: t\nunits: um\nlayers:\n  A: 1/0\nrules:\n  A.W: {check: width, lay
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def _project(folder: Path) -> Path:
@@ -46,8 +47,10 @@ def test_a_stranger_non_utf8_pyproject_above_is_skipped_with_a_warning(tmp_path)
     project = _project(tmp_path / "work")
     p = _cli("chip.gds", "--deck", "d.yaml", "--quiet", cwd=project)
     assert p.returncode == 0
-    assert p.stderr == (f"pkgdrc: warning: {tmp_path / 'pyproject.toml'}: not UTF-8 text (byte 0xe9 at offset "
-                        "21); a TOML file is UTF-8; skipped (it has no [tool.pkgdrc])\n")
+    assert p.stderr == (
+        f"pkgdrc: warning: {tmp_path / 'pyproject.toml'}: not UTF-8 text (byte 0xe9 at offset "
+        "21); a TOML file is UTF-8; skipped (it has no [tool.pkgdrc])\n"
+    )
 
 
 def test_our_non_utf8_pyproject_is_an_error(tmp_path):
@@ -55,19 +58,23 @@ def test_our_non_utf8_pyproject_is_an_error(tmp_path):
     project = _project(tmp_path / "work")
     p = _cli("chip.gds", "--deck", "d.yaml", cwd=project)
     assert (p.returncode, p.stdout) == (2, "")
-    assert p.stderr == (f"pkgdrc: error: {tmp_path / 'pyproject.toml'}: not UTF-8 text (byte 0xe9 at offset 24); "
-                        "a TOML file is UTF-8\n")
+    assert p.stderr == (
+        f"pkgdrc: error: {tmp_path / 'pyproject.toml'}: not UTF-8 text (byte 0xe9 at offset 24); a TOML file is UTF-8\n"
+    )
 
 
 def test_a_memory_error_anywhere_is_one_line(tmp_path, monkeypatch):
     def out_of_memory(*args, **kwargs):
         raise MemoryError("Unable to allocate 7.00 GiB for an array with shape (940000000,) and data type float64")
+
     monkeypatch.setattr(cli, "check", out_of_memory)
     project = _project(tmp_path / "work")
     result = CliRunner().invoke(cli.main, ["check", str(project / "chip.gds"), "--deck", str(project / "d.yaml")])
     assert result.exit_code == 2
-    assert result.stderr == ("pkgdrc: error: out of memory (Unable to allocate 7.00 GiB for an array with shape "
-                             "(940000000,) and data type float64): the run could not be done\n")
+    assert result.stderr == (
+        "pkgdrc: error: out of memory (Unable to allocate 7.00 GiB for an array with shape "
+        "(940000000,) and data type float64): the run could not be done\n"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,24 @@ def panel(tmp_path_factory) -> Path:
 def test_a_signal_stops_the_workers_and_keeps_the_old_report(panel, tmp_path, sig, code):
     report = tmp_path / "r.json"
     report.write_text('{"old": true}\n')
-    p = subprocess.Popen([sys.executable, "-m", "pkgdrc", "check", str(panel), "--jobs", "2", "--flat",
-                          "--quiet", "--json", str(report)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pkgdrc",
+            "check",
+            str(panel),
+            "--jobs",
+            "2",
+            "--flat",
+            "--quiet",
+            "--json",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         workers: list[int] = []
         while len(workers) < 2 and p.poll() is None:  # the pool has started: the check is under way
@@ -60,8 +76,7 @@ def test_a_signal_stops_the_workers_and_keeps_the_old_report(panel, tmp_path, si
     finally:
         p.kill()
     assert p.returncode == code
-    assert err == (f"pkgdrc: interrupted by {sig.name}: the run was stopped; no report written, "
-                   "old reports kept\n")
+    assert err == (f"pkgdrc: interrupted by {sig.name}: the run was stopped; no report written, old reports kept\n")
     assert [pid for pid in workers if _running(pid)] == []
     assert report.read_text() == '{"old": true}\n'
     assert [q.name for q in tmp_path.iterdir()] == ["r.json"]  # no temporary left behind

@@ -26,41 +26,53 @@ def refused(tmp_path, text: str) -> str:
 
 
 def test_yaml_syntax_error(tmp_path):
-    assert refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: 2\n") == \
-        "8: YAML syntax error: expected ',' or '}', but got '<stream end>'"
+    assert (
+        refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: 2\n")
+        == "8: YAML syntax error: expected ',' or '}', but got '<stream end>'"
+    )
 
 
 def test_unknown_top_level_key_did_you_mean(tmp_path):
     assert refused(tmp_path, HEAD + "rule:\n  A.W: {check: width, layer: A, min: 2}\n").startswith(
-        "6: unknown top-level key 'rule' (did you mean 'rules'?); expected one of name, units,")
+        "6: unknown top-level key 'rule' (did you mean 'rules'?); expected one of name, units,"
+    )
 
 
 def test_unknown_rule_key_did_you_mean(tmp_path):
-    assert refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, mn: 2}\n") == \
-        "7: rule A.W: unknown key 'mn' for check width (did you mean 'min'?); expected layer, min, check, doc"
+    assert (
+        refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, mn: 2}\n")
+        == "7: rule A.W: unknown key 'mn' for check width (did you mean 'min'?); expected layer, min, check, doc"
+    )
 
 
 def test_unknown_check_kind_did_you_mean(tmp_path):
     assert refused(tmp_path, HEAD + "rules:\n  A.W: {check: widht, layer: A, min: 2}\n").startswith(
-        "7: rule A.W: unknown check kind 'widht' (did you mean 'width'?)")
+        "7: rule A.W: unknown check kind 'widht' (did you mean 'width'?)"
+    )
 
 
 def test_wrong_type(tmp_path):
-    assert refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: two}\n") == \
-        "7: rule A.W: min: expected a distance in um (a number >= 0), got 'two'"
+    assert (
+        refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: two}\n")
+        == "7: rule A.W: min: expected a distance in um (a number >= 0), got 'two'"
+    )
 
 
 def test_negative_distance(tmp_path):
-    assert refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: -2}\n") == \
-        "7: rule A.W: min: expected a distance in um (a number >= 0), got a negative value -2"
+    assert (
+        refused(tmp_path, HEAD + "rules:\n  A.W: {check: width, layer: A, min: -2}\n")
+        == "7: rule A.W: min: expected a distance in um (a number >= 0), got a negative value -2"
+    )
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "1.0e+400"])
 def test_non_finite_number(tmp_path, value):
     """A NaN limit compares false with every distance: the rule would pass everything."""
     number = float(value.replace(".nan", "nan").replace(".inf", "inf"))
-    assert refused(tmp_path, HEAD + f"rules:\n  A.W:\n    check: width\n    layer: A\n    min: {value}\n") == \
-        f"10: {number!r} is not a usable number; expected a finite number"
+    assert (
+        refused(tmp_path, HEAD + f"rules:\n  A.W:\n    check: width\n    layer: A\n    min: {value}\n")
+        == f"10: {number!r} is not a usable number; expected a finite number"
+    )
 
 
 def test_min_greater_than_max(tmp_path):
@@ -74,26 +86,31 @@ def test_range_min_greater_than_max(tmp_path):
 
 
 def test_derived_expression_that_does_not_parse(tmp_path):
-    assert refused(tmp_path, HEAD + "derived:\n  D: A | | B\nrules: {}\n") == \
-        "7: derived layer D: expected name, found '|' in 'A | | B'"
+    assert (
+        refused(tmp_path, HEAD + "derived:\n  D: A | | B\nrules: {}\n")
+        == "7: derived layer D: expected name, found '|' in 'A | | B'"
+    )
 
 
 def test_derived_layer_that_refers_to_itself(tmp_path):
-    assert refused(tmp_path, HEAD + "derived:\n  D: A | D\nrules: {}\n") == \
-        "7: derived layers refer to themselves: D -> D"
+    assert (
+        refused(tmp_path, HEAD + "derived:\n  D: A | D\nrules: {}\n") == "7: derived layers refer to themselves: D -> D"
+    )
 
 
 def test_derived_layers_in_a_cycle(tmp_path):
-    assert refused(tmp_path, HEAD + "derived:\n  D: A | E\n  E: grow(D, 1)\nrules: {}\n") == \
-        "7: derived layers refer to themselves: D -> E -> D"
+    assert (
+        refused(tmp_path, HEAD + "derived:\n  D: A | E\n  E: grow(D, 1)\nrules: {}\n")
+        == "7: derived layers refer to themselves: D -> E -> D"
+    )
 
 
 def test_yaml_tags_that_construct_objects_are_refused(tmp_path):
     text = HEAD + "description: !!python/object/apply:os.system ['touch pwned']\nrules: {}\n"
     message = refused(tmp_path, text)
-    assert message.startswith("6: YAML error: could not determine a constructor for the tag "
-                              "'tag:yaml.org,2002:python/object/apply:os.system'") or \
-        message.startswith("6: YAML syntax error: could not determine a constructor")
+    assert message.startswith(
+        "6: YAML error: could not determine a constructor for the tag 'tag:yaml.org,2002:python/object/apply:os.system'"
+    ) or message.startswith("6: YAML syntax error: could not determine a constructor")
     assert not (tmp_path / "pwned").exists()
 
 
@@ -102,8 +119,10 @@ def test_alias_bomb_is_refused_before_expanding(tmp_path):
     lines = ["stack:", "  s0: &a0 [l, l, l, l, l, l, l, l, l]"]
     lines += [f"  s{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
     text = HEAD.replace("units: um\n", "") + "\n".join(lines) + "\nunits: *a8\nrules: {}\n"
-    assert refused(tmp_path, text) == \
-        " the YAML expands to 926,177,127 values through aliases (*name); the limit is 1,000,000 (an alias bomb?)"
+    assert (
+        refused(tmp_path, text)
+        == " the YAML expands to 926,177,127 values through aliases (*name); the limit is 1,000,000 (an alias bomb?)"
+    )
 
 
 def test_deeply_nested_deck(tmp_path):
@@ -132,10 +151,15 @@ def test_deck_layers_all_absent_from_the_layout_is_exit_2(tmp_path):
     layout, deck = _no_deck_layers(tmp_path)
     with pytest.raises(PkgdrcError) as e:
         pkgdrc.check(layout, deck)
-    assert str(e.value) == (f"{layout}: none of the deck's 2 layers has a shape in cell TOP (deck t: A 1/0, B 2/0); "
-                            "the run checked nothing; pass --allow-empty if that is expected")
-    p = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), "--quiet"],
-                       capture_output=True, text=True)
+    assert str(e.value) == (
+        f"{layout}: none of the deck's 2 layers has a shape in cell TOP (deck t: A 1/0, B 2/0); "
+        "the run checked nothing; pass --allow-empty if that is expected"
+    )
+    p = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
     assert (p.returncode, p.stderr.count("\n")) == (2, 1) and "the run checked nothing" in p.stderr
 
 
@@ -143,5 +167,6 @@ def test_allow_empty_runs_and_warns(tmp_path):
     layout, deck = _no_deck_layers(tmp_path)
     report = pkgdrc.check(layout, deck, allow_empty=True)
     assert report.violations == 0 and report.empty_layers == ["A", "B"]
-    assert report.warnings == ["none of the deck's 2 layers has a shape in cell TOP (deck t: A 1/0, B 2/0); "
-                               "the run checked nothing"]
+    assert report.warnings == [
+        "none of the deck's 2 layers has a shape in cell TOP (deck t: A 1/0, B 2/0); the run checked nothing"
+    ]

@@ -47,8 +47,13 @@ def busy_layout(tmp_path_factory):
 
 def _run(layout, out_dir, args, env):
     options = [arg for fmt, (option, _) in FORMATS.items() for arg in (option, out_dir / f"r.{fmt}")]
-    p = subprocess.run([sys.executable, "-m", "pkgdrc", "check", layout, "--quiet", *options, *args],
-                       capture_output=True, text=True, env={**os.environ, **env}, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", layout, "--quiet", *options, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+    )
     assert p.returncode == 1, p.stderr  # the layout has violations
     return {fmt: normalise((out_dir / f"r.{fmt}").read_text()) for fmt, (_, normalise) in FORMATS.items()}
 

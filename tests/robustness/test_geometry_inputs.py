@@ -43,9 +43,14 @@ def test_self_intersecting_bow_tie_is_repaired_and_counted(tmp_path, deck):
 
 
 def test_zero_area_shapes_are_dropped_and_counted(tmp_path):
-    path = one_layer(tmp_path, [[(0, 0), (10, 0), (20, 0)],             # collinear: no area
-                                [(0, 5), (1, 5), (1, 5), (0, 5)],       # two distinct points
-                                [(0, 9), (4, 9), (4, 11), (0, 11)]])    # a real one
+    path = one_layer(
+        tmp_path,
+        [
+            [(0, 0), (10, 0), (20, 0)],  # collinear: no area
+            [(0, 5), (1, 5), (1, 5), (0, 5)],  # two distinct points
+            [(0, 9), (4, 9), (4, 11), (0, 11)],
+        ],
+    )  # a real one
     layout = read_layout(path, LAYERS)
     # the collinear one is an invalid ring (repaired, then empty: dropped); the other never becomes a ring
     assert (layout.repaired, layout.dropped) == (1, 2)
@@ -70,13 +75,18 @@ def test_shapes_exactly_on_top_of_each_other_are_one_shape(tmp_path, deck):
 def test_coordinates_near_the_32_bit_limit(tmp_path, deck):
     """GDSII coordinates are int32: 2147483647 dbu = 2147483.647 um on a 1 nm grid."""
     x1, y1 = 2147483.647, 2147483.647
-    path = one_layer(tmp_path, [[(x1 - 30, y1 - 2), (x1, y1 - 2), (x1, y1), (x1 - 30, y1)],
-                                [(-x1 - 0.001, -y1 - 0.001), (-x1 + 30, -y1 - 0.001), (-x1 + 30, -y1 + 3),
-                                 (-x1 - 0.001, -y1 + 3)]])
+    path = one_layer(
+        tmp_path,
+        [
+            [(x1 - 30, y1 - 2), (x1, y1 - 2), (x1, y1), (x1 - 30, y1)],
+            [(-x1 - 0.001, -y1 - 0.001), (-x1 + 30, -y1 - 0.001), (-x1 + 30, -y1 + 3), (-x1 - 0.001, -y1 + 3)],
+        ],
+    )
     layout = read_layout(path, LAYERS)
     assert sorted(p.bounds for p in layout.polygons["A"]) == [
         (-2147483648.0, -2147483648.0, -2147453647.0, -2147480647.0),
-        (2147453647.0, 2147481647.0, 2147483647.0, 2147483647.0)]
+        (2147453647.0, 2147481647.0, 2147483647.0, 2147483647.0),
+    ]
     report = pkgdrc.check(path, deck(WIDTH))
     assert markers(report, "A.W") == [((2147453.647, 2147481.647, 2147483.647, 2147483.647), 2.0)]
 
@@ -105,8 +115,13 @@ def test_rings_of_fewer_than_three_distinct_vertices_are_dropped():
     """Found by benchmarks/safe_read.py: [A, B, B, A] made GEOS raise 'Invalid number of points in LinearRing'."""
     from pkgdrc.layout import to_shapely
 
-    polygons = [[(0, 0), (5, 0), (5, 0), (0, 0)], [(0, 0), (5, 0), (0, 0)], [(7, 7)] * 5, [],
-                [(0, 0), (4, 0), (4, 0), (4, 3), (0, 0)]]
+    polygons = [
+        [(0, 0), (5, 0), (5, 0), (0, 0)],
+        [(0, 0), (5, 0), (0, 0)],
+        [(7, 7)] * 5,
+        [],
+        [(0, 0), (4, 0), (4, 0), (4, 3), (0, 0)],
+    ]
     coords = np.array([p for poly in polygons for p in poly], dtype=float)
     parts, repaired, dropped = to_shapely(coords, np.array([len(p) for p in polygons]))
     assert (repaired, dropped) == (0, 4)
@@ -124,7 +139,13 @@ def test_fuzzer_found_two_point_ring():
     layout = read_layout(Path(__file__).parent / "data" / "two-point-ring.oas", layers)
     assert (layout.repaired, layout.dropped) == (0, 2)  # the die outline, placed twice, is now a line
     assert {k: len(v) for k, v in layout.polygons.items()} == {
-        "DIE": 0, "DIE_PAD": 26, "VIA1": 26, "RDL1": 1, "RDL2": 1, "PKG": 1}
+        "DIE": 0,
+        "DIE_PAD": 26,
+        "VIA1": 26,
+        "RDL1": 1,
+        "RDL2": 1,
+        "PKG": 1,
+    }
 
 
 def test_fuzzer_found_polygons_without_vertices():

@@ -10,7 +10,6 @@ import sys
 
 import gdstk
 import numpy as np
-import pytest
 
 import pkgdrc
 
@@ -35,6 +34,7 @@ def test_an_internal_error_exits_2_with_its_traceback(tmp_path, monkeypatch):
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("planted")
+
     monkeypatch.setattr(cli, "check", broken)
     lib = gdstk.Library()
     lib.new_cell("TOP").add(gdstk.rectangle((0, 0), (1, 1), layer=11))
@@ -42,8 +42,9 @@ def test_an_internal_error_exits_2_with_its_traceback(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli.main, ["check", str(tmp_path / "t.gds"), "--quiet"])
     assert result.exit_code == 2
     assert "ZeroDivisionError: planted" in result.stderr
-    assert result.stderr.endswith("pkgdrc: internal error (a bug in pkgdrc, traceback above): "
-                                  "the run could not be done\n")
+    assert result.stderr.endswith(
+        "pkgdrc: internal error (a bug in pkgdrc, traceback above): the run could not be done\n"
+    )
 
 
 def test_via_landing_markers_sort(tmp_path):
@@ -53,8 +54,12 @@ def test_via_landing_markers_sort(tmp_path):
 
 
 def test_cli_on_a_crashing_rule_exits_2_not_1(tmp_path):
-    p = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(_random_vias(tmp_path)), "--quiet",
-                        "--rule", "VIA1.L"], capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(_random_vias(tmp_path)), "--quiet", "--rule", "VIA1.L"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if p.returncode != 2:  # the via_landing bug is fixed: then it must be a real result
         assert p.returncode in (0, 1) and "Traceback" not in p.stderr
     else:

@@ -35,8 +35,9 @@ def refused(path, *args, **kw) -> str:
 
 
 def pkgdrc(*args):
-    return subprocess.run([sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def library(tmp_path, name="t.gds", build=None, oasis=False) -> Path:
@@ -65,9 +66,11 @@ def test_truncated_at_every_byte(tmp_path, oasis):
         with pytest.raises(PkgdrcError) as e:
             read_layout(cut, LAYERS)
         expected.add(str(e.value).removeprefix(f"{cut}: "))
-    assert expected <= {"not a GDSII or OASIS file (unknown header bytes)",
-                        "truncated GDSII file: it does not end with an ENDLIB record",
-                        "truncated OASIS file: it does not end with an END record"}
+    assert expected <= {
+        "not a GDSII or OASIS file (unknown header bytes)",
+        "truncated GDSII file: it does not end with an ENDLIB record",
+        "truncated OASIS file: it does not end with an END record",
+    }
 
 
 def test_random_bytes(tmp_path):
@@ -127,12 +130,15 @@ def test_reference_cycle(tmp_path):
         a, b = lib.new_cell("A"), lib.new_cell("B")
         a.add(gdstk.Reference(b)), b.add(gdstk.Reference(a))
         top.add(gdstk.Reference(a))
+
     assert refused(library(tmp_path, build=build)) == "reference cycle: A -> B -> A"
 
 
 def test_self_reference(tmp_path):
-    assert refused(library(tmp_path, build=lambda lib, top: top.add(gdstk.Reference(top)))) == \
-        "reference cycle: TOP -> TOP"
+    assert (
+        refused(library(tmp_path, build=lambda lib, top: top.add(gdstk.Reference(top))))
+        == "reference cycle: TOP -> TOP"
+    )
 
 
 @pytest.mark.parametrize("oasis", [False, True], ids=["gds", "oasis"])
@@ -146,44 +152,57 @@ def test_magnification_zero(tmp_path):
         via = lib.new_cell("VIA")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         top.add(gdstk.Reference(via, (3, 3), magnification=0))
-    assert refused(library(tmp_path, build=build)) == \
-        "cell TOP: reference to VIA has magnification 0; expected a positive number"
+
+    assert (
+        refused(library(tmp_path, build=build))
+        == "cell TOP: reference to VIA has magnification 0; expected a positive number"
+    )
 
 
 @pytest.mark.parametrize("angle", [float("nan"), float("inf")], ids=["nan", "inf"])
 def test_rotation_not_a_number(tmp_path, angle):
     """OASIS stores angles as IEEE doubles: a NaN or infinite rotation is refused, not a crash."""
+
     def build(lib, top):
         via = lib.new_cell("VIA")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         top.add(gdstk.Reference(via, (3, 3), rotation=angle))
-    assert refused(library(tmp_path, build=build, oasis=True)) == \
-        f"cell TOP: reference to VIA has rotation {angle:g}; expected a finite angle"
+
+    assert (
+        refused(library(tmp_path, build=build, oasis=True))
+        == f"cell TOP: reference to VIA has rotation {angle:g}; expected a finite angle"
+    )
 
 
 def test_billion_element_array_is_refused_before_flattening(tmp_path):
     """The count comes from the array's size: nothing is expanded (were it, the read would
     stop at --read-timeout, and the message would say so)."""
+
     def build(lib, top):
         via = lib.new_cell("VIA")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         top.add(gdstk.Reference(via, (0, 0), columns=32_767, rows=32_767, spacing=(2, 2)))  # GDS's largest
+
     path = library(tmp_path, build=build)
     assert refused(path, LAYERS, read_timeout=120) == (
         "flattening TOP would make 2,147,352,579 shapes and placements (limit 20,000,000, "
-        "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP")
+        "--max-shapes); its largest array is 1,073,676,289 copies of VIA in TOP"
+    )
 
 
 def test_nested_arrays_multiply(tmp_path):
     """1000 x 1000 placements of a cell holding a 100-copy array: counted, never expanded."""
+
     def build(lib, top):
         via, row = lib.new_cell("VIA"), lib.new_cell("ROW")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11))
         row.add(gdstk.Reference(via, (0, 0), columns=100, rows=1, spacing=(2, 2)))
         top.add(gdstk.Reference(row, (0, 0), columns=1000, rows=1000, spacing=(300, 3)))
+
     assert refused(library(tmp_path, build=build), LAYERS, max_shapes=10**8) == (
         "flattening TOP would make 201,000,001 shapes and placements (limit 100,000,000, --max-shapes); "
-        "its largest array is 1,000,000 copies of ROW in TOP")
+        "its largest array is 1,000,000 copies of ROW in TOP"
+    )
 
 
 def test_max_shapes_counts_only_what_would_be_flattened(tmp_path):
@@ -191,6 +210,7 @@ def test_max_shapes_counts_only_what_would_be_flattened(tmp_path):
         via = lib.new_cell("VIA")
         via.add(gdstk.rectangle((0, 0), (1, 1), layer=11), gdstk.rectangle((0, 0), (1, 1), layer=99))
         top.add(gdstk.Reference(via, (0, 0), columns=10, rows=1, spacing=(2, 2)))
+
     path = library(tmp_path, build=build)
     assert len(read_layout(path, LAYERS, max_shapes=21).polygons["RDL1"]) == 11  # 1 + 10 shapes, 10 placements
     assert refused(path, LAYERS, max_shapes=20).startswith("flattening TOP would make 21 shapes and placements")
@@ -227,12 +247,16 @@ def test_oasis_crc_mismatch(tmp_path):
 def test_max_memory_caps_the_reader(tmp_path):
     def build(lib, top):
         top.add(*[gdstk.rectangle((i, 0), (i + 0.5, 1), layer=11) for i in range(50_000)])
+
     path = library(tmp_path, build=build)
     message = refused(path, LAYERS, max_memory=2**20)
     # Python raises MemoryError; gdstk's C++ does not check its allocations and dies
-    assert re.fullmatch(r"reading the layout needs more than --max-memory \(1,048,576 bytes\)|the GDS reader "
-                        r"\(gdstk\) crashed on this file \(signal SIG(SEGV|ABRT)\) or ran out of --max-memory; "
-                        r"the file is corrupt", message), message
+    assert re.fullmatch(
+        r"reading the layout needs more than --max-memory \(1,048,576 bytes\)|the GDS reader "
+        r"\(gdstk\) crashed on this file \(signal SIG(SEGV|ABRT)\) or ran out of --max-memory; "
+        r"the file is corrupt",
+        message,
+    ), message
     assert len(read_layout(path, LAYERS, max_memory=2**30).polygons["RDL1"]) == 50_001
 
 
@@ -240,8 +264,10 @@ def test_cli_exit_2_and_one_line(tmp_path):
     path = DATA / "gdstk-segfault-1.oas"
     p = pkgdrc("check", path, "--quiet")
     assert p.returncode == 2
-    assert p.stderr == f"pkgdrc: error: {path}: the OASIS reader (gdstk) crashed on this file (signal SIGSEGV); " \
-                       "the file is corrupt\n"
+    assert (
+        p.stderr == f"pkgdrc: error: {path}: the OASIS reader (gdstk) crashed on this file (signal SIGSEGV); "
+        "the file is corrupt\n"
+    )
 
 
 def test_zero_database_unit(tmp_path):
@@ -250,11 +276,12 @@ def test_zero_database_unit(tmp_path):
     assert refused(DATA / "zero-database-unit.gds") == "HEADER record at byte 46 has data type 5, expected 2"
     data = bytearray(library(tmp_path).read_bytes())
     units = data.index(b"\x00\x14\x03\x05")
-    data[units + 4:units + 20] = bytes(16)
+    data[units + 4 : units + 20] = bytes(16)
     path = tmp_path / "zero-units.gds"
     path.write_bytes(bytes(data))
     assert refused(path) == (
-        "unusable library units: database unit 0 m, user unit nan m (expected a database unit from 1e-12 to 1e-3 m)")
+        "unusable library units: database unit 0 m, user unit nan m (expected a database unit from 1e-12 to 1e-3 m)"
+    )
 
 
 def test_a_reader_that_never_returns_is_stopped_by_read_timeout(tmp_path, monkeypatch):

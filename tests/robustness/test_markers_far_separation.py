@@ -36,10 +36,18 @@ def far_separation_case(nx: int, ny: int, radius: int) -> dict:
     openings = []
     for k in range(12):
         cx, cy = (k % 4 + 0.5) * nx * pitch / 4, (k // 4 + 0.5) * ny * pitch / 3
-        openings.append([[round(cx + radius * math.cos(math.pi * t / 32)), round(cy + radius * math.sin(math.pi * t / 32))]
-                         for t in range(64)])
-    return {"name": "far_separation", "check": "separation", "params": {"min": 100_000},
-            "layers": {"A": openings, "B": contacts}}
+        openings.append(
+            [
+                [round(cx + radius * math.cos(math.pi * t / 32)), round(cy + radius * math.sin(math.pi * t / 32))]
+                for t in range(64)
+            ]
+        )
+    return {
+        "name": "far_separation",
+        "check": "separation",
+        "params": {"min": 100_000},
+        "layers": {"A": openings, "B": contacts},
+    }
 
 
 def _pairs(result: dict) -> Counter:
@@ -61,4 +69,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         full = far_separation_case(80, 40, 30_000)
         result = pkgdrc_result(write_gds(full, Path(tmp)), full)
-    print(f"{len(result['edge_pairs'])} markers, peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB")
+    print(
+        f"{len(result['edge_pairs'])} markers, "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f} GB"
+    )

@@ -24,8 +24,12 @@ def _pairs(result: dict) -> Counter:
 
 def test_corner_to_corner_point_pair_is_one_marker(tmp_path):
     # Corners (10000, 10000) and (13000, 14001): 5000.8 dbu apart; limit 5001.
-    case = {"name": "corner", "check": "space", "params": {"min": 5001},
-            "layers": {"A": [box(0, 0, 10000, 10000), box(13000, 14001, 23000, 24000)]}}
+    case = {
+        "name": "corner",
+        "check": "space",
+        "params": {"min": 5001},
+        "layers": {"A": [box(0, 0, 10000, 10000), box(13000, 14001, 23000, 24000)]},
+    }
     gds = write_gds(case, tmp_path)
     ours, theirs = pkgdrc_result(gds, case), klayout_result(gds, case)
     assert ours["edge_pairs"] == [[[[10000, 10000], [10000, 10000]], [[13000, 14001], [13000, 14001]], 5000.8]]
@@ -41,5 +45,4 @@ def test_via_array_at_sky130_via2_space_has_klayouts_count(tmp_path):
     # One side pair per orthogonal neighbour (value 200), one point pair per diagonal one (282.843).
     assert len(ours["edge_pairs"]) == len(theirs["edge_pairs"]) == 2 * n * (n - 1) + 2 * (n - 1) ** 2
     assert _pairs(ours) == _pairs(theirs)
-    assert Counter(round(v, 3) for *_, v in ours["edge_pairs"]) == {200.0: 2 * n * (n - 1),
-                                                                     282.843: 2 * (n - 1) ** 2}
+    assert Counter(round(v, 3) for *_, v in ours["edge_pairs"]) == {200.0: 2 * n * (n - 1), 282.843: 2 * (n - 1) ** 2}

@@ -19,8 +19,23 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_passivation_worst_is_the_enclosure_not_the_count_of_openings(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "pkgdrc", "check", FIXTURES / "demo_fowlp.gds", "--rule", "PO.4",
-                          "--json", tmp_path / "r.json"], check=False, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pkgdrc",
+            "check",
+            FIXTURES / "demo_fowlp.gds",
+            "--rule",
+            "PO.4",
+            "--json",
+            tmp_path / "r.json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stderr
     assert "  FAIL  PO.4  passivation: 3 violations, worst 3 vs limit 5\n" in out.stdout
     (rule,) = json.loads((tmp_path / "r.json").read_text())["rules"]
@@ -35,8 +50,12 @@ def test_passivation_worst_is_the_enclosure_not_the_count_of_openings(tmp_path):
 def test_one_to_one_worst_counts_what_a_shape_holds_not_what_holds_a_shape(gds, deck):
     # count 2: A at 0 holds 1 B; the B at 200 lies in no A (it is not a count `count` limits).
     def build(lib, c):
-        c.add(gdstk.rectangle((0, 0), (100, 100), layer=1), gdstk.rectangle((10, 10), (20, 20), layer=2),
-              gdstk.rectangle((200, 0), (210, 10), layer=2))
+        c.add(
+            gdstk.rectangle((0, 0), (100, 100), layer=1),
+            gdstk.rectangle((10, 10), (20, 20), layer=2),
+            gdstk.rectangle((200, 0), (210, 10), layer=2),
+        )
+
     report = pkgdrc.check(gds(build), deck("O: {check: one_to_one, layer: A, other: B, count: 2}"))
     (rule,) = report.rules
     assert [(m.bbox, m.value, m.message) for m in rule.markers] == [

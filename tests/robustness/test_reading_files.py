@@ -27,8 +27,13 @@ DECK = "name: t\nunits: um\nlayers:\n  RDL1: 11/0\nrules:\n  RDL1.W: {check: wid
 def pkgdrc(tmp_path: Path, layout: Path | str, *args: str) -> subprocess.CompletedProcess:
     deck = tmp_path / "d.yaml"
     deck.write_text(DECK)
-    return subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def library() -> gdstk.Library:
@@ -56,8 +61,9 @@ def test_fifo_is_refused_at_once(tmp_path):
 def test_character_device_is_refused(tmp_path):
     done = pkgdrc(tmp_path, "/dev/zero")
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == ("pkgdrc: error: /dev/zero: not a regular file (a character device), expected a GDSII "
-                           "or OASIS file\n")
+    assert done.stderr == (
+        "pkgdrc: error: /dev/zero: not a regular file (a character device), expected a GDSII or OASIS file\n"
+    )
 
 
 @pytest.mark.parametrize("suffix", [".gds.gz", ".oas.gz"])
@@ -79,8 +85,10 @@ def test_gzip_bomb_is_bounded_by_max_memory(tmp_path):
     packed.write_bytes(gzip.compress(plain.read_bytes() + bytes(64 << 20)))
     done = pkgdrc(tmp_path, packed, "--max-memory", "16")
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {packed}: gzip-compressed layout expands to more than 16,777,216 bytes "
-                           "(the reader's memory limit, --max-memory)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {packed}: gzip-compressed layout expands to more than 16,777,216 bytes "
+        "(the reader's memory limit, --max-memory)\n"
+    )
 
 
 def test_truncated_gzip_is_refused(tmp_path):
@@ -90,8 +98,10 @@ def test_truncated_gzip_is_refused(tmp_path):
     packed.write_bytes(gzip.compress(plain.read_bytes())[:-20])
     done = pkgdrc(tmp_path, packed)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {packed}: corrupt gzip-compressed layout: Compressed file ended before "
-                           "the end-of-stream marker was reached\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {packed}: corrupt gzip-compressed layout: Compressed file ended before "
+        "the end-of-stream marker was reached\n"
+    )
 
 
 def test_gzip_of_something_else_is_refused(tmp_path):
@@ -111,8 +121,9 @@ def test_max_memory_beyond_the_address_space_is_no_limit(tmp_path):
     assert len(read.polygons["RDL1"]) == len(read_layout(str(layout), {"RDL1": (11, 0)}).polygons["RDL1"]) > 0
     done = pkgdrc(tmp_path, layout, "--max-memory", "99999999999999")
     assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == ("Error: Invalid value for '--max-memory': 99999999999999 is not in "
-                                            "the range 1<=x<=1099511627776.")
+    assert done.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--max-memory': 99999999999999 is not in the range 1<=x<=1099511627776."
+    )
 
 
 def test_read_timeout_of_1e10_seconds_is_no_limit(tmp_path):

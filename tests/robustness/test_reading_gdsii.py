@@ -21,10 +21,23 @@ import klayout.db as kdb
 import pytest
 
 DECK = "name: t\nunits: um\nlayers:\n  RDL1: 11/0\nrules:\n  RDL1.W: {check: width, layer: RDL1, min: 2}\n"
-TYPES = {"HEADER": (0x00, 2), "BGNLIB": (0x01, 2), "LIBNAME": (0x02, 6), "UNITS": (0x03, 5), "ENDLIB": (0x04, 0),
-         "BGNSTR": (0x05, 2), "STRNAME": (0x06, 6), "ENDSTR": (0x07, 0), "BOUNDARY": (0x08, 0),
-         "SREF": (0x0A, 0), "LAYER": (0x0D, 2), "DATATYPE": (0x0E, 2), "XY": (0x10, 3), "ENDEL": (0x11, 0),
-         "SNAME": (0x12, 6)}
+TYPES = {
+    "HEADER": (0x00, 2),
+    "BGNLIB": (0x01, 2),
+    "LIBNAME": (0x02, 6),
+    "UNITS": (0x03, 5),
+    "ENDLIB": (0x04, 0),
+    "BGNSTR": (0x05, 2),
+    "STRNAME": (0x06, 6),
+    "ENDSTR": (0x07, 0),
+    "BOUNDARY": (0x08, 0),
+    "SREF": (0x0A, 0),
+    "LAYER": (0x0D, 2),
+    "DATATYPE": (0x0E, 2),
+    "XY": (0x10, 3),
+    "ENDEL": (0x11, 0),
+    "SNAME": (0x12, 6),
+}
 XY_TYPE = bytes([0x10, 0x03])
 UM_NM = bytes.fromhex("3E4189374BC6A7F0") + bytes.fromhex("3944B82FA09B5A54")  # UNITS: 1e-3 user, 1e-9 m
 
@@ -45,8 +58,9 @@ def xy(*points: tuple[int, int]) -> bytes:
 
 def boundary(x0: int, y0: int, x1: int, y1: int, layer: int = 11) -> bytes:
     ring = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-    return (rec("BOUNDARY") + rec("LAYER", struct.pack(">h", layer)) + rec("DATATYPE", b"\0\0") + xy(*ring)
-            + rec("ENDEL"))
+    return (
+        rec("BOUNDARY") + rec("LAYER", struct.pack(">h", layer)) + rec("DATATYPE", b"\0\0") + xy(*ring) + rec("ENDEL")
+    )
 
 
 def structure(name: str, body: bytes) -> bytes:
@@ -55,8 +69,15 @@ def structure(name: str, body: bytes) -> bytes:
 
 def stream(body: bytes, header: bytes = b"") -> bytes:
     """A whole GDSII stream: library header (plus `header`), `body`, ENDLIB."""
-    return (rec("HEADER", struct.pack(">h", 600)) + rec("BGNLIB", bytes(24)) + rec("LIBNAME", text("LIB"))
-            + rec("UNITS", UM_NM) + header + body + rec("ENDLIB"))
+    return (
+        rec("HEADER", struct.pack(">h", 600))
+        + rec("BGNLIB", bytes(24))
+        + rec("LIBNAME", text("LIB"))
+        + rec("UNITS", UM_NM)
+        + header
+        + body
+        + rec("ENDLIB")
+    )
 
 
 def check(tmp_path: Path, data: bytes, *args: str) -> tuple[Path, subprocess.CompletedProcess]:
@@ -64,8 +85,13 @@ def check(tmp_path: Path, data: bytes, *args: str) -> tuple[Path, subprocess.Com
     layout.write_bytes(data)
     deck = tmp_path / "d.yaml"
     deck.write_text(DECK)
-    done = subprocess.run([sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", str(layout), "--deck", str(deck), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return layout, done
 
 
@@ -86,9 +112,11 @@ def test_boundary_before_the_first_structure(tmp_path):
     layout, done = check(tmp_path, data)
     at = data.index(rec("BOUNDARY"))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: outside a structure, before "
-                           "the first BGNSTR; expected a library header record (LIBNAME, UNITS, ...), BGNSTR or "
-                           "ENDLIB\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: outside a structure, before "
+        "the first BGNSTR; expected a library header record (LIBNAME, UNITS, ...), BGNSTR or "
+        "ENDLIB\n"
+    )
     assert "Invalid record or data type" in klayout_refuses(layout)
 
 
@@ -99,8 +127,10 @@ def test_two_structures_with_one_name(tmp_path, top):
     layout, done = check(tmp_path, data, *(["--top", top] if top else []))
     first, second = (i for i in range(len(data)) if data.startswith(rec("STRNAME", text("TOP")), i))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: two structures named 'TOP' (STRNAME at bytes {first} and "
-                           f"{second}); a cell name must be unique\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: two structures named 'TOP' (STRNAME at bytes {first} and "
+        f"{second}); a cell name must be unique\n"
+    )
     assert "A cell with name TOP already exists" in klayout_refuses(layout)
 
 
@@ -108,16 +138,18 @@ def test_xy_record_that_swallows_the_next_endel_and_boundary(tmp_path):
     """The XY length grows by 8: ENDEL and BOUNDARY become two more 'points' of the first polygon."""
     two = boundary(0, 0, 3000, 10000) + boundary(5000, 0, 8000, 10000)
     at = two.index(XY_TYPE) - 2  # the first XY record
-    size = struct.unpack(">H", two[at:at + 2])[0]
-    bad = two[:at] + struct.pack(">H", size + 8) + two[at + 2:]
+    size = struct.unpack(">H", two[at : at + 2])[0]
+    bad = two[:at] + struct.pack(">H", size + 8) + two[at + 2 :]
     data = stream(structure("TOP", bad))
     layout, done = check(tmp_path, data)
     base = data.index(bad)
     layer = base + at + size + 8  # the second element's LAYER record, now right after the long XY
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: LAYER record at byte {layer}: out of place in the BOUNDARY "
-                           f"element at byte {base}; expected BOUNDARY [ELFLAGS | PLEX...] LAYER DATATYPE XY... "
-                           "[PROPATTR | PROPVALUE...] ENDEL\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: LAYER record at byte {layer}: out of place in the BOUNDARY "
+        f"element at byte {base}; expected BOUNDARY [ELFLAGS | PLEX...] LAYER DATATYPE XY... "
+        "[PROPATTR | PROPVALUE...] ENDEL\n"
+    )
     assert "ENDEL, PROPATTR or PROPVALUE record expected" in klayout_refuses(layout)
     # gdstk alone reads this file and returns a polygon with the bogus vertices
     assert len(gdstk.read_gds(str(layout)).cells[0].polygons[0].points) > 5
@@ -130,8 +162,10 @@ def test_element_without_endel(tmp_path):
     first = data.index(rec("BOUNDARY"))
     second = data.index(rec("BOUNDARY"), first + 4)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {first}: the element has no ENDEL "
-                           f"(the BOUNDARY at byte {second} comes first)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: BOUNDARY record at byte {first}: the element has no ENDEL "
+        f"(the BOUNDARY at byte {second} comes first)\n"
+    )
 
 
 def test_boundary_without_datatype(tmp_path):
@@ -140,9 +174,11 @@ def test_boundary_without_datatype(tmp_path):
     layout, done = check(tmp_path, data)
     at, points = data.index(rec("BOUNDARY")), data.index(XY_TYPE) - 2
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: the element has no DATATYPE "
-                           f"record before the XY at byte {points}; expected BOUNDARY [ELFLAGS | PLEX...] LAYER "
-                           "DATATYPE XY... [PROPATTR | PROPVALUE...] ENDEL\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: the element has no DATATYPE "
+        f"record before the XY at byte {points}; expected BOUNDARY [ELFLAGS | PLEX...] LAYER "
+        "DATATYPE XY... [PROPATTR | PROPVALUE...] ENDEL\n"
+    )
 
 
 def test_sref_with_two_points(tmp_path):
@@ -151,21 +187,24 @@ def test_sref_with_two_points(tmp_path):
     layout, done = check(tmp_path, data)
     at = data.index(xy((0, 0), (100, 100)))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: XY record at byte {at}: 2 points in the XY record of a SREF; "
-                           "expected 1\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: XY record at byte {at}: 2 points in the XY record of a SREF; expected 1\n"
+    )
 
 
 def test_xy_with_a_partial_point(tmp_path):
     body = boundary(0, 0, 3000, 10000)
     at = body.index(XY_TYPE) - 2
-    size = struct.unpack(">H", body[at:at + 2])[0]
-    body = body[:at] + struct.pack(">H", size + 4) + body[at + 2:at + size] + b"\0\0\0\0" + body[at + size:]
+    size = struct.unpack(">H", body[at : at + 2])[0]
+    body = body[:at] + struct.pack(">H", size + 4) + body[at + 2 : at + size] + b"\0\0\0\0" + body[at + size :]
     data = stream(structure("TOP", body))
     layout, done = check(tmp_path, data)
-    xy_at = data.index(body[at:at + 4])
+    xy_at = data.index(body[at : at + 4])
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: XY record at byte {xy_at}: 44 bytes of coordinates, not a "
-                           "whole number of points (8 bytes each)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: XY record at byte {xy_at}: 44 bytes of coordinates, not a "
+        "whole number of points (8 bytes each)\n"
+    )
 
 
 def test_element_between_structures(tmp_path):
@@ -173,18 +212,22 @@ def test_element_between_structures(tmp_path):
     layout, done = check(tmp_path, data)
     at = data.rindex(rec("BOUNDARY"))
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: outside a structure (after an "
-                           "ENDSTR, before the next BGNSTR or ENDLIB)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: BOUNDARY record at byte {at}: outside a structure (after an "
+        "ENDSTR, before the next BGNSTR or ENDLIB)\n"
+    )
 
 
 def test_record_that_runs_past_the_end(tmp_path):
     data = stream(structure("TOP", boundary(0, 0, 3000, 10000)))
     at = data.index(XY_TYPE) - 2
-    data = data[:at] + b"\xff\xf4" + data[at + 2:]  # XY claims 65524 bytes
+    data = data[:at] + b"\xff\xf4" + data[at + 2 :]  # XY claims 65524 bytes
     layout, done = check(tmp_path, data)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: XY record at byte {at} is 65524 bytes long and runs past "
-                           f"the end of the file ({len(data)} bytes)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: XY record at byte {at} is 65524 bytes long and runs past "
+        f"the end of the file ({len(data)} bytes)\n"
+    )
 
 
 def test_odd_length_records_are_read_as_klayout_reads_them(tmp_path):
@@ -208,8 +251,9 @@ def test_klayout_context_info_cell_is_ignored(tmp_path):
     ly.dbu = 0.001
     top = ly.create_cell("TOP")
     top.shapes(ly.layer(11, 0)).insert(kdb.Box(0, 0, 1000, 10000))
-    top.insert(kdb.CellInstArray(ly.create_cell("PAD", "PKGDRC_TEST_PADS").cell_index(),
-                                 kdb.Trans(kdb.Point(50000, 0))))
+    top.insert(
+        kdb.CellInstArray(ly.create_cell("PAD", "PKGDRC_TEST_PADS").cell_index(), kdb.Trans(kdb.Point(50000, 0)))
+    )
     layout = tmp_path / "t.gds"
     ly.write(str(layout))
     assert sorted(c.name for c in gdstk.read_gds(str(layout)).top_level()) == ["$$$CONTEXT_INFO$$$", "TOP"]
@@ -224,8 +268,9 @@ def test_structure_without_endstr(tmp_path):
     data = stream(rec("BGNSTR", bytes(24)) + rec("STRNAME", text("TOP")) + boundary(0, 0, 3000, 10000))
     layout, done = check(tmp_path, data)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: ENDLIB record at byte {len(data) - 4}: inside a structure "
-                           "that has no ENDSTR\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: ENDLIB record at byte {len(data) - 4}: inside a structure that has no ENDSTR\n"
+    )
 
 
 def test_last_element_without_endel(tmp_path):
@@ -233,5 +278,7 @@ def test_last_element_without_endel(tmp_path):
     data = stream(structure("TOP", boundary(0, 0, 3000, 10000)[:-4]))
     layout, done = check(tmp_path, data)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == (f"pkgdrc: error: {layout}: BOUNDARY record at byte {data.index(rec('BOUNDARY'))}: the "
-                           f"element has no ENDEL (the ENDSTR at byte {len(data) - 8} comes first)\n")
+    assert done.stderr == (
+        f"pkgdrc: error: {layout}: BOUNDARY record at byte {data.index(rec('BOUNDARY'))}: the "
+        f"element has no ENDEL (the ENDSTR at byte {len(data) - 8} comes first)\n"
+    )

@@ -19,8 +19,11 @@ def test_layers_no_deck_layer_maps_are_listed_with_their_flat_shape_counts(tmp_p
     unused = lib.new_cell("UNUSED")  # a second top cell, not under TOP: not counted
     unused.add(gdstk.rectangle((0, 0), (1, 1), layer=40))
     top = lib.new_cell("TOP")
-    top.add(gdstk.rectangle((0, 0), (10, 2), layer=11), gdstk.rectangle((0, 5), (10, 7), layer=11),
-            gdstk.rectangle((0, 0), (50, 50), layer=13))
+    top.add(
+        gdstk.rectangle((0, 0), (10, 2), layer=11),
+        gdstk.rectangle((0, 5), (10, 7), layer=11),
+        gdstk.rectangle((0, 0), (50, 50), layer=13),
+    )
     top.add(gdstk.Reference(via, (20, 0), columns=3, rows=2, spacing=(5, 5)))
     path = tmp_path / "rdl-on-11.gds"
     lib.write_gds(str(path))

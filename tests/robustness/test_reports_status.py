@@ -19,8 +19,16 @@ from pkgdrc.report import github, json_report, junit
 from pkgdrc.report.files import write_atomic
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo_fowlp.gds"
-STATUS = {"HS.1": "failed", "HS.2": "empty", "HS.3": "empty", "BUMP.1": "empty", "BGA.1": "empty",
-          "PAS.1": "empty", "ST.1": "passed", "ST.2": "passed"}
+STATUS = {
+    "HS.1": "failed",
+    "HS.2": "empty",
+    "HS.3": "empty",
+    "BUMP.1": "empty",
+    "BGA.1": "empty",
+    "PAS.1": "empty",
+    "ST.1": "passed",
+    "ST.2": "passed",
+}
 
 
 def _check(*args: str):
@@ -34,8 +42,12 @@ def test_json_gives_each_rule_its_status_and_empty_inputs(tmp_path):
     data = json.loads((tmp_path / "r.json").read_text())
     assert {r["id"]: r["status"] for r in data["rules"]} == STATUS
     assert {r["id"]: r["empty_inputs"] for r in data["rules"] if r["status"] == "empty"} == {
-        "HS.2": ["HEATSINK", "STANDOFF"], "HS.3": ["STANDOFF"], "BUMP.1": ["BUMP"], "BGA.1": ["BALL", "SUBSTRATE"],
-        "PAS.1": ["HEATSINK", "PASSIVE"]}
+        "HS.2": ["HEATSINK", "STANDOFF"],
+        "HS.3": ["STANDOFF"],
+        "BUMP.1": ["BUMP"],
+        "BGA.1": ["BALL", "SUBSTRATE"],
+        "PAS.1": ["HEATSINK", "PASSIVE"],
+    }
     hs1 = data["rules"][0]
     assert (hs1["status"], hs1["empty_inputs"], hs1["count"]) == ("failed", ["HEATSINK"], 2)
     assert data["summary"]["empty_rules"] == 5
@@ -64,8 +76,10 @@ def test_junit_skips_an_empty_rule_with_the_reason(tmp_path):
     assert isinstance(results["HS.1"][0], Failure) and results["ST.1"] == []
     (skip,) = results["BGA.1"]
     assert isinstance(skip, Skipped)
-    assert (skip.type, skip.message) == ("empty", ("not checked: input layers BALL, SUBSTRATE have no shapes "
-                                                  "in this layout"))
+    assert (skip.type, skip.message) == (
+        "empty",
+        ("not checked: input layers BALL, SUBSTRATE have no shapes in this layout"),
+    )
     assert results["HS.3"][0].message == "not checked: input layer STANDOFF has no shapes in this layout"
     assert {p.name: p.value for p in suite.properties()}["empty_rules"] == "5"
 
@@ -73,10 +87,13 @@ def test_junit_skips_an_empty_rule_with_the_reason(tmp_path):
 def test_github_warns_for_each_empty_rule():
     lines = _check("--format", "github").stdout.splitlines()
     assert lines[0].startswith("::error file=")
-    unmapped = ", ".join(f"{u['layer']}/{u['datatype']} ({u['shapes']} shape{'s' * (u['shapes'] != 1)})"
-                         for u in _unmapped_by_gdstk("fc-heatsink"))
-    assert lines[-1] == (f"::warning file={DEMO},title=unmapped layers::"
-                         f"layers with shapes that no deck layer maps: {unmapped}")
+    unmapped = ", ".join(
+        f"{u['layer']}/{u['datatype']} ({u['shapes']} shape{'s' * (u['shapes'] != 1)})"
+        for u in _unmapped_by_gdstk("fc-heatsink")
+    )
+    assert lines[-1] == (
+        f"::warning file={DEMO},title=unmapped layers::layers with shapes that no deck layer maps: {unmapped}"
+    )
     assert lines[1:-1] == [
         f"::warning file={DEMO},title=HS.2::not checked: input layers HEATSINK, STANDOFF have no shapes in this layout",
         f"::warning file={DEMO},title=HS.3::not checked: input layer STANDOFF has no shapes in this layout",
@@ -92,9 +109,12 @@ def test_unmapped_layers_are_listed_in_json_junit_and_github(tmp_path):
     write_atomic(str(tmp_path / "r.json"), lambda out: json_report.write(report, out))
     write_atomic(str(tmp_path / "j.xml"), lambda out: junit.write([report], out))
     assert json.loads((tmp_path / "r.json").read_text())["summary"]["unmapped"] == [
-        {"layer": 11, "datatype": 0, "shapes": 120}, {"layer": 99, "datatype": 5, "shapes": 1}]
+        {"layer": 11, "datatype": 0, "shapes": 120},
+        {"layer": 99, "datatype": 5, "shapes": 1},
+    ]
     (suite,) = JUnitXml.fromfile(str(tmp_path / "j.xml"))
     assert {p.name: p.value for p in suite.properties()}["unmapped_layers"] == "11/0 (120 shapes), 99/5 (1 shape)"
     assert github.render(report).splitlines()[-1] == (
         f"::warning file={DEMO},title=unmapped layers::layers with shapes that no deck layer maps: "
-        "11/0 (120 shapes), 99/5 (1 shape)")
+        "11/0 (120 shapes), 99/5 (1 shape)"
+    )

@@ -19,12 +19,12 @@ import xmlschema
 from click.testing import CliRunner
 from junitparser import JUnitXml
 from klayout import rdb
-from signoff import write_signoff_deck, write_signoff_layout
 
 import pkgdrc
 from pkgdrc.cli import main
 from pkgdrc.report import junit, lyrdb
 from pkgdrc.report.files import write_atomic
+from signoff import write_signoff_deck, write_signoff_layout
 
 DEMO = Path(__file__).resolve().parents[2] / "fixtures" / "demo_fowlp.gds"
 # Not shipped here (a third party's file): point this at a copy of junit-10.xsd to validate.
@@ -37,8 +37,10 @@ def control_chars(tmp_path):
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     lib.new_cell("TOP\x01").add(gdstk.rectangle((0, 0), (1.5, 100), layer=11))
     lib.write_gds(str(tmp_path / "c.gds"))
-    (tmp_path / "c.yaml").write_text('name: c\nunits: um\nlayers: {RDL1: 11/0}\nrules:\n'
-                                     '  "RDL1\\x07W": {check: width, layer: RDL1, min: 2.0, doc: "bell\\x07"}\n')
+    (tmp_path / "c.yaml").write_text(
+        "name: c\nunits: um\nlayers: {RDL1: 11/0}\nrules:\n"
+        '  "RDL1\\x07W": {check: width, layer: RDL1, min: 2.0, doc: "bell\\x07"}\n'
+    )
     return tmp_path / "c.gds", tmp_path / "c.yaml"
 
 
@@ -56,7 +58,9 @@ def test_control_characters_in_cell_and_rule_leave_a_lyrdb_klayout_loads(tmp_pat
     assert [(c.name(), c.description) for c in db.each_category()] == [("RDL1\\x07W", "bell\\x07")]
     (item,) = db.each_item()
     assert (db.category_by_id(item.category_id()).name(), db.cell_by_id(item.cell_id()).name()) == (
-        "RDL1\\x07W", "TOP\\x01")
+        "RDL1\\x07W",
+        "TOP\\x01",
+    )
     assert [str(v) for v in item.each_value()] == ["edge-pair: (0,0;0,100)/(1.5,100;1.5,0)", "float: 1.5"]
 
 
@@ -71,8 +75,9 @@ def test_control_characters_in_cell_and_rule_leave_a_well_formed_junit(tmp_path,
 
 def test_lyrdb_messages_load_whole_in_klayout(tmp_path):
     out = tmp_path / "d.lyrdb"
-    result = CliRunner().invoke(main, ["check", str(DEMO), "--rule", "CONN.1", "--rule", "PO.4", "--rule", "TW.1",
-                                       "--lyrdb", str(out), "-q"])
+    result = CliRunner().invoke(
+        main, ["check", str(DEMO), "--rule", "CONN.1", "--rule", "PO.4", "--rule", "TW.1", "--lyrdb", str(out), "-q"]
+    )
     assert (result.exit_code, result.stderr) == (1, "")
     db = rdb.ReportDatabase("")
     db.load(str(out))
@@ -113,8 +118,14 @@ def test_junit_testcase_time_is_the_rule_seconds(tmp_path, monkeypatch):
     report = _timed_report()
     write_atomic("j.xml", lambda out: junit.write([report], out))
     (suite,) = JUnitXml.fromfile("j.xml")
-    assert [(c.name, c.time) for c in suite] == [("RDL1.W", 0.25), ("RDL2.W", 1.5), ("RDL1.S", 0.0),
-                                                 ("RDL2.S", 12.346), ("FO.1", 0.0), ("ANG.1", 3.0)]
+    assert [(c.name, c.time) for c in suite] == [
+        ("RDL1.W", 0.25),
+        ("RDL2.W", 1.5),
+        ("RDL1.S", 0.0),
+        ("RDL2.S", 12.346),
+        ("FO.1", 0.0),
+        ("ANG.1", 3.0),
+    ]
     root = ET.parse("j.xml").getroot()
     assert (root.get("time"), root.find("testsuite").get("time")) == ("17.25", "17.25")  # the run, not the sum
 
@@ -125,8 +136,9 @@ def test_junit_validates_against_the_jenkins_schema(tmp_path, monkeypatch, contr
     monkeypatch.chdir(tmp_path)
     write_atomic("timed.xml", lambda out: junit.write([_timed_report()], out))
     waivers = tmp_path / "w.yaml"
-    waivers.write_text("- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n- rule: RDL1.W\n  box: [0, 0, 1, 1]\n"
-                       "  reason: stale\n")
+    waivers.write_text(
+        "- rule: RDL2.W\n  cell: LOGO\n  reason: logo\n- rule: RDL1.W\n  box: [0, 0, 1, 1]\n  reason: stale\n"
+    )
     _check("a.gds", "d.yaml", "--junit", "waived.xml", "--waivers", str(waivers))  # failure, skipped, system-out
     _check(*control_chars, "--junit", "control.xml")
     result = CliRunner().invoke(main, ["check", str(DEMO), "-d", "fc-heatsink", "-q", "--junit", "empty.xml"])

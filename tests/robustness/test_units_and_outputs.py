@@ -51,21 +51,25 @@ def test_deck_dbu_must_be_a_positive_number(tmp_path):
 
 def test_distance_smaller_than_the_grid_warns(tmp_path):
     report = pkgdrc.check(layout(tmp_path, precision=1e-8), deck(tmp_path, min_um=0.004))
-    assert report.warnings == ["A.W: min 0.004 um is smaller than the layout grid (0.01 um); the rule cannot be "
-                               "checked exactly (only touching shapes, at distance 0, can fail it)"]
+    assert report.warnings == [
+        "A.W: min 0.004 um is smaller than the layout grid (0.01 um); the rule cannot be "
+        "checked exactly (only touching shapes, at distance 0, can fail it)"
+    ]
     assert report.violations == 0
 
 
 def test_distance_off_the_grid_warns(tmp_path):
     report = pkgdrc.check(layout(tmp_path, precision=1e-8), deck(tmp_path, min_um=2.005))
-    assert report.warnings == ["A.W: min 2.005 um is not a multiple of the layout grid (0.01 um); "
-                               "it is compared exactly, off the grid"]
+    assert report.warnings == [
+        "A.W: min 2.005 um is not a multiple of the layout grid (0.01 um); it is compared exactly, off the grid"
+    ]
     assert [m.value for m in report.rules[0].markers] == [2.0]
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pkgdrc", "check", *map(str, args)], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_report_in_a_missing_folder_fails_before_the_layout_is_read(tmp_path):
@@ -85,8 +89,10 @@ def test_report_in_a_folder_that_is_not_writable(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir(mode=0o555)
     p = _cli(layout(tmp_path), "--json", ro / "r.json")
-    assert (p.returncode, p.stderr) == (2, f"pkgdrc: error: {ro / 'r.json'}: cannot write report: folder {ro} "
-                                           "is not writable\n")
+    assert (p.returncode, p.stderr) == (
+        2,
+        f"pkgdrc: error: {ro / 'r.json'}: cannot write report: folder {ro} is not writable\n",
+    )
 
 
 def test_an_interrupted_write_leaves_the_old_report_and_no_temporary(tmp_path, monkeypatch):
@@ -112,6 +118,7 @@ def test_an_interrupted_write_leaves_the_old_report_and_no_temporary(tmp_path, m
             self.f.write(text[:10])
             self.f.flush()
             raise Killed
+
     monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: DiesMidway(real_fdopen(fd, *a, **k)))
     with pytest.raises(Killed):
         write_atomic(str(report), lambda out: out.write('{"new": "a long report that never finishes"}'))
@@ -123,11 +130,13 @@ def test_an_interrupted_write_leaves_the_old_report_and_no_temporary(tmp_path, m
 def test_a_killed_run_leaves_no_report(tmp_path):
     """SIGKILL while the report is written: the path holds the old report or the whole new one, never half."""
     report = tmp_path / "r.json"
-    code = ("import os, signal; from pkgdrc.report import files\n"
-            "real = os.replace\n"
-            "def kill(*a): os.kill(os.getpid(), signal.SIGKILL)\n"
-            "files.os.replace = kill\n"
-            f"files.write_atomic({str(report)!r}, lambda out: out.write('x' * 10_000_000))\n")
+    code = (
+        "import os, signal; from pkgdrc.report import files\n"
+        "real = os.replace\n"
+        "def kill(*a): os.kill(os.getpid(), signal.SIGKILL)\n"
+        "files.os.replace = kill\n"
+        f"files.write_atomic({str(report)!r}, lambda out: out.write('x' * 10_000_000))\n"
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert p.returncode == -9
     assert not report.exists()

@@ -43,12 +43,18 @@ from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU
 
-PARAMS = {"layer": Param("layers", "the bumps, PART.LAYER; a list is matched together against the same pads"),
-          "other": Param("layer", "the pads, PART.LAYER"),
-          "tolerance": Param("distance", "largest distance between a bump's and its pad's centres, in um"),
-          "min": Param("distance", "smallest enclosure of a bump by its pad, in um", required=False, default=0.0),
-          "whole_part": Param("number", "a part with fewer matched bumps than this fraction is checked for a "
-                                        "better placement as a whole", required=False, default=0.5)}
+PARAMS = {
+    "layer": Param("layers", "the bumps, PART.LAYER; a list is matched together against the same pads"),
+    "other": Param("layer", "the pads, PART.LAYER"),
+    "tolerance": Param("distance", "largest distance between a bump's and its pad's centres, in um"),
+    "min": Param("distance", "smallest enclosure of a bump by its pad, in um", required=False, default=0.0),
+    "whole_part": Param(
+        "number",
+        "a part with fewer matched bumps than this fraction is checked for a better placement as a whole",
+        required=False,
+        default=0.5,
+    ),
+}
 MIN_BUMPS = 4  # fewer bumps than this say nothing about a whole part's placement
 
 
@@ -114,17 +120,28 @@ def _whole_part(ctx, ref, pad_ref, sel, cb, cp, m, tol, fraction):
     placed = local @ matrix(fit.flip, fit.rotate).T + np.asarray(fit.offset)
     hit = within(cKDTree(cp[free]), placed, tol)
     box = shapely.box(*shapely.total_bounds(ctx.placed(ref)))
-    message = (f"part {part.name} is misplaced: {got} of {n} bumps of {ref} meet a pad of {pad_ref} as placed "
-               f"({pl.describe()}); placed at: {_um(ctx, fit.offset)}, rotate: {fit.rotate}, "
-               f"flip: {'true' if fit.flip else 'false'}, {fit.matched} of {n} would")
+    message = (
+        f"part {part.name} is misplaced: {got} of {n} bumps of {ref} meet a pad of {pad_ref} as placed "
+        f"({pl.describe()}); placed at: {_um(ctx, fit.offset)}, rotate: {fit.rotate}, "
+        f"flip: {'true' if fit.flip else 'false'}, {fit.matched} of {n} would"
+    )
     return Violations.polygons(np.array([box], dtype=object), messages=message), free[hit[hit >= 0]]
 
 
 def _bump_markers(ctx, ref, pad_ref, mine, allb, pads, cb, cp, m, p) -> tuple[list, np.ndarray]:
     out = []
     several = mine & (m.pads_of_bump >= 2)
-    out.append((ref, Violations.polygons(allb[several], m.pads_of_bump[several], "none",
-                                         f"bump centre within {p['tolerance']:g} um of several pads of {pad_ref}")))
+    out.append(
+        (
+            ref,
+            Violations.polygons(
+                allb[several],
+                m.pads_of_bump[several],
+                "none",
+                f"bump centre within {p['tolerance']:g} um of several pads of {pad_ref}",
+            ),
+        )
+    )
     # a bump and a pad both unmatched, each the other's nearest, overlapping: one "off its pad" marker
     lone_b = np.flatnonzero(mine & (m.pads_of_bump == 0))
     lone_p = np.flatnonzero(m.bumps_of_pad == 0)
@@ -137,26 +154,55 @@ def _bump_markers(ctx, ref, pad_ref, mine, allb, pads, cb, cp, m, p) -> tuple[li
         pair_p = lone_p[j]
     b_off, p_off = lone_b[off], pair_p[off]
     edges = np.stack([cp[p_off], cb[b_off]], axis=1)
-    out.append((ref, Violations("edge", edges, np.hypot(*(cb[b_off] - cp[p_off]).T), "length",
-                                f"bump off its pad of {pad_ref}: centres farther apart than {p['tolerance']:g} um")))
+    out.append(
+        (
+            ref,
+            Violations(
+                "edge",
+                edges,
+                np.hypot(*(cb[b_off] - cp[p_off]).T),
+                "length",
+                f"bump off its pad of {pad_ref}: centres farther apart than {p['tolerance']:g} um",
+            ),
+        )
+    )
     none = lone_b[~off]
-    out.append((ref, Violations.polygons(allb[none], m.nearest[none], "length",
-                                         f"bump on no pad of {pad_ref}: no pad centre within "
-                                         f"{p['tolerance']:g} um (value: the nearest)")))
+    out.append(
+        (
+            ref,
+            Violations.polygons(
+                allb[none],
+                m.nearest[none],
+                "length",
+                f"bump on no pad of {pad_ref}: no pad centre within {p['tolerance']:g} um (value: the nearest)",
+            ),
+        )
+    )
     ok = np.flatnonzero(mine & m.matched)
     inner, outer = allb[ok], pads[m.pad[ok]]
     inside = shapely.covers(outer, inner)
     margin = np.where(inside, shapely.distance(inner, shapely.get_exterior_ring(outer)), 0.0)
     bad = ~inside | (margin < ctx.grid.to_dbu(p["min"]) - EPS_DBU)
-    out.append((ref, Violations.polygons(inner[bad], margin[bad], "length",
-                                         f"bump not inside its pad of {pad_ref} by {p['min']:g} um")))
+    out.append(
+        (
+            ref,
+            Violations.polygons(
+                inner[bad], margin[bad], "length", f"bump not inside its pad of {pad_ref} by {p['min']:g} um"
+            ),
+        )
+    )
     return out, p_off
 
 
 def _pad_markers(bump_refs, pad_ref, pads, m, quiet) -> list[tuple[str, Violations]]:
     several = ~quiet & (m.bumps_of_pad >= 2)
     none = ~quiet & (m.bumps_of_pad == 0)
-    return [(pad_ref, Violations.polygons(pads[several], m.bumps_of_pad[several], "none",
-                                          f"pad meets several bumps of {bump_refs}")),
-            (pad_ref, Violations.polygons(pads[none], None, "none",
-                                          f"pad without a bump of {bump_refs}"))]
+    return [
+        (
+            pad_ref,
+            Violations.polygons(
+                pads[several], m.bumps_of_pad[several], "none", f"pad meets several bumps of {bump_refs}"
+            ),
+        ),
+        (pad_ref, Violations.polygons(pads[none], None, "none", f"pad without a bump of {bump_refs}")),
+    ]

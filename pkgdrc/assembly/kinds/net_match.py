@@ -27,10 +27,12 @@ from pkgdrc.assembly.match import centres, match
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
-PARAMS = {"layer": Param("layers", "the bumps, PART.LAYER (in its part's connect: section)"),
-          "other": Param("layer", "the pads, PART.LAYER (in its part's connect: section)"),
-          "tolerance": Param("distance", "largest distance between a bump's and its pad's centres, in um"),
-          "whole_part": align.PARAMS["whole_part"]}
+PARAMS = {
+    "layer": Param("layers", "the bumps, PART.LAYER (in its part's connect: section)"),
+    "other": Param("layer", "the pads, PART.LAYER (in its part's connect: section)"),
+    "tolerance": Param("distance", "largest distance between a bump's and its pad's centres, in um"),
+    "whole_part": align.PARAMS["whole_part"],
+}
 needs_nets = True
 
 
@@ -54,7 +56,9 @@ def run(ctx, p: dict) -> list[tuple[str, Violations]]:
             continue  # placed wrongly as a whole: align reports it
         a, b = names[ok], pad_net[m.pad[ok]]
         bad = (a != b) & (a != "") & (b != "")
-        messages = np.array([f"bump on net {x} ({ref}) meets a pad on net {y} ({p['other']})"
-                             for x, y in zip(a[bad], b[bad])], dtype=object)
+        messages = np.array(
+            [f"bump on net {x} ({ref}) meets a pad on net {y} ({p['other']})" for x, y in zip(a[bad], b[bad])],
+            dtype=object,
+        )
         out.append((ref, Violations.polygons(allb[ok[bad]], messages=messages)))
     return [(name, v) for name, v in out if len(v)]

@@ -25,8 +25,10 @@ from pkgdrc.checks import stack
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
 
-PARAMS = {"relation": Param("text", "comparison of sums of heights, e.g. 'sink.STANDOFF == die.THICKNESS + BUMP'"),
-          "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0)}
+PARAMS = {
+    "relation": Param("text", "comparison of sums of heights, e.g. 'sink.STANDOFF == die.THICKNESS + BUMP'"),
+    "tolerance": Param("distance", "allowed difference for ==, in um", required=False, default=0.0),
+}
 _OP = r"(<=|>=|==|<|>)"
 Side = list[tuple[float, str | None]]
 
@@ -40,10 +42,13 @@ def parse(relation: str) -> tuple[list[Side], list[str]]:
         for term in text.split("+"):
             m = re.fullmatch(stack._TERM, term)
             if not m:
-                raise ValueError(f"cannot read term {term.strip()!r} in {relation!r}: expected a number, a "
-                                 "height name or NUMBER * NAME, joined by +")
-            side.append((float(m["k"]), m["kn"]) if m["kn"] else (float(m["num"]), None) if m["num"]
-                        else (1.0, m["name"]))
+                raise ValueError(
+                    f"cannot read term {term.strip()!r} in {relation!r}: expected a number, a "
+                    "height name or NUMBER * NAME, joined by +"
+                )
+            side.append(
+                (float(m["k"]), m["kn"]) if m["kn"] else (float(m["num"]), None) if m["num"] else (1.0, m["name"])
+            )
         sides.append(side)
     if len(sides) < 2:
         raise ValueError(f"no comparison in {relation!r}: expected e.g. 'carrier.CAVITY == die.THICKNESS'")
@@ -71,8 +76,10 @@ limit = stack.limit
 
 def _text(side: Side, heights: dict[str, float]) -> tuple[float, str]:
     values = [f * (heights[n] if n is not None else 1.0) for f, n in side]
-    words = [f"{v:g}" if n is None else f"{n} {v:g} um" if f == 1.0 else f"{f:g} * {n} = {v:g} um"
-             for (f, n), v in zip(side, values)]
+    words = [
+        f"{v:g}" if n is None else f"{n} {v:g} um" if f == 1.0 else f"{f:g} * {n} = {v:g} um"
+        for (f, n), v in zip(side, values)
+    ]
     total = sum(values)
     return total, " + ".join(words) + (f" = {total:g} um" if len(side) > 1 else "")
 
@@ -89,8 +96,14 @@ def run(ctx, p: dict) -> list[tuple[str, Violations]]:
     if not messages:
         return []
     parts = {n.split(".", 1)[0] for n in stack_names(p) if "." in n}
-    placed = [ctx.placed(ref) for ref in ctx.layers.deck.layers if ref.split(".", 1)[0] in parts]
-    placed = np.concatenate([a for a in placed if len(a)] or [np.empty(0, dtype=object)])
+    each = [ctx.placed(ref) for ref in ctx.layers.deck.layers if ref.split(".", 1)[0] in parts]
+    placed = np.concatenate([a for a in each if len(a)] or [np.empty(0, dtype=object)])
     box = shapely.box(*shapely.total_bounds(placed)) if len(placed) else shapely.box(0, 0, 0, 0)
-    return [("stack", Violations.polygons(np.array([box] * len(messages), dtype=object),
-                                          messages=np.array(messages, dtype=object)))]
+    return [
+        (
+            "stack",
+            Violations.polygons(
+                np.array([box] * len(messages), dtype=object), messages=np.array(messages, dtype=object)
+            ),
+        )
+    ]
