@@ -42,6 +42,7 @@ from pkgdrc.deck.load import (
     _refuse_non_finite,
     _stack,
     bundled_decks,
+    rule_params,
 )
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.decks import load_deck
@@ -346,24 +347,7 @@ def _rules(raw: LineDict, parts: dict[str, PartSpec], stack: dict[str, float], p
             )
         spec = KINDS[kind].PARAMS
         _unknown_keys(body, list(spec) + list(RULE_KEYS), f"rule {rid} ({kind})", path)
-        params: dict[str, Any] = {}
-        for pname, param in spec.items():
-            if pname not in body:
-                if param.required:
-                    raise PkgdrcError(
-                        f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
-                    )
-                params[pname] = param.default
-                continue
-            try:
-                params[pname] = param.validate(body[pname])
-            except ValueError as e:
-                raise PkgdrcError(f"rule {rid}: {pname}: {e}", path=path, line=body.line_of(pname)) from None
-            if param.kind in ("layer", "layers"):
-                for ref in [params[pname]] if param.kind == "layer" else params[pname]:
-                    problem = _layer_ref(ref, parts)
-                    if problem:
-                        raise PkgdrcError(f"rule {rid}: {pname}: {problem}", path=path, line=body.line_of(pname))
+        params = rule_params(rid, body, spec, path, lambda ref: _layer_ref(ref, parts))
         problem = getattr(KINDS[kind], "validate", lambda p: None)(params)
         if problem:
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)

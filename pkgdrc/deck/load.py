@@ -291,27 +291,15 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
                     path=path,
                     line=body.line_of(key),
                 )
-        params: dict[str, Any] = {}
-        for pname, param in spec.items():
-            if pname not in body:
-                if param.required:
-                    raise PkgdrcError(
-                        f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
-                    )
-                params[pname] = param.default
-                continue
-            try:
-                params[pname] = param.validate(body[pname])
-            except ValueError as e:
-                raise PkgdrcError(f"rule {rid}: {pname}: {e}", path=path, line=body.line_of(pname)) from None
-            if param.kind in ("layer", "layers"):
-                for lname in [params[pname]] if param.kind == "layer" else params[pname]:
-                    if lname not in known_layers:
-                        raise PkgdrcError(
-                            f"rule {rid}: {pname}: unknown layer {lname!r}" + _did_you_mean(lname, known_layers),
-                            path=path,
-                            line=body.line_of(pname),
-                        )
+        params = rule_params(
+            rid,
+            body,
+            spec,
+            path,
+            lambda lname: (
+                None if lname in known_layers else f"unknown layer {lname!r}" + _did_you_mean(lname, known_layers)
+            ),
+        )
         for ref in kinds[kind].stack_names(params):
             if ref not in stack:
                 raise PkgdrcError(
@@ -388,3 +376,29 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
         except ValueError as e:
             raise PkgdrcError(f"labels: {lname}: {e}", path=path, line=where) from None
     return connect, labels
+
+
+def rule_params(
+    rid: object, body: LineDict, spec: dict[str, Param], path: str, layer_problem: Callable[[str], str | None]
+) -> dict[str, Any]:
+    """A rule's parameters validated against its kind's `spec` (defaults filled in), each layer
+    name checked by `layer_problem` (why it is not a known layer, or None); errors name the line."""
+    params: dict[str, Any] = {}
+    for pname, param in spec.items():
+        if pname not in body:
+            if param.required:
+                raise PkgdrcError(
+                    f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
+                )
+            params[pname] = param.default
+            continue
+        try:
+            params[pname] = param.validate(body[pname])
+        except ValueError as e:
+            raise PkgdrcError(f"rule {rid}: {pname}: {e}", path=path, line=body.line_of(pname)) from None
+        if param.kind in ("layer", "layers"):
+            for lname in [params[pname]] if param.kind == "layer" else params[pname]:
+                problem = layer_problem(lname)
+                if problem:
+                    raise PkgdrcError(f"rule {rid}: {pname}: {problem}", path=path, line=body.line_of(pname))
+    return params
