@@ -145,9 +145,9 @@ def main() -> None:
     "--max-memory",
     type=click.IntRange(min=1, max=MAX_MEMORY_MB),
     metavar="MB",
-    help="Stop the run (exit 2) when one of its processes grows by more than this, in MiB: this "
-    "process's resident memory above its start, each worker's and the reader's address space "
-    "above its fork.",
+    help="Stop the run (exit 2) when one of its processes grows by more than this, in MiB: the "
+    "resident memory of this process and of each worker above its start, the address space of "
+    "the layout reader above its fork.",
 )
 @click.option(
     "--read-timeout",

@@ -5,22 +5,24 @@ them. Worker processes (the tiles and cell-by-cell pools, the layout reader) are
 from the run's process; an at-fork hook gives them the default SIGINT/SIGTERM action back
 (die at once, even inside C code) and ties them to their parent (PR_SET_PDEATHSIG).
 
-The memory bound (`interruptible(..., max_memory=N)`) holds per process: this process's
-resident memory may grow by N bytes above its size when the run started (sampled every
-`WATCH_SECONDS` by the watcher thread, which stops the run as a signal does, exit 2); a
-forked process (a pool worker, the reading child) may grow its address space by N bytes
-above its size at the fork (`limit_address_space`: allocating more raises MemoryError
-there). `note_rule` records the rule under way, for the message.
+The memory bound (`interruptible(..., max_memory=N)`) holds per process, on resident memory:
+this process may grow by N bytes above its size when the run started, each pool worker by N
+above its size when it started (it writes its pid, that size and the rule it checks on a
+`WorkerBoard` shared with this process). The watcher thread samples them every
+`WATCH_SECONDS` (/proc/PID/statm) and stops the run as a signal does, exit 2, naming the
+rule (`note_rule`). The reading child has its own cap (`pkgdrc.safe_read`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import mmap
 import multiprocessing
 import os
 import resource
 import signal
+import struct
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -30,7 +32,7 @@ from pathlib import Path
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) if sys.platform.startswith("linux") else None
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-WATCH_SECONDS = 0.05  # how often the watcher samples this process's memory under a bound
+WATCH_SECONDS = 0.05  # how often the watcher samples the run's memory under a bound
 EXIT_ERROR = 2  # the CLI's "could not run"
 # Process-wide, as signal handlers are: what forked children must do.
 _handling = [False]  # reset STOP_SIGNALS to their default (set while `interruptible` runs)
@@ -108,24 +110,84 @@ class Stop:
 
 _hook_installed = [False]
 _on_stop: list[Callable[[Stop], None] | None] = [None]  # the running `interruptible`'s callback
-_bound: list[tuple[int, int] | None] = [None]  # (bytes this process may grow by, its size at the start)
+_bound: list[tuple[int, int] | None] = [None]  # (bytes a process may grow by, this one's size at the start)
 _rule: list[str | None] = [None]  # the rule under way in this process (`note_rule`)
+_board: list[WorkerBoard | None] = [None]  # the running pool's workers (`worker_board`)
+_enlisted: list[tuple[WorkerBoard, int] | None] = [None]  # in a worker: its board and slot
 _watcher: list[threading.Thread] = []
 _commit = threading.Lock()  # held while reports are made visible: a stop waits for it
 
 
-def resident_bytes() -> int | None:
-    """This process's resident memory (/proc/self/statm: a read of two counters, ~20 us); None off Linux."""
+def resident_bytes(pid: int | str = "self") -> int | None:
+    """A process's resident memory (/proc/PID/statm: two counters, ~20 us); None if it is gone
+    or off Linux."""
     try:
-        with open("/proc/self/statm") as f:
+        with open(f"/proc/{pid}/statm") as f:
             return int(f.read().split()[1]) * resource.getpagesize()
-    except OSError:
+    except (OSError, IndexError, ValueError):
         return None
+
+
+class WorkerBoard:
+    """Memory this process shares with the pool workers it forks (an anonymous shared mapping):
+    per worker its pid, its resident size when it started and the rule it is checking."""
+
+    _SLOT = struct.Struct("qq240s")  # pid, resident bytes at its start, rule id (UTF-8, NUL-padded)
+    _RULE = struct.Struct("240s")
+
+    def __init__(self, workers: int) -> None:
+        self._memory = mmap.mmap(-1, workers * self._SLOT.size)  # MAP_SHARED: the forks write here
+        self._claim = multiprocessing.get_context("fork").Lock()
+        self._slots = workers
+
+    def enlist(self) -> None:
+        """In a worker, as it starts: take a free slot (none left: the worker is not watched)."""
+        with self._claim:
+            for k in range(self._slots):
+                if self._SLOT.unpack_from(self._memory, k * self._SLOT.size)[0] == 0:
+                    self._SLOT.pack_into(self._memory, k * self._SLOT.size, os.getpid(), resident_bytes() or 0, b"")
+                    _enlisted[0] = (self, k)
+                    return
+
+    def note(self, slot: int, rule_id: str | None) -> None:
+        """In a worker: the rule it starts checking (a longer id is cut at 240 bytes)."""
+        self._RULE.pack_into(self._memory, slot * self._SLOT.size + 16, (rule_id or "").encode())
+
+    def workers(self) -> list[tuple[int, int, str | None]]:
+        """(pid, resident bytes at its start, rule under way or None) of each enlisted worker."""
+        rows = []
+        for k in range(self._slots):
+            pid, start, name = self._SLOT.unpack_from(self._memory, k * self._SLOT.size)
+            if pid:
+                rows.append((pid, start, name.rstrip(b"\0").decode(errors="replace") or None))
+        return rows
+
+
+@contextlib.contextmanager
+def worker_board(workers: int) -> Iterator[WorkerBoard | None]:
+    """A board for a pool of `workers`, watched while the block runs; None without a memory bound."""
+    if _bound[0] is None:
+        yield None
+        return
+    _board[0] = WorkerBoard(workers)
+    try:
+        yield _board[0]
+    finally:
+        _board[0] = None
+
+
+def enlist(board: WorkerBoard | None) -> None:
+    """A pool worker's initializer: put itself on the board, if there is one."""
+    if board is not None:
+        board.enlist()
 
 
 def note_rule(rule_id: str | None) -> None:
     """Record the rule this process is checking (None: none yet), named when it runs out of memory."""
     _rule[0] = rule_id
+    if _enlisted[0] is not None:
+        board, slot = _enlisted[0]
+        board.note(slot, rule_id)
 
 
 def bound_text(max_memory: int) -> str:
@@ -133,11 +195,26 @@ def bound_text(max_memory: int) -> str:
     return f"{max_memory // 2**20} MiB" if max_memory % 2**20 == 0 else f"{max_memory:,} bytes"
 
 
-def exceeded(max_memory: int) -> str:
-    """The one line for a run beyond --max-memory, naming the rule under way in this process."""
-    bound = bound_text(max_memory)
-    doing = f"checking rule {_rule[0]}" if _rule[0] is not None else "loading the layout"
-    return f"the run needed more than --max-memory ({bound}) while {doing}"
+def exceeded(max_memory: int, rule_id: str | None) -> str:
+    """The one line for a run beyond --max-memory while checking `rule_id` (None: before any rule)."""
+    doing = f"checking rule {rule_id}" if rule_id is not None else "loading the layout"
+    return f"the run needed more than --max-memory ({bound_text(max_memory)}) while {doing}"
+
+
+def _over_bound() -> str | None:
+    """The line to stop with, when this process or a pool worker has grown beyond the bound."""
+    bound = _bound[0]
+    if bound is None:
+        return None
+    now = resident_bytes()
+    if now is not None and now - bound[1] > bound[0]:
+        return exceeded(bound[0], _rule[0])
+    board = _board[0]
+    for pid, start, rule_id in board.workers() if board is not None else []:
+        now = resident_bytes(pid)
+        if now is not None and now - start > bound[0]:
+            return exceeded(bound[0], rule_id)
+    return None
 
 
 def _stop(on_stop: Callable[[Stop], None], stop: Stop) -> None:
@@ -156,24 +233,21 @@ def _watch() -> None:
     inside C code)."""
     while True:
         signum = signal.sigtimedwait(STOP_SIGNALS, WATCH_SECONDS)
-        on_stop, bound = _on_stop[0], _bound[0]
+        on_stop = _on_stop[0]
         if signum is not None and on_stop is None:  # no run under way: the signal's usual effect
             os.kill(os.getpid(), signum.si_signo)
         elif signum is not None and on_stop is not None:
             _stop(on_stop, Stop(signum.si_signo))
-        elif on_stop is not None and bound is not None:
-            now = resident_bytes()
-            if now is not None and now - bound[1] > bound[0]:
-                _stop(on_stop, Stop(None, exceeded(bound[0])))
+        elif on_stop is not None and (line := _over_bound()) is not None:
+            _stop(on_stop, Stop(None, line))
 
 
 @contextlib.contextmanager
 def interruptible(on_stop: Callable[[Stop], None], max_memory: int | None = None) -> Iterator[None]:
     """On SIGINT or SIGTERM: kill the child processes, call `on_stop(Stop(signum))` (remove
     temporary files, say so on stderr) and exit at once with 128 + the signal's number (130, 143).
-    With `max_memory` (bytes): the same, exit 2, when this process's resident memory grows by
-    more than that (`Stop(None, message)`); the pool's workers get the bound at their fork
-    (`memory_bound`).
+    With `max_memory` (bytes): the same, exit 2, with `Stop(None, the line to print)`, when
+    this process or a pool worker grows its resident memory by more than that (see above).
 
     The signals are blocked in this thread (and so in every thread it starts) and taken by
     one watcher thread with sigtimedwait: a Python signal handler runs only in the main
@@ -199,29 +273,6 @@ def interruptible(on_stop: Callable[[Stop], None], max_memory: int | None = None
         _on_stop[0] = None
         _bound[0] = None
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-
-
-def memory_bound() -> int | None:
-    """The bytes a process forked now may grow by (the running `interruptible`'s max_memory)."""
-    bound = _bound[0]
-    return bound[0] if bound is not None else None
-
-
-def limit_address_space(max_memory: int | None) -> None:
-    """Cap this process's address space at its current size plus `max_memory` bytes (in a
-    forked child: allocating more raises MemoryError, or GEOS's bad_alloc).
-
-    A cap beyond what the system allows (the hard limit, or what a C long holds) limits
-    nothing more than that, so it is left at the system's.
-    """
-    if max_memory is None or not os.path.exists("/proc/self/statm"):
-        return
-    with open("/proc/self/statm") as f:  # the child's start-up footprint is not counted
-        current = int(f.read().split()[0]) * resource.getpagesize()
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    ceiling = 2**63 - 1 if hard == resource.RLIM_INFINITY else hard
-    if current + max_memory < ceiling:
-        resource.setrlimit(resource.RLIMIT_AS, (current + max_memory, hard))
 
 
 def _install_hook() -> None:

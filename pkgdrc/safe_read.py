@@ -26,6 +26,7 @@ import faulthandler
 import math
 import os
 import pickle
+import resource
 import signal
 import traceback
 from collections import Counter
@@ -36,7 +37,6 @@ import numpy as np
 
 from pkgdrc import gdsii, oasis
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.process import limit_address_space
 from pkgdrc.source import readable
 
 LayerKey = tuple[int, int]
@@ -365,10 +365,26 @@ def _check_names(lib: gdstk.Library, path: str) -> None:
         seen.add(cell.name)
 
 
+def _limit_memory(max_memory: int | None) -> None:
+    """Cap the address space at the current footprint plus `max_memory` bytes.
+
+    A cap beyond what the system allows (the hard limit, or what a C long holds) limits
+    nothing more than that, so it is left at the system's.
+    """
+    if max_memory is None or not os.path.exists("/proc/self/statm"):
+        return
+    with open("/proc/self/statm") as f:  # the child's start-up footprint is not counted
+        current = int(f.read().split()[0]) * resource.getpagesize()
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = 2**63 - 1 if hard == resource.RLIM_INFINITY else hard
+    if current + max_memory < ceiling:
+        resource.setrlimit(resource.RLIMIT_AS, (current + max_memory, hard))
+
+
 def _answer(args: tuple, max_memory: int | None) -> tuple[str, object]:
     """The child's whole work, as a picklable ("ok" | "error" | "bug", payload)."""
     try:
-        limit_address_space(max_memory)
+        _limit_memory(max_memory)
         return "ok", read_tree(*args)
     except PkgdrcError as e:
         where = f"{e.path}: " if e.path is not None and e.line is None else ""
