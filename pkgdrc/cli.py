@@ -26,7 +26,7 @@ from pkgdrc.config import load_settings
 from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.plan import HIERARCHIES, Hierarchy
-from pkgdrc.process import interruptible
+from pkgdrc.process import Stop, interruptible
 from pkgdrc.report import json_report, outputs, text
 from pkgdrc.report.files import Staged, write_error
 from pkgdrc.run import DEFAULT_DECK, check, select_rules
@@ -145,7 +145,9 @@ def main() -> None:
     "--max-memory",
     type=click.IntRange(min=1, max=MAX_MEMORY_MB),
     metavar="MB",
-    help="Cap the memory the layout reader may allocate, in MB.",
+    help="Stop the run (exit 2) when one of its processes grows by more than this, in MiB: the "
+    "resident memory of this process and of each worker above its start, the address space of "
+    "the layout reader above its fork.",
 )
 @click.option(
     "--read-timeout",
@@ -212,7 +214,7 @@ def check_cmd(
     (see `pkgdrc config`).
     """
     staged: list[Staged] = []
-    with interruptible(functools.partial(_stopped, staged)):
+    with interruptible(functools.partial(_stopped, staged), max_memory * 2**20 if max_memory else None):
         cli = {
             "deck": deck,
             "top": top,
@@ -282,16 +284,20 @@ def check_cmd(
         sys.exit(_exit_code(reports, strict, allow_empty))
 
 
-def _stopped(staged: list[Staged], signum: int) -> None:
-    """SIGINT/SIGTERM (`pkgdrc.process.interruptible`): remove the staged reports, say so in one line."""
+def _stopped(staged: list[Staged], stop: Stop) -> None:
+    """SIGINT/SIGTERM or --max-memory (`pkgdrc.process.interruptible`): remove the staged
+    reports, say so in one line."""
     written = any(s.committed for s in staged)
     for s in staged:
         s.discard()
     sys.stdout.flush()
-    sys.stderr.write(
-        f"pkgdrc: interrupted by {signal.Signals(signum).name}: the run was stopped; "
-        f"{'reports written' if written else 'no report written, old reports kept'}\n"
-    )
+    if stop.signum is None:
+        sys.stderr.write(f"pkgdrc: error: {stop.message}\n")
+    else:
+        sys.stderr.write(
+            f"pkgdrc: interrupted by {signal.Signals(stop.signum).name}: the run was stopped; "
+            f"{'reports written' if written else 'no report written, old reports kept'}\n"
+        )
     sys.stderr.flush()
 
 

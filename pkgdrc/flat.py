@@ -14,6 +14,7 @@ from pkgdrc.deck import Rule
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.markers import Marker, Violations, to_markers
+from pkgdrc.process import note_rule
 from pkgdrc.result import RuleResult
 from pkgdrc.units import Grid
 
@@ -21,6 +22,7 @@ from pkgdrc.units import Grid
 def rule_violations(layers: LayerSet, rule: Rule) -> list[tuple[str, Violations]]:
     """A rule's violations on a LayerSet, per layer it runs on, in dbu."""
     kind = kind_of(rule)
+    note_rule(rule.id)  # named if the run outgrows --max-memory (pkgdrc.process)
     try:
         return [
             (name, found) for name in kind.layers_run_on(rule.params) for found in kind.run(layers, name, rule.params)

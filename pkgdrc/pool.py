@@ -4,7 +4,8 @@
 processes forked from this one (copy on write: `state`, the loaded layout and deck, is
 inherited, never pickled) and yields `(i, result)` as each finishes. A worker that dies
 (killed, out of memory) raises PkgdrcError at once (concurrent.futures' BrokenProcessPool)
-instead of the pool waiting forever. Signals and children: `pkgdrc.process`.
+instead of the pool waiting forever. Under --max-memory the workers enlist on a board the
+run's watcher reads (`pkgdrc.process.worker_board`). Signals and children: `pkgdrc.process`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.process import settle
+from pkgdrc.process import enlist, settle, worker_board
 
 _STATE: tuple[Callable[[Any, int], Any], Any] | None = None  # (work, state): inherited by forked workers
 
@@ -31,8 +32,12 @@ def forked_map(work: Callable[[Any, int], Any], state: Any, n: int, jobs: int) -
     """(i, work(state, i)) for i in range(n), in the order they finish, on `jobs` forked processes."""
     global _STATE
     _STATE = (work, state)
+    fork = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(max_workers=min(jobs, n), mp_context=multiprocessing.get_context("fork")) as pool:
+        with (
+            worker_board(min(jobs, n)) as board,
+            ProcessPoolExecutor(min(jobs, n), fork, initializer=enlist, initargs=(board,)) as pool,
+        ):
             pending = {pool.submit(_call, i) for i in range(n)}
             try:
                 while pending:
@@ -43,7 +48,7 @@ def forked_map(work: Callable[[Any, int], Any], state: Any, n: int, jobs: int) -
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
     except BrokenProcessPool:
-        settle()  # killed by a stop (SIGINT/SIGTERM): that one ends the run, with its own line
+        settle()  # killed by a stop (SIGINT/SIGTERM, --max-memory): that one ends the run, with its own line
         raise PkgdrcError("a worker process died (killed, or out of memory): the run could not be done") from None
     finally:
         _STATE = None

@@ -19,6 +19,7 @@ from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
 from pkgdrc.plan import HIERARCHIES, Hierarchy, Options, by_cell, plan
+from pkgdrc.process import note_rule
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.version import __version__
@@ -110,6 +111,7 @@ def check(
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
+    note_rule(None)  # loading this layout, not checking the last one's rule (pkgdrc.process)
     deck = deck if isinstance(deck, Deck) else load_deck(deck)
     selected = select_rules(deck, rules)
     if hierarchy not in HIERARCHIES:
