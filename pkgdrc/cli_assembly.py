@@ -1,4 +1,7 @@
-"""`pkgdrc assembly`: several layouts placed together (pkgdrc.assembly), checked across parts."""
+"""`pkgdrc assembly`: several layouts placed together (pkgdrc.assembly), checked across parts.
+
+Same exit codes and EMPTY policy as `pkgdrc check` (`pkgdrc.cli_common.exit_code`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import click
 from pkgdrc.assembly import check_assembly, load_assembly
 from pkgdrc.assembly import outputs as assembly_outputs
 from pkgdrc.assembly.kinds import KINDS
-from pkgdrc.cli_common import EXIT_CLEAN, EXIT_VIOLATIONS, user_errors
+from pkgdrc.cli_common import allow_empty_option, empty_policy, exit_code, strict_option, user_errors
 from pkgdrc.config import load_settings
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.report import json_report, outputs
@@ -44,6 +47,8 @@ def assembly_group() -> None:
     help="What to print on stdout: the text summary, the JSON report, GitHub annotations.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout.")
+@strict_option
+@allow_empty_option
 @user_errors
 def assembly_check_cmd(
     assembly_file: str,
@@ -54,9 +59,14 @@ def assembly_check_cmd(
     waivers_path: str | None,
     fmt: str,
     quiet: bool,
+    strict: bool | None,
+    allow_empty: bool | None,
 ) -> None:
     """Check an assembly: its cross-part rules and each part's own deck; exit 1 on violations.
 
+    Exit 0 only when every rule was checked and passed: a rule whose input layer has no
+    shape is EMPTY, and a run with EMPTY rules and no violations exits 2 unless
+    --allow-empty (with --strict, any EMPTY rule exits 2), as in `pkgdrc check`.
     Report paths may contain {stem} (the assembly file's name without suffix) and, except
     --junit, {part}: one report per part, in that part's own coordinates.
     """
@@ -66,8 +76,11 @@ def assembly_check_cmd(
         "junit": junit_path,
         "lyrdb": lyrdb_path,
         "html": html_path,
+        "strict": strict,
+        "allow-empty": allow_empty,
     }
     settings = load_settings(cli, assembly_file)
+    strict_run, allow_empty_run = empty_policy(settings)
     parts = list(load_assembly(assembly_file).parts)
     where = assembly_outputs.paths(assembly_file, settings, parts)
     result = check_assembly(assembly_file, waivers=settings.get("waivers"))
@@ -79,7 +92,7 @@ def assembly_check_cmd(
             else outputs.stdout(result.report, fmt),
             nl=fmt == "json",
         )
-    sys.exit(EXIT_VIOLATIONS if result.report.violations else EXIT_CLEAN)
+    sys.exit(exit_code([result.report], strict_run, allow_empty_run))
 
 
 @assembly_group.command("explain")
