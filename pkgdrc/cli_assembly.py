@@ -102,4 +102,4 @@ def assembly_explain_cmd(kind: str) -> None:
     """Explain an assembly check kind (align, net_match, keepout, space, inside, covers, stack)."""
     if kind not in KINDS:
         raise PkgdrcError(f"no assembly check kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
-    click.echo(inspect.cleandoc(KINDS[kind].__doc__ or ""))
+    click.echo(inspect.cleandoc(KINDS[kind].doc))
