@@ -217,9 +217,10 @@ def check_cmd(
                         jobs=jobs,
                         dask_scheduler=dask_scheduler,
                         hierarchy=mode,
+                        drawing="html" in plan.per_layout[k],
                     )
                 plan.stage(report, k)
-                report.layer_set = None  # only the HTML report draws; let the layout go before the next one
+                report.drawing = None  # only the HTML report draws, and it is written
                 reports.append(report)
                 if show and fmt == "text" and verbose:
                     echo(text.render(report, verbose=True) + outputs.waiver_lines(report))
