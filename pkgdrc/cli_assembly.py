@@ -81,8 +81,7 @@ def assembly_check_cmd(
     }
     settings = load_settings(cli, assembly_file)
     strict_run, allow_empty_run = empty_policy(settings)
-    parts = list(load_assembly(assembly_file).parts)
-    where = assembly_outputs.paths(assembly_file, settings, parts)
+    where = assembly_outputs.paths(load_assembly(assembly_file), settings)
     result = check_assembly(assembly_file, waivers=settings.get("waivers"))
     assembly_outputs.write(result, where)
     if not quiet:

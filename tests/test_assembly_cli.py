@@ -172,3 +172,23 @@ def test_strict_exits_2_on_an_empty_rule_even_with_violations(tmp_path):
     out = run("check", ghost, "-q", "--strict", "--allow-empty")
     assert out.exit_code == 2
     assert out.output.startswith("pkgdrc: error: --strict and --allow-empty")
+
+
+def test_no_report_overwrites_a_file_the_run_reads(tmp_path):
+    """As for `pkgdrc check` (one planner of report paths): the assembly file, a part's deck."""
+    ghost = _ghost_assembly(tmp_path, 500)
+    out = run("check", ghost, "--json", ghost)
+    assert (out.exit_code, out.output) == (
+        2,
+        f"pkgdrc: error: {ghost}: --json would overwrite the input file {ghost}\n",
+    )
+    deck = tmp_path / "die.yaml"
+    before = deck.read_text()
+    out = run("check", ghost, "--allow-empty", "--lyrdb", str(tmp_path / "{part}.lyrdb"), "--html", str(deck))
+    assert (out.exit_code, out.output) == (2, f"pkgdrc: error: {deck}: --html would overwrite the input file {deck}\n")
+    assert deck.read_text() == before and not list(tmp_path.glob("*.lyrdb"))
+    out = run("check", ghost, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.json"))
+    assert (out.exit_code, out.output) == (
+        2,
+        f"pkgdrc: error: {tmp_path / 'r.json'}: --junit and --json would write to the same file\n",
+    )
