@@ -1,6 +1,8 @@
-"""The command line: parse options, call the library, map errors to exit codes.
+"""The command line: `pkgdrc check` and the small commands (waive, config, rules, explain, decks).
 
-Exit codes: 0 no violations, 1 violations found, 2 the run could not be done.
+The assembly commands are in `pkgdrc.cli_assembly`; error handling, the exit-code policy
+(0 no violations, 1 violations found, 2 the run could not be done) and stdout in
+`pkgdrc.cli_common`.
 """
 
 from __future__ import annotations
@@ -12,67 +14,35 @@ import inspect
 import json
 import signal
 import sys
-import traceback
 from typing import cast
 
 import click
 
 from pkgdrc import config
-from pkgdrc.assembly import check_assembly, load_assembly
-from pkgdrc.assembly import outputs as assembly_outputs
-from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.checks import CHECKS
+from pkgdrc.cli_assembly import assembly_group
+from pkgdrc.cli_common import (
+    allow_empty_option,
+    echo,
+    empty_policy,
+    exit_code,
+    stdout_format,
+    strict_option,
+    user_errors,
+)
 from pkgdrc.config import load_settings
 from pkgdrc.decks import bundled_decks, load_deck
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.plan import HIERARCHIES, Hierarchy
 from pkgdrc.process import Stop, interruptible
 from pkgdrc.report import json_report, outputs, text
-from pkgdrc.report.files import Staged, write_error
+from pkgdrc.report.files import Staged
 from pkgdrc.run import DEFAULT_DECK, check, select_rules
 from pkgdrc.safe_read import MAX_SHAPES
 from pkgdrc.version import __version__
 from pkgdrc.waivers import append_waivers, load_report, load_waivers, waiver_entries
 
 MAX_MEMORY_MB = 2**40  # 1 EiB: setrlimit takes bytes in 63 bits
-EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
-
-
-def _user_errors(fn):
-    """Turn a PkgdrcError into one line on stderr and exit 2 (click's own errors exit 1); a bug exits 2 too.
-
-    Running out of memory is one line and exit 2 (an interrupt: see `_stopped`).
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except PkgdrcError as e:
-            _fail(f"error: {e}", EXIT_ERROR)
-        except MemoryError as e:
-            _fail(f"error: out of memory ({str(e) or 'MemoryError'}): the run could not be done", EXIT_ERROR)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception:  # a bug: keep the traceback, but never let Python's exit 1 read as "violations"
-            traceback.print_exc()
-            click.echo("pkgdrc: internal error (a bug in pkgdrc, traceback above): the run could not be done", err=True)
-            sys.exit(EXIT_ERROR)
-
-    return wrapper
-
-
-def _fail(line: str, code: int) -> None:
-    click.echo(f"pkgdrc: {line}", err=True)
-    sys.exit(code)
-
-
-def _echo(text: str) -> None:
-    """Print on stdout; a full disk or a closed pipe is one error line, not a traceback."""
-    try:
-        click.echo(text, nl=False)
-    except OSError as e:
-        raise write_error(e, "stdout") from None
 
 
 deck_option = click.option(
@@ -95,11 +65,7 @@ def main() -> None:
 
 @main.command("check")
 @click.argument("layouts", metavar="LAYOUT...", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option(
-    "--deck",
-    "-d",
-    help=f"Rule deck: a YAML path or the name of a bundled deck [default: from the config, else {DEFAULT_DECK}].",
-)
+@deck_option
 @click.option("--top", help="Top cell (needed when the layout has several).")
 @click.option("--rule", "rules", multiple=True, help="Run only this rule id (repeatable).")
 @click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here (- for stdout).")
@@ -122,18 +88,8 @@ def main() -> None:
     help="What to print on stdout: the text summary (default), the JSON report, GitHub annotations.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print no summary on stdout, and no progress bar.")
-@click.option(
-    "--strict/--no-strict",
-    default=None,
-    help="Exit 2 when any selected rule has an empty input layer, even with violations "
-    "[default: from the config, else off].",
-)
-@click.option(
-    "--allow-empty/--no-allow-empty",
-    default=None,
-    help="Accept rules whose input layers have no shape (reported EMPTY) and a layout in which "
-    "no deck layer has a shape: exit 0 if nothing fails [default: from the config, else off: exit 2].",
-)
+@strict_option
+@allow_empty_option
 @click.option(
     "--max-shapes",
     type=click.IntRange(min=1),
@@ -177,7 +133,7 @@ def main() -> None:
 )
 @click.option("--flat", is_flag=True, help="Same as --hierarchy flat.")
 @click.option("--verbose", "-v", is_flag=True, help="Say in the text summary which engine ran each rule.")
-@_user_errors
+@user_errors
 def check_cmd(
     layouts: tuple[str, ...],
     deck: str | None,
@@ -229,11 +185,7 @@ def check_cmd(
         settings = [load_settings(cli, layout) for layout in layouts]
         for warning in settings[0].warnings:
             click.echo(f"pkgdrc: warning: {warning}", err=True)
-        strict, allow_empty = bool(settings[0].get("strict")), bool(settings[0].get("allow-empty"))
-        if strict and allow_empty:
-            raise PkgdrcError(
-                "--strict and --allow-empty (or strict and allow-empty in the config) contradict each other: choose one"
-            )
+        strict, allow_empty = empty_policy(settings[0])
         if flat and hierarchy not in (None, "flat"):
             raise PkgdrcError(f"--flat and --hierarchy {hierarchy} contradict each other: choose one")
         mode = cast(Hierarchy, "flat" if flat else (hierarchy or "auto"))
@@ -245,7 +197,7 @@ def check_cmd(
             layouts, settings, outputs.inputs(layouts, [d.path for d in decks.values()], settings), json_indent
         )
         staged.append(plan.staged)
-        fmt = _stdout_format(fmt, plan)
+        fmt = stdout_format(fmt, plan)
         show = not quiet and fmt is not None
         reports = []
         try:
@@ -267,21 +219,22 @@ def check_cmd(
                         jobs=jobs,
                         dask_scheduler=dask_scheduler,
                         hierarchy=mode,
+                        drawing="html" in plan.per_layout[k],
                     )
                 plan.stage(report, k)
-                report.layer_set = None  # only the HTML report draws; let the layout go before the next one
+                report.drawing = None  # only the HTML report draws, and it is written
                 reports.append(report)
                 if show and fmt == "text" and verbose:
-                    _echo(text.render(report, verbose=True) + outputs.waiver_lines(report))
+                    echo(text.render(report, verbose=True) + outputs.waiver_lines(report))
                 elif show and fmt is not None and fmt != "json":
-                    _echo(outputs.stdout(report, fmt))
+                    echo(outputs.stdout(report, fmt))
             plan.finish(reports)
         finally:
             plan.staged.discard()
         if show and fmt == "json":
             docs = [json_report.to_dict(r) for r in reports]
-            _echo(json.dumps(docs[0] if len(layouts) == 1 else docs, indent=json_indent, allow_nan=False) + "\n")
-        sys.exit(_exit_code(reports, strict, allow_empty))
+            echo(json.dumps(docs[0] if len(layouts) == 1 else docs, indent=json_indent, allow_nan=False) + "\n")
+        sys.exit(exit_code(reports, strict, allow_empty))
 
 
 def _stopped(staged: list[Staged], stop: Stop) -> None:
@@ -299,38 +252,6 @@ def _stopped(staged: list[Staged], stop: Stop) -> None:
             f"{'reports written' if written else 'no report written, old reports kept'}\n"
         )
     sys.stderr.flush()
-
-
-def _stdout_format(fmt: str | None, plan: outputs.Plan) -> str | None:
-    """What --format prints, None when a report goes to stdout (which takes one thing)."""
-    if not plan.to_stdout:
-        return fmt or "text"
-    if fmt is not None:
-        raise PkgdrcError(f"a report goes to stdout (-), and so would --format {fmt}: stdout takes one")
-    return None
-
-
-def _exit_code(reports: list, strict: bool, allow_empty: bool) -> int:
-    """1 with violations, 0 when every rule passed; 2 when rules could not check (see check_cmd)."""
-    several = len(reports) > 1
-
-    def listed(pick) -> tuple[int, str]:
-        parts = [(f"{r.layout}: " if several else "") + text.empty_inputs_text(pick(r)) for r in reports if pick(r)]
-        return sum(len(pick(r)) for r in reports), "; ".join(parts)
-
-    with_empty = [r for rep in reports for r in rep.rules if r.empty_inputs]
-    if strict and with_empty:
-        n, which = listed(lambda rep: [r for r in rep.rules if r.empty_inputs])
-        raise PkgdrcError(f"{n} rule{'s' * (n != 1)} had an empty input layer ({which}) and --strict is set")
-    if any(r.violations for r in reports):
-        return EXIT_VIOLATIONS
-    if any(r.empty for r in reports) and not allow_empty:
-        n, which = listed(lambda rep: rep.empty)
-        raise PkgdrcError(
-            f"{n} rule{'s' * (n != 1)} could not check: empty input ({which}); the run is not "
-            "clean (--allow-empty accepts empty layers)"
-        )
-    return EXIT_CLEAN
 
 
 @contextlib.contextmanager
@@ -367,7 +288,7 @@ def _progress(count: int, label: str, enabled: bool):
     type=click.Path(),
     help="Waiver file to append to [default: from the config, else pkgdrc-waivers.yaml].",
 )
-@_user_errors
+@user_errors
 def waive_cmd(
     report_json: str, rules: tuple[str, ...], reason: str, owner: str, expires, waivers_path: str | None
 ) -> None:
@@ -384,7 +305,7 @@ def waive_cmd(
 
 @main.command("config")
 @click.argument("layout", required=False)
-@_user_errors
+@user_errors
 def config_cmd(layout: str | None) -> None:
     """Print the effective configuration and where each value comes from (for LAYOUT, if given)."""
     click.echo(config.render(load_settings({}, layout)), nl=False)
@@ -392,7 +313,7 @@ def config_cmd(layout: str | None) -> None:
 
 @main.command("rules")
 @deck_option
-@_user_errors
+@user_errors
 def rules_cmd(deck: str | None) -> None:
     """List the rules of a deck: id, check kind, parameters and doc."""
     d = _deck(deck)
@@ -406,7 +327,7 @@ def rules_cmd(deck: str | None) -> None:
 @main.command("explain")
 @click.argument("rule_or_kind")
 @deck_option
-@_user_errors
+@user_errors
 def explain_cmd(rule_or_kind: str, deck: str | None) -> None:
     """Explain a rule of the deck (or a check kind): what it checks, precisely."""
     if rule_or_kind in CHECKS:
@@ -432,77 +353,7 @@ def _first_line(doc: str | None) -> str:
     return (doc or "").strip().splitlines()[0] if doc else ""
 
 
-# --- assemblies (pkgdrc.assembly): several layouts placed together, checked across parts ---
-
-
-@main.group("assembly")
-def assembly_group() -> None:
-    """Assemblies: dies, interposer, substrate, heat sink as separate layouts, checked together."""
-
-
-@assembly_group.command("check")
-@click.argument("assembly_file", metavar="ASSEMBLY.yaml", type=click.Path(dir_okay=False))
-@click.option("--json", "json_path", type=click.Path(), help="Write the full JSON report here.")
-@click.option("--junit", "junit_path", type=click.Path(), help="Write JUnit XML here.")
-@click.option(
-    "--lyrdb",
-    "lyrdb_path",
-    type=click.Path(),
-    help="Write a KLayout marker database here; with {part} in the path, one per part in its own "
-    "coordinates (opens over that part's layout).",
-)
-@click.option("--html", "html_path", type=click.Path(), help="Write a self-contained HTML report here ({part} too).")
-@click.option("--waivers", "waivers_path", type=click.Path(), help="Waiver file (YAML) of accepted violations.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="What to print on stdout: the text summary, the JSON report, GitHub annotations.",
-)
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing on stdout.")
-@_user_errors
-def assembly_check_cmd(
-    assembly_file: str,
-    json_path: str | None,
-    junit_path: str | None,
-    lyrdb_path: str | None,
-    html_path: str | None,
-    waivers_path: str | None,
-    fmt: str,
-    quiet: bool,
-) -> None:
-    """Check an assembly: its cross-part rules and each part's own deck; exit 1 on violations.
-
-    Report paths may contain {stem} (the assembly file's name without suffix) and, except
-    --junit, {part}: one report per part, in that part's own coordinates.
-    """
-    cli = {"waivers": waivers_path, "json": json_path, "junit": junit_path, "lyrdb": lyrdb_path, "html": html_path}
-    settings = load_settings(cli, assembly_file)
-    parts = list(load_assembly(assembly_file).parts)
-    where = assembly_outputs.paths(assembly_file, settings, parts)
-    result = check_assembly(assembly_file, waivers=settings.get("waivers"))
-    assembly_outputs.write(result, where)
-    if not quiet:
-        click.echo(
-            json.dumps(json_report.to_dict(result.report), indent=1)
-            if fmt == "json"
-            else outputs.stdout(result.report, fmt),
-            nl=fmt == "json",
-        )
-    sys.exit(EXIT_VIOLATIONS if result.report.violations else EXIT_CLEAN)
-
-
-@assembly_group.command("explain")
-@click.argument("kind")
-@_user_errors
-def assembly_explain_cmd(kind: str) -> None:
-    """Explain an assembly check kind (align, net_match, keepout, space, inside, covers, stack)."""
-    if kind not in KINDS:
-        raise PkgdrcError(f"no assembly check kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
-    click.echo(inspect.cleandoc(KINDS[kind].__doc__ or ""))
-
+main.add_command(assembly_group)
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.polygons import EMPTY
-from pkgdrc.safe_read import Matrix, RawTree
+from pkgdrc.rawtree import Matrix, RawTree
 
 IDENTITY: Matrix = (1, 0, 0, 1)
 ORIGIN = np.zeros((1, 2))

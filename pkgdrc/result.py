@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pkgdrc.markers import Marker
 
 if TYPE_CHECKING:
-    from pkgdrc.layers import LayerSet
+    from pkgdrc.drawing import Drawing
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,9 @@ class Report:
     expired_waivers: list[str] = field(default_factory=list)
     # (layer, datatype, shapes) of the layout's layers with shapes that no deck layer maps.
     unmapped: list[tuple[int, int, int]] = field(default_factory=list)
-    # The run's layers (and through them the Layout with its R-tree), for reporters that
-    # draw geometry near markers. Not part of the report's data.
-    layer_set: LayerSet | None = field(default=None, repr=False, compare=False)
+    # What the HTML report draws (shape centres, shapes near the pictured markers), as plain
+    # arrays: `pkgdrc.check(..., drawing=True)` sets it. Not part of the report's data.
+    drawing: Drawing | None = field(default=None, repr=False, compare=False)
 
     @property
     def waived(self) -> int:

@@ -14,6 +14,7 @@ from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.decks import load_deck
 from pkgdrc.distributed import run_dask
+from pkgdrc.drawing import make_drawing
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
@@ -90,6 +91,7 @@ def check(
     max_memory: int | None = None,
     read_timeout: float | None = None,
     hierarchy: Hierarchy = "auto",
+    drawing: bool = False,
 ) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
@@ -107,7 +109,8 @@ def check(
     wrong "clean") unless `allow_empty`. `max_shapes` and `read_timeout` bound reading the
     layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
     of memory while checking raises PkgdrcError. Each RuleResult has the seconds its rule
-    took (`run_rule`, `share_wall_time`).
+    took (`run_rule`, `share_wall_time`). `drawing` keeps what the HTML report draws, as plain
+    data (`Report.drawing`, `pkgdrc.drawing`).
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
@@ -137,6 +140,7 @@ def check(
             read_timeout,
             hierarchy,
             start,
+            drawing,
         )
     except MemoryError as e:
         raise PkgdrcError(_memory_message(e), path=path) from None
@@ -165,6 +169,7 @@ def _check(
     read_timeout: float | None,
     hierarchy: Hierarchy,
     start: float,
+    drawing: bool,
 ) -> Report:
     if not isinstance(layout, Layout):
         layout = read_layout(
@@ -237,5 +242,7 @@ def _check(
         stale_waivers=stale,
         expired_waivers=expired,
         unmapped=layout.unmapped,
-        layer_set=layers,
+        drawing=make_drawing(layout, deck, results, {r.id: kind_of(r).reads(r.params) for r in selected})
+        if drawing
+        else None,
     )

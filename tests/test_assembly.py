@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from pkgdrc.assembly import check_assembly, load_assembly, part_report
+from pkgdrc.assembly.kinds import KINDS, AssemblyKind, register
+from pkgdrc.assembly.kinds import align as align_module
 from pkgdrc.assembly.place import ORIENTATIONS, Placement
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.units import Grid
@@ -608,3 +610,21 @@ def test_align_against_an_empty_pad_layer(tmp_path):
             ("bump on no pad of carrier.PAD: no pad centre within 5 um (value: the nearest)"),
         ),
     ]
+
+
+def test_assembly_kinds_have_a_typed_contract():
+    """Each kind is one AssemblyKind, registered once; a misspelled field or a module is refused."""
+    assert sorted(KINDS) == ["align", "covers", "inside", "keepout", "net_match", "space", "stack"]
+    assert all(isinstance(k, AssemblyKind) and k.name == name for name, k in KINDS.items())
+    assert [n for n, k in KINDS.items() if k.needs_nets] == ["net_match"]
+    assert KINDS["stack"].stack_names({"relation": "UNDERFILL >= die_a.BUMP_HEIGHT + 20"}) == [
+        "UNDERFILL",
+        "die_a.BUMP_HEIGHT",
+    ]
+    assert KINDS["covers"].reads({"layer": ["d.DIE", "e.DIE"], "by": "s.SINK"}) == ["d.DIE", "e.DIE", "s.SINK"]
+    with pytest.raises(TypeError, match="need_nets"):
+        AssemblyKind("x", "doc", {}, lambda ctx, p: [], lambda p: None, need_nets=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="takes an AssemblyKind, got module"):
+        register(align_module)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'align' is registered twice"):
+        register(KINDS["align"])

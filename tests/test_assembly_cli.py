@@ -124,3 +124,71 @@ def test_waivers_apply_to_assembly_markers(tmp_path):
         f"pkgdrc: error: {waivers}:1: waiver for rule 'KO.DIE': deck two-die-25d-faults "
         "has no such rule (did you mean 'KO.DIES'?)"
     )
+
+
+def _ghost_assembly(tmp_path, clearance: int) -> str:
+    """die_a inside the interposer (with `clearance`), and a keepout on die_a.GHOST, a deck layer with no shape."""
+    (tmp_path / "die.yaml").write_text("name: die-with-ghost\nunits: um\nlayers: {DIE: 1/0, BUMP: 23/0, GHOST: 99/0}\n")
+    path = tmp_path / "ghost.yaml"
+    path.write_text(
+        "name: ghost\nunits: um\nparts:\n"
+        f"  interposer: {{layout: {FIXTURES}/assembly_interposer.gds, deck: {FIXTURES}/assembly_interposer.yaml,"
+        " at: [5000, 5000]}\n"
+        f"  die_a: {{layout: {FIXTURES}/assembly_die_a.gds, deck: die.yaml, at: [10000, 12000], flip: true,"
+        " sits_on: interposer}\n"
+        "rules:\n"
+        f"  IN.DIE:   {{check: inside, layer: die_a.DIE, of: interposer.INTERPOSER, clearance: {clearance}}}\n"
+        "  KO.GHOST: {check: keepout, layer: die_a.GHOST, other: interposer.INTERPOSER, min: 10}\n"
+    )
+    return str(path)
+
+
+def test_an_empty_rule_and_no_violations_exit_2_unless_allow_empty(tmp_path, monkeypatch):
+    """The EMPTY policy of `pkgdrc check`: nothing failed, but KO.GHOST checked nothing."""
+    ghost = _ghost_assembly(tmp_path, 500)
+    out = run("check", ghost, "-q")
+    assert (out.exit_code, out.output) == (
+        2,
+        "pkgdrc: error: 1 rule could not check: empty input (no shape on die_a.GHOST for KO.GHOST); "
+        "the run is not clean (--allow-empty accepts empty layers)\n",
+    )
+    out = run("check", ghost, "-q", "--allow-empty")
+    assert (out.exit_code, out.output) == (0, "")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pkgdrc.toml").write_text("allow-empty = true\n")  # from the config, as for `pkgdrc check`
+    assert run("check", ghost, "-q").exit_code == 0
+    assert run("check", ghost, "-q", "--no-allow-empty").exit_code == 2
+
+
+def test_strict_exits_2_on_an_empty_rule_even_with_violations(tmp_path):
+    ghost = _ghost_assembly(tmp_path, 50000)  # IN.DIE fails: the die is not 50 mm inside
+    out = run("check", ghost, "-q")
+    assert (out.exit_code, out.output) == (1, "")
+    out = run("check", ghost, "-q", "--strict")
+    assert (out.exit_code, out.output) == (
+        2,
+        "pkgdrc: error: 1 rule had an empty input layer (no shape on die_a.GHOST for KO.GHOST) and --strict is set\n",
+    )
+    out = run("check", ghost, "-q", "--strict", "--allow-empty")
+    assert out.exit_code == 2
+    assert out.output.startswith("pkgdrc: error: --strict and --allow-empty")
+
+
+def test_no_report_overwrites_a_file_the_run_reads(tmp_path):
+    """As for `pkgdrc check` (one planner of report paths): the assembly file, a part's deck."""
+    ghost = _ghost_assembly(tmp_path, 500)
+    out = run("check", ghost, "--json", ghost)
+    assert (out.exit_code, out.output) == (
+        2,
+        f"pkgdrc: error: {ghost}: --json would overwrite the input file {ghost}\n",
+    )
+    deck = tmp_path / "die.yaml"
+    before = deck.read_text()
+    out = run("check", ghost, "--allow-empty", "--lyrdb", str(tmp_path / "{part}.lyrdb"), "--html", str(deck))
+    assert (out.exit_code, out.output) == (2, f"pkgdrc: error: {deck}: --html would overwrite the input file {deck}\n")
+    assert deck.read_text() == before and not list(tmp_path.glob("*.lyrdb"))
+    out = run("check", ghost, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.json"))
+    assert (out.exit_code, out.output) == (
+        2,
+        f"pkgdrc: error: {tmp_path / 'r.json'}: --junit and --json would write to the same file\n",
+    )

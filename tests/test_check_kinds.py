@@ -146,3 +146,42 @@ def test_every_kind_gives_the_same_markers_in_every_engine(spec, deck, tmp_path)
     assert cells == flat
     assert tiled == {k: v for k, v in flat.items() if k in tiled}
     assert sum(map(len, flat.values())) > 0
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A local Dask cluster of 2 single-thread worker processes (so the tiles are 2 bands)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    ) as cluster:
+        yield cluster
+
+
+@settings(
+    max_examples=3,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+@given(spec=layouts())
+def test_every_kind_gives_the_same_markers_on_a_dask_cluster(spec, deck, dask_cluster, tmp_path):
+    """The Dask leg of the differential test above: every kind's example rule, on a few random
+    hierarchical layouts, gives on a LocalCluster (2 bands) the markers of the flat run."""
+    lib = build(spec)
+    top = next(c for c in lib.cells if c.name == "TOP")
+    (x0, y0), (x1, y1) = top.bounding_box()
+    top.add(gdstk.rectangle((x0 - 5, y0 - 5), (x1 + 5, y1 + 5), layer=4))  # the outline D, 5 um around all
+    path = tmp_path / "t.gds"
+    lib.write_gds(str(path))
+    flat = pkgdrc.check(path, deck, hierarchy="flat", allow_empty=True)
+    on_dask = pkgdrc.check(
+        path, deck, hierarchy="flat", allow_empty=True, dask_scheduler=dask_cluster.scheduler_address
+    )
+    assert {r.id: r.engine for r in on_dask.rules} == {
+        r.id: "flat" if kind_of(r).whole_layout else "dask" for r in deck.rules
+    }
+    assert markers(on_dask.rules) == markers(flat.rules)
+    assert flat.violations > 0

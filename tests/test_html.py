@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 import struct
 import subprocess
+import weakref
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from pkgdrc.cli import main
+from pkgdrc.decks import load_deck
+from pkgdrc.drawing import Drawing
+from pkgdrc.layout import read_layout
+from pkgdrc.report import html
 from pkgdrc.report.html import MARKER, PICTURES_PER_RULE
+from pkgdrc.run import check
 from signoff import RULES, write_signoff_deck, write_signoff_layout
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -296,3 +303,24 @@ def test_empty_rules_are_not_shown_as_passed(tmp_path):
     assert "HS.3: not checked: input layer STANDOFF has no shapes in this layout" in text
     assert "BGA.1: not checked: input layers BALL, SUBSTRATE have no shapes in this layout" in text
     assert "5 rules not checked (an input layer has no shapes)" in text
+
+
+def test_the_report_draws_from_plain_data_and_lets_the_layout_go(tmp_path):
+    """`check(..., drawing=True)` hands the HTML writer arrays (shape centres, WKB near the
+    pictured markers); the Layout is freed when the run ends, and the page still draws it."""
+    deck = load_deck(str(write_signoff_deck(tmp_path / "d.yaml")))
+    layout = read_layout(str(write_signoff_layout(tmp_path / "a.gds")), deck.layers)
+    gone = weakref.ref(layout)
+    report = check(layout, deck, drawing=True)
+    del layout
+    gc.collect()
+    assert gone() is None
+    drawing = report.drawing
+    assert isinstance(drawing, Drawing)
+    assert sorted(drawing.near) == [("RDL1.S", 0), ("RDL1.W", 0), ("RDL2.W", 0), ("RDL2.W", 1)]
+    assert [name for name, _ in drawing.shapes_near("RDL1.W", 0)] == ["RDL1"]
+    assert drawing.shape_centres.shape == (report.shapes, 2)
+    page = html.dumps(report)
+    assert page.count("<figure id=") == 3 + 4
+    with pytest.raises(ValueError, match=r"needs a Report made by pkgdrc.check\(\.\.\., drawing=True\)"):
+        html.dumps(check(str(tmp_path / "a.gds"), deck))

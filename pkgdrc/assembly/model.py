@@ -36,14 +36,8 @@ from typing import Any
 
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.deck import Deck
-from pkgdrc.deck.load import (
-    _did_you_mean,
-    _layer_spec,
-    _refuse_non_finite,
-    _stack,
-    bundled_decks,
-    rule_params,
-)
+from pkgdrc.deck.load import bundled_decks
+from pkgdrc.deck.parse import did_you_mean, layer_spec, refuse_non_finite, rule_params, stack_heights
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
@@ -100,20 +94,13 @@ class AssemblyRule:
     @property
     def layers(self) -> list[str]:
         """Every PART.LAYER the rule reads, in parameter order."""
-        out: list[str] = []
-        for name, param in KINDS[self.check].PARAMS.items():
-            value = self.params.get(name)
-            if param.kind in ("layer", "layers") and value is not None:
-                out += [value] if isinstance(value, str) else list(value)
-        return out
+        return KINDS[self.check].reads(self.params)
 
     @property
     def parts(self) -> list[str]:
         """The parts the rule concerns (those of its layers and stack names), in order."""
         names = [n.split(".", 1)[0] for n in self.layers]
-        names += [
-            n.split(".", 1)[0] for n in getattr(KINDS[self.check], "stack_names", lambda p: [])(self.params) if "." in n
-        ]
+        names += [n.split(".", 1)[0] for n in KINDS[self.check].stack_names(self.params) if "." in n]
         return list(dict.fromkeys(names))
 
 
@@ -145,7 +132,7 @@ def _unknown_keys(raw: LineDict, known, what: str, path: str) -> None:
             )
         if key not in known:
             raise PkgdrcError(
-                f"{what}: unknown key {key!r}{_did_you_mean(key, known)}; expected one of {', '.join(known)}",
+                f"{what}: unknown key {key!r}{did_you_mean(key, known)}; expected one of {', '.join(known)}",
                 path=path,
                 line=raw.line_of(key),
             )
@@ -171,7 +158,7 @@ def _part_deck(name: str, raw: LineDict, base: Path, path: str) -> Deck:
         if not file.is_file() and value not in bundled_decks():
             raise PkgdrcError(
                 f"part {name}: deck {value!r} not found: no file {file}, nor a bundled deck"
-                + _did_you_mean(value, bundled_decks()),
+                + did_you_mean(value, bundled_decks()),
                 path=path,
                 line=raw.line_of("deck"),
             )
@@ -180,7 +167,7 @@ def _part_deck(name: str, raw: LineDict, base: Path, path: str) -> Deck:
     out = {}
     for lname, spec in layers.items():
         try:
-            out[str(lname)] = _layer_spec(spec)
+            out[str(lname)] = layer_spec(spec)
         except ValueError as e:
             raise PkgdrcError(f"part {name}: layer {lname}: {e}", path=path, line=layers.line_of(lname)) from None
     if not out:
@@ -227,7 +214,7 @@ def _part(name: str, raw: Any, base: Path, path: str, line: int) -> PartSpec:
         raise PkgdrcError(
             f"part {name}: sits_on: expected a part name, got {on!r}", path=path, line=raw.line_of("sits_on")
         )
-    stack = _stack(
+    stack = stack_heights(
         _mapping(raw.get("stack", _empty(raw.line)), f"part {name}: stack", path, raw.line_of("stack")), path
     )
     deck = _part_deck(name, raw, base, path)
@@ -260,7 +247,7 @@ def _check_on(parts: dict[str, PartSpec], raw: LineDict, path: str) -> None:
         where = raw[name].line_of("sits_on")
         if part.on not in parts:
             raise PkgdrcError(
-                f"part {name}: sits_on: unknown part {part.on!r}{_did_you_mean(part.on, parts)}", path=path, line=where
+                f"part {name}: sits_on: unknown part {part.on!r}{did_you_mean(part.on, parts)}", path=path, line=where
             )
         trail = [name]
         while (below := parts[trail[-1]].on) is not None:
@@ -287,7 +274,7 @@ def load_assembly(path: str | Path) -> Assembly:
     data = read_yaml(path)
     if not isinstance(data, LineDict):
         raise PkgdrcError("an assembly must be a YAML mapping with parts: and rules:", path=path, line=1)
-    _refuse_non_finite(data, path)
+    refuse_non_finite(data, path)
     _unknown_keys(data, TOP_KEYS, "assembly", path)
     if data.get("units", "um") != "um":
         raise PkgdrcError(f"units must be 'um', got {data['units']!r}", path=path, line=data.line_of("units"))
@@ -306,7 +293,7 @@ def load_assembly(path: str | Path) -> Assembly:
             )
         parts[pname] = _part(pname, body, base, path, raw_parts.line_of(pname))
     _check_on(parts, raw_parts, path)
-    stack = _stack(_mapping(data.get("stack", _empty(data.line)), "stack", path, data.line_of("stack")), path)
+    stack = stack_heights(_mapping(data.get("stack", _empty(data.line)), "stack", path, data.line_of("stack")), path)
     for part in parts.values():
         stack.update({f"{part.name}.{k}": v for k, v in part.stack.items()})
     rules = _rules(
@@ -319,13 +306,13 @@ def _layer_ref(value: str, parts: dict[str, PartSpec]) -> str | None:
     """Why `value` is not a PART.LAYER of this assembly, or None."""
     part, _, layer = value.partition(".")
     if part not in parts or not layer:
-        return f"expected PART.LAYER with a part of this assembly ({', '.join(parts)}), got {value!r}" + _did_you_mean(
+        return f"expected PART.LAYER with a part of this assembly ({', '.join(parts)}), got {value!r}" + did_you_mean(
             part, parts
         )
     deck = parts[part].deck
     known = list(deck.layers) + list(deck.derived)
     if layer not in known:
-        return f"part {part} has no layer {layer!r}{_did_you_mean(layer, known)}"
+        return f"part {part} has no layer {layer!r}{did_you_mean(layer, known)}"
     return None
 
 
@@ -340,28 +327,27 @@ def _rules(raw: LineDict, parts: dict[str, PartSpec], stack: dict[str, float], p
         kind = body.get("check")
         if not isinstance(kind, str) or kind not in KINDS:
             raise PkgdrcError(
-                f"rule {rid}: unknown assembly check kind {kind!r}{_did_you_mean(kind, KINDS)}; "
+                f"rule {rid}: unknown assembly check kind {kind!r}{did_you_mean(kind, KINDS)}; "
                 f"expected one of {', '.join(sorted(KINDS))}",
                 path=path,
                 line=body.line_of("check"),
             )
-        spec = KINDS[kind].PARAMS
+        spec = KINDS[kind].params
         _unknown_keys(body, list(spec) + list(RULE_KEYS), f"rule {rid} ({kind})", path)
         params = rule_params(rid, body, spec, path, lambda ref: _layer_ref(ref, parts))
-        problem = getattr(KINDS[kind], "validate", lambda p: None)(params)
+        problem = KINDS[kind].validate(params)
         if problem:
             raise PkgdrcError(f"rule {rid}: {problem}", path=path, line=body.line)
-        for ref in getattr(KINDS[kind], "stack_names", lambda p: [])(params):
+        for ref in KINDS[kind].stack_names(params):
             if ref not in stack:
                 raise PkgdrcError(
                     f"rule {rid}: {ref!r} is not a stack height of the assembly or of a part"
-                    + _did_you_mean(ref, stack),
+                    + did_you_mean(ref, stack),
                     path=path,
                     line=body.line,
                 )
         rule = AssemblyRule(str(rid), kind, params, str(body.get("doc", "")), line)
-        needs = getattr(KINDS[kind], "needs_nets", False)
-        for ref in rule.layers if needs else []:
+        for ref in rule.layers if KINDS[kind].needs_nets else []:
             if not parts[ref.split(".")[0]].deck.connect:
                 raise PkgdrcError(
                     f"rule {rid}: check {kind} needs the nets of {ref}; part {ref.split('.')[0]} "

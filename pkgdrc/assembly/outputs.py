@@ -9,14 +9,18 @@ assembly file's name without suffix. JUnit is one file for the whole assembly.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
+from pkgdrc.assembly.model import Assembly
 from pkgdrc.assembly.run import AssemblyReport, part_report
 from pkgdrc.config import Settings, report_path
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.report import html, json_report, junit, lyrdb
-from pkgdrc.report.files import Staged, Target, identity, target
+from pkgdrc.report.files import Staged, Target
+from pkgdrc.report.outputs import Claims
 from pkgdrc.result import Report
 
 WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
@@ -28,25 +32,31 @@ WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
 KEYS = tuple(WRITERS)
 
 
-def paths(assembly: str, settings: Settings, parts: list[str]) -> dict[tuple[str, str | None], Target]:
+def paths(assembly: Assembly, settings: Settings) -> dict[tuple[str, str | None], Target]:
     """(report kind, part or None for the whole assembly) -> target, checked writable before the run;
-    no two reports on one file."""
+    no two reports on one file, and none on a file the run reads (`pkgdrc.report.outputs.Claims`)."""
     out: dict[tuple[str, str | None], Target] = {}
-    taken: dict[tuple, str] = {}
+    claims = Claims(inputs(assembly, settings))
     for key in KEYS:
         template = settings.get(key)
         if not template:
             continue
-        template = report_path(str(template), assembly, False, key)
+        template = report_path(str(template), assembly.path, False, key)
         if "{part}" in template and key == "junit":
             raise PkgdrcError("--junit is one file for the assembly: {part} is not allowed in its path", path=template)
-        for part in parts if "{part}" in template else [None]:
+        for part in assembly.parts if "{part}" in template else [None]:
             path = template.replace("{part}", part) if part else template
-            if identity(path) in taken:
-                raise PkgdrcError(f"--{key} and {taken[identity(path)]} would write to the same file", path=path)
-            taken[identity(path)] = f"--{key}"
-            out[(key, part)] = target(path)
+            out[(key, part)] = claims.claim(path, f"--{key}")
     return out
+
+
+def inputs(assembly: Assembly, settings: Settings) -> list[str]:
+    """The existing files an assembly run reads (which no report may overwrite): the assembly
+    file, each part's layout and deck, the waivers and the config file."""
+    found: list[str | Path | None] = [assembly.path, settings.get("waivers"), settings.path]
+    for part in assembly.parts.values():
+        found += [part.layout, part.deck.path]
+    return [str(p) for p in found if p and os.path.exists(p)]
 
 
 def write(result: AssemblyReport, where: dict[tuple[str, str | None], Target]) -> None:

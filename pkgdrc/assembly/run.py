@@ -24,6 +24,8 @@ from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.assembly.layers import AssemblyLayers, Part
 from pkgdrc.assembly.model import Assembly, AssemblyRule, finest_grid, load_assembly
 from pkgdrc.assembly.place import Placement
+from pkgdrc.checks import CHECKS
+from pkgdrc.drawing import make_drawing
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import read_layout
@@ -166,7 +168,7 @@ def check_assembly(path: str | Path, waivers: str | Path | list[Waiver] | None =
         shapes=sum(p.layout.shape_count for p in parts.values()),
         stale_waivers=stale,
         expired_waivers=expired,
-        layer_set=ctx.layers,
+        drawing=make_drawing(ctx.layers.layout, ctx.layers.deck, results, _reads(assembly, results)),
     )
     return AssemblyReport(report, assembly, parts, concerns)
 
@@ -203,5 +205,16 @@ def part_report(result: AssemblyReport, name: str) -> Report:
         top=part.layout.top,
         dbu_um=part.layout.grid.dbu_um,
         rules=rules,
-        layer_set=part.layers,
+        drawing=make_drawing(part.layout, part.spec.deck, rules, _reads(result.assembly, rules)),
     )
+
+
+def _reads(assembly: Assembly, results: list[RuleResult]) -> dict[str, list[str]]:
+    """Rule id -> the layers it reads: PART.LAYERs for a cross-part rule, its deck's layer names
+    for a part's own rule (PART:RULE)."""
+    cross = {rule.id: rule for rule in assembly.rules}
+    return {
+        r.id: cross[r.id].layers if r.id in cross else CHECKS[r.check].reads(r.params)
+        for r in results
+        if r.id in cross or r.check in CHECKS
+    }

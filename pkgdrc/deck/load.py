@@ -7,10 +7,7 @@ This package sits below the check kinds: `read_deck(path, kinds)` takes the kind
 
 from __future__ import annotations
 
-import difflib
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -18,6 +15,7 @@ from typing import Any, Protocol
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.deck import repeat
 from pkgdrc.deck.params import Param
+from pkgdrc.deck.parse import NAME, did_you_mean, layer_spec, refuse_non_finite, rule_params, stack_heights
 from pkgdrc.deck.yamlread import LineDict, paused_gc, read_yaml
 from pkgdrc.errors import PkgdrcError
 
@@ -35,9 +33,6 @@ TOP_KEYS = {
     "dbu": "the layout database unit the deck is written for, in um (e.g. 0.001)",
 }
 RULE_KEYS = ("check", "doc")
-_LAYER_SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
-MAX_LAYER = 65535
 
 
 class RuleKind(Protocol):
@@ -82,13 +77,8 @@ class Deck:
         for r in self.rules:
             if r.id == rule_id:
                 return r
-        hint = _did_you_mean(rule_id, [r.id for r in self.rules])
+        hint = did_you_mean(rule_id, [r.id for r in self.rules])
         raise PkgdrcError(f"no rule {rule_id!r} in deck {self.name}{hint}", path=self.path)
-
-
-def _did_you_mean(word: object, options: Iterable[object]) -> str:
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _rules_dir() -> Path:
@@ -113,27 +103,9 @@ def resolve_deck(deck: str) -> Path:
     if deck in bundled:
         return bundled[deck]
     raise PkgdrcError(
-        f"deck not found: not a file, nor a bundled deck ({', '.join(sorted(bundled))})" + _did_you_mean(deck, bundled),
+        f"deck not found: not a file, nor a bundled deck ({', '.join(sorted(bundled))})" + did_you_mean(deck, bundled),
         path=deck,
     )
-
-
-def _layer_spec(value: Any) -> tuple[int, int]:
-    """`11/0` or `11` -> (11, 0); each number 0 to 65535 (GDSII stores them in 16 bits)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        spec = value, 0
-    else:
-        m = _LAYER_SPEC.match(str(value)) if isinstance(value, str) else None
-        if not m:
-            raise ValueError(f"expected layer/datatype like 11/0, got {value!r}")
-        spec = int(m.group(1)), int(m.group(2))
-    for what, number in zip(("layer", "datatype"), spec):
-        if number > MAX_LAYER:
-            raise ValueError(
-                f"{what} number {number} is above {MAX_LAYER} (GDSII layers and datatypes are "
-                f"16-bit: no layout can have it), in {value!r}"
-            )
-    return spec
 
 
 def _mapping(value: Any, what: str, path: str, line: int) -> LineDict:
@@ -163,33 +135,6 @@ def _check_cycles(derived: dict[str, dexpr.Expr], lines: LineDict, path: str) ->
         visit(name, [])
 
 
-def _stack(raw: LineDict, path: str) -> dict[str, float]:
-    """The `stack:` section: NAME: thickness, depth or height in um (a number >= 0)."""
-    out = {}
-    for key, value in raw.items():
-        if not isinstance(key, str) or not _NAME.match(key):
-            raise PkgdrcError(
-                f"stack name {key!r} must be an identifier like DIE or RDL1", path=path, line=raw.line_of(key)
-            )
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            raise PkgdrcError(
-                f"stack {key}: expected a thickness in um (a number >= 0), got {value!r}",
-                path=path,
-                line=raw.line_of(key),
-            )
-        out[key] = float(value)
-    return out
-
-
-def _refuse_non_finite(node: Any, path: str, line: int = 1) -> None:
-    """No deck value may be .nan or .inf: a NaN limit compares false and would pass everything."""
-    if isinstance(node, float) and not math.isfinite(node):
-        raise PkgdrcError(f"{node!r} is not a usable number; expected a finite number", path=path, line=line)
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        _refuse_non_finite(value, path, node.line_of(key) if isinstance(node, LineDict) else line)
-
-
 def read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     """Read and validate a deck (path or bundled name), its rules against `kinds` (check name ->
     kind). Errors name the file, line and what is expected."""
@@ -202,11 +147,11 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     data = read_yaml(path)
     if not isinstance(data, LineDict):
         raise PkgdrcError("a deck must be a YAML mapping with layers: and rules:", path=path, line=1)
-    _refuse_non_finite(data, path)
+    refuse_non_finite(data, path)
     for key in data:
         if key not in TOP_KEYS:
             raise PkgdrcError(
-                f"unknown top-level key {key!r}{_did_you_mean(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
+                f"unknown top-level key {key!r}{did_you_mean(key, TOP_KEYS)}; expected one of {', '.join(TOP_KEYS)}",
                 path=path,
                 line=data.line_of(key),
             )
@@ -230,12 +175,12 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
         raise PkgdrcError("the deck declares no layers (layers: NAME: layer/datatype)", path=path, line=data.line)
     layers: dict[str, tuple[int, int]] = {}
     for lname, spec in raw_layers.items():
-        if not isinstance(lname, str) or not _NAME.match(lname):
+        if not isinstance(lname, str) or not NAME.match(lname):
             raise PkgdrcError(
                 f"layer name {lname!r} must be an identifier like RDL1", path=path, line=raw_layers.line_of(lname)
             )
         try:
-            layers[lname] = _layer_spec(spec)
+            layers[lname] = layer_spec(spec)
         except ValueError as e:
             raise PkgdrcError(f"layer {lname}: {e}", path=path, line=raw_layers.line_of(lname)) from None
 
@@ -243,7 +188,7 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     derived: dict[str, dexpr.Expr] = {}
     for dname, text in raw_derived.items():
         line = raw_derived.line_of(dname)
-        if not isinstance(dname, str) or not _NAME.match(dname):
+        if not isinstance(dname, str) or not NAME.match(dname):
             raise PkgdrcError(f"derived layer name {dname!r} must be an identifier", path=path, line=line)
         if dname in layers:
             raise PkgdrcError(f"derived layer {dname} is already a drawn layer", path=path, line=line)
@@ -255,13 +200,13 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
             if ref not in layers and ref not in raw_derived:
                 raise PkgdrcError(
                     f"derived layer {dname} refers to unknown layer {ref!r}"
-                    + _did_you_mean(ref, list(layers) + list(raw_derived)),
+                    + did_you_mean(ref, list(layers) + list(raw_derived)),
                     path=path,
                     line=line,
                 )
     _check_cycles(derived, raw_derived, path)
     known_layers = set(layers) | set(derived)
-    stack = _stack(_mapping(data.get("stack"), "stack", path, data.line_of("stack")), path)
+    stack = stack_heights(_mapping(data.get("stack"), "stack", path, data.line_of("stack")), path)
 
     connect, labels = _connectivity(data, known_layers, path)
 
@@ -276,7 +221,7 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
         kind = body.get("check")
         if not isinstance(kind, str) or kind not in kinds:
             raise PkgdrcError(
-                f"rule {rid}: unknown check kind {kind!r}{_did_you_mean(kind, kinds)}; "
+                f"rule {rid}: unknown check kind {kind!r}{did_you_mean(kind, kinds)}; "
                 f"expected one of {', '.join(sorted(kinds))}",
                 path=path,
                 line=body.line_of("check"),
@@ -286,7 +231,7 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
             if key not in spec and key not in RULE_KEYS:
                 raise PkgdrcError(
                     f"rule {rid}: unknown key {key!r} for check {kind}"
-                    f"{_did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
+                    f"{did_you_mean(key, list(spec) + list(RULE_KEYS))}; "
                     f"expected {', '.join(list(spec) + list(RULE_KEYS))}",
                     path=path,
                     line=body.line_of(key),
@@ -297,13 +242,13 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
             spec,
             path,
             lambda lname: (
-                None if lname in known_layers else f"unknown layer {lname!r}" + _did_you_mean(lname, known_layers)
+                None if lname in known_layers else f"unknown layer {lname!r}" + did_you_mean(lname, known_layers)
             ),
         )
         for ref in kinds[kind].stack_names(params):
             if ref not in stack:
                 raise PkgdrcError(
-                    f"rule {rid}: {ref!r} is not declared in stack:" + _did_you_mean(ref, stack),
+                    f"rule {rid}: {ref!r} is not declared in stack:" + did_you_mean(ref, stack),
                     path=path,
                     line=body.line,
                 )
@@ -346,7 +291,7 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
     connect: list[tuple[str, ...]] = []
     for item in raw:
         names = tuple(n.strip() for n in item.split(" - ")) if isinstance(item, str) else ()
-        if len(names) < 2 or not all(_NAME.match(n) for n in names):
+        if len(names) < 2 or not all(NAME.match(n) for n in names):
             raise PkgdrcError(
                 f"connect: expected a chain of layer names joined by ' - ' like 'DIE_PAD - VIA1 - RDL1', got {item!r}",
                 path=path,
@@ -355,7 +300,7 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
         for n in names:
             if n not in known_layers:
                 raise PkgdrcError(
-                    f"connect: unknown layer {n!r} in {item!r}" + _did_you_mean(n, sorted(known_layers)),
+                    f"connect: unknown layer {n!r} in {item!r}" + did_you_mean(n, sorted(known_layers)),
                     path=path,
                     line=line,
                 )
@@ -372,33 +317,7 @@ def _connectivity(data: LineDict, known_layers: set[str], path: str):
                 line=where,
             )
         try:
-            labels[str(lname)] = _layer_spec(spec)
+            labels[str(lname)] = layer_spec(spec)
         except ValueError as e:
             raise PkgdrcError(f"labels: {lname}: {e}", path=path, line=where) from None
     return connect, labels
-
-
-def rule_params(
-    rid: object, body: LineDict, spec: dict[str, Param], path: str, layer_problem: Callable[[str], str | None]
-) -> dict[str, Any]:
-    """A rule's parameters validated against its kind's `spec` (defaults filled in), each layer
-    name checked by `layer_problem` (why it is not a known layer, or None); errors name the line."""
-    params: dict[str, Any] = {}
-    for pname, param in spec.items():
-        if pname not in body:
-            if param.required:
-                raise PkgdrcError(
-                    f"rule {rid}: missing {pname!r} ({param.expected()}: {param.doc})", path=path, line=body.line
-                )
-            params[pname] = param.default
-            continue
-        try:
-            params[pname] = param.validate(body[pname])
-        except ValueError as e:
-            raise PkgdrcError(f"rule {rid}: {pname}: {e}", path=path, line=body.line_of(pname)) from None
-        if param.kind in ("layer", "layers"):
-            for lname in [params[pname]] if param.kind == "layer" else params[pname]:
-                problem = layer_problem(lname)
-                if problem:
-                    raise PkgdrcError(f"rule {rid}: {pname}: {problem}", path=path, line=body.line_of(pname))
-    return params

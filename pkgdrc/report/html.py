@@ -13,7 +13,8 @@ marker or shape count; the pictured markers are circled and link to their pictur
 A picture draws the rule's layers (for a rule on nets, every layer of the deck's
 `connect:` chains too) in distinct colours, each clipped to the picture's window, the
 marker highlighted, a scale bar in um; the caption gives the marker's message. Pictures
-are inline SVG, drawn from the run's layout through its R-tree (`Layout.query`); derived
+are inline SVG, drawn from the plain data the run hands over (`Report.drawing`, a
+`pkgdrc.drawing.Drawing`: shape centres, and the shapes near the pictured markers); derived
 layers are drawn as the drawn layers they are made of. Waived markers, stale or expired
 waivers and the layout's layers that no deck layer maps are listed.
 """
@@ -28,9 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from pkgdrc.deck import Deck
-from pkgdrc.deck import expr as dexpr
-from pkgdrc.layout import Layout
+from pkgdrc.drawing import PICTURES_PER_RULE, Drawing, picture_box, square
 from pkgdrc.markers import Marker
 from pkgdrc.report.format import (
     centre_text,
@@ -42,7 +41,6 @@ from pkgdrc.report.format import (
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.units import Grid
 
-PICTURES_PER_RULE = 12
 PICTURE_PX = 300
 OVERVIEW_PX = 320  # one heat map per violated rule
 HEAT_BINS = 48  # heat-map cells along the layout's longer side
@@ -79,10 +77,7 @@ class _View:
     """um -> pixel transform for a square window (y up in um, down in pixels)."""
 
     def __init__(self, box: tuple[float, float, float, float], px: int):
-        x0, y0, x1, y1 = box
-        side = max(x1 - x0, y1 - y0, 1e-9)
-        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        self.box = (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+        self.box, side = square(box)
         self.scale = px / side
         self.px = px
 
@@ -104,31 +99,6 @@ def _paths(polys: np.ndarray, view: _View, dbu_um: float) -> str:
     px = view.xy(coords * dbu_um)
     cuts = np.flatnonzero(np.diff(ring_of)) + 1
     return " ".join(f"M{_fmt(r)}Z" for r in np.split(px, cuts))
-
-
-def _drawn_layers(deck: Deck, names: list[str]) -> list[str]:
-    """Drawn layers behind layer names (derived layers expand to their drawn sources)."""
-    out: list[str] = []
-    todo = list(names)
-    while todo:
-        name = todo.pop(0)
-        if name in deck.derived:
-            todo.extend(sorted(dexpr.names(deck.derived[name])))
-        elif name in deck.layers and name not in out:
-            out.append(name)
-    return out
-
-
-def _rule_layers(deck: Deck, r: RuleResult) -> list[str]:
-    known = set(deck.layers) | set(deck.derived)
-    names = list(r.layers)
-    for v in r.params.values():
-        for name in v if isinstance(v, list) else [v]:
-            if isinstance(name, str) and name in known and name not in names:
-                names.append(name)
-    if r.nets:
-        names += [name for chain in deck.connect for name in chain if name not in names]
-    return _drawn_layers(deck, names)
 
 
 def _at(m: Marker, report: Report) -> str:
@@ -178,20 +148,16 @@ def _scale_bar(view: _View) -> str:
     )
 
 
-def _layer_svg(layout: Layout, layers: list[str], colors: dict[str, str], view: _View) -> tuple[str, list[str]]:
-    """The layers' shapes meeting the view, clipped to it; and the layers that have some there."""
-    out, shown = [], []
-    for name in layers:
-        found = layout.query(name, view.box)
-        clipped = shapely.clip_by_rect(found, *[v / layout.grid.dbu_um for v in view.box])
-        d = _paths(clipped[~shapely.is_empty(clipped)], view, layout.grid.dbu_um)
-        if d:
-            shown.append(name)
-            out.append(
-                f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
-                f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>'
-            )
-    return "".join(out), shown
+def _layer_svg(shapes: list[tuple[str, np.ndarray]], colors: dict[str, str], view: _View, dbu_um: float) -> str:
+    """The layers' shapes in the view (clipped to it, dbu)."""
+    out = []
+    for name, polys in shapes:
+        d = _paths(polys, view, dbu_um)
+        out.append(
+            f'<path d="{d}" fill="{colors[name]}" fill-opacity="0.35" stroke="{colors[name]}" '
+            f'stroke-width="1" fill-rule="evenodd"><title>{html.escape(name)}</title></path>'
+        )
+    return "".join(out)
 
 
 def _legend(layers: list[str], colors: dict[str, str]) -> str:
@@ -199,19 +165,11 @@ def _legend(layers: list[str], colors: dict[str, str]) -> str:
     return f'<div class="legend">{spans}<span><i style="background:{MARKER}"></i>marker</span></div>'
 
 
-def _picture(
-    report: Report, deck: Deck, layout: Layout, r: RuleResult, k: int, m: Marker, colors: dict[str, str]
-) -> str:
-    x0, y0, x1, y1 = m.bbox
-    limit = r.limit if isinstance(r.limit, (int, float)) and r.check != "angle" else 0.0
-    small, big = sorted((x1 - x0, y1 - y0))
-    # Context around the marker; a long thin marker is shown at its middle, zoomed on its width.
-    context = max(2.5 * limit, 3.0 * small, 20 * report.dbu_um, 1.0)
-    half = (min(big, 12 * max(small, limit, 1.0)) + 2 * context) / 2
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    view = _View((cx - half, cy - half, cx + half, cy + half), PICTURE_PX)
-    shapes, shown = _layer_svg(layout, _rule_layers(deck, r), colors, view)
-    layers = shown or _rule_layers(deck, r)
+def _picture(report: Report, drawing: Drawing, r: RuleResult, k: int, m: Marker, colors: dict[str, str]) -> str:
+    view = _View(picture_box(r, m, drawing.dbu_um), PICTURE_PX)
+    near = drawing.shapes_near(r.id, k)
+    shapes = _layer_svg(near, colors, view, drawing.dbu_um)
+    layers = [name for name, _ in near] or list(drawing.rule_layers.get(r.id, ()))
     value = f"value {num(m.value)} " if m.value is not None else ("" if m.message else "no value ")
     message = f"{m.message}; " if m.message and m.value is not None else (f"{m.message} " if m.message else "")
     caption = (
@@ -226,15 +184,14 @@ def _picture(
     )
 
 
-def _extent(report: Report, deck: Deck, layout: Layout) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
+def _extent(report: Report, drawing: Drawing) -> tuple[tuple[float, float, float, float], np.ndarray] | None:
     """The box (um) holding every shape of the deck's layers and every marker, and the
     centres (um, (N, 2)) of those shapes. None when there is nothing to draw."""
-    polys = [layout.polygons[n] for n in deck.layers if len(layout.polygons.get(n, []))]
-    shapes = shapely.bounds(np.concatenate(polys)) * layout.grid.dbu_um if polys else np.zeros((0, 4))
+    shapes = np.asarray([drawing.shape_box] if drawing.shape_box is not None else np.zeros((0, 4)), float)
     boxes = np.concatenate([shapes, *(np.asarray([m.bbox for m in r.markers], float) for r in report.failed)])
     if not len(boxes):
         return None
-    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)), (shapes[:, :2] + shapes[:, 2:]) / 2
+    return (*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)), drawing.shape_centres
 
 
 def _bins(extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -264,8 +221,8 @@ def _cells(counts: np.ndarray, xe: np.ndarray, ye: np.ndarray, view: _View, colo
     return f'<g fill="{color}" shape-rendering="crispEdges">{rects}</g>'
 
 
-def _overview(report: Report, deck: Deck, layout: Layout) -> str:
-    found = _extent(report, deck, layout)
+def _overview(report: Report, drawing: Drawing) -> str:
+    found = _extent(report, drawing)
     if found is None:
         return "<p>The layout has no shapes on the deck's layers.</p>"
     extent, centres = found
@@ -343,11 +300,11 @@ def _waivers(report: Report) -> str:
 
 
 def dumps(report: Report) -> str:
-    """The page as one string. Needs `report.layer_set` (set by `pkgdrc.check`)."""
-    if report.layer_set is None:
-        raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check")
-    deck, layout = report.layer_set.deck, report.layer_set.layout
-    colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(deck.layers)}
+    """The page as one string. Needs `report.drawing` (`pkgdrc.check(..., drawing=True)`)."""
+    drawing = report.drawing
+    if drawing is None:
+        raise ValueError("the HTML report draws geometry: it needs a Report made by pkgdrc.check(..., drawing=True)")
+    colors = {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(drawing.layers)}
     verdict = (
         "clean"
         if not report.violations and not report.empty
@@ -362,9 +319,7 @@ def dumps(report: Report) -> str:
     sections = []
     for r in report.failed:
         n = len(r.markers)
-        pics = "".join(
-            _picture(report, deck, layout, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE])
-        )
+        pics = "".join(_picture(report, drawing, r, k, m, colors) for k, m in enumerate(r.markers[:PICTURES_PER_RULE]))
         more = (
             f"<p class=sub>... and {n - PICTURES_PER_RULE} more violations of {html.escape(r.id)} not drawn "
             f"(all are in the overview and the JSON report).</p>"
@@ -384,7 +339,7 @@ def dumps(report: Report) -> str:
         f"<h1>pkgdrc {html.escape(report.version)}: {html.escape(report.layout)}</h1>"
         f"<p class=sub>top cell {html.escape(report.top)}, deck {html.escape(report.deck)}, "
         f"{report.shapes} shapes, {report.seconds:.2f} s: <b>{verdict}</b></p>"
-        f"{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, deck, layout)}"
+        f"{_summary(report)}<h2 id=overview>Overview</h2>{_overview(report, drawing)}"
         f"{''.join(sections)}{_waivers(report)}</body></html>\n"
     )
 

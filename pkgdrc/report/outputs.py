@@ -58,23 +58,32 @@ class Plan:
             self.staged.commit()
 
 
+class Claims:
+    """The report paths of one run (`pkgdrc check` or `pkgdrc assembly check`), each checked when
+    claimed: writable, not one of the run's `inputs`, and not a path another report has."""
+
+    def __init__(self, inputs: list[str]):
+        self.protected = {identity(p): p for p in inputs}
+        self.taken: dict[tuple, str] = {}  # identity -> what writes there
+
+    def claim(self, path: str, what: str) -> Target:
+        """The target of `path`, written by `what` (e.g. "--json"), named in the errors."""
+        key = identity(path)
+        if key in self.protected:
+            raise PkgdrcError(f"{what} would overwrite the input file {self.protected[key]}", path=path)
+        if key in self.taken:
+            raise PkgdrcError(f"{what} and {self.taken[key]} would write to the same file", path=path)
+        self.taken[key] = what
+        return target(path)
+
+
 def plan(layouts: tuple[str, ...], settings: list[Settings], inputs: list[str], json_indent: int | None = None) -> Plan:
     """Every report target of the run, checked now: writable, not an input (`inputs`: layouts,
     decks, waiver and config files), and no two reports on one path."""
     several = len(layouts) > 1
     per_layout: list[dict[str, Target]] = []
     junit_target = None
-    taken: dict[tuple, str] = {}  # identity -> what writes there
-    protected = {identity(p): p for p in inputs}
-
-    def claim(path: str, what: str) -> Target:
-        key = identity(path)
-        if key in protected:
-            raise PkgdrcError(f"{what} would overwrite the input file {protected[key]}", path=path)
-        if key in taken:
-            raise PkgdrcError(f"{what} and {taken[key]} would write to the same file", path=path)
-        taken[key] = what
-        return target(path)
+    claim = Claims(inputs).claim
 
     for layout, s in zip(layouts, settings):
         where = {}

@@ -1,15 +1,10 @@
-"""Assembly check kinds: one module each, listed explicitly here.
+"""Assembly check kinds: one module each, declaring one `KIND = AssemblyKind(...)`
+(`pkgdrc.assembly.kinds.kind`), registered here, explicitly, one line each.
 
-A kind module has a docstring (what `pkgdrc assembly explain` prints), `PARAMS` (name ->
-Param; layer parameters name PART.LAYER), `limit(params)`, and
-`run(ctx, params) -> list[(layer, Violations)]` on a `pkgdrc.assembly.layers.AssemblyLayers`,
-in assembly dbu. Optional: `validate(params) -> str | None`, `stack_names(params)`,
-`needs_nets = True` (each part it reads needs a deck with `connect:`).
+`KINDS` maps an assembly rule's `check:` name to its AssemblyKind.
 """
 
 from __future__ import annotations
-
-from types import ModuleType
 
 from pkgdrc.assembly.kinds import (
     align,
@@ -20,13 +15,26 @@ from pkgdrc.assembly.kinds import (
     space,
     stack,
 )
+from pkgdrc.assembly.kinds.kind import AssemblyKind
 
-KINDS: dict[str, ModuleType] = {
-    "align": align,
-    "net_match": net_match,
-    "keepout": keepout,
-    "space": space,
-    "inside": inside,
-    "covers": covers,
-    "stack": stack,
-}
+__all__ = ["KINDS", "AssemblyKind", "register"]
+
+KINDS: dict[str, AssemblyKind] = {}
+
+
+def register(kind: AssemblyKind) -> None:
+    """Add a kind to the registry; anything but an AssemblyKind, or a second kind of the same name, is refused."""
+    if not isinstance(kind, AssemblyKind):
+        raise TypeError(f"register() takes an AssemblyKind, got {type(kind).__name__}")
+    if kind.name in KINDS:
+        raise ValueError(f"assembly check kind {kind.name!r} is registered twice")
+    KINDS[kind.name] = kind
+
+
+register(align.KIND)
+register(net_match.KIND)
+register(keepout.KIND)
+register(space.KIND)
+register(inside.KIND)
+register(covers.KIND)
+register(stack.KIND)

@@ -36,6 +36,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
+from pkgdrc.assembly.kinds.kind import AssemblyKind
 from pkgdrc.assembly.match import centres, match
 from pkgdrc.assembly.place import matrix
 from pkgdrc.assembly.search import best_fit, within
@@ -206,3 +207,6 @@ def _pad_markers(bump_refs, pad_ref, pads, m, quiet) -> list[tuple[str, Violatio
         ),
         (pad_ref, Violations.polygons(pads[none], None, "none", f"pad without a bump of {bump_refs}")),
     ]
+
+
+KIND = AssemblyKind("align", __doc__, PARAMS, run, limit, validate=validate)

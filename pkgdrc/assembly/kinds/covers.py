@@ -13,12 +13,7 @@ Example: `HS.1: {check: covers, layer: die.DIE, by: sink.HEATSINK, margin: 300}`
 
 from __future__ import annotations
 
-from pkgdrc.assembly.kinds.between import run_on_placed
+from pkgdrc.assembly.kinds.between import across_parts
 from pkgdrc.checks import covers
 
-PARAMS = covers.PARAMS
-limit = covers.limit
-
-
-def run(ctx, p: dict):
-    return run_on_placed(covers, ctx, p)
+KIND = across_parts("covers", __doc__, covers.KIND)

@@ -11,12 +11,7 @@ Example: `IN.1: {check: inside, layer: interposer.OUTLINE, of: substrate.OUTLINE
 
 from __future__ import annotations
 
-from pkgdrc.assembly.kinds.between import run_on_placed
+from pkgdrc.assembly.kinds.between import across_parts
 from pkgdrc.checks import inside
 
-PARAMS = inside.PARAMS
-limit = inside.limit
-
-
-def run(ctx, p: dict):
-    return run_on_placed(inside, ctx, p)
+KIND = across_parts("inside", __doc__, inside.KIND)

@@ -13,12 +13,7 @@ Example: `KO.1: {check: keepout, layer: die_b.DIE, other: die_a.KEEPOUT, min: 0}
 
 from __future__ import annotations
 
-from pkgdrc.assembly.kinds.between import run_on_placed
+from pkgdrc.assembly.kinds.between import across_parts
 from pkgdrc.checks import keepout
 
-PARAMS = keepout.PARAMS
-limit = keepout.limit
-
-
-def run(ctx, p: dict):
-    return run_on_placed(keepout, ctx, p)
+KIND = across_parts("keepout", __doc__, keepout.KIND)

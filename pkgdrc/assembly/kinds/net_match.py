@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.assembly.kinds import align
+from pkgdrc.assembly.kinds.kind import AssemblyKind
 from pkgdrc.assembly.match import centres, match
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
@@ -33,7 +34,6 @@ PARAMS = {
     "tolerance": Param("distance", "largest distance between a bump's and its pad's centres, in um"),
     "whole_part": align.PARAMS["whole_part"],
 }
-needs_nets = True
 
 
 def limit(p: dict) -> float:
@@ -62,3 +62,6 @@ def run(ctx, p: dict) -> list[tuple[str, Violations]]:
         )
         out.append((ref, Violations.polygons(allb[ok[bad]], messages=messages)))
     return [(name, v) for name, v in out if len(v)]
+
+
+KIND = AssemblyKind("net_match", __doc__, PARAMS, run, limit, needs_nets=True)

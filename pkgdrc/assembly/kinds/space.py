@@ -13,12 +13,7 @@ Example: `SP.1: {check: space, layer: die_a.DIE, other: die_b.DIE, min: 150}`.
 
 from __future__ import annotations
 
-from pkgdrc.assembly.kinds.between import run_on_placed
+from pkgdrc.assembly.kinds.between import across_parts
 from pkgdrc.checks import separation
 
-PARAMS = separation.PARAMS
-limit = separation.limit
-
-
-def run(ctx, p: dict):
-    return run_on_placed(separation, ctx, p)
+KIND = across_parts("space", __doc__, separation.KIND)

@@ -21,6 +21,7 @@ import re
 import numpy as np
 import shapely
 
+from pkgdrc.assembly.kinds.kind import AssemblyKind
 from pkgdrc.checks import stack
 from pkgdrc.deck.params import Param
 from pkgdrc.markers import Violations
@@ -107,3 +108,6 @@ def run(ctx, p: dict) -> list[tuple[str, Violations]]:
             ),
         )
     ]
+
+
+KIND = AssemblyKind("stack", __doc__, PARAMS, run, limit, validate=validate, stack_names=stack_names)
