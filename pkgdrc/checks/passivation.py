@@ -38,6 +38,7 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.pieces import relate_in_pieces
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
@@ -71,9 +72,10 @@ def limit(p: dict):
 
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:
     """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
-    opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
+    opening by opening as `enclosure` measures (openings touching at a corner stay apart), a
+    group of openings at a time (`relate_in_pieces`: a panel's openings and UBM are millions of edges)."""
     e = layers.subject_edges(layer)
-    pairs = relate_repeated(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
+    pairs = relate_in_pieces(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
     return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
 
 
