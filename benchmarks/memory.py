@@ -105,7 +105,7 @@ def main() -> None:
     for name, rss, seconds in stages:
         print(f"| {name} | {rss:.0f} | {seconds:.1f} |")
     base = stages[2][1]
-    print(f"\n| rule | peak MiB | over the read layout | CPU s | markers |\n|---|---:|---:|---:|---:|")
+    print("\n| rule | peak MiB | over the flattened layout | CPU s | markers |\n|---|---:|---:|---:|---:|")
     for r in rules:
         print(f"| {r['rule']} | {r['peak_mib']:.0f} | {r['peak_mib'] - base:+.0f} | {r['cpu']:.1f} | {r['markers']} |")
     if a.json:

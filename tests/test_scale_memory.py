@@ -89,7 +89,8 @@ def test_metal_touching_an_opening_does_not_cover_it(tmp_path):
     )
     deck = tmp_path / "d.yaml"
     deck.write_text(
-        "name: t\nunits: um\nlayers: {RDL2: 13/0, PO: 20/0}\nrules:\n  P: {check: passivation, layer: PO, metal: RDL2}\n"
+        "name: t\nunits: um\nlayers: {RDL2: 13/0, PO: 20/0}\n"
+        "rules:\n  P: {check: passivation, layer: PO, metal: RDL2}\n"
     )
     (rule,) = pkgdrc.check(layout, deck).rules
     assert [(m.bbox, m.message) for m in rule.markers] == [((0.0, 0.0, 100.0, 100.0), "exposes a trace")]
