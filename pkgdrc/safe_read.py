@@ -75,7 +75,7 @@ class RawCell:
     flattened by gdstk into the cell's own shapes here.
     """
 
-    coords: dict[str, np.ndarray]  # layer name -> (n, 2) float64 vertices, whole dbu
+    coords: dict[str, np.ndarray]  # layer name -> (n, 2) vertices, whole dbu (int32 where they fit, else float64)
     counts: dict[str, np.ndarray]  # layer name -> vertices per polygon
     labels: dict[str, list[tuple[str, float, float]]]
     placements: list[tuple[str, Matrix, np.ndarray]]
@@ -250,6 +250,14 @@ def _vertices(polys: list, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return np.rint(pts * scale), counts
 
 
+def _compact(v: np.ndarray) -> np.ndarray:
+    """Whole-dbu vertices as int32 when they all fit (half the bytes to send to the parent and
+    keep until they are polygons), else as they are."""
+    if len(v) and np.abs(v).max() < 2**31:
+        return v.astype(np.int32)
+    return v
+
+
 def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, float, float]]:
     try:
         return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale))) for lb in found]
@@ -280,6 +288,7 @@ def _raw_cell(
         coords[name], counts[name] = _vertices(raw, scale)
         if not np.isfinite(coords[name]).all():
             raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
+        coords[name] = _compact(coords[name])
     labels = {}
     for name, (layer, texttype) in label_map.items():
         found = cell.get_labels(apply_repetitions=True, depth=0, layer=layer, texttype=texttype)
@@ -405,12 +414,14 @@ def _check_limits(max_memory: int | None, timeout: float | None) -> None:
         raise PkgdrcError(f"--read-timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
-def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[bytes, int]:
-    """Run `_answer` in a forked child: (its pickled answer, its wait status).
+def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[tuple[str, object] | None, int]:
+    """Run `_answer` in a forked child: (its answer, or None if it sent none whole; its wait status).
 
     A fork inherits the imported gdstk, so a read costs milliseconds, not an interpreter
     start; and unlike multiprocessing's spawn and forkserver it never re-imports the
-    caller's __main__, so it works from any script.
+    caller's __main__, so it works from any script. The answer is pickled straight into
+    the pipe and unpickled from it, so neither side holds a second, pickled copy of the
+    layout's arrays (on a 1.5 GB GDSII file that copy is gigabytes).
     """
     r, w = os.pipe()
     pid = os.fork()
@@ -424,18 +435,23 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
                 signal.alarm(min(max(1, math.ceil(timeout)), MAX_TIMEOUT))  # ends a reader that never returns
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
-            data = pickle.dumps(_answer(args, max_memory), protocol=pickle.HIGHEST_PROTOCOL)
+            answer = _answer(args, max_memory)
             with os.fdopen(w, "wb") as out:
-                out.write(data)
+                pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             code = 70
         finally:
             os._exit(code)
     os.close(w)
     with os.fdopen(r, "rb") as f:
-        data = f.read()
+        try:
+            answer = pickle.load(f)
+        except Exception:  # a child that died while sending leaves a truncated stream
+            answer = None
+        while f.read(1 << 20):  # let a child still writing finish (or die) before it is waited for
+            pass
     _, status = os.waitpid(pid, 0)
-    return data, status
+    return answer, status
 
 
 def read_in_child(
@@ -456,10 +472,10 @@ def read_in_child(
     _check_limits(max_memory, timeout)
     args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory)
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
-        data, status = pickle.dumps(_answer(args, None)), 0
+        answer, status = _answer(args, None), 0
     else:
-        data, status = _run_forked(args, max_memory, timeout)
-    if not data:  # the child died without answering
+        answer, status = _run_forked(args, max_memory, timeout)
+    if answer is None:  # the child died without answering
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         if sig == signal.SIGALRM and timeout:
             raise PkgdrcError(f"reading the layout took longer than --read-timeout ({timeout:g} s)", path=path)
@@ -468,7 +484,7 @@ def read_in_child(
         raise PkgdrcError(
             f"the {kind.upper()} reader (gdstk) crashed on this file ({what}){hint}; the file is corrupt", path=path
         )
-    status_word, payload = pickle.loads(data)
+    status_word, payload = answer
     if status_word == "error":
         raise PkgdrcError(payload[0], path=payload[1])
     if status_word == "bug":
