@@ -1,6 +1,11 @@
 """Where a run's memory goes: resident memory after reading and layer building, and each rule's peak.
 
     python benchmarks/memory.py LAYOUT.gds [--deck rules/fowlp-2l.yaml] [--rule ID ...]
+    python benchmarks/memory.py LAYOUT.gds --whole-deck
+
+`--whole-deck` runs the deck once, in one process (`pkgdrc.check`, one job), and prints
+the peak RSS while each rule ran (VmHWM, reset as the next rule starts): where the whole
+run's peak is. Otherwise:
 
 Linux only (reads /proc/self/status). Prints resident memory (RSS, MiB) after each stage
 of one process: the layout read (the hierarchy as shapely polygons), every drawn layer
@@ -71,13 +76,38 @@ def rule_alone(layout, deck, rule_id: str) -> dict:
     return json.loads(data)
 
 
+def whole_deck(path: str, deck_path: str) -> None:
+    """The deck in one process: peak RSS while reading and while each rule ran."""
+    from pkgdrc.run import check
+
+    peaks: list[tuple[str, float]] = []
+    current = ["(read, layers)"]
+
+    def on_rule(rule) -> None:
+        peaks.append((current[0], status_mib("VmHWM")))
+        reset_peak()
+        current[0] = rule.id
+
+    c0 = cpu()
+    report = check(path, deck_path, jobs=1, on_rule=on_rule)
+    peaks.append((current[0], status_mib("VmHWM")))
+    print(f"whole deck: {cpu() - c0:.1f} CPU s, {report.violations} markers, load {os.getloadavg()[0]:.1f}")
+    print("\n| while | peak RSS MiB |\n|---|---:|")
+    for name, peak in peaks:
+        print(f"| {name} | {peak:.0f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("layout")
     ap.add_argument("--deck", default=str(DECK))
     ap.add_argument("--rule", action="append", help="only these rules (default: every rule of the deck)")
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--whole-deck", action="store_true", help="peak RSS per rule within one run of the deck")
     a = ap.parse_args()
+    if a.whole_deck:
+        whole_deck(a.layout, a.deck)
+        return
 
     from pkgdrc.decks import load_deck
     from pkgdrc.layers import LayerSet
