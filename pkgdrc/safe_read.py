@@ -31,6 +31,7 @@ import signal
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import gdstk
 import numpy as np
@@ -414,7 +415,7 @@ def _check_limits(max_memory: int | None, timeout: float | None) -> None:
         raise PkgdrcError(f"--read-timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
-def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[tuple[str, object] | None, int]:
+def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[Any, int]:
     """Run `_answer` in a forked child: (its answer, or None if it sent none whole; its wait status).
 
     A fork inherits the imported gdstk, so a read costs milliseconds, not an interpreter
@@ -435,14 +436,15 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
                 signal.alarm(min(max(1, math.ceil(timeout)), MAX_TIMEOUT))  # ends a reader that never returns
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
-            answer = _answer(args, max_memory)
+            mine = _answer(args, max_memory)
             with os.fdopen(w, "wb") as out:
-                pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(mine, out, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             code = 70
         finally:
             os._exit(code)
     os.close(w)
+    answer: Any = None
     with os.fdopen(r, "rb") as f:
         try:
             answer = pickle.load(f)
@@ -471,6 +473,7 @@ def read_in_child(
     """
     _check_limits(max_memory, timeout)
     args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory)
+    answer: Any
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
         answer, status = _answer(args, None), 0
     else:
