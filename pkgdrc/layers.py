@@ -1,10 +1,12 @@
 """Build layers: drawn layers from the layout, derived layers from the deck's expressions.
 
-Each layer is computed once per run and cached, with its merged form and its edges.
+Each layer is computed once per run and cached, with its merged form and its edges, until
+the run says no later rule reads it (`LayerSet.keep`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 
 import numpy as np
@@ -86,6 +88,33 @@ class LayerSet:
     def _evaluate_merged(self, e: dexpr.Expr) -> np.ndarray:
         """Merged shapes of an operand (the booleans take merged inputs; layers are merged once)."""
         return self.merged(e.name) if isinstance(e, dexpr.Name) else merge(self._evaluate(e))
+
+    def keep(self, names: Iterable[str], nets: bool) -> None:
+        """Forget what only earlier rules read: the merged shapes, edges and derived shapes of every
+        layer outside `names` (the layers later rules read) and the operands of those not made yet,
+        and the nets unless `nets` (a later rule reads them).
+
+        On a 1M-shape panel a merged layer with its edges is hundreds of MB, and a run reads
+        each layer in a few rules. A layer forgotten and read again is made again, the same
+        shapes: this trades time for memory, never a result.
+        """
+        wanted, todo = set[str](), list(names)
+        if nets and "nets" not in self.__dict__:
+            todo += [n for chain in self.deck.connect for n in chain]
+        while todo:
+            name = todo.pop()
+            if name in wanted:
+                continue
+            wanted.add(name)
+            if name in self.deck.derived and name not in self._merged:
+                todo += dexpr.names(self.deck.derived[name])
+        for cache in (self._raw, self._merged, self._edges, self._subject_edges):
+            for name in [n for n in cache if n not in wanted]:
+                del cache[name]
+        for name in [n for n in self._raw if n in self.deck.derived and n in self._merged]:
+            del self._raw[name]  # a derived layer is read merged
+        if not nets:
+            self.__dict__.pop("nets", None)
 
     @cached_property
     def nets(self) -> Nets:

@@ -39,7 +39,7 @@ class RawCell:
     flattened by gdstk into the cell's own shapes here.
     """
 
-    coords: dict[str, np.ndarray]  # layer name -> (n, 2) float64 vertices, whole dbu
+    coords: dict[str, np.ndarray]  # layer name -> (n, 2) vertices, whole dbu (int32 where they fit, else float64)
     counts: dict[str, np.ndarray]  # layer name -> vertices per polygon
     labels: dict[str, list[tuple[str, float, float]]]
     placements: list[tuple[str, Matrix, np.ndarray]]
@@ -214,6 +214,14 @@ def _vertices(polys: list, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return np.rint(pts * scale), counts
 
 
+def _compact(v: np.ndarray) -> np.ndarray:
+    """Whole-dbu vertices as int32 when they all fit (half the bytes to send to the parent and
+    keep until they are polygons), else as they are."""
+    if len(v) and np.abs(v).max() < 2**31:
+        return v.astype(np.int32)
+    return v
+
+
 def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, float, float]]:
     try:
         return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale))) for lb in found]
@@ -244,6 +252,7 @@ def _raw_cell(
         coords[name], counts[name] = _vertices(raw, scale)
         if not np.isfinite(coords[name]).all():
             raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
+        coords[name] = _compact(coords[name])
     labels = {}
     for name, (layer, texttype) in label_map.items():
         found = cell.get_labels(apply_repetitions=True, depth=0, layer=layer, texttype=texttype)

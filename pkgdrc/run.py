@@ -213,10 +213,12 @@ def _check(
     if cell_results:
         share_wall_time(cell_results, time.perf_counter() - phase)
     results += cell_results
-    for rule in here:
+    for k, rule in enumerate(here):
         if on_rule is not None:
             on_rule(rule)
         results.append(run_rule(layers, rule))
+        later = [(kind_of(r), r.params) for r in here[k + 1 :]]  # free the layers no later rule reads
+        layers.keep([n for kind, p in later for n in kind.reads(p)], nets=any(kind.needs_nets(p) for kind, p in later))
     results.sort(key=lambda r: order[r.id])
     for result in results:
         result.engine = engines[result.id]

@@ -27,6 +27,7 @@ import resource
 import signal
 import traceback
 from dataclasses import dataclass
+from typing import Any
 
 import gdstk
 import numpy as np
@@ -121,12 +122,14 @@ def _check_limits(max_memory: int | None, timeout: float | None) -> None:
         raise PkgdrcError(f"--read-timeout must be a finite number of seconds > 0, got {timeout!r}")
 
 
-def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[bytes, int]:
-    """Run `_answer` in a forked child: (its pickled answer, its wait status).
+def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> tuple[Any, int]:
+    """Run `_answer` in a forked child: (its answer, or None if it sent none whole; its wait status).
 
     A fork inherits the imported gdstk, so a read costs milliseconds, not an interpreter
     start; and unlike multiprocessing's spawn and forkserver it never re-imports the
-    caller's __main__, so it works from any script.
+    caller's __main__, so it works from any script. The answer is pickled straight into
+    the pipe and unpickled from it, so neither side holds a second, pickled copy of the
+    layout's arrays (on a 1.5 GB GDSII file that copy is gigabytes).
     """
     r, w = os.pipe()
     pid = os.fork()
@@ -140,18 +143,24 @@ def _run_forked(args: tuple, max_memory: int | None, timeout: float | None) -> t
                 signal.alarm(min(max(1, math.ceil(timeout)), MAX_TIMEOUT))  # ends a reader that never returns
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)  # gdstk's own "[GDSTK] ..." lines: the parent says it in one line
-            data = pickle.dumps(_answer(args, max_memory), protocol=pickle.HIGHEST_PROTOCOL)
+            mine = _answer(args, max_memory)
             with os.fdopen(w, "wb") as out:
-                out.write(data)
+                pickle.dump(mine, out, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException:
             code = 70
         finally:
             os._exit(code)
     os.close(w)
+    answer: Any = None
     with os.fdopen(r, "rb") as f:
-        data = f.read()
+        try:
+            answer = pickle.load(f)
+        except Exception:  # a child that died while sending leaves a truncated stream
+            answer = None
+        while f.read(1 << 20):  # let a child still writing finish (or die) before it is waited for
+            pass
     _, status = os.waitpid(pid, 0)
-    return data, status
+    return answer, status
 
 
 def read_in_child(
@@ -171,11 +180,12 @@ def read_in_child(
     """
     _check_limits(max_memory, timeout)
     args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory)
+    answer: Any
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
-        data, status = pickle.dumps(_answer(args, None)), 0
+        answer, status = _answer(args, None), 0
     else:
-        data, status = _run_forked(args, max_memory, timeout)
-    if not data:  # the child died without answering
+        answer, status = _run_forked(args, max_memory, timeout)
+    if answer is None:  # the child died without answering
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         if sig == signal.SIGALRM and timeout:
             raise PkgdrcError(f"reading the layout took longer than --read-timeout ({timeout:g} s)", path=path)
@@ -184,7 +194,7 @@ def read_in_child(
         raise PkgdrcError(
             f"the {kind.upper()} reader (gdstk) crashed on this file ({what}){hint}; the file is corrupt", path=path
         )
-    status_word, payload = pickle.loads(data)
+    status_word, payload = answer
     if status_word == "error":
         raise PkgdrcError(payload[0], path=payload[1])
     if status_word == "bug":

@@ -38,6 +38,8 @@ from pkgdrc.checks.kind import CheckKind
 from pkgdrc.checks.pkg_shapes import covers, keep_pairs, landing, size_violations
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.pieces import relate_in_pieces
+from pkgdrc.geometry.polygons import on_grid_indexed
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
@@ -71,10 +73,17 @@ def limit(p: dict):
 
 def _enclosed(layers, layer: str, by: str, whole: np.ndarray, d_um: float, message: str) -> Violations:
     """Enclosure edge pairs of the openings in `whole` (a mask over merged `layer`) by `by`,
-    opening by opening as `enclosure` measures (openings touching at a corner stay apart)."""
+    opening by opening as `enclosure` measures (openings touching at a corner stay apart), a
+    group of openings at a time (`relate_in_pieces`: a panel's openings and UBM are millions of edges)."""
     e = layers.subject_edges(layer)
-    pairs = relate_repeated(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
+    pairs = relate_in_pieces(e, layers.edges(by), layers.grid.to_dbu(d_um), "outside", "inside")
     return edge_pair_violations(keep_pairs(pairs, whole[e.polygon[pairs.ia]]), message)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The overlap polygons of the pairs (a[ia], b[ib]) on the grid (`on_grid_indexed`), and the
+    pair each came from; a pair that only touches has none."""
+    return on_grid_indexed(shapely.intersection(a[ia], b[ib]), lambda k: [a[ia[k]], b[ib[k]]])
 
 
 def _on_metal(layers, layer: str, p: dict) -> list[Violations]:
@@ -83,11 +92,14 @@ def _on_metal(layers, layer: str, p: dict) -> list[Violations]:
     # Bounds of the covered part of each partly landed opening: does metal cross it?
     idx = np.flatnonzero(partly)
     ia, ib = shapely.STRtree(metal).query(po[idx], predicate="intersects") if len(idx) else (idx, idx)
-    cov = shapely.bounds(shapely.intersection(po[idx][ia], metal[ib], grid_size=1.0))
+    # The overlap on the grid (`on_grid`, as the booleans round); metal only touching the
+    # opening has no overlap and covers nothing.
+    parts, pair = _overlaps(po[idx], metal, ia, ib)
+    cov = shapely.bounds(parts).reshape(-1, 4)
     lo = np.full((len(idx), 2), np.inf)
     hi = np.full((len(idx), 2), -np.inf)
-    np.minimum.at(lo, ia, cov[:, :2])
-    np.maximum.at(hi, ia, cov[:, 2:])
+    np.minimum.at(lo, ia[pair], cov[:, :2])
+    np.maximum.at(hi, ia[pair], cov[:, 2:])
     b = shapely.bounds(po[idx]).reshape(-1, 4)
     spans = (lo <= b[:, :2] + 0.5) & (hi >= b[:, 2:] - 0.5)  # per axis: covered from side to side
     inside = (lo > b[:, :2] + 0.5) & (hi < b[:, 2:] - 0.5)  # per axis: reaches neither side
@@ -109,7 +121,8 @@ def _ubm(layers, layer: str, p: dict) -> list[Violations]:
         # An opening inside its UBM overlaps it: the exact boolean runs on the other pairs only.
         real = covers(ubm, po, iu, ip)
         rest = np.flatnonzero(~real)
-        real[rest] = shapely.area(shapely.intersection(ubm[iu[rest]], po[ip[rest]], grid_size=1.0)) > 0
+        parts, pair = _overlaps(ubm, po, iu[rest], ip[rest])
+        real[rest] = np.bincount(pair, weights=shapely.area(parts), minlength=len(rest)) > 0
         np.add.at(holds, iu[real], 1)
         under[ip[real]] = True
     none, many = holds == 0, holds > 1

@@ -130,6 +130,15 @@ def on_grid(geoms: np.ndarray, sources=None) -> np.ndarray:
     return _on_grid(geoms, sources)[0]
 
 
+def on_grid_indexed(geoms: np.ndarray, sources=None) -> tuple[np.ndarray, np.ndarray]:
+    """`on_grid`, and the index into `geoms` each output polygon came from (a result that is
+    empty, a line or a point has none)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return EMPTY, np.empty(0, dtype=np.int64)
+    return _on_grid(geoms, sources)
+
+
 def _on_grid(geoms: np.ndarray, sources) -> tuple[np.ndarray, np.ndarray]:
     """`on_grid`, and the index into `geoms` each output polygon came from."""
     # Polygon parts only (an intersection may also hold lines and points), each with the

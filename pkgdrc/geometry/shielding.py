@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.edges import Edges, box_pairs
+from pkgdrc.geometry.edges import EdgeIndex, Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 
@@ -153,7 +153,7 @@ def shielded(
     pool_b,
     d: float,
     own_shape: np.ndarray,
-    tree: shapely.STRtree | None = None,
+    tree: shapely.STRtree | EdgeIndex | None = None,
 ) -> np.ndarray:
     """True for each pair (pa, pb), on the grid, that an edge of `pool` shields.
 
