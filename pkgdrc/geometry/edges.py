@@ -24,7 +24,7 @@ def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", u, v)
 
 
-KEEP_TREES = 1  # edge STRtrees kept alive (`Edges.tree`): 2 cost the 1M run 0.8 GB more, no faster
+KEEP_INDEXES = 1  # edge indexes kept alive (`Edges.index`): the last one built
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Edges:
     p2: np.ndarray
     shape: np.ndarray
     polygon: np.ndarray
-    _tree: shapely.STRtree | None = field(default=None, init=False, repr=False, compare=False)
+    _index: EdgeIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.shape)
@@ -59,45 +59,121 @@ class Edges:
         return np.stack([self.p1, self.p2], axis=1)
 
     def lines(self) -> np.ndarray:
-        """Shapely LineStrings, one per edge (for STRtree queries)."""
+        """Shapely LineStrings, one per edge."""
         return shapely.linestrings(self.segments())
 
-    def tree(self) -> shapely.STRtree:
-        """STRtree of `lines()`, built on first use and kept while it is one of the last
-        `KEEP_TREES` built (a layer's edges are queried by several rules in a row; a tree
-        takes about 250 bytes per edge, so only the last one is kept)."""
-        if self._tree is None:
-            self._tree = shapely.STRtree(self.lines())
-            _TREES.append(weakref.ref(self))
-            while len(_TREES) > KEEP_TREES:
-                old = _TREES.popleft()()
-                if old is not None:
-                    old._tree = None
-        return self._tree
+    def index(self) -> EdgeIndex:
+        """`EdgeIndex` of these edges, built on first use and kept while it is one of the
+        last `KEEP_INDEXES` built (a layer's edges are queried by several rules in a row)."""
+        index = self._index
+        if index is None:
+            self._index = index = EdgeIndex(self)
+            _INDEXES.append(weakref.ref(self))
+            while len(_INDEXES) > KEEP_INDEXES:
+                old = _INDEXES.popleft()()
+                if old is not None and old is not self:
+                    old._index = None
+        return index
 
     def take(self, idx: np.ndarray) -> Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
 
-_TREES: deque = deque()  # weak references to the Edges holding a tree, oldest first
+_INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
+
+SMALL_POLYGON = 256  # edges of a compact polygon indexed through its bounding box (`EdgeIndex`)
+COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
+EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
+
+
+class EdgeIndex:
+    """Which edges' bounding boxes meet query boxes (touching counts), without a geometry per edge.
+
+    The edges of a compact polygon (at most `SMALL_POLYGON` edges, its bounding box at
+    most `COMPACT` times its area) are found through the polygon's bounding box (one
+    STRtree entry per polygon): a query box meeting it is paired with each of the
+    polygon's edges, and the pairs are kept where the edge's own box meets the query box
+    (numpy). Edges of other polygons (planes with holes, traces, whose boxes many query
+    boxes meet) are in an STRtree of their own, one entry per edge. Building a LineString per
+    edge was most of the time of a check on layers of small shapes (round openings).
+    """
+
+    def __init__(self, e: Edges):
+        self.lo, self.hi = np.minimum(e.p1, e.p2), np.maximum(e.p1, e.p2)
+        order = np.argsort(e.polygon, kind="stable")
+        poly = e.polygon[order]
+        starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
+        counts = np.diff(np.r_[starts, len(order)])
+        self.groups: shapely.STRtree | None = None
+        small = np.zeros(len(starts), bool)
+        if len(starts):
+            glo = np.minimum.reduceat(self.lo[order], starts)
+            ghi = np.maximum.reduceat(self.hi[order], starts)
+            p1, p2 = e.p1[order], e.p2[order]
+            area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
+            small = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
+            if small.any():
+                glo, ghi = glo[small], ghi[small]
+                self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
+        self.order = order
+        self.start, self.count = starts[small], counts[small]
+        self.big = order[np.repeat(~small, counts)]
+        self.edges: shapely.STRtree | None = None
+        if len(self.big):
+            self.edges = shapely.STRtree(e.take(self.big).lines())
+
+    def query(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index pairs (i, j), in order of i: box [lo[i], hi[i]] meets edge j's box."""
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        found_i, found_j = [], []
+        if self.groups is not None:
+            qi, g = self.groups.query(boxes)
+            cum = np.cumsum(self.count[g])
+            cuts = np.searchsorted(cum, np.arange(EXPAND_PAIRS, cum[-1] if len(cum) else 0, EXPAND_PAIRS))
+            for part in np.split(np.arange(len(g)), cuts):
+                i, j = self._expand(qi[part], g[part], lo, hi)
+                found_i.append(i)
+                found_j.append(j)
+        if self.edges is not None:
+            i, j = self.edges.query(boxes)
+            found_i.append(i)
+            found_j.append(self.big[j])
+        if not found_i:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        i, j = np.concatenate(found_i), np.concatenate(found_j)
+        if self.edges is not None and self.groups is not None:
+            by = np.argsort(i, kind="stable")
+            i, j = i[by], j[by]
+        return i, j
+
+    def _expand(self, qi: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        """(box, group) pairs to the (box, edge) pairs of the group's edges whose boxes meet."""
+        k = self.count[g]
+        row = np.repeat(np.arange(len(g)), k)
+        nth = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
+        j = self.order[self.start[g][row] + nth]
+        i = qi[row]
+        meet = np.all((self.lo[j] <= hi[i]) & (lo[i] <= self.hi[j]), axis=1)
+        return i[meet], j[meet]
+
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
 
 
-def box_pairs(tree: shapely.STRtree, lo: np.ndarray, hi: np.ndarray, size: int | None = None):
-    """Index pairs (i, j) of the boxes [lo[i], hi[i]] and the `tree` geometries j whose
+def box_pairs(index: EdgeIndex, lo: np.ndarray, hi: np.ndarray, size: int | None = None):
+    """Index pairs (i, j) of the boxes [lo[i], hi[i]] and the indexed edges j whose
     bounding boxes meet, in chunks of at most `size` (`QUERY_PAIRS`), in order of i.
 
-    Bulk STRtree queries, a run of boxes at a time: the run is sized from the pairs per
+    Bulk queries, a run of boxes at a time: the run is sized from the pairs per
     box seen so far (growing at most 4-fold per query), so that memory stays bounded
-    however far the boxes reach; a single box meeting more than `size` geometries is
+    however far the boxes reach; a single box meeting more than `size` edges is
     queried alone and its pairs handed out in slices.
     """
     size = size or QUERY_PAIRS
     start, step = 0, 64
     while start < len(lo):
         stop = min(len(lo), start + step)
-        i, j = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
+        i, j = index.query(lo[start:stop], hi[start:stop])
         for k in range(0, len(i), size):
             yield i[k : k + size] + start, j[k : k + size]
         step = int(np.clip(size * (stop - start) / max(len(i), 1), 1, 4 * step))

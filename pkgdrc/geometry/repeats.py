@@ -32,7 +32,6 @@ distances) are equal up to the last bit of a float.
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 from pkgdrc.geometry.edges import Edges
 from pkgdrc.geometry.pairs import EdgePairs, Side, relate
@@ -110,10 +109,10 @@ def _contexts(
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
-        tree = other.tree()
+        index = other.index()
         near = []
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
-            qa, qe = tree.query(shapely.box(*boxes[i : i + QUERY_CHUNK].T))
+            qa, qe = index.query(boxes[i : i + QUERY_CHUNK, :2], boxes[i : i + QUERY_CHUNK, 2:])
             # Space: a shape's own edges are found again, and dropped as repeats.
             near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
         key = np.concatenate(near if b is None else [key, *near])
