@@ -57,6 +57,11 @@ class EdgePairs:
         return len(self.distance)
 
 
+# How far beyond a rule's distance, in dbu, a shape can still change a pair: pairs are
+# rounded to the grid before shields are tested on them (half a dbu each way). The one pad
+# every engine adds to an interaction distance (`pkgdrc.reach.interaction_dbu`, repeats).
+REACH_PAD_DBU = 2.0
+
 CHUNK_PAIRS = 1 << 18  # candidate pairs measured at once: bounds relate's temporaries (about 60 arrays of them)
 
 

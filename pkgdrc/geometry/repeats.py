@@ -9,7 +9,7 @@ measures each distinct neighbourhood once:
 * The context of a shape is everything `relate` can look at for its pairs: its own
   edges and the edges that may pair with them or shield such a pair: other shapes'
   edges of `a` (one-layer checks without `same_shape`: space) or edges of `b` (two-layer
-  checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
+  checks) whose bounding box comes within d + `REACH_PAD_DBU` (`pairs`) of the bounding box of one of
   its own edges (a pair lies within d of its first edge, so do the shields that cut
   through it), or of the shape's bounding box when that is at most 1.3 times its area
   (one query instead of one per edge).
@@ -35,14 +35,13 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.edges import Edges
-from pkgdrc.geometry.pairs import EdgePairs, Side, relate
+from pkgdrc.geometry.pairs import REACH_PAD_DBU, EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
 SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
 SAMPLE_BELOW = 0.02  # shapes alone at most this distinct (vias, openings, pads): no sample, the full pass
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
-REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -56,7 +55,7 @@ def relate_repeated(
     n = len(shapes)
     if n == 0 or n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
         return flat()
-    reach = d + REACH_PAD
+    reach = d + REACH_PAD_DBU
     box = _boxes(a, og, n)
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
     rows = _contexts(a, b, og, box, reach, None)
