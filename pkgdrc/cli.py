@@ -18,9 +18,6 @@ from typing import cast
 import click
 
 from pkgdrc import config
-from pkgdrc.assembly import check_assembly, load_assembly
-from pkgdrc.assembly import outputs as assembly_outputs
-from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.checks import CHECKS
 from pkgdrc.config import load_settings
 from pkgdrc.decks import bundled_decks, load_deck
@@ -472,6 +469,11 @@ def assembly_check_cmd(
     Report paths may contain {stem} (the assembly file's name without suffix) and, except
     --junit, {part}: one report per part, in that part's own coordinates.
     """
+    # Imported here: the assembly engine pulls in scipy.spatial, a quarter of a second that
+    # `pkgdrc check` on a small layout need not pay.
+    from pkgdrc.assembly import check_assembly, load_assembly
+    from pkgdrc.assembly import outputs as assembly_outputs
+
     cli = {"waivers": waivers_path, "json": json_path, "junit": junit_path, "lyrdb": lyrdb_path, "html": html_path}
     settings = load_settings(cli, assembly_file)
     parts = list(load_assembly(assembly_file).parts)
@@ -493,6 +495,8 @@ def assembly_check_cmd(
 @_user_errors
 def assembly_explain_cmd(kind: str) -> None:
     """Explain an assembly check kind (align, net_match, keepout, space, inside, covers, stack)."""
+    from pkgdrc.assembly.kinds import KINDS  # as in assembly_check_cmd
+
     if kind not in KINDS:
         raise PkgdrcError(f"no assembly check kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
     click.echo(inspect.cleandoc(KINDS[kind].__doc__ or ""))
