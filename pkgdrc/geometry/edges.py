@@ -81,7 +81,8 @@ class Edges:
 
 _INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
 
-SMALL_POLYGON = 256  # edges of a compact polygon indexed through its bounding box (`EdgeIndex`)
+SMALL_POLYGON = 256  # edges of a compact polygon indexed in runs (`EdgeIndex`)
+RUN_EDGES = 8  # consecutive edges of a compact polygon indexed as one group
 COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
 EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 
@@ -90,12 +91,13 @@ class EdgeIndex:
     """Which edges' bounding boxes meet query boxes (touching counts), without a geometry per edge.
 
     The edges of a compact polygon (at most `SMALL_POLYGON` edges, its bounding box at
-    most `COMPACT` times its area) are found through the polygon's bounding box (one
-    STRtree entry per polygon): a query box meeting it is paired with each of the
-    polygon's edges, and the pairs are kept where the edge's own box meets the query box
-    (numpy). Edges of other polygons (planes with holes, traces, whose boxes many query
-    boxes meet) are in an STRtree of their own, one entry per edge. Building a LineString per
-    edge was most of the time of a check on layers of small shapes (round openings).
+    most `COMPACT` times its area) are found in runs of up to `RUN_EDGES` consecutive
+    edges (one STRtree entry, the run's bounding box, per run): a query box meeting it is
+    paired with each of the run's edges, and the pairs are kept where the edge's own box
+    meets the query box (numpy). Edges of other polygons (planes with holes, traces, whose
+    boxes many query boxes meet) are in an STRtree of their own, one entry per edge.
+    Building a LineString per edge was most of the time of a check on layers of small
+    shapes (round openings).
     """
 
     def __init__(self, e: Edges):
@@ -105,19 +107,28 @@ class EdgeIndex:
         starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
         counts = np.diff(np.r_[starts, len(order)])
         self.groups: shapely.STRtree | None = None
-        small = np.zeros(len(starts), bool)
+        compact = np.zeros(len(starts), bool)
         if len(starts):
             glo = np.minimum.reduceat(self.lo[order], starts)
             ghi = np.maximum.reduceat(self.hi[order], starts)
             p1, p2 = e.p1[order], e.p2[order]
             area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
-            small = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
-            if small.any():
-                glo, ghi = glo[small], ghi[small]
-                self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
+            compact = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
+        # Groups: runs of up to RUN_EDGES consecutive edges of a compact polygon (an arc of a
+        # round pad has a tight box, the whole pad would meet many more query boxes).
+        in_compact = np.repeat(compact, counts)
+        nth = np.arange(len(order)) - np.repeat(starts, counts)
+        self.start = np.flatnonzero(in_compact & (nth % RUN_EDGES == 0))
+        end = np.repeat(starts + counts, counts)[self.start]
+        self.count = np.minimum(end - self.start, RUN_EDGES)
+        if len(self.start):
+            cuts = np.column_stack([self.start, self.start + self.count]).ravel()
+            pad = lambda x: np.r_[x, x[-1:]]  # noqa: E731  (a run may end at the last edge)
+            glo = np.minimum.reduceat(pad(self.lo[order]), cuts)[::2]
+            ghi = np.maximum.reduceat(pad(self.hi[order]), cuts)[::2]
+            self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
         self.order = order
-        self.start, self.count = starts[small], counts[small]
-        self.big = order[np.repeat(~small, counts)]
+        self.big = order[~in_compact]
         self.edges: shapely.STRtree | None = None
         if len(self.big):
             self.edges = shapely.STRtree(e.take(self.big).lines())
