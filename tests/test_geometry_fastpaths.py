@@ -68,9 +68,10 @@ def test_candidate_chunks_bounded_and_complete(layers):
 
 @pytest.mark.parametrize("small", [0, 4, 256])
 def test_edge_index_finds_every_meeting_box(small, monkeypatch):
-    """Compact polygons found through their boxes, the others edge by edge, or any mix:
+    """Compact polygons found through their runs' boxes, the others edge by edge, or any mix:
     the same (box, edge) pairs as one LineString per edge, touching boxes included."""
     monkeypatch.setattr(edges_mod, "SMALL_POLYGON", small)
+    monkeypatch.setattr(edges_mod, "GROUPED_SHARE", 0.0)
     box = shapely.box
     hole = [(100, 100), (200, 100), (200, 200), (100, 200)]
     plane = shapely.Polygon([(0, 0), (0, 900), (900, 900), (900, 0)], [hole])

@@ -83,6 +83,7 @@ _INDEXES: deque = deque()  # weak references to the Edges holding an index, olde
 
 SMALL_POLYGON = 256  # edges of a compact polygon indexed in runs (`EdgeIndex`)
 RUN_EDGES = 8  # consecutive edges of a compact polygon indexed as one group
+GROUPED_SHARE = 0.8  # share of the edges in compact polygons below which all are indexed one by one
 COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
 EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 
@@ -95,7 +96,8 @@ class EdgeIndex:
     edges (one STRtree entry, the run's bounding box, per run): a query box meeting it is
     paired with each of the run's edges, and the pairs are kept where the edge's own box
     meets the query box (numpy). Edges of other polygons (planes with holes, traces, whose
-    boxes many query boxes meet) are in an STRtree of their own, one entry per edge.
+    boxes many query boxes meet) are in an STRtree of their own, one entry per edge; so are
+    all edges of a layer with less than `GROUPED_SHARE` of them in compact polygons.
     Building a LineString per edge was most of the time of a check on layers of small
     shapes (round openings).
     """
@@ -117,6 +119,8 @@ class EdgeIndex:
         # Groups: runs of up to RUN_EDGES consecutive edges of a compact polygon (an arc of a
         # round pad has a tight box, the whole pad would meet many more query boxes).
         in_compact = np.repeat(compact, counts)
+        if np.count_nonzero(in_compact) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
+            in_compact[:] = False
         nth = np.arange(len(order)) - np.repeat(starts, counts)
         self.start = np.flatnonzero(in_compact & (nth % RUN_EDGES == 0))
         end = np.repeat(starts + counts, counts)[self.start]
