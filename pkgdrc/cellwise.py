@@ -4,7 +4,7 @@ A check kind is *local* (`LOCAL = True` in its module) when every marker it make
 depends only on the shapes within the rule's interaction range `h` of the marker: the
 rule's reach (`pkgdrc.reach.interaction_um`: its largest distance, or what the kind declares),
 plus twice the sizing of the deck's derived layers (two shapes grown by g each come 2 g
-closer), plus 2 dbu. Shapes farther apart than `h` never merge, pair, shield each other
+closer), plus 2 dbu (`interaction_dbu`). Shapes farther apart than `h` never merge, pair, shield each other
 or meet in a boolean.
 
 For a rule, cell C (in one orientation) is checked so:
@@ -55,7 +55,7 @@ from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Violations
 from pkgdrc.pool import forked_map
-from pkgdrc.reach import interaction_um
+from pkgdrc.reach import interaction_dbu
 
 Found = list[tuple[str, Violations]]  # (layer the rule ran on, its violations), in dbu
 
@@ -137,7 +137,7 @@ class CellwiseRule:
         self.layout, self.deck, self.rule = layout, deck, rule
         self.tree: CellTree = layout.tree
         self.layers = drawn_reads(deck, rule)
-        self.halo = float(layout.grid.to_dbu(interaction_um(deck, rule))) + 2.0
+        self.halo = interaction_dbu(deck, rule, layout.grid)
         self.boxes = content_boxes(self.tree, self.layers)
         self.cover_layers = set(cover_layers(rule)) & set(self.layers)
         self._done: dict[tuple[str, Matrix, frozenset[str]], Found] = {}

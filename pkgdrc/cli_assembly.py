@@ -11,9 +11,6 @@ import sys
 
 import click
 
-from pkgdrc.assembly import check_assembly, load_assembly
-from pkgdrc.assembly import outputs as assembly_outputs
-from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.cli_common import allow_empty_option, empty_policy, exit_code, strict_option, user_errors
 from pkgdrc.config import load_settings
 from pkgdrc.errors import PkgdrcError
@@ -70,6 +67,11 @@ def assembly_check_cmd(
     Report paths may contain {stem} (the assembly file's name without suffix) and, except
     --junit, {part}: one report per part, in that part's own coordinates.
     """
+    # Imported here: the assembly engine pulls in scipy.spatial, a quarter of a second that
+    # `pkgdrc check` on a small layout need not pay (pkgdrc.cli registers these commands).
+    from pkgdrc.assembly import check_assembly, load_assembly
+    from pkgdrc.assembly import outputs as assembly_outputs
+
     cli = {
         "waivers": waivers_path,
         "json": json_path,
@@ -99,6 +101,8 @@ def assembly_check_cmd(
 @user_errors
 def assembly_explain_cmd(kind: str) -> None:
     """Explain an assembly check kind (align, net_match, keepout, space, inside, covers, stack)."""
+    from pkgdrc.assembly.kinds import KINDS
+
     if kind not in KINDS:
         raise PkgdrcError(f"no assembly check kind {kind!r}; expected one of {', '.join(sorted(KINDS))}")
     click.echo(inspect.cleandoc(KINDS[kind].doc))

@@ -2,7 +2,9 @@
 
 One idea used by every engine that splits a layout: tiles grow each band's window by the
 run's halo (`halo_um`), cell by cell isolates a placement farther than a rule's
-`interaction_um` from everything else.
+`interaction_dbu` from everything else, and repetition (`geometry.repeats`) compares the
+neighbourhoods within the rule's distance plus the same pad (`REACH_PAD_DBU`: pairs and
+shields are tested rounded to the grid).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
+from pkgdrc.geometry.pairs import REACH_PAD_DBU
+from pkgdrc.units import Grid
 
 
 def reach_um(rule: Rule) -> float:
@@ -39,3 +43,9 @@ def interaction_um(deck: Deck, rule: Rule) -> float:
     """The range within which shapes interact for one rule, cell by cell: its reach plus twice
     the sizing (two shapes a derived layer grows by g each come 2 g closer)."""
     return reach_um(rule) + 2 * sizing_um(deck)
+
+
+def interaction_dbu(deck: Deck, rule: Rule, grid: Grid) -> float:
+    """`interaction_um` in dbu, plus `REACH_PAD_DBU`: the distance within which shapes interact
+    for one rule on the grid."""
+    return float(grid.to_dbu(interaction_um(deck, rule))) + REACH_PAD_DBU

@@ -1,7 +1,8 @@
 """The geometry fast paths give exactly the slow paths' results.
 
 relate measures candidate pairs in chunks (bounded memory): any chunk size gives the
-same edge pairs, in the same order. boolean_not trusts merged inputs and drops shapes
+same edge pairs, in the same order. EdgeIndex finds the same candidates as an STRtree of
+one LineString per edge. boolean_not trusts merged inputs and drops shapes
 lying within one shape of b without a GEOS difference.
 """
 
@@ -13,8 +14,10 @@ import shapely
 from tests.conftest import DECK_2L, FIXTURES
 
 from pkgdrc.decks import load_deck
+from pkgdrc.geometry import edges as edges_mod
 from pkgdrc.geometry import pairs
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.edges import EdgeIndex, polygon_edges
 from pkgdrc.geometry.pairs import relate
 from pkgdrc.geometry.polygons import merge
 from pkgdrc.layers import LayerSet
@@ -44,19 +47,47 @@ def test_relate_chunks_change_nothing(layers, monkeypatch, how):
         np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
 
 
+def _all_box_pairs(e, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(i, j) rows, sorted: box i meets edge j's box (an STRtree of one LineString per edge)."""
+    ja, jb = shapely.STRtree(e.lines()).query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
+    return np.unique(np.column_stack([ja, jb]), axis=0)
+
+
 def test_candidate_chunks_bounded_and_complete(layers):
     e = layers.edges("RDL1")
     chunks = list(pairs.candidate_chunks(e, e, 15_000.0, size=50))
     assert max(len(ia) for ia, _ in chunks) <= 50
     ia = np.concatenate([c[0] for c in chunks])
     ib = np.concatenate([c[1] for c in chunks])
-    tree = shapely.STRtree(e.lines())
+    assert np.all(np.diff(ia) >= 0)  # in order of the first edge
+    got = np.column_stack([ia, ib])
+    assert len(np.unique(got, axis=0)) == len(got)
     lo, hi = np.minimum(e.p1, e.p2) - 15_000.0, np.maximum(e.p1, e.p2) + 15_000.0
-    ja, jb = tree.query(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1]))
-    # The same pairs, in order of ia (the edge index orders each ia's partners by index).
-    np.testing.assert_array_equal(ia, ja)
-    k = np.lexsort((jb, ja))
-    np.testing.assert_array_equal(ib, jb[k])
+    np.testing.assert_array_equal(np.unique(got, axis=0), _all_box_pairs(e, lo, hi))
+
+
+@pytest.mark.parametrize("small", [0, 4, 256])
+def test_edge_index_finds_every_meeting_box(small, monkeypatch):
+    """Compact polygons found through their runs' boxes, the others edge by edge, or any mix:
+    the same (box, edge) pairs as one LineString per edge, touching boxes included."""
+    monkeypatch.setattr(edges_mod, "SMALL_POLYGON", small)
+    monkeypatch.setattr(edges_mod, "GROUPED_SHARE", 0.0)
+    box = shapely.box
+    hole = [(100, 100), (200, 100), (200, 200), (100, 200)]
+    plane = shapely.Polygon([(0, 0), (0, 900), (900, 900), (900, 0)], [hole])
+    trace = shapely.Polygon([(1000, 0), (1000, 10), (1800, 810), (1810, 800), (1010, 0)])
+    polys = merge(np.array([plane, trace, box(950, 950, 960, 960), box(300, 300, 310, 340)], dtype=object))
+    e = polygon_edges(polys)
+    rng = np.random.default_rng(3)
+    lo = rng.integers(-50, 1900, (400, 2)).astype(float)
+    hi = lo + rng.integers(0, 120, (400, 2))
+    lo[0], hi[0] = (960, 960), (1000, 1000)  # touches the small box's corner only
+    i, j = EdgeIndex(e).query(lo, hi)
+    assert np.all(np.diff(i) >= 0)
+    got = np.unique(np.column_stack([i, j]), axis=0)
+    assert len(got) == len(i)
+    np.testing.assert_array_equal(got, _all_box_pairs(e, lo, hi))
+    assert 0 in i
 
 
 def test_boolean_not_within_untouched_and_cut():

@@ -266,7 +266,7 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5], len(a) > 6)) or contexts(*a))
+    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5] is None, len(a) > 6)) or contexts(*a))
     rng = np.random.default_rng(1)
     lo = np.stack(np.meshgrid(np.arange(20), np.arange(20)), -1).reshape(-1, 2) * 10000
     bars = lo + [3000, 0] + np.c_[rng.integers(0, 400, len(lo)), rng.integers(0, 1500, len(lo))]
@@ -279,3 +279,34 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     assert sorted(map(tuple, got.pairs.reshape(-1, 8).tolist())) == sorted(
         map(tuple, want.pairs.reshape(-1, 8).tolist())
     )
+
+
+def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
+    """Space among round openings farther apart than the distance: no shape is crowded, the
+    contexts are the shapes alone (one pass), and the pairs are `relate`'s (a pair of
+    openings brought within the distance gives its markers)."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    passes = []
+    contexts = repeats._contexts
+    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append(a[5] is None) or contexts(*a))
+    centres = np.stack(np.meshgrid(np.arange(15), np.arange(15)), -1).reshape(-1, 2) * 100_000.0
+    disc = lambda c: shapely.set_precision(shapely.Point(*c).buffer(20_000, 16), 1.0)  # noqa: E731
+    far = polygon_edges(merge(np.array([disc(c) for c in centres], dtype=object)))
+    args = (far, None, 20_000.0, "outside", "outside")
+    assert len(repeats.relate_repeated(*args)) == 0 == len(relate(*args))
+    assert passes == [True]
+    passes.clear()
+    near = polygon_edges(merge(np.array([disc(c) for c in centres] + [disc((0, 55_000))], dtype=object)))
+    args = (near, None, 20_000.0, "outside", "outside")
+    got, want = repeats.relate_repeated(*args), relate(*args)
+    assert passes == [True, False]  # alone, then the crowded shapes' neighbourhoods
+    assert len(want) > 0
+    key = lambda ep: sorted(map(tuple, ep.pairs.reshape(-1, 8).tolist()))  # noqa: E731
+    assert key(got) == key(want)
+    np.testing.assert_allclose(sorted(got.distance), sorted(want.distance))

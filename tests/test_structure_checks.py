@@ -158,6 +158,20 @@ def test_pitch_is_measured_between_centroids_of_round_balls(gds, deck):
     assert value == pytest.approx(99.999, abs=1e-3)
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 2, 1, 0), (2, 0, 3, 1)])
+def test_pitch_marker_runs_from_the_smaller_centre_whatever_the_drawing_order(gds, deck, order):
+    """A column pair and a row pair, the shapes drawn in several orders: each marker starts
+    at the centre with the smaller x, then the smaller y."""
+    centres = [(100, 300), (100, 220), (400, 100), (330, 100)]
+
+    def build(lib, c):
+        for k in order:
+            square(c, *centres[k], 40)
+
+    r = pkgdrc.check(gds(build), deck=deck("P: {check: pitch, layer: A, pitch: 100}"))
+    assert [m.edge for m in r.rules[0].markers] == [((100.0, 220.0), (100.0, 300.0)), ((330.0, 100.0), (400.0, 100.0))]
+
+
 # --- keepout --------------------------------------------------------------------------
 
 

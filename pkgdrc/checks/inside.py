@@ -2,7 +2,8 @@
 
 What it checks: `of` is merged and shrunk by `clearance` (mitred corners, so a
 rectangle stays a rectangle); each part of the merged `layer` outside that region is
-one polygon marker (no value). A shape exactly `clearance` from the edge of `of` passes.
+one polygon marker (no value). Only the shapes of `layer` not within the region are
+merged for it: the others add nothing outside the region. A shape exactly `clearance` from the edge of `of` passes.
 Equivalent to KLayout `layer.not_inside(of.sized(-clearance))` for whole shapes, but
 pkgdrc marks only the offending part (`layer - of.sized(-clearance)`).
 
@@ -14,10 +15,14 @@ Example: `FO.1: {check: inside, layer: [RDL1, RDL2, UBM, PO], of: PKG, clearance
 
 from __future__ import annotations
 
+import numpy as np
+import shapely
+
 from pkgdrc.checks.common import LAYERS
 from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
+from pkgdrc.geometry.polygons import merge
 from pkgdrc.markers import Violations
 
 PARAMS = {
@@ -38,8 +43,24 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     region = sized(layers.merged(p["of"]), -layers.grid.to_dbu(p["clearance"]))
-    outside = boolean_not(layers.merged(layer), region)
+    outside = boolean_not(_merged_outside(layers, layer, region), region)
     return [Violations.polygons(outside, messages=f"outside {p['of']} less {p['clearance']:g} um clearance")]
+
+
+def _merged_outside(layers, layer: str, region: np.ndarray) -> np.ndarray:
+    """The shapes of `layer` (as drawn or derived) not within one `region` polygon, merged.
+
+    Minus the region, they cover what the whole merged layer does (a shape within the
+    region adds nothing outside it), and a layout inside its outline has few of them: the
+    layer is not merged as a whole for this check.
+    """
+    if len(region) == 0:
+        return layers.merged(layer)
+    shapes = layers.polygons(layer)
+    within, _ = shapely.STRtree(region).query(shapes, predicate="within")
+    rest = np.ones(len(shapes), bool)
+    rest[within] = False
+    return merge(shapes[rest])
 
 
 KIND = CheckKind(

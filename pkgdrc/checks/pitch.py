@@ -4,7 +4,8 @@ What it checks, on the merged layer (one shape per ball or bump):
 1. Pitch: the centre of a shape is its centroid. Two shapes whose centres are closer
    than `pitch` are one edge marker (centre to centre), value = their distance. A
    distance exactly `pitch` passes; a depopulated array (missing balls) is fine.
-   The marker is the segment between the two centres, deliberately: pitch is a
+   The marker is the segment between the two centres, from the centre with the smaller x
+   (then the smaller y), deliberately: pitch is a
    centre-to-centre quantity, the segment names both balls and has the measured length,
    and an edge is a first-class marker in KLayout's marker browser (lyrdb) and in the
    JSON and HTML reports. Its bounding box has zero height (or width) for balls in one
@@ -73,7 +74,12 @@ def _pitch(balls: np.ndarray, pitch: float, message: str) -> Violations:
     c = shapely.get_coordinates(centres)
     dist = np.hypot(*(c[i] - c[j]).T)
     close = dist < pitch - EPS_DBU
-    segments = np.stack([c[i[close]], c[j[close]]], axis=1)
+    first, second = c[i[close]], c[j[close]]
+    # From the centre with the smaller x (then y), whatever order the shapes come in; compared
+    # rounded, so that a centre computed in a cell and moved compares as computed in place.
+    kf, ks = np.round(first, 6), np.round(second, 6)
+    swap = ((kf[:, 0] > ks[:, 0]) | ((kf[:, 0] == ks[:, 0]) & (kf[:, 1] > ks[:, 1])))[:, None]
+    segments = np.stack([np.where(swap, second, first), np.where(swap, first, second)], axis=1)
     return Violations("edge", segments.reshape(-1, 2, 2), dist[close], "length", message)
 
 

@@ -24,52 +24,7 @@ def dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", u, v)
 
 
-KEEP_TREES = 1  # edge indexes kept alive (`Edges.tree`): 2 cost the 1M run 0.8 GB more, no faster
-GROUP = 8  # consecutive edges of one polygon under one entry of an `EdgeIndex`
-EXPAND = 1 << 15  # (box, run) pairs of an `EdgeIndex` query expanded to edges at once
-
-
-class EdgeIndex:
-    """Which edges' bounding boxes meet query boxes: `STRtree(lines).query(boxes)` for
-    edges, at an eighth of its memory.
-
-    An STRtree holds a GEOS line per edge (about 250 bytes; 1 GB for the 3.8M edges of a
-    1M-shape panel's openings). Here the tree holds one box per run of up to `GROUP`
-    consecutive edges of one polygon; a query expands the runs it meets to their edges
-    and keeps those whose own box meets the query box (closed boxes, touching included,
-    as the STRtree). Only box queries without a predicate, which is all that edges are
-    queried with.
-    """
-
-    def __init__(self, lo: np.ndarray, hi: np.ndarray, polygon: np.ndarray):
-        self.lo, self.hi = lo, hi
-        n = len(lo)
-        new_polygon = np.r_[True, polygon[1:] != polygon[:-1]] if n else np.empty(0, bool)
-        start = np.maximum.accumulate(np.where(new_polygon, np.arange(n), 0)) if n else np.empty(0, np.int64)
-        self.first = np.flatnonzero(new_polygon | ((np.arange(n) - start) % GROUP == 0))
-        self.count = np.diff(np.r_[self.first, n])
-        if n:
-            glo = np.minimum.reduceat(lo, self.first, axis=0)
-            ghi = np.maximum.reduceat(hi, self.first, axis=0)
-            self._tree = shapely.STRtree(shapely.linestrings(np.stack([glo, ghi], axis=1)))
-        else:
-            self._tree = shapely.STRtree(np.empty(0, dtype=object))
-
-    def query(self, boxes: np.ndarray) -> np.ndarray:
-        """(2, k) index pairs (box, edge) whose bounding boxes meet, sorted by box, then edge."""
-        bi, bg = self._tree.query(boxes)
-        qb = shapely.bounds(boxes)
-        out_i, out_j = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-        for k in range(0, len(bi), EXPAND):  # runs expanded a slice at a time: bounded temporaries
-            count = self.count[bg[k : k + EXPAND]]
-            i = np.repeat(bi[k : k + EXPAND], count)
-            j = np.repeat(self.first[bg[k : k + EXPAND]] - np.cumsum(count) + count, count) + np.arange(len(i))
-            meet = np.all((self.lo[j] <= qb[i, 2:]) & (self.hi[j] >= qb[i, :2]), axis=1)
-            out_i.append(i[meet])
-            out_j.append(j[meet])
-        i, j = np.concatenate(out_i), np.concatenate(out_j)
-        order = np.lexsort((j, i))
-        return np.stack([i[order], j[order]])
+KEEP_INDEXES = 1  # edge indexes kept alive (`Edges.index`): 2 LineString trees cost the 1M run 0.8 GB more, no faster
 
 
 @dataclass
@@ -90,7 +45,7 @@ class Edges:
     p2: np.ndarray
     shape: np.ndarray
     polygon: np.ndarray
-    _tree: EdgeIndex | None = field(default=None, init=False, repr=False, compare=False)
+    _index: EdgeIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.shape)
@@ -104,45 +59,136 @@ class Edges:
         return np.stack([self.p1, self.p2], axis=1)
 
     def lines(self) -> np.ndarray:
-        """Shapely LineStrings, one per edge (for STRtree queries)."""
+        """Shapely LineStrings, one per edge."""
         return shapely.linestrings(self.segments())
 
-    def tree(self) -> EdgeIndex:
-        """Index of the edges' boxes (`EdgeIndex`: queried as an STRtree of `lines()`), built on
-        first use and kept while it is one of the last `KEEP_TREES` built (a layer's edges are
-        queried by several rules in a row)."""
-        if self._tree is None:
-            self._tree = EdgeIndex(np.minimum(self.p1, self.p2), np.maximum(self.p1, self.p2), self.polygon)
-            _TREES.append(weakref.ref(self))
-            while len(_TREES) > KEEP_TREES:
-                old = _TREES.popleft()()
-                if old is not None:
-                    old._tree = None
-        return self._tree
+    def index(self) -> EdgeIndex:
+        """`EdgeIndex` of these edges, built on first use and kept while it is one of the
+        last `KEEP_INDEXES` built (a layer's edges are queried by several rules in a row)."""
+        index = self._index
+        if index is None:
+            self._index = index = EdgeIndex(self)
+            _INDEXES.append(weakref.ref(self))
+            while len(_INDEXES) > KEEP_INDEXES:
+                old = _INDEXES.popleft()()
+                if old is not None and old is not self:
+                    old._index = None
+        return index
 
     def take(self, idx: np.ndarray) -> Edges:
         return Edges(self.p1[idx], self.p2[idx], self.shape[idx], self.polygon[idx])
 
 
-_TREES: deque = deque()  # weak references to the Edges holding a tree, oldest first
+_INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
+
+SMALL_POLYGON = 256  # edges of a compact polygon indexed in runs (`EdgeIndex`)
+RUN_EDGES = 8  # consecutive edges of a compact polygon indexed as one group
+GROUPED_SHARE = 0.8  # share of the edges in compact polygons below which all are indexed one by one
+COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
+EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
+
+
+class EdgeIndex:
+    """Which edges' bounding boxes meet query boxes (touching counts), without a geometry per edge.
+
+    The edges of a compact polygon (at most `SMALL_POLYGON` edges, its bounding box at
+    most `COMPACT` times its area) are found in runs of up to `RUN_EDGES` consecutive
+    edges (one STRtree entry, the run's bounding box, per run): a query box meeting it is
+    paired with each of the run's edges, and the pairs are kept where the edge's own box
+    meets the query box (numpy). Edges of other polygons (planes with holes, traces, whose
+    boxes many query boxes meet) are in an STRtree of their own, one entry per edge; so are
+    all edges of a layer with less than `GROUPED_SHARE` of them in compact polygons.
+    Building a LineString per edge was most of the time of a check on layers of small
+    shapes (round openings).
+    """
+
+    def __init__(self, e: Edges):
+        self.lo, self.hi = np.minimum(e.p1, e.p2), np.maximum(e.p1, e.p2)
+        order = np.argsort(e.polygon, kind="stable")
+        poly = e.polygon[order]
+        starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
+        counts = np.diff(np.r_[starts, len(order)])
+        self.groups: shapely.STRtree | None = None
+        compact = np.zeros(len(starts), bool)
+        if len(starts):
+            glo = np.minimum.reduceat(self.lo[order], starts)
+            ghi = np.maximum.reduceat(self.hi[order], starts)
+            p1, p2 = e.p1[order], e.p2[order]
+            area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
+            compact = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
+        # Groups: runs of up to RUN_EDGES consecutive edges of a compact polygon (an arc of a
+        # round pad has a tight box, the whole pad would meet many more query boxes).
+        in_compact = np.repeat(compact, counts)
+        if np.count_nonzero(in_compact) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
+            in_compact[:] = False
+        nth = np.arange(len(order)) - np.repeat(starts, counts)
+        self.start = np.flatnonzero(in_compact & (nth % RUN_EDGES == 0))
+        end = np.repeat(starts + counts, counts)[self.start]
+        self.count = np.minimum(end - self.start, RUN_EDGES)
+        if len(self.start):
+            cuts = np.column_stack([self.start, self.start + self.count]).ravel()
+            pad = lambda x: np.r_[x, x[-1:]]  # noqa: E731  (a run may end at the last edge)
+            glo = np.minimum.reduceat(pad(self.lo[order]), cuts)[::2]
+            ghi = np.maximum.reduceat(pad(self.hi[order]), cuts)[::2]
+            self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
+        self.order = order
+        self.big = order[~in_compact]
+        self.edges: shapely.STRtree | None = None
+        if len(self.big):
+            self.edges = shapely.STRtree(e.take(self.big).lines())
+
+    def query(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index pairs (i, j), in order of i: box [lo[i], hi[i]] meets edge j's box."""
+        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        found_i, found_j = [], []
+        if self.groups is not None:
+            qi, g = self.groups.query(boxes)
+            cum = np.cumsum(self.count[g])
+            cuts = np.searchsorted(cum, np.arange(EXPAND_PAIRS, cum[-1] if len(cum) else 0, EXPAND_PAIRS))
+            for part in np.split(np.arange(len(g)), cuts):
+                i, j = self._expand(qi[part], g[part], lo, hi)
+                found_i.append(i)
+                found_j.append(j)
+        if self.edges is not None:
+            i, j = self.edges.query(boxes)
+            found_i.append(i)
+            found_j.append(self.big[j])
+        if not found_i:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        i, j = np.concatenate(found_i), np.concatenate(found_j)
+        if self.edges is not None and self.groups is not None:
+            by = np.argsort(i, kind="stable")
+            i, j = i[by], j[by]
+        return i, j
+
+    def _expand(self, qi: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+        """(box, group) pairs to the (box, edge) pairs of the group's edges whose boxes meet."""
+        k = self.count[g]
+        row = np.repeat(np.arange(len(g)), k)
+        nth = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
+        j = self.order[self.start[g][row] + nth]
+        i = qi[row]
+        meet = np.all((self.lo[j] <= hi[i]) & (lo[i] <= self.hi[j]), axis=1)
+        return i[meet], j[meet]
+
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
 
 
-def box_pairs(tree: shapely.STRtree | EdgeIndex, lo: np.ndarray, hi: np.ndarray, size: int | None = None):
-    """Index pairs (i, j) of the boxes [lo[i], hi[i]] and the `tree` geometries j whose
+def box_pairs(index: EdgeIndex, lo: np.ndarray, hi: np.ndarray, size: int | None = None):
+    """Index pairs (i, j) of the boxes [lo[i], hi[i]] and the indexed edges j whose
     bounding boxes meet, in chunks of at most `size` (`QUERY_PAIRS`), in order of i.
 
-    Bulk STRtree queries, a run of boxes at a time: the run is sized from the pairs per
+    Bulk queries, a run of boxes at a time: the run is sized from the pairs per
     box seen so far (growing at most 4-fold per query), so that memory stays bounded
-    however far the boxes reach; a single box meeting more than `size` geometries is
+    however far the boxes reach; a single box meeting more than `size` edges is
     queried alone and its pairs handed out in slices.
     """
     size = size or QUERY_PAIRS
     start, step = 0, 64
     while start < len(lo):
         stop = min(len(lo), start + step)
-        i, j = tree.query(shapely.box(lo[start:stop, 0], lo[start:stop, 1], hi[start:stop, 0], hi[start:stop, 1]))
+        i, j = index.query(lo[start:stop], hi[start:stop])
         for k in range(0, len(i), size):
             yield i[k : k + size] + start, j[k : k + size]
         step = int(np.clip(size * (stop - start) / max(len(i), 1), 1, 4 * step))

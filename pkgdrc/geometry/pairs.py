@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import shapely
 
-from pkgdrc.geometry.edges import Edges, box_pairs
+from pkgdrc.geometry.edges import EdgeIndex, Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
 from pkgdrc.geometry.edges import dot as _dot
 from pkgdrc.geometry.shielding import shielded as shielded_pairs
@@ -58,17 +57,22 @@ class EdgePairs:
         return len(self.distance)
 
 
+# How far beyond a rule's distance, in dbu, a shape can still change a pair: pairs are
+# rounded to the grid before shields are tested on them (half a dbu each way). The one pad
+# every engine adds to an interaction distance (`pkgdrc.reach.interaction_dbu`, repeats).
+REACH_PAD_DBU = 2.0
+
 CHUNK_PAIRS = 1 << 18  # candidate pairs measured at once: bounds relate's temporaries (about 60 arrays of them)
 
 
 def candidate_chunks(a: Edges, b: Edges, d: float, size: int | None = None):
-    """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk STRtree queries),
+    """Index pairs (ia, ib) whose bounding boxes, grown by d, meet (bulk `EdgeIndex` queries),
     in chunks of at most `size` pairs (`CHUNK_PAIRS`), in the order of one whole query (by ia).
     Each chunk is measured, shielded and reduced to its pairs before the next is made,
     so memory stays bounded whatever the distance."""
     if len(a) == 0 or len(b) == 0:
         return
-    yield from box_pairs(b.tree(), np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
+    yield from box_pairs(b.index(), np.minimum(a.p1, a.p2) - d, np.maximum(a.p1, a.p2) + d, size or CHUNK_PAIRS)
 
 
 def _linear_interval(c0, c1, lo, hi):
@@ -229,7 +233,7 @@ def relate(
                 np.concatenate([a.polygon, b.polygon]),
             )
             off, own = len(a), np.arange(len(a) + len(b)) < len(a)
-        shared = [pool, off, own, a.tree() if symmetric else None]  # a two-layer pool's STRtree: built on first use
+        shared = [pool, off, own, a.index() if symmetric else None]  # a two-layer pool's index: built on first use
     parts = [
         _relate_chunk(a, b, ia, ib, d, side_a, side_b, symmetric, same_shape, shared)
         for ia, ib in candidate_chunks(a, b, d)
@@ -309,9 +313,9 @@ def _relate_chunk(a: Edges, b: Edges, ia, ib, d, side_a, side_b, symmetric, same
     )
     if pool is not None and len(sel):
         if pool[3] is None:
-            pool[3] = shapely.STRtree(pool[0].lines())
-        edges, off, own, tree = pool
-        drop = shielded_pairs(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, tree)
+            pool[3] = EdgeIndex(pool[0])
+        edges, off, own, index = pool
+        drop = shielded_pairs(pa1, pa2, pb1, pb2, a.take(ia), b.take(ib), edges, ia, ib + off, d, own, index)
         pa1, pa2, pb1, pb2, dist, ia, ib = (x[~drop] for x in (pa1, pa2, pb1, pb2, dist, ia, ib))
     pairs = np.stack([np.stack([pa1, pa2], 1), np.stack([pb1, pb2], 1)], 1)
     return pairs, dist, ia, ib

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from pkgdrc.geometry.edges import Edges
-from pkgdrc.geometry.pairs import EdgePairs, Side
-from pkgdrc.geometry.repeats import REACH_PAD, relate_repeated
+from pkgdrc.geometry.pairs import REACH_PAD_DBU, EdgePairs, Side
+from pkgdrc.geometry.repeats import relate_repeated
 
 EDGES_PER_PIECE = 1 << 16  # edges of `a` in one piece (1,024 round 64-vertex openings): +81 MB at 100k, not +250
 
@@ -51,7 +51,7 @@ def relate_in_pieces(
     if len(a) <= size:
         return relate_repeated(a, b, d, side_a, side_b)
     lo_b, hi_b = np.minimum(b.p1, b.p2), np.maximum(b.p1, b.p2)
-    reach = d + 2 * REACH_PAD
+    reach = d + 2 * REACH_PAD_DBU
     parts = []
     for idx in shape_pieces(a, size):
         lo = np.minimum(a.p1[idx], a.p2[idx]).min(axis=0) - reach

@@ -9,7 +9,7 @@ measures each distinct neighbourhood once:
 * The context of a shape is everything `relate` can look at for its pairs: its own
   edges and the edges that may pair with them or shield such a pair: other shapes'
   edges of `a` (one-layer checks without `same_shape`: space) or edges of `b` (two-layer
-  checks) whose bounding box comes within d + `REACH_PAD` of the bounding box of one of
+  checks) whose bounding box comes within d + `REACH_PAD_DBU` (`pairs`) of the bounding box of one of
   its own edges (a pair lies within d of its first edge, so do the shields that cut
   through it), or of the shape's bounding box when that is at most 1.3 times its area
   (one query instead of one per edge).
@@ -35,14 +35,13 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.edges import Edges
-from pkgdrc.geometry.pairs import EdgePairs, Side, relate
+from pkgdrc.geometry.pairs import REACH_PAD_DBU, EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
 MIN_SHAPES = 100
 SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
 SAMPLE_BELOW = 0.02  # shapes alone at most this distinct (vias, openings, pads): no sample, the full pass
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
-REACH_PAD = 2.0  # dbu: shields are tested on pairs rounded to the grid (half a dbu each way)
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -56,21 +55,49 @@ def relate_repeated(
     n = len(shapes)
     if n == 0 or n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
         return flat()
+    reach = d + REACH_PAD_DBU
+    box = _boxes(a, og, n)
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
-    rows = _contexts(a, b, og, n, d + REACH_PAD, True)
+    rows = _contexts(a, b, og, box, reach, None)
     rep = _representatives(rows, n)
     alone = len(np.unique(rep))
     if not same_shape and alone <= MAX_DISTINCT * n:
-        if alone > SAMPLE_BELOW * n and not _sample_repeats(a, b, og, n, d + REACH_PAD):
-            return flat()
-        rows = _contexts(a, b, og, n, d + REACH_PAD, False)
-        rep = _representatives(rows, n)
+        # Two-layer checks: nearly every shape has a neighbour on the other layer (a via on its pad).
+        crowded = _crowded(a, box, reach) if b is None else np.ones(n, bool)
+        if crowded.any():  # else every context is the shape alone
+            if alone > SAMPLE_BELOW * n and not _sample_repeats(a, b, og, box, reach, crowded):
+                return flat()
+            rows = _contexts(a, b, og, box, reach, crowded)
+            rep = _representatives(rows, n)
     if len(np.unique(rep)) > MAX_DISTINCT * n:
         return flat()
     return _expand(a, b, d, side_a, side_b, same_shape, og, rows, rep)
 
 
-def _sample_repeats(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float) -> bool:
+def _boxes(e: Edges, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding box (lo, hi) of each of the n groups of edges `labels` (0..n-1) names."""
+    lo, hi = np.full((n, 2), np.inf), np.full((n, 2), -np.inf)
+    np.minimum.at(lo, labels, np.minimum(e.p1, e.p2))
+    np.maximum.at(hi, labels, np.maximum(e.p1, e.p2))
+    return lo, hi
+
+
+def _crowded(a: Edges, box: tuple[np.ndarray, np.ndarray], reach: float) -> np.ndarray:
+    """Per shape of a: whether its box grown by `reach` meets the box of another shape. Only
+    such a shape's context (one-layer checks) holds more than its own edges (a context lies
+    within the grown box): the others ask no edge query (round openings far apart)."""
+    lo, hi = box
+    i, j = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])).query(
+        shapely.box(lo[:, 0] - reach, lo[:, 1] - reach, hi[:, 0] + reach, hi[:, 1] + reach)
+    )
+    crowded = np.zeros(len(lo), bool)
+    crowded[i[i != j]] = True
+    return crowded
+
+
+def _sample_repeats(
+    a: Edges, b: Edges | None, og: np.ndarray, box: tuple[np.ndarray, np.ndarray], reach: float, ask: np.ndarray
+) -> bool:
     """Whether the contexts of a sample of `SAMPLE` of the shapes (at least `SAMPLE_MIN`
     shapes, else all: True) repeat enough to compute them all: at most
     `SAMPLE_DISTINCT` (or `MAX_DISTINCT`) of the sampled shapes distinct among themselves.
@@ -78,45 +105,51 @@ def _sample_repeats(a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: fl
     A sample shows fewer repeats than the whole, so this only spares the full pass where
     most contexts are unique (a layout where every package is drawn apart).
     """
+    n = len(box[0])
     if n < SAMPLE_MIN:
         return True
     only = np.random.default_rng(0).random(n) < SAMPLE
-    rep = _representatives(_contexts(a, b, og, n, reach, False, only), n)
+    rep = _representatives(_contexts(a, b, og, box, reach, ask, only), n)
     return len(np.unique(rep[only])) <= max(SAMPLE_DISTINCT, MAX_DISTINCT) * only.sum()
 
 
 def _contexts(
-    a: Edges, b: Edges | None, og: np.ndarray, n: int, reach: float, alone: bool, only: np.ndarray | None = None
+    a: Edges,
+    b: Edges | None,
+    og: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray],
+    reach: float,
+    ask: np.ndarray | None,
+    only: np.ndarray | None = None,
 ) -> dict:
-    """Context rows of every shape (`alone`: its own edges only), sorted by `key` =
-    (shape, source, edge): a dict of arrays. `only` (a mask over shapes): the rows of
-    those shapes only, the others have none."""
+    """Context rows of every shape, sorted by `key` = (shape, source, edge): a dict of arrays.
+    `box`: each shape's bounding box (`_boxes`). `ask` (a mask over shapes): the shapes whose
+    neighbourhood is looked up; the others (all with `ask` None) have their own edges only.
+    `only` (a mask over shapes): the rows of those shapes only, the others have none."""
+    lo, hi = box
+    n = len(lo)
     lo_a, hi_a = np.minimum(a.p1, a.p2), np.maximum(a.p1, a.p2)
-    lo = np.full((n, 2), np.inf)
-    np.minimum.at(lo, og, lo_a)
     n_e = _key_base(a, b)
     mine = np.arange(len(a)) if only is None else np.flatnonzero(only[og])
     key = og[mine] * (2 * n_e) + mine  # own edges (source 0)
-    if not alone:
+    if ask is not None:
         other, code = (a, 0) if b is None else (b, 1)
         # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
-        hi = np.full((n, 2), -np.inf)
-        np.maximum.at(hi, og, hi_a)
         area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
         compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
-        asking = np.ones(n, bool) if only is None else only
+        asking = ask if only is None else ask & only
         by_edge = np.flatnonzero(~compact[og] & asking[og])
         compact &= asking
         boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
-        tree = other.tree()
-        near = []
+        index = other.index()
+        near = [key]
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
-            qa, qe = tree.query(shapely.box(*boxes[i : i + QUERY_CHUNK].T))
+            qa, qe = index.query(boxes[i : i + QUERY_CHUNK, :2], boxes[i : i + QUERY_CHUNK, 2:])
             # Space: a shape's own edges are found again, and dropped as repeats.
             near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
-        key = np.concatenate(near if b is None else [key, *near])
+        key = np.concatenate(near)
     key = _unique_sorted(key)
     e = key % n_e
     g, src = np.divmod(key // n_e, 2)

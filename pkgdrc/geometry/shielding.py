@@ -26,7 +26,6 @@ Everything is vectorized over (pair, shield) rows.
 from __future__ import annotations
 
 import numpy as np
-import shapely
 
 from pkgdrc.geometry.edges import EdgeIndex, Edges, box_pairs
 from pkgdrc.geometry.edges import cross as _cross
@@ -153,12 +152,12 @@ def shielded(
     pool_b,
     d: float,
     own_shape: np.ndarray,
-    tree: shapely.STRtree | EdgeIndex | None = None,
+    index: EdgeIndex | None = None,
 ) -> np.ndarray:
     """True for each pair (pa, pb), on the grid, that an edge of `pool` shields.
 
     src_a/src_b: each pair's source edges; pool_a/pool_b: their indices in `pool` (they
-    never shield their own pair). tree: STRtree of `pool.lines()`, when built already.
+    never shield their own pair). index: `pool`'s EdgeIndex, when built already.
     own_shape: per pool edge, True when it may shield only
     pairs whose first edge bounds the same shape. A shield must come within d of one of
     the source edges' boxes (KLayout only meets edges that interact).
@@ -170,9 +169,9 @@ def shielded(
     f1, f2, s1, s2 = normalize(pa1, pa2, pb1, pb2)
     pts = np.stack([f1, f2, s1, s2], 1)
     lo, hi = pts.min(axis=1), pts.max(axis=1)
-    tree = shapely.STRtree(pool.lines()) if tree is None else tree
+    index = EdgeIndex(pool) if index is None else index
     # (pair, shield) candidates in bounded chunks: pairs across a wide gap meet many edges.
-    for k, q in box_pairs(tree, lo, hi):
+    for k, q in box_pairs(index, lo, hi):
         out[_shielded_by(k, q, f1, f2, s1, s2, src_a, src_b, pool, pool_a, pool_b, d, own_shape)] = True
     return out
 
