@@ -49,8 +49,10 @@ def test_plan_puts_each_rule_on_its_engine(case):
     local = {r.id for r in deck.rules if CHECKS[r.check].local}
     assert local and local != {r.id for r in deck.rules}
     assert set(plan(deck.rules, layout, Options("flat")).values()) == {"flat"}
-    cells = plan(deck.rules, layout, Options("cellwise"))
-    assert {k for k, v in cells.items() if v == "cellwise"} == local
+    closed = {r.id for r in deck.rules if not CHECKS[r.check].local and CHECKS[r.check].closed(r.params)}
+    assert closed == {"R.connectivity", "R.trace_width_vs_die"}  # the fanout example names nearest dies
+    cells = plan(deck.rules, layout, Options("cellwise"), deck)
+    assert {k for k, v in cells.items() if v == "cellwise"} == local | closed
     assert cells["R.stack"] == "flat"
     split = plan(deck.rules, layout, Options("flat", jobs=2))
     assert split["R.stack"] == "flat" and split["R.fanout"] == "tiles" and split["R.width"] == "tiles"

@@ -73,6 +73,12 @@ def reach(p: dict) -> float:
     return max((p[k] or 0.0) for k in ("edge_clearance", "die_clearance", "die_spacing"))
 
 
+def closed(p: dict) -> bool:
+    """Closed per isolated placement (`CheckKind.closed`) unless a part names the *nearest* die
+    of a piece (edge and die clearance), which may lie anywhere."""
+    return p["edge_clearance"] is None and p["die_clearance"] is None
+
+
 def limit(p: dict):
     return limits(p, "edge_clearance", "die_clearance", "die_spacing", "max_reach")
 
@@ -194,5 +200,6 @@ KIND = CheckKind(
     validate=validate,
     needs_nets=needs_nets,
     reach=reach,
+    closed=closed,
     example={"layer": "A", "outline": "D", "die": "C", "edge_clearance": 1.0, "die_spacing": 2.0},
 )
