@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import shapely
@@ -50,6 +51,7 @@ from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.flat import rule_violations
+from pkgdrc.geometry.edges import Edges, polygon_edges, subject_edges
 from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.hierarchy import IDENTITY, CellTree, Matrix, place, place_box
 from pkgdrc.layers import LayerSet
@@ -115,6 +117,7 @@ def units_of_work(checkers: list[CellwiseRule]) -> tuple[list[list[tuple[int, Pa
     cost: dict[tuple, float] = {}
     for k, c in enumerate(checkers):
         for part in c.parts():
+            pieces: list[tuple[tuple, Part, float]]
             if part[0] == "flat":
                 own = sum(len(v) for v in tree.cells[tree.top].polygons.values())
                 pieces = [(("flat",), part, own + sum(counts[ch] * len(o) for ch, _, o in part[1]))]
@@ -241,8 +244,17 @@ class Shared:
 
     def __init__(self, layer_boxes: dict[str, dict[str, np.ndarray]] | None = None) -> None:
         self.groups: dict[tuple, LayerSet] = {}
-        self.merged: dict[tuple, np.ndarray] = {}
+        self.merged: dict[tuple, Any] = {}  # merged layers and their edges, by content
+        self.placed: dict[tuple, np.ndarray] = {}
         self.layer_boxes: dict[str, dict[str, np.ndarray]] = {} if layer_boxes is None else layer_boxes
+
+    def place(self, tree: CellTree, cell: str, m: Matrix, offsets: np.ndarray, layer: str, own: bool) -> np.ndarray:
+        """A cell's own shapes (`own`) or its content on `layer`, turned by `m`, at each offset."""
+        key = (cell, m, offsets.tobytes(), layer, own)
+        if key not in self.placed:
+            shapes = tree.cells[cell].polygons.get(layer, EMPTY) if own else tree.content(cell, layer)
+            self.placed[key] = place(shapes, m, offsets)
+        return self.placed[key]
 
     def has(self, tree: CellTree, cell: str, layer: str) -> bool:
         """Whether the cell's content has shapes on `layer`."""
@@ -252,19 +264,33 @@ class Shared:
 
 
 class _Group(LayerSet):
-    """A flattened group's layers; a drawn layer is merged once per content (`Shared.merged`)."""
+    """A flattened group's layers; a drawn layer is merged (and cut into edges) once per
+    content (`Shared.merged`), whichever group asks."""
 
     def __init__(self, layout: Layout, deck: Deck, shared: Shared, key_of: Callable[[str], tuple]):
         super().__init__(layout, deck)
         self._shared, self._key_of = shared, key_of
 
+    def _once(self, what: str, name: str, make: Callable[[], Any]) -> Any:
+        key = (what, *self._key_of(name))
+        if key not in self._shared.merged:
+            self._shared.merged[key] = make()
+        return self._shared.merged[key]
+
     def merged(self, name: str) -> np.ndarray:
         if name not in self._merged and name in self.deck.layers:
-            key = self._key_of(name)
-            if key not in self._shared.merged:
-                self._shared.merged[key] = merge(self.polygons(name))
-            self._merged[name] = self._shared.merged[key]
+            self._merged[name] = self._once("merged", name, lambda: merge(self.polygons(name)))
         return super().merged(name)
+
+    def edges(self, name: str) -> Edges:
+        if name not in self._edges and name in self.deck.layers:
+            self._edges[name] = self._once("edges", name, lambda: polygon_edges(self.merged(name)))
+        return super().edges(name)
+
+    def subject_edges(self, name: str) -> Edges:
+        if name not in self._subject_edges and name in self.deck.layers:
+            self._subject_edges[name] = self._once("subject", name, lambda: subject_edges(self.merged(name)))
+        return super().subject_edges(name)
 
 
 class CellwiseRule:
@@ -455,11 +481,13 @@ class CellwiseRule:
         tree = self.tree
         where = np.array([at])
 
+        shared = self.shared
+
         def make(layer: str) -> np.ndarray:
-            parts = [place(tree.cells[name].polygons.get(layer, EMPTY), m, where)]
+            parts = [shared.place(tree, name, m, where, layer, True)]
             if cover_box is not None and layer in cover_box[0]:
                 parts.append(np.array([shapely.box(*cover_box[1])], dtype=object))
-            parts += [place(tree.content(c, layer), mm, offs) for c, mm, offs in rest]
+            parts += [shared.place(tree, c, mm, offs, layer, False) for c, mm, offs in rest]
             parts = [p for p in parts if len(p)]
             return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
 
