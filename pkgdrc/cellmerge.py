@@ -72,14 +72,17 @@ def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matri
     return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
 
 
-def crowding(shape_boxes: np.ndarray, boxes: np.ndarray, h: float):
-    """Pairs (placement, item) of placement boxes and other items' boxes (shapes first, then the
-    placements) closer than `h`, touching included; and the placement boxes grown by `h`."""
-    every = np.concatenate([shape_boxes, boxes])
+def crowding(items: np.ndarray, boxes: np.ndarray, h: float):
+    """Pairs (placement, item) of placement boxes and other items (shapes or points first, then
+    the placements' boxes) whose bounding boxes come closer than `h`, touching included; and
+    the placement boxes grown by `h`. One STRtree over the few grown boxes, queried with the
+    items themselves (their envelopes: no box is made per shape)."""
     grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
-    near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
-    crowding = other != near + len(shape_boxes)
-    return near[crowding], other[crowding], grown
+    tree = shapely.STRtree(grown)
+    item, near = tree.query(items)
+    placed, near_placed = tree.query(shapely.box(*boxes.T))
+    other = placed != near_placed
+    return np.r_[near, near_placed[other]], np.r_[item, len(items) + placed[other]], grown
 
 
 def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
@@ -97,7 +100,7 @@ def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
         if (name, m) not in done:
             own = place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)
             keys, offsets, placed = placements(tree, boxes, name, m)
-            near, _, _ = crowding(shapely.bounds(own).reshape(-1, 4), placed, 2.0)
+            near, _, _ = crowding(own, placed, 2.0)
             crowded = np.zeros(len(placed), dtype=bool)
             crowded[near] = True
             parts, flat, start = [], [own], 0

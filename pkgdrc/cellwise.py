@@ -375,7 +375,8 @@ class CellwiseRule:
         offsets = [o + where for o in offsets]
         boxes = boxes + np.hstack([where, where])
         points = [label_boxes(self.tree.cells[name].labels.get(n, []), m, where) for n in self.label_layers]
-        covers: np.ndarray = self._covers(own, np.concatenate([np.empty((0, 4)), *points]), boxes)
+        labels = shapely.points(np.concatenate([np.empty((0, 4)), *points])[:, :2])
+        covers: np.ndarray = self._covers(own, labels, boxes)
         parts: list[Part] = []
         rest = []
         start = 0
@@ -399,7 +400,7 @@ class CellwiseRule:
         """
         shapes = np.concatenate([own[n] for n in self.layers])
         layer_of = np.repeat(np.arange(len(self.layers)), [len(own[n]) for n in self.layers])
-        items = np.concatenate([shapely.bounds(shapes).reshape(-1, 4), points])
+        items = np.concatenate([shapes, points])
         near, other, grown = crowding(items, boxes, self.halo)
         every = len(items) + len(boxes)
         mask = np.zeros(len(boxes), dtype=np.int64)
