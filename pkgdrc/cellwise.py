@@ -1,6 +1,6 @@
 """Check each cell once: local rules run down the cell hierarchy instead of on the flat layout.
 
-A check kind is *local* (`LOCAL = True` in its module) when every marker it makes
+A check kind is *local* (`CheckKind.local`) when every marker it makes
 depends only on the shapes within the rule's interaction range `h` of the marker: the
 rule's reach (`pkgdrc.reach.interaction_um`: its largest distance, or what the kind declares),
 plus twice the sizing of the deck's derived layers (two shapes grown by g each come 2 g
@@ -35,6 +35,28 @@ on geometry in its final orientation; only translations are applied to results. 
 price of the simple box test: placements closer than `h` to each other (a die and its
 fan-out quadrants; pads closer than an `inside` clearance) are checked flat, at that
 level only.
+
+Closed rules (net rules: `CheckKind.closed`). Fan-out reach, trace width against the die
+and connectivity are not local: a net runs as far as its shapes touch. But the nets that
+touch an isolated placement cannot leave it: two shapes join only where they meet, and
+nothing of the parent (no shape, no label point, no other placement's box) comes within
+`h` >= 2 dbu of the placement's box. So for such rules the boxes and the isolation test
+take every `connect:` layer and the label points of the labelled layers as content, and an
+isolated placement holds whole nets, with their labels and dies: its markers are those of
+a run over it alone, and the parent's flat run (its own shapes and the crowded placements)
+meets none of its nets. The cover test is never used for them (a covering shape would join
+the nets it covers). Their messages name places (`DIE@(x,y)`, unlabelled nets as
+`LAYER@(x,y)`), so an isolated placement is computed where it lies, never once and moved;
+so is any placement of a cell placed once (nothing to reuse), for every rule. Labels of the
+cell and of its crowded placements are flattened into the group as its shapes are.
+
+Several processes (`run_rules` with jobs > 1): the top cell's parts of every rule (its
+isolated and covered placements, and its flat rest) are grouped into units of work, one per
+placed cell (a cell placed once: one per placement) holding every rule that reads it; the
+units go to the processes costliest first. Within a unit the rules share each drawn layer's
+merge and edges (`Shared`: by content, so a rule whose group also holds crowded vias shares
+the RDL merge with one whose group does not). A panel of unique, isolated packages is one
+unit per package, where tiles' windows would pull whole packages into both bands.
 """
 
 from __future__ import annotations
