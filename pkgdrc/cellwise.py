@@ -175,7 +175,8 @@ def splits_well(layout: Layout, deck: Deck, rules: list[Rule], jobs: int) -> boo
     placements are one unit)."""
     if layout.tree is None or jobs <= 1 or not rules:
         return False
-    _, cost = units_of_work([CellwiseRule(layout, deck, r) for r in rules])
+    shared = Shared()
+    _, cost = units_of_work([CellwiseRule(layout, deck, r, shared) for r in rules])
     return len(cost) > 1 and cost[0] <= sum(cost) / (2 * jobs)
 
 
@@ -280,9 +281,26 @@ class Shared:
 
     def has(self, tree: CellTree, cell: str, layer: str) -> bool:
         """Whether the cell's content has shapes on `layer`."""
+        return cell in self.boxes(tree, layer)
+
+    def boxes(self, tree: CellTree, layer: str) -> dict[str, np.ndarray]:
+        """Each cell's content box on `layer` (`cellmerge.content_boxes`), computed once."""
         if layer not in self.layer_boxes:
             self.layer_boxes[layer] = content_boxes(tree, [layer])
-        return cell in self.layer_boxes[layer]
+        return self.layer_boxes[layer]
+
+    def content_boxes(self, tree: CellTree, layers: list[str], label_layers: list[str]) -> dict[str, np.ndarray]:
+        """`cellmerge.content_boxes` over several layers, made of the boxes per layer."""
+        if label_layers:
+            return content_boxes(tree, layers, label_layers)
+        per = [self.boxes(tree, n) for n in layers]
+        out = {}
+        for name in tree.cells:
+            found = [b[name] for b in per if name in b]
+            if found:
+                every = np.array(found)
+                out[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
+        return out
 
 
 class _Group(LayerSet):
@@ -333,11 +351,11 @@ class CellwiseRule:
             self.label_layers = [n for n in deck.labels if n in connect]
         self.layers = layers
         self.halo = float(layout.grid.to_dbu(interaction_um(deck, rule))) + 2.0
-        self.boxes = content_boxes(self.tree, self.layers, self.label_layers)
+        self.shared = shared if shared is not None else Shared()
+        self.boxes = self.shared.content_boxes(self.tree, self.layers, self.label_layers)
         self.cover_layers = set() if self.closed else set(cover_layers(rule)) & set(self.layers)
         self._done: dict[tuple, Found] = {}
         self._labels: dict = {}
-        self.shared = shared if shared is not None else Shared()
 
     def in_place(self, offsets: np.ndarray) -> bool:
         """Placements checked where they lie rather than once and moved: always for a closed
