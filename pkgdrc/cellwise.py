@@ -220,6 +220,9 @@ def run_rules(
         for unit in units:
             for k, _ in unit:
                 left[k] += 1
+        for k in range(len(rules)):
+            if left[k] == 0 and on_rule is not None:  # nothing to check: done at once
+                on_rule(rules[k])
         for _, done in forked_map(_unit_of, (checkers, units), len(units), jobs):
             for k, f, s in done:
                 found[k] += f
