@@ -14,16 +14,49 @@ from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
 
 
-def content_boxes(tree: CellTree, layers: list[str]) -> dict[str, np.ndarray]:
-    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers`; cells without any are left out."""
+def content_boxes(tree: CellTree, layers: list[str], label_layers: list[str] | tuple = ()) -> dict[str, np.ndarray]:
+    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers` (and the points of its
+    labels on `label_layers`); cells without any are left out."""
     boxes: dict[str, np.ndarray] = {}
     for name, cell in tree.cells.items():  # children first
         parts = [shapely.bounds(cell.polygons[n]) for n in layers if len(cell.polygons.get(n, EMPTY))]
+        parts += [label_boxes(cell.labels.get(n, []), IDENTITY, ORIGIN) for n in label_layers if cell.labels.get(n)]
         parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
         if parts:
             every = np.concatenate(parts)
             boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
     return boxes
+
+
+def label_boxes(labels: list[tuple[str, float, float]], m: Matrix, at: np.ndarray) -> np.ndarray:
+    """Labels (text, x, y) as point boxes (n, 4), turned by `m` and moved by `at` ((1, 2))."""
+    if not labels:
+        return np.empty((0, 4))
+    xy = apply(m, np.array([(x, y) for _, x, y in labels], dtype=float)) + at
+    return np.hstack([xy, xy])
+
+
+def placed_labels(labels: list[tuple[str, float, float]], m: Matrix, offsets: np.ndarray) -> list:
+    """Labels (text, x, y) turned by `m` and copied to each offset ((k, 2)), offset-major."""
+    if not labels:
+        return []
+    xy = apply(m, np.array([(x, y) for _, x, y in labels], dtype=float))
+    texts = [t for t, _, _ in labels] * len(offsets)
+    points = (offsets[:, None, :] + xy[None, :, :]).reshape(-1, 2)
+    return [(t, float(x), float(y)) for t, (x, y) in zip(texts, points.tolist())]
+
+
+def content_labels(tree: CellTree, name: str, layer: str, done: dict) -> list[tuple[str, float, float]]:
+    """Cell `name`'s labels on `layer` with those of everything it places, in its own frame
+    (`done` caches them per cell)."""
+    key = (name, layer)
+    if key not in done:
+        cell = tree.cells[name]
+        out = list(cell.labels.get(layer, []))
+        for p in cell.placements:
+            out += placed_labels(content_labels(tree, p.cell, layer, done), p.matrix, p.offsets)
+        done[key] = out
+    return done[key]
 
 
 def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
@@ -39,14 +72,17 @@ def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matri
     return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
 
 
-def crowding(shape_boxes: np.ndarray, boxes: np.ndarray, h: float):
-    """Pairs (placement, item) of placement boxes and other items' boxes (shapes first, then the
-    placements) closer than `h`, touching included; and the placement boxes grown by `h`."""
-    every = np.concatenate([shape_boxes, boxes])
+def crowding(items: np.ndarray, boxes: np.ndarray, h: float):
+    """Pairs (placement, item) of placement boxes and other items (shapes or points first, then
+    the placements' boxes) whose bounding boxes come closer than `h`, touching included; and
+    the placement boxes grown by `h`. One STRtree over the few grown boxes, queried with the
+    items themselves (their envelopes: no box is made per shape)."""
     grown = shapely.box(*(boxes + [-h, -h, h, h]).T)
-    near, other = shapely.STRtree(shapely.box(*every.T)).query(grown, predicate="intersects")
-    crowding = other != near + len(shape_boxes)
-    return near[crowding], other[crowding], grown
+    tree = shapely.STRtree(grown)
+    item, near = tree.query(items)
+    placed, near_placed = tree.query(shapely.box(*boxes.T))
+    other = placed != near_placed
+    return np.r_[near, near_placed[other]], np.r_[item, len(items) + placed[other]], grown
 
 
 def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
@@ -64,7 +100,7 @@ def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
         if (name, m) not in done:
             own = place(tree.cells[name].polygons.get(layer, EMPTY), m, ORIGIN)
             keys, offsets, placed = placements(tree, boxes, name, m)
-            near, _, _ = crowding(shapely.bounds(own).reshape(-1, 4), placed, 2.0)
+            near, _, _ = crowding(own, placed, 2.0)
             crowded = np.zeros(len(placed), dtype=bool)
             crowded[near] = True
             parts, flat, start = [], [own], 0

@@ -36,7 +36,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.geometry.polygons import EMPTY, intersecting, polygon_parts, unique_polygons
+from pkgdrc.geometry.polygons import EMPTY, intersecting, on_grid, polygon_parts, unique_polygons
 
 
 @dataclass(frozen=True)
@@ -202,9 +202,8 @@ class Nets:
         for a, b in sorted(zip(i[meet].tolist(), j[meet].tolist())):
             key = (int(self.net[a]), *sorted((names[reached[a]], names[reached[b]])))
             if key not in found:
-                parts = polygon_parts(
-                    np.array([shapely.intersection(self.shapes[a], self.shapes[b], grid_size=1.0)], dtype=object)
-                )
+                pair = [self.shapes[a], self.shapes[b]]
+                parts = on_grid(np.array([shapely.intersection(*pair)], dtype=object), lambda _, pair=pair: pair)
                 found[key] = (
                     max(parts, key=shapely.area)
                     if len(parts)

@@ -8,9 +8,13 @@ Engines (named strings, as KLayout's and gdsfactory's modes):
 - "tiles": the flattened layout cut into bands on forked processes (`pkgdrc.tiles`);
 - "dask": the same bands on a Dask cluster (`pkgdrc.distributed`).
 
-`hierarchy` chooses between cell by cell and flat for local kinds: "auto" runs them cell by
-cell when the hierarchy at least halves the shapes to check, "cellwise" whenever a cell
-repeats, "flat" never. Every rule not run cell by cell is split into tiles when the run
+`hierarchy` chooses between cell by cell and flat for the rules that may run cell by cell
+(local kinds, and kinds closed per isolated placement: `CheckKind.closed`): "auto" runs local
+rules cell by cell when the hierarchy at least halves the shapes to check, and every such
+rule when the run has several jobs and cell by cell splits into units of work they share
+well (`cellwise.splits_well`: a panel of unique packages, each isolated, is one unit per
+package, where tiles would pull whole packages into both windows); "cellwise" whenever a
+cell repeats, "flat" never. Every rule not run cell by cell is split into tiles when the run
 has several jobs (or a Dask scheduler) and its kind allows it (not `whole_layout`). Every
 engine gives the same markers.
 """
@@ -20,8 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from pkgdrc.cellwise import by_cell_possible, is_local, splits_well
 from pkgdrc.checks import kind_of
-from pkgdrc.deck import Rule
+from pkgdrc.deck import Deck, Rule
 from pkgdrc.layout import Layout
 
 Engine = Literal["flat", "cellwise", "tiles", "dask"]
@@ -48,14 +53,26 @@ def by_cell(layout: Layout, hierarchy: Hierarchy) -> bool:
     return hierarchy == "cellwise" or layout.tree.flat_count() >= 2 * layout.tree.drawn_count()
 
 
-def plan(rules: list[Rule], layout: Layout, options: Options) -> dict[str, Engine]:
-    """Rule id -> the engine that runs it."""
+def plan(rules: list[Rule], layout: Layout, options: Options, deck: Deck | None = None) -> dict[str, Engine]:
+    """Rule id -> the engine that runs it (`deck`: needed to weigh cell by cell on several jobs)."""
     cells = by_cell(layout, options.hierarchy)
     split: Engine = "dask" if options.dask_scheduler is not None else ("tiles" if options.jobs > 1 else "flat")
+    candidates = [r for r in rules if by_cell_possible(r)]
+    if options.hierarchy == "cellwise":
+        chosen = {r.id for r in candidates} if cells else set()
+    elif (
+        options.hierarchy == "auto"
+        and split == "tiles"
+        and deck is not None
+        and splits_well(layout, deck, candidates, options.jobs)
+    ):
+        chosen = {r.id for r in candidates}
+    else:
+        chosen = {r.id for r in candidates if cells and is_local(r)}
     out: dict[str, Engine] = {}
     for rule in rules:
         kind = kind_of(rule)
-        if cells and kind.local:
+        if rule.id in chosen:
             out[rule.id] = "cellwise"
         elif kind.whole_layout:
             out[rule.id] = "flat"

@@ -188,7 +188,7 @@ def _check(
             path=layout.path,
         )
     n_jobs = tiles.jobs_for(layout, jobs)
-    engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler))
+    engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler), deck)
     layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
     order = {rule.id: k for k, rule in enumerate(selected)}

@@ -84,7 +84,7 @@ def both(path, deck, top=None, rules=None):
 
 def local_rules(deck) -> list[str]:
     d = pkgdrc.decks.load_deck(deck) if not hasattr(deck, "rules") else deck
-    return [r.id for r in d.rules if cellwise.is_local(r)]
+    return [r.id for r in d.rules if cellwise.by_cell_possible(r)]  # local, or closed per isolated placement
 
 
 def assert_same(cells: dict, flat: dict) -> None:
@@ -565,10 +565,15 @@ def test_bond_pad_array_checks_the_pad_once(tmp_path):
     cells, flat, seen = both(path, "fowlp-2l")
     assert_same(cells, flat)
     bump_checks = {rule: n for (rule, name, *_), n in seen["cells"].items() if name == "BUMP"}
-    # every local rule on BUMP's layers (RDL2, PO, UBM; FO.1 with PKG as its `of`) checks BUMP once
+    # every local rule on BUMP's layers (RDL2, PO, UBM; FO.1 with PKG as its `of`) checks BUMP once;
+    # the net rules (closed per isolated placement) check each bump where it lies, once each
     assert bump_checks == {
-        r: 1 for r in ["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "FO.1", "PO.1", "PO.2", "PO.3", "ANG.1", "VIA2.L", "PO.4"]
+        r: 1
+        for r in ["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "FO.1", "PO.1", "PO.2", "PO.3", "ANG.1", "VIA2.L", "PO.4"]
+        + ["TW.1", "CONN.1"]
     }
+    in_place = Counter(rule for (rule, name, *_) in seen["cells"] if name == "BUMP" and rule in ("TW.1", "CONN.1"))
+    assert in_place == {"TW.1": 899, "CONN.1": 899}  # the odd pad is checked flat with the extra opening
     local = local_rules(RULES / "fowlp-2l.yaml")
     failed = {r: [json.loads(m) for m in ms] for r, ms in flat.items() if ms and r in local}
     assert set(failed) == {"PO.1", "PO.4", "DEN.RDL1"}

@@ -63,9 +63,9 @@ def spy(monkeypatch):
     seen: list[tuple[str, str, frozenset]] = []
     original = CellwiseRule._check_cell
 
-    def recording(self, name, m, cover):
+    def recording(self, name, m, cover, *at):
         seen.append((self.rule.id, name, cover))
-        return original(self, name, m, cover)
+        return original(self, name, m, cover, *at)
 
     monkeypatch.setattr(CellwiseRule, "_check_cell", recording)
     return seen

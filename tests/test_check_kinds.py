@@ -4,9 +4,11 @@ registered kind: a kind added to the registry is covered here without being name
 - every kind has a doc (what `pkgdrc explain` prints), a name matching its registry key, and
   an `example` rule whose parameters validate in a real deck; its reach, the layers it reads
   and runs on answer for that rule; the registry refuses a duplicate and a non-kind;
-- on random hierarchical layouts (tests/test_cellwise.py's builder, plus an outline D), the
-  example rules of all kinds give the same markers, JSON for JSON, run flat, cell by cell
-  and in tiles on 2 processes.
+- on random hierarchical layouts (tests/test_cellwise.py's builder, plus an outline D and
+  net labels), the example rules of all kinds (and the closed forms of fanout and
+  connectivity: `CheckKind.closed`) give the same markers, JSON for JSON, run flat, cell by
+  cell, cell by cell cut into units of work (`cellwise.units_of_work`, run in this process
+  and on 2 forked processes) and in tiles on 2 processes.
 """
 
 from __future__ import annotations
@@ -22,18 +24,40 @@ from hypothesis import HealthCheck, given, settings
 from tests.test_cellwise import build, layouts
 
 import pkgdrc
-from pkgdrc import checks, tiles
+from pkgdrc import cellwise, checks, tiles
 from pkgdrc.checks import CHECKS, CheckKind, drawn_reads, kind_of, register
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.flat import rule_result
 from pkgdrc.layout import read_layout
 
 LAYERS = {"A": "1/0", "B": "2/0", "C": "3/0", "D": "4/0"}
+# Rules beyond the examples: fanout and connectivity in their closed forms (nets only, no
+# nearest die), which run cell by cell per isolated placement.
+EXTRA = {
+    "R.fanout.reach": {
+        "check": "fanout",
+        "layer": "A",
+        "outline": "D",
+        "die": "C",
+        "pads": "B",
+        "max_reach": 1.5,
+        "die_spacing": 2.0,
+    },
+    "R.connectivity.floating": {
+        "check": "connectivity",
+        "layer": "C",
+        "bond": ["A"],
+        "floating": "report",
+        "metal": ["B"],
+    },
+}
 
 
 def deck_text() -> str:
     """A deck with one rule per registered kind: its example."""
     rules = {f"R.{name}": {"check": name, **kind.example} for name, kind in CHECKS.items() if kind.example}
+    rules.update(EXTRA)
     return yaml.safe_dump(
         {
             "name": "kinds",
@@ -41,6 +65,7 @@ def deck_text() -> str:
             "layers": LAYERS,
             "stack": {"T1": 10, "T2": 20},
             "connect": ["A - B - C"],
+            "labels": {"A": "1/0"},
             "rules": rules,
         },
         sort_keys=False,
@@ -126,14 +151,32 @@ def test_every_kind_gives_the_same_markers_in_every_engine(spec, deck, tmp_path)
     x0, y0 = top.bounding_box()[0]
     x1, y1 = top.bounding_box()[1]
     top.add(gdstk.rectangle((x0 - 5, y0 - 5), (x1 + 5, y1 + 5), layer=4))  # the outline D, 5 um around all
+    # Net labels on A: one on the cell's first A shape (its copies share a text), one on a shape
+    # of the top (two texts on one net are a short).
+    for cell, text in ((next(c for c in lib.cells if c.name == "CELL"), "P"), (top, "Q")):
+        a = [p for p in cell.polygons if p.layer == 1]
+        if a:
+            cell.add(gdstk.Label(text, tuple(a[0].points[0]), layer=1))
     path = tmp_path / "t.gds"
     lib.write_gds(str(path))
     flat = markers(pkgdrc.check(path, deck, hierarchy="flat", allow_empty=True).rules)
     cells = markers(pkgdrc.check(path, deck, hierarchy="cellwise", allow_empty=True).rules)
     layout = read_layout(path, deck.layers, label_map=deck.labels)
     tiled = markers(tiles.run_local(layout, deck, [r for r in deck.rules if not kind_of(r).whole_layout], 2))
+    by_cell = [r for r in deck.rules if cellwise.by_cell_possible(r)]
+    forked = cellwise.run_rules(layout, deck, by_cell, jobs=2)
+    checkers = [cellwise.CellwiseRule(layout, deck, r) for r in by_cell]
+    units, _ = cellwise.units_of_work(checkers)
+    found: list = [[] for _ in by_cell]
+    for i in range(len(units)):
+        for k, f, _ in cellwise._unit_of((checkers, units), i):
+            found[k] += f
+    in_units = markers([rule_result(r, f, layout.grid) for r, f in zip(by_cell, found)])
     assert cells == flat
     assert tiled == {k: v for k, v in flat.items() if k in tiled}
+    assert markers([rule_result(r, f, layout.grid) for r, f in zip(by_cell, forked)]) == in_units
+    assert in_units == {k: v for k, v in flat.items() if k in in_units}
+    assert {"R.fanout.reach", "R.connectivity", "R.trace_width_vs_die"} <= set(in_units)
     assert sum(map(len, flat.values())) > 0
 
 

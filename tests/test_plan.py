@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import gdstk
 import pytest
@@ -49,8 +50,11 @@ def test_plan_puts_each_rule_on_its_engine(case):
     local = {r.id for r in deck.rules if CHECKS[r.check].local}
     assert local and local != {r.id for r in deck.rules}
     assert set(plan(deck.rules, layout, Options("flat")).values()) == {"flat"}
-    cells = plan(deck.rules, layout, Options("cellwise"))
-    assert {k for k, v in cells.items() if v == "cellwise"} == local
+    closed = {r.id for r in deck.rules if not CHECKS[r.check].local and CHECKS[r.check].closed(r.params)}
+    # the fanout example names nearest dies (edge clearance): not closed; its nets-only form is
+    assert closed == {"R.connectivity", "R.trace_width_vs_die", "R.fanout.reach", "R.connectivity.floating"}
+    cells = plan(deck.rules, layout, Options("cellwise"), deck)
+    assert {k for k, v in cells.items() if v == "cellwise"} == local | closed
     assert cells["R.stack"] == "flat"
     split = plan(deck.rules, layout, Options("flat", jobs=2))
     assert split["R.stack"] == "flat" and split["R.fanout"] == "tiles" and split["R.width"] == "tiles"
@@ -119,3 +123,33 @@ def test_cli_flat_and_another_hierarchy_contradict(case):
     )
     assert out.returncode == 2
     assert out.stderr == "pkgdrc: error: --flat and --hierarchy cellwise contradict each other: choose one\n"
+
+
+def test_auto_on_several_jobs_takes_isolated_unique_cells_cell_by_cell(case, tmp_path):
+    """Eight packages, each its own cell placed once, far apart: no cell repeats, but each
+    placement is a unit of work, so with 2 jobs `auto` runs local and closed rules cell by cell
+    (the rest in tiles); with one job, or with three packages overlapping so that one unit holds
+    3/8 of the work (over 1 / (2 jobs)), it does not."""
+    _, deck_path = case
+    deck = load_deck(deck_path)
+
+    def panel(gap: float) -> Path:
+        lib = gdstk.Library(unit=1e-6, precision=1e-9)
+        top = lib.new_cell("TOP")
+        for k in range(8):
+            cell = lib.new_cell(f"PKG{k}")
+            cell.add(gdstk.rectangle((0, 0), (2 + k, 6), layer=1), gdstk.rectangle((1, 1), (3, 3), layer=3))
+            top.add(gdstk.Reference(cell, (50 * k if k > 2 else (10 + gap) * k, 0)))
+        path = tmp_path / f"panel{gap}.gds"
+        lib.write_gds(str(path))
+        return path
+
+    layout = read_layout(panel(100), deck.layers, label_map=deck.labels)
+    assert not layout.tree.repeated()
+    by_cell = {r.id for r in deck.rules if CHECKS[r.check].local or CHECKS[r.check].closed(r.params)}
+    two = plan(deck.rules, layout, Options("auto", jobs=2), deck)
+    assert {k for k, v in two.items() if v == "cellwise"} == by_cell
+    assert two["R.stack"] == "flat" and two["R.fanout"] == "tiles"
+    assert "cellwise" not in plan(deck.rules, layout, Options("auto", jobs=1), deck).values()
+    crowded = read_layout(panel(-8), deck.layers, label_map=deck.labels)  # PKG0-2 overlap: 3/8 in one unit
+    assert "cellwise" not in plan(deck.rules, crowded, Options("auto", jobs=2), deck).values()

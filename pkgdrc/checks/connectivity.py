@@ -96,5 +96,6 @@ KIND = CheckKind(
     limit,
     validate=validate,
     needs_nets=needs_nets,
+    closed=needs_nets,
     example={"layer": "C", "bond": ["A"]},
 )

@@ -34,7 +34,7 @@ from scipy.sparse import coo_matrix
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.kind import CheckKind
-from pkgdrc.checks.pkg_shapes import first_layer
+from pkgdrc.checks.pkg_shapes import first_layer, on_grid_each
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
 from pkgdrc.geometry.pairs import relate
@@ -71,6 +71,12 @@ def reach(p: dict) -> float:
     """The clearances and the die spacing. Not `max_reach`: a trace is measured against its
     own net's die, and a tile window holds every net it touches whole (`pkgdrc.tiles`)."""
     return max((p[k] or 0.0) for k in ("edge_clearance", "die_clearance", "die_spacing"))
+
+
+def closed(p: dict) -> bool:
+    """Closed per isolated placement (`CheckKind.closed`) unless a part names the *nearest* die
+    of a piece (edge and die clearance), which may lie anywhere."""
+    return p["edge_clearance"] is None and p["die_clearance"] is None
 
 
 def limit(p: dict):
@@ -113,12 +119,19 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
     shapely.prepare(regions)
     within = shapely.covers(regions[jdie], metal[ishape])  # most traces: nothing beyond, no overlay
     beyond = np.full(len(ishape), shapely.Polygon(), dtype=object)
-    beyond[~within] = shapely.difference(metal[ishape[~within]], regions[jdie[~within]], grid_size=1.0)
+    out = np.flatnonzero(~within)
+    beyond[out] = on_grid_each(
+        shapely.difference(metal[ishape[out]], regions[jdie[out]]),
+        lambda k: [metal[ishape[out[k]]], regions[jdie[out[k]]]],
+    )
     # A trace whose net has pads on several dies may reach to any of them: intersect its pieces.
     first = np.flatnonzero(np.r_[True, ishape[1:] != ishape[:-1]])
     for k in np.flatnonzero(np.diff(np.r_[first, len(ishape)]) > 1):  # only multi-die nets loop
         lo, hi = first[k], (first[k + 1] if k + 1 < len(first) else len(ishape))
-        beyond[lo] = functools.reduce(lambda x, y: shapely.intersection(x, y, grid_size=1.0), beyond[lo:hi])
+        beyond[lo] = functools.reduce(
+            lambda x, y: on_grid_each(np.array([shapely.intersection(x, y)], dtype=object), lambda _: [x, y])[0],
+            beyond[lo:hi],
+        )
         jdie[lo] = jdie[lo:hi][np.argmin(shapely.distance(metal[ishape[lo]], dies[jdie[lo:hi]]))]
     beyond, jdie = beyond[first], jdie[first]
     parts, owner = shapely.get_parts(beyond, return_index=True)
@@ -194,5 +207,6 @@ KIND = CheckKind(
     validate=validate,
     needs_nets=needs_nets,
     reach=reach,
+    closed=closed,
     example={"layer": "A", "outline": "D", "die": "C", "edge_clearance": 1.0, "die_spacing": 2.0},
 )

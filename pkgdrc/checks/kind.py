@@ -31,6 +31,10 @@ def _no_nets(p: Params) -> bool:
     return False
 
 
+def _never(p: Params) -> bool:
+    return False
+
+
 def checked_layers(p: Params) -> list[str]:
     """The layers the rule names in `layer` (a cover_layers for kinds whose checked layer may cover)."""
     return list(p["layer"]) if isinstance(p["layer"], list) else [p["layer"]]
@@ -52,6 +56,11 @@ class CheckKind:
     - `reach(params)` (um): how far from a marker a shape can change it; default the largest
       distance or range parameter (`reach_um`).
     - `cover_layers(params)`: layers whose shapes may cover a placement (`pkgdrc.cellwise`).
+    - `closed(params)`: not local, yet every marker depends only on the shapes of one group of
+      shapes farther than the reach from all others (on the layers the rule reads, the
+      `connect:` layers when it needs nets, and label points): nets and the dies of a net
+      cannot leave an isolated placement. Cell by cell runs such a rule per isolated
+      placement, in place (never moved: messages name places), never through a cover.
     - `example`: the parameters of a small valid rule on layers A, B, C (connected A - B - C)
       and the outline D, stack names T1 and T2: tests/test_check_kinds.py runs every kind
       on it in every engine.
@@ -67,6 +76,7 @@ class CheckKind:
     needs_nets: Callable[[Params], bool] = _no_nets
     reach: Callable[[Params], float] | None = None
     cover_layers: Callable[[Params], list[str]] = _no_names
+    closed: Callable[[Params], bool] = _never
     scope: Scope = "per_layer"
     local: bool = False
     whole_layout: bool = False

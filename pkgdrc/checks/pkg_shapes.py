@@ -5,10 +5,13 @@ All in database units on merged layers; vectorized over shapes (STRtree pairs, b
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import shapely
 
 from pkgdrc.geometry.pairs import EdgePairs
+from pkgdrc.geometry.polygons import on_grid
 from pkgdrc.markers import Violations
 from pkgdrc.units import EPS_DBU, Grid
 
@@ -16,6 +19,19 @@ from pkgdrc.units import EPS_DBU, Grid
 def first_layer(p: dict) -> str:
     """The first layer a rule names: where once-per-rule markers are reported."""
     return p["layer"][0] if isinstance(p["layer"], list) else p["layer"]
+
+
+def on_grid_each(geoms: np.ndarray, sources: Callable[[int], list]) -> np.ndarray:
+    """Overlay results (exact, GEOS) rounded to the grid one by one, as `geometry.polygons.on_grid`
+    rounds (new vertices to the nearest grid point, ties towards -infinity; not GEOS' snap
+    rounding, which bends 45-degree edges): aligned with `geoms`, each a MultiPolygon of its
+    polygon parts. A result whose vertices are all whole already (most) is kept as it is;
+    `sources(k)`: the input polygons result k was made of."""
+    out = np.array(geoms, dtype=object)
+    coords, owner = shapely.get_coordinates(out, return_index=True)
+    for k in np.unique(owner[(coords != np.round(coords)).any(axis=1)]).tolist():
+        out[k] = shapely.multipolygons(on_grid(out[k : k + 1], lambda _, k=k: sources(k)))
+    return out
 
 
 def keep_pairs(pairs: EdgePairs, keep: np.ndarray) -> EdgePairs:
@@ -35,7 +51,8 @@ def covered_area(inner: np.ndarray, outer: np.ndarray) -> np.ndarray:
         out[whole] = shapely.area(inner[whole])
         rest = ~whole[ia]
         ia, ib = ia[rest], ib[rest]
-        np.add.at(out, ia, shapely.area(shapely.intersection(inner[ia], outer[ib], grid_size=1.0)))
+        cut = on_grid_each(shapely.intersection(inner[ia], outer[ib]), lambda k: [inner[ia[k]], outer[ib[k]]])
+        np.add.at(out, ia, shapely.area(cut))
     return out
 
 

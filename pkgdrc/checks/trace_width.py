@@ -95,5 +95,12 @@ def run(layers, layer: str, p: dict):
 
 
 KIND = CheckKind(
-    "trace_width_vs_die", __doc__, PARAMS, run, limit, needs_nets=needs_nets, example={"layer": "A", "die_metal": "C"}
+    "trace_width_vs_die",
+    __doc__,
+    PARAMS,
+    run,
+    limit,
+    needs_nets=needs_nets,
+    closed=needs_nets,
+    example={"layer": "A", "die_metal": "C"},
 )
