@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +65,7 @@ class LayerState:
         try:
             with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 hashes, bounds = z["hashes"], z["bounds"]
-        except (OSError, ValueError, KeyError, EOFError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
             return None
         if hashes.dtype != np.uint64 or hashes.ndim != 2 or hashes.shape[1] != 2:
             return None
