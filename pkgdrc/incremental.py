@@ -9,8 +9,9 @@ Per rule (`run_rules`), with the keys of `pkgdrc.cache.keys` and the geometry st
    markers and the state of its layers; the shapes that differ (a multiset difference of
    shape hashes) give dirty *cores*, and only the markers whose reference point
    (`tiles.reference_point`) lies in a core are recomputed, on the shapes around them;
-3. *fresh*: no usable base, a `whole_layout` kind, or cores holding more than a third of
-   the rule's shapes: the rule runs as without the cache (the planner's engine).
+3. *fresh*: no usable base, a `whole_layout` kind, a rule on labelled nets (`updatable`), or
+   cores holding more than a third of the rule's shapes: the rule runs as without the cache
+   (the planner's engine).
 
 Cores, and why the other markers cannot change. Let h be the rule's halo (the tiles' halo:
 its reach plus the derived layers' sizing, plus 2 dbu) and `close` the tiles' closure
@@ -169,7 +170,7 @@ def run_rules(
         payload = store.get(direct)
         markers = decode_markers(payload) if payload is not None else None
         status = "hit"
-        if markers is None and not kind_of(rule).whole_layout:
+        if markers is None and updatable(deck, rule):
             base = run.base(latest_key(key, layout.path))
             markers = _update(layout, deck, rule, run.state, base) if base is not None else None
             status = "updated"
@@ -189,6 +190,14 @@ def run_rules(
         rule = next(r for r in fresh if r.id == result.id)
         run.save(rule, *keys[rule.id], result.markers)
     return [done[rule.id] for rule in rules]
+
+
+def updatable(deck: Deck, rule: Rule) -> bool:
+    """Whether a rule's markers may be updated in place: not a `whole_layout` kind, and not a
+    rule that follows labelled nets. The place of a short (`Nets.shorts`: the first place two
+    texts meet) follows the numbering of the net's shapes, which shapes far from the net
+    change; such a marker is not local, so the rule is computed whole (a hit still hits)."""
+    return not kind_of(rule).whole_layout and not label_layers(deck, rule)
 
 
 def _update(layout: Layout, deck: Deck, rule: Rule, state: dict[str, LayerState], base: _Base) -> list[Marker] | None:
