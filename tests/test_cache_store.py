@@ -331,3 +331,12 @@ def test_clear_deletes_entries_and_statistics_and_keeps_the_tagged_folder(tmp_pa
     assert sorted(os.listdir(tmp_path)) == [".gitignore", ".lock", "CACHEDIR.TAG"]
     Store(tmp_path / "never-made").clear()
     assert not (tmp_path / "never-made").exists()
+
+
+def test_a_run_goes_on_writing_after_another_process_cleared_the_cache(tmp_path):
+    running = Store(tmp_path)
+    running.put(KEY, b"x")
+    Store(tmp_path).clear()  # `pkgdrc cache clear` meanwhile: the fan-out folder is gone
+    running.put(KEY, b"y")
+    assert running.warnings == []
+    assert Store(tmp_path).get(KEY) == b"y"

@@ -107,6 +107,7 @@ class Store:
         self.warnings: list[str] = []
         self._usable: bool | None = None  # None: the folder not tried yet
         self._written: int | None = None  # bytes in the folder as this Store knows them, once it wrote
+        self._made: set[Path] = set()  # fan-out folders known to exist
 
     def prepare(self) -> bool:
         """Create the folder (tagged, self-ignoring) and check that it can be written; False turns the store off.
@@ -166,8 +167,14 @@ class Store:
         if len(blob) > self.max_bytes:
             return
         try:
-            path.parent.mkdir(exist_ok=True)
-            _write_atomic(path, blob)
+            if path.parent not in self._made:
+                path.parent.mkdir(exist_ok=True)
+                self._made.add(path.parent)
+            try:
+                _write_atomic(path, blob)
+            except FileNotFoundError:  # its fan-out folder removed meanwhile (`pkgdrc cache clear`)
+                path.parent.mkdir(exist_ok=True)
+                _write_atomic(path, blob)
             if self._written is None:
                 self._written = sum(size for _, size, _ in _entries(self.root))
             else:
@@ -195,6 +202,7 @@ class Store:
         """Delete every entry and the statistics; the tagged folder stays. Refuses a folder that is not a cache."""
         self.hits = self.misses = 0
         self._written = None
+        self._made.clear()
         if not self.root.exists():
             return
         if not _is_cache_folder(self.root):
@@ -322,8 +330,9 @@ def _write_atomic(path: Path, blob: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(blob)
-        now = time.time_ns()
-        os.utime(tmp, ns=(now, now))
+            f.flush()
+            now = time.time_ns()
+            os.utime(f.fileno(), ns=(now, now))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
