@@ -9,7 +9,7 @@ Per rule (`run_rules`), with the keys of `pkgdrc.cache.keys` and the geometry st
    markers and the state of its layers; the shapes that differ (a multiset difference of
    shape hashes) give dirty *cores*, and only the markers whose reference point
    (`tiles.reference_point`) lies in a core are recomputed, on the shapes around them;
-3. *fresh*: no usable base, a `whole_layout` kind, a rule on labelled nets (`updatable`), or
+3. *fresh*: no usable base, a `whole_layout` kind, a rule reporting shorts of labelled nets (`updatable`), or
    cores holding more than a third of the rule's shapes: the rule runs as without the cache
    (the planner's engine).
 
@@ -62,6 +62,9 @@ from pkgdrc.result import RuleResult
 
 # Above this share of a rule's shapes in its windows, an update costs about what a full run does.
 MAX_DIRTY_SHARE = 1 / 3
+
+# Kinds whose markers include `Nets.shorts` (see `updatable`).
+REPORTS_SHORTS = {"connectivity"}
 
 Box = np.ndarray  # (4,) or (N, 4) float dbu: x0, y0, x1, y1
 
@@ -194,10 +197,12 @@ def run_rules(
 
 def updatable(deck: Deck, rule: Rule) -> bool:
     """Whether a rule's markers may be updated in place: not a `whole_layout` kind, and not a
-    rule that follows labelled nets. The place of a short (`Nets.shorts`: the first place two
-    texts meet) follows the numbering of the net's shapes, which shapes far from the net
-    change; such a marker is not local, so the rule is computed whole (a hit still hits)."""
-    return not kind_of(rule).whole_layout and not label_layers(deck, rule)
+    rule that reports shorts between labelled nets. The place of a short (`Nets.shorts`: the
+    first place two texts meet) follows the numbering of the net's shapes, which shapes far
+    from the net change: such a marker is not local, and the rule is computed whole (a hit
+    still hits)."""
+    shorts = rule.check in REPORTS_SHORTS and bool(label_layers(deck, rule))
+    return not kind_of(rule).whole_layout and not shorts
 
 
 def _update(layout: Layout, deck: Deck, rule: Rule, state: dict[str, LayerState], base: _Base) -> list[Marker] | None:
