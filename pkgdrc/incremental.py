@@ -66,8 +66,6 @@ MAX_DIRTY_SHARE = 1 / 3
 # Kinds whose markers include `Nets.shorts` (see `updatable`).
 REPORTS_SHORTS = {"connectivity"}
 
-Box = np.ndarray  # (4,) or (N, 4) float dbu: x0, y0, x1, y1
-
 
 def encode_markers(markers: list[Marker]) -> bytes:
     text = json.dumps([m.to_dict() for m in markers], separators=(",", ":"), allow_nan=False)
@@ -209,18 +207,17 @@ def _update(layout: Layout, deck: Deck, rule: Rule, state: dict[str, LayerState]
     """The rule's markers on `layout`, from its markers on the base layout, or None when
     the change is too large to be worth it (the caller runs the rule whole)."""
     names = state_layers(deck, rule)
-    if set(base.states) != set(names):
+    if not names or set(base.states) != set(names):
         return None
     moved = np.concatenate([changed(base.states[n], state[n]) for n in names])
     if len(moved) == 0:
         return base.markers
-    grow = tiles.deck_halo_dbu(layout, deck, [rule]) + 2.0
-    every = np.concatenate([base.states[n].bounds for n in names] + [state[n].bounds for n in names])
-    cores = _cores(moved, every, grow)
+    g = np.array([-1.0, -1.0, 1.0, 1.0]) * (tiles.deck_halo_dbu(layout, deck, [rule]) + 2.0)
+    # Closed over old and new shapes: a box closed over more shapes is closed over the new ones too.
+    close = _Closure(np.concatenate([base.states[n].bounds for n in names] + [state[n].bounds for n in names]))
+    cores = close(close(_clusters(moved + g)) + g)
+    windows = close(close(cores + g) + g)
     now = np.concatenate([state[n].bounds for n in names])
-    windows = np.array(
-        [_closed(now, _closed(now, c + [-grow, -grow, grow, grow]) + [-grow, -grow, grow, grow]) for c in cores]
-    )
     if _meets_any(now, windows).sum() > MAX_DIRTY_SHARE * len(now):
         return None
     part = _sub_layout(layout, state, rule_layers(deck, rule), windows)
@@ -232,24 +229,46 @@ def _update(layout: Layout, deck: Deck, rule: Rule, state: dict[str, LayerState]
     return sorted(markers, key=Marker.sort_key)
 
 
-def _closed(bounds: np.ndarray, box: Box) -> Box:
-    return tiles._close(bounds, np.asarray(box, dtype=float))
+class _Closure:
+    """Grow boxes until every shape box meeting one lies inside it (`tiles._close`), in bulk."""
+
+    FEW = 8  # boxes closed one by one (a pass over the bounds each); more: one STRtree query a pass
+
+    def __init__(self, bounds: np.ndarray):
+        self.bounds = bounds
+        self._tree: shapely.STRtree | None = None
+
+    def __call__(self, boxes: np.ndarray) -> np.ndarray:
+        if len(boxes) <= self.FEW:
+            return np.array([tiles._close(self.bounds, b) for b in boxes]).reshape(-1, 4)
+        if self._tree is None:
+            self._tree = shapely.STRtree(shapely.box(*self.bounds.T))
+        while True:
+            box, shape = self._tree.query(shapely.box(*boxes.T))  # bounding boxes that meet
+            grown = boxes.copy()
+            for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+                fn.at(grown[:, k], box, self.bounds[shape, k])
+            if np.array_equal(grown, boxes):
+                return boxes
+            boxes = grown
 
 
-def _cores(moved: np.ndarray, every: np.ndarray, grow: float) -> list[Box]:
-    """Boxes of the changed shapes grown by the halo, clustered (boxes that meet are one), each
-    closed over `every` (old and new bounds), grown and closed again."""
-    g = np.array([-grow, -grow, grow, grow])
-    boxes = moved + g
+def _clusters(boxes: np.ndarray) -> np.ndarray:
+    """The bounding boxes of the groups of `boxes` that meet, transitively."""
     tree = shapely.STRtree(shapely.box(*boxes.T))
-    a, b = tree.query(shapely.box(*boxes.T), predicate="intersects")
+    a, b = tree.query(shapely.box(*boxes.T))
     n = len(boxes)
     _, label = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
-    clusters = np.empty((label.max() + 1, 4))
-    for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-        clusters[:, k] = np.inf if fn is np.minimum else -np.inf
-        fn.at(clusters[:, k], label, boxes[:, k])
-    return [_closed(every, _closed(every, c) + g) for c in clusters]
+    out = np.empty((label.max() + 1, 4))
+    for k, fn, start in (
+        (0, np.minimum, np.inf),
+        (1, np.minimum, np.inf),
+        (2, np.maximum, -np.inf),
+        (3, np.maximum, -np.inf),
+    ):
+        out[:, k] = start
+        fn.at(out[:, k], label, boxes[:, k])
+    return out
 
 
 def _meets_any(bounds: np.ndarray, windows: np.ndarray) -> np.ndarray:
@@ -276,9 +295,9 @@ def _sub_layout(layout: Layout, state: dict[str, LayerState], drawn: list[str], 
     return Layout(layout.path, layout.top, layout.grid, polygons, labels)
 
 
-def _in_cores(markers: list[Marker], cores: list[Box], layout: Layout) -> np.ndarray:
+def _in_cores(markers: list[Marker], cores: np.ndarray, layout: Layout) -> np.ndarray:
     """Per marker: whether its reference point (`tiles.reference_point`, on the grid) lies in a core."""
     if not markers:
         return np.zeros(0, bool)
     ref = np.rint(np.array([tiles.reference_point(m) for m in markers]) / layout.grid.dbu_um)
-    return _meets_any(np.hstack([ref, ref]), np.array(cores))
+    return _meets_any(np.hstack([ref, ref]), cores)

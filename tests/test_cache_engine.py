@@ -15,11 +15,12 @@ import pytest
 import shapely
 
 import pkgdrc
+from pkgdrc import tiles
 from pkgdrc.cache import keys
 from pkgdrc.cache.state import LayerState, changed, label_hashes, layer_state, polygon_hashes
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
-from pkgdrc.incremental import decode_markers, encode_markers
+from pkgdrc.incremental import _Closure, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -157,3 +158,15 @@ def test_a_damaged_entry_is_recomputed_with_the_right_markers(tmp_path, damage):
     again = pkgdrc.check(path, "fowlp-2l", cache=Store(tmp_path / "cache"))
     assert [r.cache for r in again.rules] == ["hit"] * len(again.rules)  # the damage was replaced
     assert markers(again) == markers(fresh)
+
+
+def test_the_bulk_closure_equals_closing_each_box_alone():
+    rng = np.random.default_rng(5)
+    lo = rng.integers(0, 10_000, size=(3000, 2)).astype(float)
+    bounds = np.hstack([lo, lo + rng.integers(1, 400, size=(3000, 2))])
+    boxes = np.hstack([lo[:40] - 50, lo[:40] + 50])
+    one_by_one = np.array([tiles._close(bounds, b) for b in boxes])
+    bulk = _Closure(bounds)
+    assert len(boxes) > bulk.FEW
+    assert (bulk(boxes) == one_by_one).all()
+    assert (one_by_one[:, :2] <= boxes[:, :2]).all() and (one_by_one != boxes).any()
