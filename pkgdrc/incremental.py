@@ -96,6 +96,8 @@ class _Run:
         self.layout, self.deck, self.store = layout, deck, store
         self.state: dict[str, LayerState] = {}
         self.stored_states: set[str] = set()
+        self._loaded: dict[str, LayerState] = {}  # base states read from the store, by digest
+        self._changed: dict[tuple[str, str], np.ndarray] = {}
 
     def need(self, rules: list[Rule]) -> None:
         """Hash the layers these rules read, once for the run."""
@@ -130,12 +132,23 @@ class _Run:
             if now is not None and now.digest == digest:
                 states[name] = now
                 continue
-            raw = self.store.get(digest) if isinstance(digest, str) else None
-            old = LayerState.from_bytes(raw, digest) if raw is not None else None
+            old = self._loaded.get(digest) if isinstance(digest, str) else None
             if old is None:
-                return None
+                raw = self.store.get(digest) if isinstance(digest, str) else None
+                old = LayerState.from_bytes(raw, digest) if raw is not None else None
+                if old is None:
+                    return None
+                self._loaded[digest] = old
             states[name] = old
         return _Base(markers, states)
+
+    def changed(self, name: str, base: LayerState) -> np.ndarray:
+        """Bounds of the shapes of state layer `name` that differ from `base` (`state.changed`), once per pair."""
+        now = self.state[name]
+        key = (base.digest, now.digest)
+        if key not in self._changed:
+            self._changed[key] = changed(base, now)
+        return self._changed[key]
 
     def save(self, rule: Rule, key: str, direct: str, markers: list[Marker]) -> None:
         digests = self.digests(rule)
@@ -173,7 +186,7 @@ def run_rules(
         status = "hit"
         if markers is None and updatable(deck, rule):
             base = run.base(latest_key(key, layout.path))
-            markers = _update(layout, deck, rule, run.state, base) if base is not None else None
+            markers = _update(run, rule, base) if base is not None else None
             status = "updated"
         if markers is None:
             fresh.append(rule)
@@ -203,13 +216,14 @@ def updatable(deck: Deck, rule: Rule) -> bool:
     return not kind_of(rule).whole_layout and not shorts
 
 
-def _update(layout: Layout, deck: Deck, rule: Rule, state: dict[str, LayerState], base: _Base) -> list[Marker] | None:
-    """The rule's markers on `layout`, from its markers on the base layout, or None when
-    the change is too large to be worth it (the caller runs the rule whole)."""
+def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
+    """The rule's markers on the run's layout, from its markers on the base layout, or None
+    when the change is too large to be worth it (the caller runs the rule whole)."""
+    layout, deck, state = run.layout, run.deck, run.state
     names = state_layers(deck, rule)
     if not names or set(base.states) != set(names):
         return None
-    moved = np.concatenate([changed(base.states[n], state[n]) for n in names])
+    moved = np.concatenate([run.changed(n, base.states[n]) for n in names])
     if len(moved) == 0:
         return base.markers
     g = np.array([-1.0, -1.0, 1.0, 1.0]) * (tiles.deck_halo_dbu(layout, deck, [rule]) + 2.0)

@@ -132,7 +132,7 @@ def changed(base: LayerState, now: LayerState) -> np.ndarray:
     both = np.concatenate([base.hashes, now.hashes])
     if len(both) == 0:
         return np.empty((0, 4))
-    _, group = np.unique(both, axis=0, return_inverse=True)
+    _, group = np.unique(np.ascontiguousarray(both).view(np.dtype((np.void, 16))).ravel(), return_inverse=True)
     group = group.ravel()
     side = np.r_[np.zeros(len(base.hashes), np.int64), np.ones(len(now.hashes), np.int64)]
     groups = int(group.max()) + 1
