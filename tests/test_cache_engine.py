@@ -22,6 +22,7 @@ from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
 from pkgdrc.incremental import _Closure, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
+from pkgdrc.report import json_report, text
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEMO = FIXTURES / "demo_fowlp.gds"
@@ -108,6 +109,8 @@ def test_an_edit_updates_the_rules_that_read_the_edited_layer(tmp_path):
         assert (status[rule.id] == "hit") == ("RDL2" not in keys.rule_layers(deck, rule)), rule.id
     # the rest is updated, or computed whole when the package outline pulls every shape into the window
     assert {k: v for k, v in status.items() if v != "hit"} == UPDATED
+    assert "\n  cache: 19 of 23 rule results from the cache (7 updated)\n" in text.render(after)
+    assert json.loads(json_report.dumps(after))["summary"]["cache"] == {"rules": 19, "updated": 7}
 
 
 # On demo_fowlp, after moving one RDL2 polygon of the top cell: FO.1 (inside PKG), FO.4 (fanout
