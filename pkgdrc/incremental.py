@@ -9,7 +9,7 @@ Per rule (`run_rules`), with the keys of `pkgdrc.cache.keys` and the geometry st
    markers and the state of its layers; the shapes that differ (a multiset difference of
    shape hashes) give dirty *cores*, and only the markers whose reference point
    (`tiles.reference_point`) lies in a core are recomputed, on the shapes around them;
-3. *fresh*: no usable base, a `whole_layout` kind, a rule reporting shorts of labelled nets (`updatable`), or
+3. *fresh*: no usable base, a `whole_layout` kind, a short between labelled nets (`_shorts`), or
    cores holding more than a third of the rule's shapes: the rule runs as without the cache
    (the planner's engine).
 
@@ -63,8 +63,8 @@ from pkgdrc.result import RuleResult
 # Above this share of a rule's shapes in its windows, an update costs about what a full run does.
 MAX_DIRTY_SHARE = 1 / 3
 
-# Kinds whose markers include `Nets.shorts` (see `updatable`).
-REPORTS_SHORTS = {"connectivity"}
+# Kinds whose markers include `Nets.shorts`, and how their messages start (see `_shorts`).
+SHORT_MESSAGES = {"connectivity": "short: "}
 
 
 def encode_markers(markers: list[Marker]) -> bytes:
@@ -207,13 +207,21 @@ def run_rules(
 
 
 def updatable(deck: Deck, rule: Rule) -> bool:
-    """Whether a rule's markers may be updated in place: not a `whole_layout` kind, and not a
-    rule that reports shorts between labelled nets. The place of a short (`Nets.shorts`: the
-    first place two texts meet) follows the numbering of the net's shapes, which shapes far
-    from the net change: such a marker is not local, and the rule is computed whole (a hit
-    still hits)."""
-    shorts = rule.check in REPORTS_SHORTS and bool(label_layers(deck, rule))
-    return not kind_of(rule).whole_layout and not shorts
+    """Whether a rule's markers may be updated in place: not a `whole_layout` kind."""
+    return not kind_of(rule).whole_layout
+
+
+def _shorts(rule: Rule, markers: list[Marker]) -> bool:
+    """Whether `markers` hold a short between labelled nets (`Nets.shorts`).
+
+    A short is a property of its net, but its place (the first place two texts meet)
+    follows the numbering of the net's shapes, which shapes far from the net change: not
+    local. A rule that reports shorts is updated in place only when neither the base nor
+    the recomputed windows have one (then no net anywhere carries two texts, and every
+    other marker of the kind is local); else it is computed whole.
+    """
+    prefix = SHORT_MESSAGES.get(rule.check)
+    return prefix is not None and any(m.message.startswith(prefix) for m in markers)
 
 
 def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
@@ -222,6 +230,8 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
     layout, deck, state = run.layout, run.deck, run.state
     names = state_layers(deck, rule)
     if not names or set(base.states) != set(names):
+        return None
+    if _shorts(rule, base.markers):
         return None
     moved = np.concatenate([run.changed(n, base.states[n]) for n in names])
     if len(moved) == 0:
@@ -236,6 +246,8 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
         return None
     part = _sub_layout(layout, state, rule_layers(deck, rule), windows)
     found = run_rule(LayerSet(part, deck), rule).markers
+    if _shorts(rule, found):
+        return None
     inside = _in_cores(found, cores, layout)
     kept = _in_cores(base.markers, cores, layout)
     markers = [m for m, k in zip(found, inside.tolist()) if k]

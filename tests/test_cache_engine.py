@@ -115,7 +115,8 @@ def test_an_edit_updates_the_rules_that_read_the_edited_layer(tmp_path):
 
 # On demo_fowlp, after moving one RDL2 polygon of the top cell: FO.1 (inside PKG), FO.4 (fanout
 # from the die) and DEN.RDL2 (windows over PKG) read the package outline, whose window is the
-# whole package, and CONN.1 reports shorts of labelled nets (`incremental.updatable`): they run whole.
+# whole package, and CONN.1 has a short between labelled nets (R01 and R02), whose place is not
+# local (`incremental._shorts`): they run whole.
 UPDATED = {
     **dict.fromkeys(["RDL2.W", "RDL2.S", "VIA2.EN.TOP", "PO.1", "ANG.1", "VIA2.L", "TW.1"], "updated"),
     **dict.fromkeys(["FO.1", "FO.4", "DEN.RDL2", "CONN.1"]),
