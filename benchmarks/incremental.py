@@ -150,22 +150,33 @@ def hook(layout: Path, work: Path) -> dict:
     repo.mkdir()
     env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b"}
     env["GIT_COMMITTER_EMAIL"] = "b@b"
-    pkgdrc = shutil.which("pkgdrc", path=str(Path(sys.executable).parent)) or "pkgdrc"
+    pkgdrc = _tool("pkgdrc")
     (repo / "pkgdrc.toml").write_text('deck = "fowlp-2l"\n')
     (repo / ".pre-commit-config.yaml").write_text(
         "repos:\n- repo: local\n  hooks:\n  - id: pkgdrc\n    name: pkgdrc\n"
         f"    entry: {pkgdrc} check -q\n    language: system\n    files: '(?i)\\.gds$'\n    require_serial: true\n"
     )
     normalize(layout, repo / "panel.gds")
-    pre_commit = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or "pre-commit"
-    for args in (["git", "init", "-q"], [pre_commit, "install"], ["git", "add", "-A"]):
+    pre_commit = [sys.executable, "-m", "pre_commit"]
+    for args in (["git", "init", "-q"], [*pre_commit, "install"], ["git", "add", "-A"]):
         subprocess.run(args, cwd=repo, env=env, check=True, capture_output=True)
-    first = timed(["git", "commit", "-q", "-m", "panel"], cwd=repo)  # exit 1 here: the panel has planted markers
+    # The panel has planted markers: the hook fails (exit 1) and git refuses the commit, as it should.
+    first = timed(["git", "commit", "-q", "-m", "panel"], cwd=repo)
     what = move_trace(repo / "panel.gds")
     subprocess.run(["git", "add", "panel.gds"], cwd=repo, env=env, check=True)
     r = timed(["git", "commit", "-q", "-m", "one trace"], cwd=repo)
-    r["detail"] = f"{what}; first commit {first['wall']:.1f} s; git status: {_status(repo)}"
+    r["detail"] = (
+        f"{what}; git commit exit {r['rc']} (first: {first['rc']}, {first['wall']:.1f} s); git status: {_status(repo)}"
+    )
     return r
+
+
+def _tool(name: str) -> str:
+    """A command beside this interpreter, else on PATH."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found")
+    return found
 
 
 def _status(repo: Path) -> str:
