@@ -63,6 +63,9 @@ from pkgdrc.result import RuleResult
 # Above this share of a rule's shapes in its windows, an update costs about what a full run does.
 MAX_DIRTY_SHARE = 1 / 3
 
+# Up to this many boxes, a closure or a window test scans the bounds once per box; more: STRtrees.
+FEW = 8
+
 # Kinds whose markers include `Nets.shorts`, and how their messages start (see `_shorts`).
 SHORT_MESSAGES = {"connectivity": "short: "}
 
@@ -98,6 +101,7 @@ class _Run:
         self.stored_states: set[str] = set()
         self._loaded: dict[str, LayerState] = {}  # base states read from the store, by digest
         self._changed: dict[tuple[str, str], np.ndarray] = {}
+        self._trees: dict[str, shapely.STRtree] = {}
 
     def need(self, rules: list[Rule]) -> None:
         """Hash the layers these rules read, once for the run."""
@@ -149,6 +153,20 @@ class _Run:
         if key not in self._changed:
             self._changed[key] = changed(base, now)
         return self._changed[key]
+
+    def tree(self, s: LayerState) -> shapely.STRtree:
+        """An STRtree over a state's shape boxes, built once per run (rules share layers)."""
+        if s.digest not in self._trees:
+            self._trees[s.digest] = shapely.STRtree(shapely.box(*s.bounds.T))
+        return self._trees[s.digest]
+
+    def meets(self, s: LayerState, windows: np.ndarray) -> np.ndarray:
+        """Per shape of `s`: whether its box meets one of `windows`."""
+        if len(windows) <= FEW:
+            return _meets_any(s.bounds, windows)
+        out = np.zeros(len(s.bounds), bool)
+        out[self.tree(s).query(shapely.box(*windows.T))[1]] = True
+        return out
 
     def save(self, rule: Rule, key: str, direct: str, markers: list[Marker]) -> None:
         digests = self.digests(rule)
@@ -238,13 +256,13 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
         return base.markers
     g = np.array([-1.0, -1.0, 1.0, 1.0]) * (tiles.deck_halo_dbu(layout, deck, [rule]) + 2.0)
     # Closed over old and new shapes: a box closed over more shapes is closed over the new ones too.
-    close = _Closure(np.concatenate([base.states[n].bounds for n in names] + [state[n].bounds for n in names]))
+    close = _Closure([base.states[n] for n in names] + [state[n] for n in names], run.tree)
     cores = close(close(_clusters(moved + g)) + g)
     windows = close(close(cores + g) + g)
-    now = np.concatenate([state[n].bounds for n in names])
-    if _meets_any(now, windows).sum() > MAX_DIRTY_SHARE * len(now):
+    meets = {n: run.meets(state[n], windows) for n in names}
+    if sum(int(m.sum()) for m in meets.values()) > MAX_DIRTY_SHARE * sum(len(m) for m in meets.values()):
         return None
-    part = _sub_layout(layout, state, rule_layers(deck, rule), windows)
+    part = _sub_layout(layout, meets, rule_layers(deck, rule))
     found = run_rule(LayerSet(part, deck), rule).markers
     if _shorts(rule, found):
         return None
@@ -256,24 +274,21 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
 
 
 class _Closure:
-    """Grow boxes until every shape box meeting one lies inside it (`tiles._close`), in bulk."""
+    """Grow boxes until every shape box (of `states`) meeting one lies inside it (`tiles._close`), in bulk."""
 
-    FEW = 8  # boxes closed one by one (a pass over the bounds each); more: one STRtree query a pass
-
-    def __init__(self, bounds: np.ndarray):
-        self.bounds = bounds
-        self._tree: shapely.STRtree | None = None
+    def __init__(self, states: list[LayerState], tree: Callable[[LayerState], shapely.STRtree]):
+        self.states, self.tree = states, tree
+        self.bounds = np.concatenate([s.bounds for s in states])
 
     def __call__(self, boxes: np.ndarray) -> np.ndarray:
-        if len(boxes) <= self.FEW:
+        if len(boxes) <= FEW:  # a pass over the bounds per box
             return np.array([tiles._close(self.bounds, b) for b in boxes]).reshape(-1, 4)
-        if self._tree is None:
-            self._tree = shapely.STRtree(shapely.box(*self.bounds.T))
-        while True:
-            box, shape = self._tree.query(shapely.box(*boxes.T))  # bounding boxes that meet
+        while True:  # one STRtree query per layer and pass
             grown = boxes.copy()
-            for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
-                fn.at(grown[:, k], box, self.bounds[shape, k])
+            for s in self.states:
+                box, shape = self.tree(s).query(shapely.box(*boxes.T))  # bounding boxes that meet
+                for k, fn in ((0, np.minimum), (1, np.minimum), (2, np.maximum), (3, np.maximum)):
+                    fn.at(grown[:, k], box, s.bounds[shape, k])
             if np.array_equal(grown, boxes):
                 return boxes
             boxes = grown
@@ -300,9 +315,9 @@ def _clusters(boxes: np.ndarray) -> np.ndarray:
 def _meets_any(bounds: np.ndarray, windows: np.ndarray) -> np.ndarray:
     """Per box of `bounds`: whether it meets one of `windows`."""
     out = np.zeros(len(bounds), bool)
-    if len(windows) > 32:
+    if len(windows) > FEW:
         tree = shapely.STRtree(shapely.box(*windows.T))
-        hit = tree.query(shapely.box(*bounds.T), predicate="intersects")[0]
+        hit = tree.query(shapely.box(*bounds.T))[0]  # bounding boxes that meet (points too)
         out[hit] = True
         return out
     for x0, y0, x1, y1 in windows:
@@ -310,14 +325,13 @@ def _meets_any(bounds: np.ndarray, windows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sub_layout(layout: Layout, state: dict[str, LayerState], drawn: list[str], windows: np.ndarray) -> Layout:
-    """The rule's shapes (and labels) whose bounding boxes meet one of `windows` (dbu)."""
-    polygons = {n: layout.polygons[n][_meets_any(state[n].bounds, windows)] for n in drawn if n in layout.polygons}
+def _sub_layout(layout: Layout, meets: dict[str, np.ndarray], drawn: list[str]) -> Layout:
+    """The rule's shapes (and labels) whose bounding boxes meet the windows (`meets`: per state layer)."""
+    polygons = {n: layout.polygons[n][meets[n]] for n in drawn if n in layout.polygons}
     labels = {}
     for name, found in layout.labels.items():
-        if name + LABELS in state:
-            keep = _meets_any(state[name + LABELS].bounds, windows)
-            labels[name] = [lb for lb, k in zip(found, keep.tolist()) if k]
+        if name + LABELS in meets:
+            labels[name] = [lb for lb, k in zip(found, meets[name + LABELS].tolist()) if k]
     return Layout(layout.path, layout.top, layout.grid, polygons, labels)
 
 

@@ -20,7 +20,7 @@ from pkgdrc.cache import keys
 from pkgdrc.cache.state import LayerState, changed, label_hashes, layer_state, polygon_hashes
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
-from pkgdrc.incremental import _Closure, decode_markers, encode_markers
+from pkgdrc.incremental import FEW, _Closure, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
 from pkgdrc.report import json_report, text
 
@@ -170,7 +170,11 @@ def test_the_bulk_closure_equals_closing_each_box_alone():
     bounds = np.hstack([lo, lo + rng.integers(1, 400, size=(3000, 2))])
     boxes = np.hstack([lo[:40] - 50, lo[:40] + 50])
     one_by_one = np.array([tiles._close(bounds, b) for b in boxes])
-    bulk = _Closure(bounds)
-    assert len(boxes) > bulk.FEW
+    halves = [
+        LayerState.of(polygon_hashes(np.array([box(*b) for b in part], dtype=object)), part)
+        for part in (bounds[:1000], bounds[1000:])
+    ]
+    bulk = _Closure(halves, lambda s: shapely.STRtree(shapely.box(*s.bounds.T)))
+    assert len(boxes) > FEW
     assert (bulk(boxes) == one_by_one).all()
     assert (one_by_one[:, :2] <= boxes[:, :2]).all() and (one_by_one != boxes).any()
