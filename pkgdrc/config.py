@@ -25,9 +25,10 @@ mentions pkgdrc; one that does not cannot configure pkgdrc and is skipped with a
 (`Settings.warnings`), so that a stranger's broken file in a parent folder does not
 stop the run. A broken pkgdrc.toml is always an error.
 
-Relative paths in the file are relative to its directory. The cache is on by default, in
-`.pkgdrc-cache/` next to the config file that was found, else in the current directory. Command-line options win over
-the file, the file over the defaults; `Settings.source` says where each value came from.
+Relative paths in the file are relative to its directory. The result cache is on by
+default, in `.pkgdrc-cache/` next to the config file that was found, else in the current
+directory (`cache_dir`). Command-line options win over the file, the file over the
+defaults; `Settings.source` says where each value came from.
 """
 
 from __future__ import annotations
