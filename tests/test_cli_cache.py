@@ -125,6 +125,7 @@ def test_an_unwritable_cache_is_a_warning_and_the_run_goes_on(project, where):
 def test_cache_info_and_clear(project):
     assert _check().exit_code == 1
     assert _check().exit_code == 1
+    Store(project / ".pkgdrc-cache").clear()  # the runs' entries and counts: the numbers below are the test's
     store = Store(project / ".pkgdrc-cache")  # entries as the engine writes them
     for k in KEYS:
         store.put(k, b"m" * 1000)
@@ -173,7 +174,10 @@ def test_second_run_is_served_from_the_cache_with_the_same_report(project):
         assert _check("--json", f"{name}.json").exit_code == 1
     reports = [json.loads((project / f"{n}.json").read_text()) for n in ("first", "second")]
     summaries = [r.pop("summary") for r in reports]  # timings, and how many results came from the cache
+    status = [[rule.pop("cache") for rule in r["rules"]] for r in reports]
     assert reports[0] == reports[1]
+    assert set(status[0]) == {None} and set(status[1]) == {"hit"}
+    assert summaries[1]["cache"] == {"rules": len(status[1]), "updated": 0}
     assert summaries[0]["violations"] == summaries[1]["violations"] == 4
     info = Store(project / ".pkgdrc-cache").info()
     assert info.entries > 0 and info.hits > 0
