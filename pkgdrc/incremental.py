@@ -10,12 +10,13 @@ Per rule (`run_rules`), with the keys of `pkgdrc.cache.keys` and the geometry st
    shape hashes) give dirty *cores*, and only the markers whose reference point
    (`tiles.reference_point`) lies in a core are recomputed, on the shapes around them;
 3. *fresh*: no usable base, a `whole_layout` kind, a short between labelled nets (`_shorts`), or
-   cores holding more than a third of the rule's shapes: the rule runs as without the cache
-   (the planner's engine).
+   windows holding more than a third of the rule's shapes: the rule runs as without the
+   cache (the planner's engine).
 
 Cores, and why the other markers cannot change. Let h be the rule's halo (the tiles' halo:
 its reach plus the derived layers' sizing, plus 2 dbu) and `close` the tiles' closure
-(grow a box until every shape, old or new, whose box meets it lies inside it). A core is
+(grow a box until every shape, old or new, whose box meets it lies inside it; the shapes
+are those of the layers the rule reads, labels and nets' layers included). A core is
 `close(close(D + h) + h)`, D the box of a cluster of changed shapes (old bounds of removed
 shapes, new bounds of added ones; boxes within 2 h of each other form one cluster). A
 marker depends on the merged polygon K it lies on (one chain of shapes whose boxes meet),
