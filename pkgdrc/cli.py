@@ -19,6 +19,7 @@ from typing import cast
 import click
 
 from pkgdrc import config
+from pkgdrc.cache import Store
 from pkgdrc.checks import CHECKS
 from pkgdrc.cli_assembly import assembly_group
 from pkgdrc.cli_common import (
@@ -43,6 +44,7 @@ from pkgdrc.version import __version__
 from pkgdrc.waivers import append_waivers, load_report, load_waivers, waiver_entries
 
 MAX_MEMORY_MB = 2**40  # 1 EiB: setrlimit takes bytes in 63 bits
+CACHE_DEFAULT_HELP = "from the config, else .pkgdrc-cache next to the config file or in the current directory"
 
 
 deck_option = click.option(
@@ -133,6 +135,14 @@ def main() -> None:
 )
 @click.option("--flat", is_flag=True, help="Same as --hierarchy flat.")
 @click.option("--verbose", "-v", is_flag=True, help="Say in the text summary which engine ran each rule.")
+@click.option(
+    "--cache",
+    "cache_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help=f"Keep the result cache in DIR [default: {CACHE_DEFAULT_HELP}].",
+)
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the result cache: check everything afresh.")
 @user_errors
 def check_cmd(
     layouts: tuple[str, ...],
@@ -157,6 +167,8 @@ def check_cmd(
     hierarchy: str | None,
     flat: bool,
     verbose: bool,
+    cache_dir: str | None,
+    no_cache: bool,
 ) -> None:
     """Check each LAYOUT against a deck; exit 1 when there are (unwaived) violations.
 
@@ -167,7 +179,8 @@ def check_cmd(
     several layouts); - is stdout. Everything (decks, rules, waivers, report paths) is
     checked before the first layout is read; the reports are written together at the end.
     Settings not given here come from [tool.pkgdrc] in pyproject.toml or pkgdrc.toml
-    (see `pkgdrc config`).
+    (see `pkgdrc config`). Rule results are cached (see `pkgdrc cache --help`); the cache
+    never changes a verdict, and a cache that cannot be written is a warning, not an error.
     """
     staged: list[Staged] = []
     with interruptible(functools.partial(_stopped, staged), max_memory * 2**20 if max_memory else None):
@@ -181,7 +194,10 @@ def check_cmd(
             "html": html_path,
             "strict": strict,
             "allow-empty": allow_empty,
+            "cache": False if no_cache else cache_dir,
         }
+        if no_cache and cache_dir is not None:
+            raise PkgdrcError(f"--cache {cache_dir} and --no-cache contradict each other: choose one")
         settings = [load_settings(cli, layout) for layout in layouts]
         for warning in settings[0].warnings:
             click.echo(f"pkgdrc: warning: {warning}", err=True)
@@ -199,6 +215,7 @@ def check_cmd(
         staged.append(plan.staged)
         fmt = stdout_format(fmt, plan)
         show = not quiet and fmt is not None
+        store = _run_cache(settings[0])
         reports = []
         try:
             for k, (layout, s) in enumerate(zip(layouts, settings)):
@@ -220,6 +237,7 @@ def check_cmd(
                         dask_scheduler=dask_scheduler,
                         hierarchy=mode,
                         drawing="html" in plan.per_layout[k],
+                        cache=store,
                     )
                 plan.stage(report, k)
                 report.drawing = None  # only the HTML report draws, and it is written
@@ -231,10 +249,31 @@ def check_cmd(
             plan.finish(reports)
         finally:
             plan.staged.discard()
+            if store is not None:
+                store.flush_stats()
+                _warn(store.warnings)
         if show and fmt == "json":
             docs = [json_report.to_dict(r) for r in reports]
             echo(json.dumps(docs[0] if len(layouts) == 1 else docs, indent=json_indent, allow_nan=False) + "\n")
         sys.exit(exit_code(reports, strict, allow_empty))
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(f"pkgdrc: warning: {line}", err=True)
+
+
+def _run_cache(s: config.Settings) -> Store | None:
+    """The run's result cache; None when off, or when its folder cannot be written (a warning: a cache
+    is an optimization, the run goes on without it)."""
+    where = config.cache_dir(s)
+    if where is None:
+        return None
+    store = Store(where, config.cache_max_bytes(s))
+    if store.prepare():
+        return store
+    _warn(store.warnings)
+    return None
 
 
 def _stopped(staged: list[Staged], stop: Stop) -> None:
@@ -274,6 +313,68 @@ def _progress(count: int, label: str, enabled: bool):
 
         yield on_rule
         bar.update(1)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The result cache of `pkgdrc check`: how full it is, how often it helped; clear it.
+
+    It lives in .pkgdrc-cache next to the config file (or in the current directory), or
+    where `cache = "path"` / --cache DIR say; the folder ignores itself for git.
+    """
+
+
+cache_option = click.option(
+    "--cache", "cache_dir", type=click.Path(), metavar="DIR", help=f"The cache folder [default: {CACHE_DEFAULT_HELP}]."
+)
+
+
+def _command_cache(cache_dir: str | None) -> Store | None:
+    """The cache `pkgdrc cache ...` works on; None (and a line saying so) when the config turns it off."""
+    s = load_settings({"cache": cache_dir})
+    where = config.cache_dir(s)
+    if where is None:
+        click.echo(f"the cache is off (cache = false in {s.path})")
+        return None
+    return Store(where, config.cache_max_bytes(s))
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.2f} MiB"
+
+
+@cache_group.command("info")
+@cache_option
+@user_errors
+def cache_info_cmd(cache_dir: str | None) -> None:
+    """Where the cache is, its entries and size, its bound, and the hits and misses since it was cleared."""
+    store = _command_cache(cache_dir)
+    if store is None:
+        return
+    i = store.info()
+    rate = f"{i.hit_rate:.1%}" if i.hits + i.misses else "n/a (no lookups yet)"
+    click.echo(
+        f"path      {i.path}{'' if i.path.is_dir() else '  (not created yet)'}\n"
+        f"entries   {i.entries}\n"
+        f"size      {_mib(i.bytes)} ({i.bytes} bytes)\n"
+        f"bound     {i.max_bytes // 2**20} MiB\n"
+        f"hits      {i.hits}\n"
+        f"misses    {i.misses}\n"
+        f"hit rate  {rate}"
+    )
+
+
+@cache_group.command("clear")
+@cache_option
+@user_errors
+def cache_clear_cmd(cache_dir: str | None) -> None:
+    """Delete the cache's entries and statistics (the next check computes everything afresh)."""
+    store = _command_cache(cache_dir)
+    if store is None:
+        return
+    before = store.info()
+    store.clear()
+    click.echo(f"{before.path}: cleared {before.entries} entries ({_mib(before.bytes)})")
 
 
 @main.command("waive")

@@ -14,6 +14,8 @@ counts only when it has a [tool.pkgdrc] table. The first directory with either i
     html = "build/drc/{stem}.html"
     strict = true                    # exit 2 when a rule has an empty input layer (--strict)
     allow-empty = false              # accept rules with an empty input layer (--allow-empty)
+    cache = ".pkgdrc-cache"          # the result cache's folder (--cache DIR), or false (--no-cache)
+    cache-max-mb = 2048              # its size bound; least recently used entries go first
 
     [tool.pkgdrc.per-file-decks]     # glob on the layout path (relative to the config's
     "chips/hbm/*.gds" = "fowlp-3l"   # directory) -> deck; the first match wins
@@ -23,8 +25,10 @@ mentions pkgdrc; one that does not cannot configure pkgdrc and is skipped with a
 (`Settings.warnings`), so that a stranger's broken file in a parent folder does not
 stop the run. A broken pkgdrc.toml is always an error.
 
-Relative paths in the file are relative to its directory. Command-line options win over
-the file, the file over the defaults; `Settings.source` says where each value came from.
+Relative paths in the file are relative to its directory. The result cache is on by
+default, in `.pkgdrc-cache/` next to the config file that was found, else in the current
+directory (`cache_dir`). Command-line options win over the file, the file over the
+defaults; `Settings.source` says where each value came from.
 """
 
 from __future__ import annotations
@@ -45,10 +49,13 @@ else:  # pragma: no cover - Python 3.10
 
 PATH_KEYS = ("waivers", "json", "junit", "lyrdb", "html")
 FLAG_KEYS = ("strict", "allow-empty")
-KEYS = ("deck", "top", *PATH_KEYS, *FLAG_KEYS)
+CACHE_KEYS = ("cache", "cache-max-mb")
+KEYS = ("deck", "top", *PATH_KEYS, *FLAG_KEYS, *CACHE_KEYS)
 TABLE_KEYS = ("per-file-decks",)
 DEFAULTS = {"deck": "fowlp-2l"}
 DEFAULT_SOURCE = "default"
+DEFAULT_CACHE_DIR = ".pkgdrc-cache"
+DEFAULT_CACHE_MAX_MB = 2048
 CLI_SOURCE = "command line"
 
 
@@ -127,6 +134,12 @@ def _validate(path: Path, table: dict) -> None:
         elif key in FLAG_KEYS:
             if not isinstance(value, bool):
                 raise PkgdrcError(f"{where} {key} must be true or false, got {value!r}", path=str(path))
+        elif key == "cache":
+            if not isinstance(value, (str, bool)) or value == "":
+                raise PkgdrcError(f'{where} cache must be a folder ("path") or false, got {value!r}', path=str(path))
+        elif key == "cache-max-mb":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise PkgdrcError(f"{where} cache-max-mb must be a whole number >= 1, got {value!r}", path=str(path))
         elif not isinstance(value, str):
             raise PkgdrcError(f"{where} {key} must be a string, got {type(value).__name__}", path=str(path))
 
@@ -156,7 +169,9 @@ def load_settings(cli: Mapping[str, object], layout: str | None = None, start: P
             s.values[key], s.source[key] = cli[key], CLI_SOURCE
         elif key in table:
             value = table[key]
-            is_path = key in PATH_KEYS or (key == "deck" and value.endswith((".yaml", ".yml")))
+            is_path = isinstance(value, str) and (
+                key in PATH_KEYS or key == "cache" or (key == "deck" and value.endswith((".yaml", ".yml")))
+            )
             s.values[key], s.source[key] = (_resolve(base, value) if is_path else value), label
         elif key in DEFAULTS:
             s.values[key], s.source[key] = DEFAULTS[key], DEFAULT_SOURCE
@@ -171,13 +186,32 @@ def load_settings(cli: Mapping[str, object], layout: str | None = None, start: P
     return s
 
 
+def cache_dir(s: Settings) -> str | None:
+    """The result cache's folder: --cache / `cache = "path"`, else `.pkgdrc-cache` next to the config file
+    (else in the current directory); None with --no-cache / `cache = false`."""
+    value = s.values.get("cache")
+    if value is False:
+        return None
+    if isinstance(value, str):
+        return value
+    return os.path.relpath((s.path.parent if s.path else Path.cwd()) / DEFAULT_CACHE_DIR)
+
+
+def cache_max_bytes(s: Settings) -> int:
+    """The cache's size bound in bytes (`cache-max-mb`, MiB)."""
+    mb = s.values.get("cache-max-mb")
+    return (mb if isinstance(mb, int) else DEFAULT_CACHE_MAX_MB) * 2**20
+
+
 def render(s: Settings) -> str:
     """What `pkgdrc config` prints: each key, its value and where it came from."""
     lines = [f"config file: {s.path or '(none found from ' + str(Path.cwd()) + ' upwards)'}"]
+    defaults = {"cache": cache_dir(s) or False, "cache-max-mb": DEFAULT_CACHE_MAX_MB}
     for key in KEYS:
-        value = s.values.get(key)
+        value = defaults[key] if key == "cache" else s.values.get(key, defaults.get(key))
+        source = s.source.get(key, DEFAULT_SOURCE if key in defaults else "not set")
         shown = "(not set)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        lines.append(f"{key:<8} = {shown:<40} # {s.source.get(key, 'not set')}")
+        lines.append(f"{key:<8} = {shown:<40} # {source}")
     for glob, deck in s.per_file_decks.items():
         lines.append(f"per-file-decks: {glob!r} -> {deck}")
     return "\n".join(lines) + "\n"

@@ -98,6 +98,30 @@ class Marker:
             out["holes"] = [[list(p) for p in hole] for hole in self.holes]
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Marker:
+        """The marker `to_dict` gave (a round trip gives an equal marker, geometry included)."""
+
+        def point(p: list) -> Point:
+            return (float(p[0]), float(p[1]))
+
+        def seg(s: list) -> Segment:
+            return (point(s[0]), point(s[1]))
+
+        edge_pair = d.get("edge_pair")
+        edge = d.get("edge")
+        polygon = d.get("polygon")
+        return cls(
+            (float(d["bbox"][0]), float(d["bbox"][1]), float(d["bbox"][2]), float(d["bbox"][3])),
+            None if d["value"] is None else float(d["value"]),
+            str(d["layer"]),
+            str(d.get("message", "")),
+            edge_pair=(seg(edge_pair[0]), seg(edge_pair[1])) if edge_pair is not None else None,
+            edge=seg(edge) if edge is not None else None,
+            polygon=tuple(point(p) for p in polygon) if polygon is not None else None,
+            holes=tuple(tuple(point(p) for p in hole) for hole in d.get("holes", ())),
+        )
+
 
 def _values(v: Violations, grid: Grid) -> list[float | None]:
     """The violations' values in report units (None where nothing was measured), in bulk."""

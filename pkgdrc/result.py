@@ -37,6 +37,9 @@ class RuleResult:
     seconds: float = 0.0  # time spent checking this rule (reports: JUnit testcase time)
     nets: bool = False  # the rule reads the deck's nets (the HTML report draws the connect: layers)
     engine: str = ""  # what ran it (`pkgdrc.plan`): "flat", "cellwise", "tiles" or "dask"
+    # From the result cache (`pkgdrc.incremental`): "hit" (stored), "updated" (recomputed
+    # where the layout changed), or None (computed whole, or no cache).
+    cache: str | None = None
 
     @property
     def status(self) -> str:
@@ -76,6 +79,7 @@ class Report:
     expired_waivers: list[str] = field(default_factory=list)
     # (layer, datatype, shapes) of the layout's layers with shapes that no deck layer maps.
     unmapped: list[tuple[int, int, int]] = field(default_factory=list)
+    cached: bool = False  # the run used the result cache (`RuleResult.cache` says what it gave)
     # What the HTML report draws (shape centres, shapes near the pictured markers), as plain
     # arrays: `pkgdrc.check(..., drawing=True)` sets it. Not part of the report's data.
     drawing: Drawing | None = field(default=None, repr=False, compare=False)
@@ -87,6 +91,16 @@ class Report:
     @property
     def violations(self) -> int:
         return sum(len(r.markers) for r in self.rules)
+
+    @property
+    def from_cache(self) -> int:
+        """Rule results the cache gave, stored or updated."""
+        return sum(r.cache is not None for r in self.rules)
+
+    @property
+    def updated(self) -> int:
+        """Rule results the cache gave updated where the layout changed."""
+        return sum(r.cache == "updated" for r in self.rules)
 
     @property
     def failed(self) -> list[RuleResult]:

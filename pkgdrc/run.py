@@ -9,7 +9,8 @@ from pathlib import Path
 
 from shapely.errors import GEOSException
 
-from pkgdrc import cellwise, tiles
+from pkgdrc import cellwise, incremental, tiles
+from pkgdrc.cache.store import Store
 from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.decks import load_deck
@@ -19,7 +20,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.plan import HIERARCHIES, Hierarchy, Options, by_cell, plan
+from pkgdrc.plan import HIERARCHIES, Engine, Hierarchy, Options, by_cell, plan
 from pkgdrc.process import note_rule
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
@@ -92,6 +93,7 @@ def check(
     read_timeout: float | None = None,
     hierarchy: Hierarchy = "auto",
     drawing: bool = False,
+    cache: Store | None = None,
 ) -> Report:
     """Check a layout (a path or a loaded Layout) against a deck (a path, bundled name or Deck).
 
@@ -110,7 +112,10 @@ def check(
     layout (`pkgdrc.safe_read`), as does `max_memory` (bytes; its reading child). Running out
     of memory while checking raises PkgdrcError. Each RuleResult has the seconds its rule
     took (`run_rule`, `share_wall_time`). `drawing` keeps what the HTML report draws, as plain
-    data (`Report.drawing`, `pkgdrc.drawing`).
+    data (`Report.drawing`, `pkgdrc.drawing`). With a `cache` (a `pkgdrc.cache.Store`) each rule's
+    markers come from it when their inputs did not change, are updated where the layout
+    changed, or are computed and stored (`pkgdrc.incremental`; `RuleResult.cache` says which);
+    the markers are the same as without it. Waivers apply after the cache.
     Returns a Report; raises PkgdrcError on bad input.
     """
     start = time.perf_counter()
@@ -141,6 +146,7 @@ def check(
             hierarchy,
             start,
             drawing,
+            cache,
         )
     except MemoryError as e:
         raise PkgdrcError(_memory_message(e), path=path) from None
@@ -170,6 +176,7 @@ def _check(
     hierarchy: Hierarchy,
     start: float,
     drawing: bool,
+    cache: Store | None,
 ) -> Report:
     if not isinstance(layout, Layout):
         layout = read_layout(
@@ -191,6 +198,56 @@ def _check(
     engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler), deck)
     layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
+
+    def run_fresh(rules: list[Rule]) -> list[RuleResult]:
+        return _run_engines(layout, deck, rules, engines, layers, n_jobs, dask_scheduler, on_rule)
+
+    if cache is None:
+        results = run_fresh(selected)
+    else:
+        results = incremental.run_rules(layout, deck, selected, cache, run_fresh, on_rule)
+        for result in results:
+            result.engine = engines[result.id]
+    empty_layers = set(layers.empty_layers)
+    for result, rule in zip(results, selected):
+        result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]
+    stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
+    return Report(
+        tool="pkgdrc",
+        version=__version__,
+        deck=deck.name,
+        deck_path=deck.path,
+        layout=layout.path,
+        top=layout.top,
+        dbu_um=layout.grid.dbu_um,
+        rules=results,
+        seconds=round(time.perf_counter() - start, 3),
+        empty_layers=layers.empty_layers,
+        shapes=layout.shape_count,
+        repaired=layout.repaired,
+        dropped=layout.dropped,
+        warnings=empty + _distance_warnings(deck, layout),
+        stale_waivers=stale,
+        expired_waivers=expired,
+        unmapped=layout.unmapped,
+        cached=cache is not None,
+        drawing=make_drawing(layout, deck, results, {r.id: kind_of(r).reads(r.params) for r in selected})
+        if drawing
+        else None,
+    )
+
+
+def _run_engines(
+    layout: Layout,
+    deck: Deck,
+    selected: list[Rule],
+    engines: dict[str, Engine],
+    layers: LayerSet,
+    n_jobs: int,
+    dask_scheduler: str | None,
+    on_rule: Callable[[Rule], None] | None,
+) -> list[RuleResult]:
+    """The rules' results, in order, each run by the engine the planner chose."""
     order = {rule.id: k for k, rule in enumerate(selected)}
     split = [r for r in selected if engines[r.id] in ("tiles", "dask")]
     cellwise_rules = [r for r in selected if engines[r.id] == "cellwise"]
@@ -222,29 +279,4 @@ def _check(
     results.sort(key=lambda r: order[r.id])
     for result in results:
         result.engine = engines[result.id]
-    empty_layers = set(layers.empty_layers)
-    for result, rule in zip(results, selected):
-        result.empty_inputs = [n for n in drawn_reads(deck, rule) if n in empty_layers]
-    stale, expired = apply_waivers(results, waivers, layout) if waivers else ([], [])
-    return Report(
-        tool="pkgdrc",
-        version=__version__,
-        deck=deck.name,
-        deck_path=deck.path,
-        layout=layout.path,
-        top=layout.top,
-        dbu_um=layout.grid.dbu_um,
-        rules=results,
-        seconds=round(time.perf_counter() - start, 3),
-        empty_layers=layers.empty_layers,
-        shapes=layout.shape_count,
-        repaired=layout.repaired,
-        dropped=layout.dropped,
-        warnings=empty + _distance_warnings(deck, layout),
-        stale_waivers=stale,
-        expired_waivers=expired,
-        unmapped=layout.unmapped,
-        drawing=make_drawing(layout, deck, results, {r.id: kind_of(r).reads(r.params) for r in selected})
-        if drawing
-        else None,
-    )
+    return results

@@ -75,7 +75,7 @@ def test_cli_dask_scheduler(cluster, tmp_path):
     for extra in ([], ["--dask-scheduler", cluster.scheduler_address]):
         target = tmp_path / f"{len(extra)}.json"
         res = CliRunner().invoke(
-            main, ["check", str(path), "--deck", str(DECK_2L), "--json", str(target), "-q", *extra]
+            main, ["check", str(path), "--deck", str(DECK_2L), "--json", str(target), "-q", "--no-cache", *extra]
         )
         assert res.exit_code == 1, res.output
         data = json.loads(target.read_text())

@@ -145,7 +145,19 @@ def test_cli_jobs_gives_the_same_json(row, tmp_path, monkeypatch):
     for jobs in (1, 3):
         target = tmp_path / f"j{jobs}.json"
         res = CliRunner().invoke(
-            main, ["check", str(path), "--deck", str(DECK_2L), "--jobs", str(jobs), "--json", str(target), "-q"]
+            main,
+            [
+                "check",
+                str(path),
+                "--deck",
+                str(DECK_2L),
+                "--jobs",
+                str(jobs),
+                "--json",
+                str(target),
+                "-q",
+                "--no-cache",
+            ],
         )
         assert res.exit_code == 1, res.output
         data = json.loads(target.read_text())

@@ -1,7 +1,9 @@
 """The JSON report (read by other tools: keep the names).
 
 Markers are sorted and coordinates rounded to the layout grid, so identical inputs give
-byte-identical files apart from `summary.seconds`.
+byte-identical files apart from `summary.seconds`, and, with the result cache, the per-rule
+`cache` ("hit", "updated" or null) and `summary.cache` (rule results from the cache, how
+many of them updated; null when the run used no cache).
 
 Each rule has a `status`: "failed" (markers), "empty" (no markers, but an input layer of
 the rule has no shape in the layout: nothing was checked; the layers are in
@@ -58,6 +60,7 @@ def _doc(
             "waived": report.waived,
             "stale_waivers": report.stale_waivers,
             "expired_waivers": report.expired_waivers,
+            "cache": {"rules": report.from_cache, "updated": report.updated} if report.cached else None,
         },
         "rules": [
             {
@@ -71,6 +74,7 @@ def _doc(
                 "count": len(r.markers),
                 "worst": r.worst,
                 "engine": r.engine,
+                "cache": r.cache,
                 "violations": violations(k, r),
                 "waived": waived(k, r),
             }

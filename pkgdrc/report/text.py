@@ -78,6 +78,11 @@ def render(report: Report, verbose: bool = False) -> str:
         lines.extend("      " + place_text(m, grid) for m in r.markers[:FIRST_MARKERS])
         if len(r.markers) > FIRST_MARKERS:
             lines.append(f"      ... and {len(r.markers) - FIRST_MARKERS} more")
+    if report.cached:
+        lines.append(
+            f"  cache: {report.from_cache} of {_plural(len(report.rules), 'rule result')} from the cache "
+            f"({report.updated} updated)"
+        )
     lines.append(
         f"{verdict(report)} ({_plural(len(report.rules), 'rule')}, {_plural(report.shapes, 'shape')}, "
         f"{report.seconds:.2f} s)"

@@ -1,0 +1,149 @@
+"""The geometry state of a layout: a 128-bit content hash and the bounds of every shape, per layer.
+
+A shape's hash covers its vertices (integer dbu, in order), its vertex count and its number
+of holes; two lanes of a splitmix64-style mix with different seeds give 128 bits. It is
+computed in bulk: every vertex is mixed with its index in its polygon, and the vertices of
+a polygon are summed (`np.add.reduceat`, modulo 2**64). A label (`deck labels:`) is hashed
+from its text and place and has a point as its bounds; the labels of layer L are the state
+layer `L@labels`.
+
+A layer's digest is a hash of its sorted shape hashes: it depends on the shapes as a
+multiset, not on the order the layout was flattened in. `changed` is the multiset
+difference of two states of a layer: the bounds of the shapes removed and of those added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.layout import Layout
+
+LABELS = "@labels"  # suffix of the state layer holding a layer's labels
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_SEEDS = (np.uint64(0x243F6A8885A308D3), np.uint64(0x13198A2E03707344))
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, elementwise on uint64 (wrapping arithmetic)."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@dataclass(frozen=True)
+class LayerState:
+    """One layer's shapes: `hashes` (N, 2) uint64, `bounds` (N, 4) float dbu, and the digest."""
+
+    hashes: np.ndarray
+    bounds: np.ndarray
+    digest: str
+
+    @classmethod
+    def of(cls, hashes: np.ndarray, bounds: np.ndarray) -> LayerState:
+        order = np.lexsort((hashes[:, 1], hashes[:, 0])) if len(hashes) else np.empty(0, np.int64)
+        digest = hashlib.blake2b(np.ascontiguousarray(hashes[order]).tobytes(), digest_size=16).hexdigest()
+        return cls(hashes, bounds, digest)
+
+    def to_bytes(self) -> bytes:
+        """An .npz payload (numbers only: read back without pickle)."""
+        out = io.BytesIO()
+        np.savez(out, hashes=self.hashes, bounds=self.bounds)
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, digest: str) -> LayerState | None:
+        """The state stored by `to_bytes`, or None when the payload is not one or its digest is not `digest`."""
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                hashes, bounds = z["hashes"], z["bounds"]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+            return None
+        if hashes.dtype != np.uint64 or hashes.ndim != 2 or hashes.shape[1] != 2:
+            return None
+        if bounds.dtype != np.float64 or bounds.shape != (len(hashes), 4):
+            return None
+        state = cls.of(hashes, bounds)
+        return state if state.digest == digest else None
+
+
+def polygon_hashes(polys: np.ndarray) -> np.ndarray:
+    """(N, 2) uint64: the content hash of each polygon (integer dbu vertices, in order, and its holes)."""
+    n = len(polys)
+    if n == 0:
+        return np.empty((0, 2), np.uint64)
+    coords = shapely.get_coordinates(polys)
+    counts = shapely.get_num_coordinates(polys)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    index = np.arange(len(coords), dtype=np.int64) - np.repeat(starts, counts)
+    xy = np.rint(coords).astype(np.int64).view(np.uint64)
+    x, y, i = xy[:, 0], xy[:, 1], index.view(np.uint64)
+    holes = shapely.get_num_interior_rings(polys).astype(np.uint64)
+    shape = counts.astype(np.uint64) * _GOLDEN + holes
+    out = np.empty((n, 2), np.uint64)
+    for lane, seed in enumerate(_SEEDS):
+        per_vertex = _mix(_mix(_mix(x + seed) ^ y) + i * _GOLDEN)
+        out[:, lane] = _mix(np.add.reduceat(per_vertex, starts) + _mix(shape ^ seed))
+    return out
+
+
+def label_hashes(labels: list[tuple[str, float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes (N, 2), bounds (N, 4)) of labels (text, x, y dbu): a label's bounds are its point."""
+    if not labels:
+        return np.empty((0, 2), np.uint64), np.empty((0, 4))
+    texts = np.array([t for t, _, _ in labels], dtype=str)
+    width = max(texts.dtype.itemsize // 4, 1)
+    chars = texts.astype(f"<U{width}").view(np.uint32).reshape(len(texts), width).astype(np.uint64)
+    xy = np.array([(x, y) for _, x, y in labels], dtype=float)
+    pos = np.rint(xy).astype(np.int64).view(np.uint64)
+    step = np.arange(1, width + 1, dtype=np.uint64) * _GOLDEN
+    out = np.empty((len(labels), 2), np.uint64)
+    for lane, seed in enumerate(_SEEDS):
+        h = _mix(_mix(pos[:, 0] + seed) ^ pos[:, 1])
+        for k in range(width):  # a loop over characters, not over labels
+            h = _mix(h ^ (chars[:, k] + step[k]))
+        out[:, lane] = h
+    return out, np.hstack([xy, xy])
+
+
+def layer_state(polys: np.ndarray) -> LayerState:
+    return LayerState.of(polygon_hashes(polys), shapely.bounds(polys).reshape(-1, 4).astype(np.float64))
+
+
+def geometry_state(layout: Layout, layers: list[str], label_layers: list[str]) -> dict[str, LayerState]:
+    """The state of `layers` (drawn) and of the labels of `label_layers` (as `NAME@labels`)."""
+    out = {name: layer_state(layout.polygons.get(name, EMPTY)) for name in layers}
+    for name in label_layers:
+        out[name + LABELS] = LayerState.of(*label_hashes(layout.labels.get(name, [])))
+    return out
+
+
+def changed(base: LayerState, now: LayerState) -> np.ndarray:
+    """Bounds (K, 4) of the shapes in one state and not the other, counted as multisets
+    (a shape drawn twice and now once is one removed shape)."""
+    both = np.concatenate([base.hashes, now.hashes])
+    if len(both) == 0:
+        return np.empty((0, 4))
+    _, group = np.unique(np.ascontiguousarray(both).view(np.dtype((np.void, 16))).ravel(), return_inverse=True)
+    group = group.ravel()
+    side = np.r_[np.zeros(len(base.hashes), np.int64), np.ones(len(now.hashes), np.int64)]
+    groups = int(group.max()) + 1
+    counts = np.stack([np.bincount(group[side == s], minlength=groups) for s in (0, 1)])
+    # Rank of each shape among the equal shapes of its side; the first min(count) are common.
+    order = np.lexsort((np.arange(len(both)), group, side))
+    key = group[order] + side[order] * groups
+    first = np.r_[True, key[1:] != key[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(key)), 0))
+    rank = np.empty(len(both), np.int64)
+    rank[order] = np.arange(len(key)) - start
+    common = np.minimum(counts[0], counts[1])
+    gone = rank >= common[group]
+    return np.concatenate([base.bounds, now.bounds])[gone]
