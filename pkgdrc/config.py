@@ -57,6 +57,7 @@ DEFAULT_SOURCE = "default"
 DEFAULT_CACHE_DIR = ".pkgdrc-cache"
 DEFAULT_CACHE_MAX_MB = 2048
 CLI_SOURCE = "command line"
+CACHE_ENV = "PKGDRC_CACHE_DIR"  # the cache folder, below the command line, above the config file
 
 
 @dataclass
@@ -187,9 +188,13 @@ def load_settings(cli: Mapping[str, object], layout: str | None = None, start: P
 
 
 def cache_dir(s: Settings) -> str | None:
-    """The result cache's folder: --cache / `cache = "path"`, else `.pkgdrc-cache` next to the config file
-    (else in the current directory); None with --no-cache / `cache = false`."""
+    """The result cache's folder: --cache / --no-cache, else $PKGDRC_CACHE_DIR (as ruff's
+    RUFF_CACHE_DIR: a CI job's persisted folder), else `cache = "path"` / `cache = false`,
+    else `.pkgdrc-cache` next to the config file (else in the current directory); None when off."""
     value = s.values.get("cache")
+    env = os.environ.get(CACHE_ENV)
+    if env and s.source.get("cache") != CLI_SOURCE:
+        return env
     if value is False:
         return None
     if isinstance(value, str):
@@ -210,6 +215,8 @@ def render(s: Settings) -> str:
     for key in KEYS:
         value = defaults[key] if key == "cache" else s.values.get(key, defaults.get(key))
         source = s.source.get(key, DEFAULT_SOURCE if key in defaults else "not set")
+        if key == "cache" and os.environ.get(CACHE_ENV) and source != CLI_SOURCE:
+            source = f"environment {CACHE_ENV}"
         shown = "(not set)" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
         lines.append(f"{key:<8} = {shown:<40} # {source}")
     for glob, deck in s.per_file_decks.items():

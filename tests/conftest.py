@@ -24,6 +24,14 @@ def write_gds(
     return path
 
 
+@pytest.fixture(autouse=True)
+def _own_result_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's runs cache in its own folder (PKGDRC_CACHE_DIR), never in the repository's
+    .pkgdrc-cache where one test's results would serve another's; tests of the cache's
+    default place remove the variable."""
+    monkeypatch.setenv("PKGDRC_CACHE_DIR", str(tmp_path / ".pkgdrc-test-cache"))
+
+
 @pytest.fixture
 def gds(tmp_path: Path):
     """`gds(build, name="t.gds")` writes a layout in tmp_path and returns its path."""

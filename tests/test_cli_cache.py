@@ -28,6 +28,7 @@ def project(tmp_path, monkeypatch):
     write_signoff_layout(tmp_path / "pkg.gds")
     write_signoff_deck(tmp_path / "drc.yaml")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PKGDRC_CACHE_DIR")  # conftest's per-test folder: here the default places are tested
     return tmp_path
 
 
@@ -84,6 +85,21 @@ def test_config_keys_and_the_command_line(project):
     assert CliRunner().invoke(main, ["cache", "info"]).stdout == (
         f"the cache is off (cache = false in {project / 'pyproject.toml'})\n"
     )
+
+
+def test_the_environment_names_the_folder_below_the_command_line(project, monkeypatch):
+    (project / "pyproject.toml").write_text('[tool.pkgdrc]\ncache = "build/drc-cache"\n')
+    monkeypatch.setenv("PKGDRC_CACHE_DIR", str(project / "ci-cache"))
+    assert _check().exit_code == 1
+    _assert_cache_folder(project / "ci-cache")  # above the config file
+    assert not (project / "build").exists()
+    out = CliRunner().invoke(main, ["config"]).stdout.splitlines()
+    assert f"{'cache':<8} = {str(project / 'ci-cache'):<40} # environment PKGDRC_CACHE_DIR" in out
+    assert _check("--cache", "elsewhere").exit_code == 1  # the command line wins
+    _assert_cache_folder(project / "elsewhere")
+    shutil.rmtree(project / "ci-cache")
+    assert _check("--no-cache").exit_code == 1
+    assert not (project / "ci-cache").exists()
 
 
 @pytest.mark.parametrize(
@@ -168,7 +184,6 @@ def test_cache_info_of_a_folder_not_made_yet_and_clear_of_a_foreign_one(project)
     assert sorted(os.listdir(project)) == ["drc.yaml", "pkg.gds"]
 
 
-@pytest.mark.skipif(not cli._CHECK_TAKES_CACHE, reason="needs the incremental engine (run.check's cache parameter)")
 def test_second_run_is_served_from_the_cache_with_the_same_report(project):
     for name in ("first", "second"):
         assert _check("--json", f"{name}.json").exit_code == 1
