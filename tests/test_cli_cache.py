@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pkgdrc import cli
 from pkgdrc.cache import Store
 from pkgdrc.cache.store import TAG_SIGNATURE, _encode
 from pkgdrc.cli import main
