@@ -25,11 +25,11 @@ def write_gds(
 
 
 @pytest.fixture(autouse=True)
-def _own_result_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test's runs cache in its own folder (PKGDRC_CACHE_DIR), never in the repository's
-    .pkgdrc-cache where one test's results would serve another's; tests of the cache's
-    default place remove the variable."""
-    monkeypatch.setenv("PKGDRC_CACHE_DIR", str(tmp_path / ".pkgdrc-test-cache"))
+def _own_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's runs cache in their own folder (PKGDRC_CACHE_DIR, beside the test's tmp_path,
+    not in it), never in the repository's .pkgdrc-cache where one test's results would serve
+    another's; tests of the cache's default place remove the variable."""
+    monkeypatch.setenv("PKGDRC_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
 
 
 @pytest.fixture

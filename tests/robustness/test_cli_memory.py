@@ -83,8 +83,10 @@ def _report(path: Path) -> dict:
 def test_a_run_within_max_memory_reports_what_a_run_without_it_does(dense, tmp_path, jobs, engine):
     layout, deck = dense
     bounded, free = tmp_path / "bounded.json", tmp_path / "free.json"
-    within = _check(layout, "--deck", deck, engine, "--jobs", jobs, "--max-memory", "4096", "--json", bounded, "-q")
-    without = _check(layout, "--deck", deck, engine, "--jobs", jobs, "--json", free, "-q")
+    within = _check(
+        layout, "--deck", deck, engine, "--jobs", jobs, "--max-memory", "4096", "--json", bounded, "-q", "--no-cache"
+    )
+    without = _check(layout, "--deck", deck, engine, "--jobs", jobs, "--json", free, "-q", "--no-cache")
     assert (within.returncode, within.stderr) == (without.returncode, without.stderr) == (1, "")
     assert _report(bounded) == _report(free)
     assert [(r["id"], r["count"]) for r in _report(bounded)["rules"]] == [("M.W", 1), ("DEN", 0)]
