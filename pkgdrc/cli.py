@@ -102,7 +102,7 @@ def main() -> None:
 @click.option(
     "--max-memory",
     type=click.IntRange(min=1, max=MAX_MEMORY_MB),
-    metavar="MB",
+    metavar="MIB",
     help="Stop the run (exit 2) when one of its processes grows by more than this, in MiB: the "
     "resident memory of this process and of each worker above its start, the address space of "
     "the layout reader above its fork.",
