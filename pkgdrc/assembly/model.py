@@ -37,7 +37,7 @@ from typing import Any
 from pkgdrc.assembly.kinds import KINDS
 from pkgdrc.deck import Deck
 from pkgdrc.deck.load import bundled_decks
-from pkgdrc.deck.parse import did_you_mean, layer_spec, refuse_non_finite, rule_params, stack_heights
+from pkgdrc.deck.parse import did_you_mean, layer_spec, refuse_non_finite, rule_kind, rule_params, stack_heights
 from pkgdrc.deck.yamlread import LineDict, read_yaml
 from pkgdrc.decks import load_deck
 from pkgdrc.errors import PkgdrcError
@@ -320,18 +320,7 @@ def _rules(raw: LineDict, parts: dict[str, PartSpec], stack: dict[str, float], p
     rules = []
     for rid, body in raw.items():
         line = raw.line_of(rid)
-        if not isinstance(body, LineDict):
-            raise PkgdrcError(
-                f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line
-            )
-        kind = body.get("check")
-        if not isinstance(kind, str) or kind not in KINDS:
-            raise PkgdrcError(
-                f"rule {rid}: unknown assembly check kind {kind!r}{did_you_mean(kind, KINDS)}; "
-                f"expected one of {', '.join(sorted(KINDS))}",
-                path=path,
-                line=body.line_of("check"),
-            )
+        kind = rule_kind(rid, body, KINDS, path, line, "assembly check kind")
         spec = KINDS[kind].params
         _unknown_keys(body, list(spec) + list(RULE_KEYS), f"rule {rid} ({kind})", path)
         params = rule_params(rid, body, spec, path, lambda ref: _layer_ref(ref, parts))

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.deck import repeat
 from pkgdrc.deck.params import Param
-from pkgdrc.deck.parse import NAME, did_you_mean, layer_spec, refuse_non_finite, rule_params, stack_heights
+from pkgdrc.deck.parse import NAME, did_you_mean, layer_spec, refuse_non_finite, rule_kind, rule_params, stack_heights
 from pkgdrc.deck.yamlread import LineDict, paused_gc, read_yaml
 from pkgdrc.errors import PkgdrcError
 
@@ -214,18 +214,7 @@ def _read_deck(deck: str | Path, kinds: Mapping[str, RuleKind]) -> Deck:
     rules = []
     for rid, body in raw_rules.items():
         line = raw_rules.line_of(rid)
-        if not isinstance(body, LineDict):
-            raise PkgdrcError(
-                f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line
-            )
-        kind = body.get("check")
-        if not isinstance(kind, str) or kind not in kinds:
-            raise PkgdrcError(
-                f"rule {rid}: unknown check kind {kind!r}{did_you_mean(kind, kinds)}; "
-                f"expected one of {', '.join(sorted(kinds))}",
-                path=path,
-                line=body.line_of("check"),
-            )
+        kind = rule_kind(rid, body, kinds, path, line)
         spec = kinds[kind].params
         for key in body:
             if key not in spec and key not in RULE_KEYS:

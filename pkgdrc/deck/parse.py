@@ -70,6 +70,22 @@ def refuse_non_finite(node: Any, path: str, line: int = 1) -> None:
         refuse_non_finite(value, path, node.line_of(key) if isinstance(node, LineDict) else line)
 
 
+def rule_kind(rid: str, body: object, kinds: Iterable[str], path: str, line: int, noun: str = "check kind") -> str:
+    """The `check:` of rule `rid`'s body, which must be a mapping naming one of `kinds`."""
+    if not isinstance(body, LineDict):
+        raise PkgdrcError(f"rule {rid}: expected a mapping {{check: KIND, ...}}, got {body!r}", path=path, line=line)
+    kind = body.get("check")
+    names = list(kinds)
+    if not isinstance(kind, str) or kind not in names:
+        raise PkgdrcError(
+            f"rule {rid}: unknown {noun} {kind!r}{did_you_mean(kind, names)}; "
+            f"expected one of {', '.join(sorted(names))}",
+            path=path,
+            line=body.line_of("check"),
+        )
+    return kind
+
+
 def rule_params(
     rid: object, body: LineDict, spec: dict[str, Param], path: str, layer_problem: Callable[[str], str | None]
 ) -> dict[str, Any]:
