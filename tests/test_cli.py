@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 
 import gdstk
 
-
-def pkgdrc(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=120
-    )
-
+from cli_run import pkgdrc
 
 # The geometric rules of the acceptance deck; its package rules (density, connectivity...)
 # need a whole package and have their own tests.

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import gdstk
 import numpy as np
 import pytest
 
+from cli_run import pkgdrc
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layout import read_layout
 
@@ -32,12 +31,6 @@ def refused(path, *args, **kw) -> str:
         read_layout(path, *args or (LAYERS,), **kw)
     assert str(e.value).startswith(f"{path}: ") and "\n" not in str(e.value)
     return str(e.value).removeprefix(f"{path}: ")
-
-
-def pkgdrc(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "pkgdrc", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 def library(tmp_path, name="t.gds", build=None, oasis=False) -> Path:

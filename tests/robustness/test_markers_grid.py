@@ -10,12 +10,12 @@ there (KLayout: (0,10;0,16;10,16;10,10)).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import gdstk
 import klayout.db as kdb
 import numpy as np
+
+from cli_run import pkgdrc
 
 ZERO_WHEN_TOUCHING = kdb.ZeroDistanceMode.IncludeZeroDistanceWhenTouching
 
@@ -34,22 +34,13 @@ def test_edge_pair_ends_are_on_a_half_nanometre_grid_as_in_klayout(tmp_path):
     )  # a slanted side above
     lib.write_gds(str(tmp_path / "g.gds"))
     (tmp_path / "d.yaml").write_text("layers: {A: 1/0}\nrules:\n  S: {check: space, layer: A, min: 2}\n")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pkgdrc",
-            "check",
-            tmp_path / "g.gds",
-            "--deck",
-            tmp_path / "d.yaml",
-            "--json",
-            tmp_path / "r.json",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    out = pkgdrc(
+        "check",
+        tmp_path / "g.gds",
+        "--deck",
+        tmp_path / "d.yaml",
+        "--json",
+        tmp_path / "r.json",
     )
     assert out.returncode == 1, out.stderr
     (rule,) = json.loads((tmp_path / "r.json").read_text())["rules"]
@@ -94,22 +85,13 @@ def test_polygon_marker_has_no_vertex_where_another_shape_touches_its_side(tmp_p
         "  E: {check: enclosure, layer: A, by: B, min: 0}\n"
         "  I: {check: inside, layer: A, of: B, clearance: 0}\n"
     )
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pkgdrc",
-            "check",
-            tmp_path / "c.gds",
-            "--deck",
-            tmp_path / "d.yaml",
-            "--json",
-            tmp_path / "r.json",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    out = pkgdrc(
+        "check",
+        tmp_path / "c.gds",
+        "--deck",
+        tmp_path / "d.yaml",
+        "--json",
+        tmp_path / "r.json",
     )
     assert out.returncode == 1, out.stderr
     ring = [[0.0, 10.0], [0.0, 16.0], [10.0, 16.0], [10.0, 10.0], [0.0, 10.0]]

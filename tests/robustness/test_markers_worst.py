@@ -7,34 +7,24 @@ in a rule about distances) carries no value; the number is in its message.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import gdstk
 
 import pkgdrc
+from cli_run import pkgdrc as run_cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 def test_passivation_worst_is_the_enclosure_not_the_count_of_openings(tmp_path):
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pkgdrc",
-            "check",
-            FIXTURES / "demo_fowlp.gds",
-            "--rule",
-            "PO.4",
-            "--json",
-            tmp_path / "r.json",
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    out = run_cli(
+        "check",
+        FIXTURES / "demo_fowlp.gds",
+        "--rule",
+        "PO.4",
+        "--json",
+        tmp_path / "r.json",
     )
     assert out.returncode == 1, out.stderr
     assert "  FAIL  PO.4  passivation: 3 violations, worst 3 vs limit 5\n" in out.stdout
