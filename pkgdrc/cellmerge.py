@@ -14,28 +14,6 @@ from pkgdrc.geometry.polygons import EMPTY, merge
 from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
 
 
-def content_boxes(tree: CellTree, layers: list[str], label_layers: list[str] | tuple = ()) -> dict[str, np.ndarray]:
-    """Bounding box (x0, y0, x1, y1) of each cell's content on `layers` (and the points of its
-    labels on `label_layers`); cells without any are left out."""
-    boxes: dict[str, np.ndarray] = {}
-    for name, cell in tree.cells.items():  # children first
-        parts = [shapely.bounds(cell.polygons[n]) for n in layers if len(cell.polygons.get(n, EMPTY))]
-        parts += [label_boxes(cell.labels.get(n, []), IDENTITY, ORIGIN) for n in label_layers if cell.labels.get(n)]
-        parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
-        if parts:
-            every = np.concatenate(parts)
-            boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
-    return boxes
-
-
-def label_boxes(labels: list[tuple[str, float, float]], m: Matrix, at: np.ndarray) -> np.ndarray:
-    """Labels (text, x, y) as point boxes (n, 4), turned by `m` and moved by `at` ((1, 2))."""
-    if not labels:
-        return np.empty((0, 4))
-    xy = apply(m, np.array([(x, y) for _, x, y in labels], dtype=float)) + at
-    return np.hstack([xy, xy])
-
-
 def placed_labels(labels: list[tuple[str, float, float]], m: Matrix, offsets: np.ndarray) -> list:
     """Labels (text, x, y) turned by `m` and copied to each offset ((k, 2)), offset-major."""
     if not labels:
@@ -93,7 +71,7 @@ def merged_by_cell(tree: CellTree, layer: str) -> np.ndarray:
     its part; the rest of the parent is merged flat. The same polygons as merging the flat
     layer, in another order.
     """
-    boxes = content_boxes(tree, [layer])
+    boxes = tree.content_boxes([layer])
     done: dict[tuple[str, Matrix], np.ndarray] = {}
 
     def merged(name: str, m: Matrix) -> np.ndarray:

@@ -68,14 +68,14 @@ from typing import Any
 import numpy as np
 import shapely
 
-from pkgdrc.cellmerge import content_boxes, content_labels, crowding, label_boxes, placed_labels, placements
+from pkgdrc.cellmerge import content_labels, crowding, placed_labels, placements
 from pkgdrc.checks import drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.deck import expr as dexpr
 from pkgdrc.flat import rule_violations
 from pkgdrc.geometry.edges import Edges, polygon_edges, subject_edges
 from pkgdrc.geometry.polygons import EMPTY, merge
-from pkgdrc.hierarchy import IDENTITY, CellTree, Matrix, place, place_box
+from pkgdrc.hierarchy import IDENTITY, CellTree, Matrix, label_boxes, place, place_box
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Violations
@@ -287,15 +287,15 @@ class Shared:
         return cell in self.boxes(tree, layer)
 
     def boxes(self, tree: CellTree, layer: str) -> dict[str, np.ndarray]:
-        """Each cell's content box on `layer` (`cellmerge.content_boxes`), computed once."""
+        """Each cell's content box on `layer` (`CellTree.content_boxes`), computed once."""
         if layer not in self.layer_boxes:
-            self.layer_boxes[layer] = content_boxes(tree, [layer])
+            self.layer_boxes[layer] = tree.content_boxes([layer])
         return self.layer_boxes[layer]
 
     def content_boxes(self, tree: CellTree, layers: list[str], label_layers: list[str]) -> dict[str, np.ndarray]:
-        """`cellmerge.content_boxes` over several layers, made of the boxes per layer."""
+        """`CellTree.content_boxes` over several layers, made of the boxes per layer."""
         if label_layers:
-            return content_boxes(tree, layers, label_layers)
+            return tree.content_boxes(layers, label_layers)
         per = [self.boxes(tree, n) for n in layers]
         out = {}
         for name in tree.cells:

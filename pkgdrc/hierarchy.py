@@ -72,6 +72,14 @@ class Cell:
     placements: list[Placement]
 
 
+def label_boxes(labels: list[tuple[str, float, float]], m: Matrix, at: np.ndarray) -> np.ndarray:
+    """Labels (text, x, y) as point boxes (n, 4), turned by `m` and moved by `at` ((1, 2))."""
+    if not labels:
+        return np.empty((0, 4))
+    xy = apply(m, np.array([(x, y) for _, x, y in labels], dtype=float)) + at
+    return np.hstack([xy, xy])
+
+
 class CellTree:
     """The cells under a top cell, each listed after the cells it places."""
 
@@ -166,13 +174,17 @@ class CellTree:
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
 
-    def content_boxes(self, layers: list[str] | None = None) -> dict[str, np.ndarray]:
+    def content_boxes(
+        self, layers: list[str] | None = None, label_layers: list[str] | tuple = ()
+    ) -> dict[str, np.ndarray]:
         """Bounding box (x0, y0, x1, y1), dbu, of each cell's content (its own shapes and those
-        of the cells it places) on `layers` (None: every layer read), in the cell's own frame;
-        cells without any are left out. One pass, children first: nothing is flattened."""
+        of the cells it places) on `layers` (None: every layer read), and the points of its
+        labels on `label_layers`, in the cell's own frame; cells without any are left out.
+        One pass, children first: nothing is flattened."""
         boxes: dict[str, np.ndarray] = {}
         for name, cell in self.cells.items():  # children first
             parts = [shapely.bounds(p) for n, p in cell.polygons.items() if len(p) and (layers is None or n in layers)]
+            parts += [label_boxes(cell.labels.get(n, []), IDENTITY, ORIGIN) for n in label_layers if cell.labels.get(n)]
             parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
             if parts:
                 every = np.concatenate(parts)
