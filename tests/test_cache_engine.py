@@ -17,7 +17,8 @@ import shapely
 import pkgdrc
 from pkgdrc import tiles
 from pkgdrc.cache import keys
-from pkgdrc.cache.state import LayerState, changed, label_hashes, layer_state, polygon_hashes
+from pkgdrc.cache.state import LayerState, changed, layer_state
+from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
 from pkgdrc.incremental import FEW, _Closure, decode_markers, encode_markers
