@@ -10,11 +10,12 @@ layout's flattened view has, however deep the hierarchy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
+from pkgdrc.geometry.hashing import polygon_hashes
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.rawtree import Matrix, RawTree
 
@@ -70,6 +71,15 @@ class Cell:
     polygons: dict[str, np.ndarray]
     labels: dict[str, list[tuple[str, float, float]]]
     placements: list[Placement]
+    _states: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def own_state(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
+        """(hashes (N, 2) uint64, bounds (N, 4) float64) of the cell's own shapes on `layer`, in
+        its own frame and in the order of `polygons[layer]` (`pkgdrc.geometry.hashing`); kept."""
+        if layer not in self._states:
+            polys = self.polygons.get(layer, EMPTY)
+            self._states[layer] = (polygon_hashes(polys), shapely.bounds(polys).reshape(-1, 4).astype(np.float64))
+        return self._states[layer]
 
 
 def label_boxes(labels: list[tuple[str, float, float]], m: Matrix, at: np.ndarray) -> np.ndarray:
