@@ -56,6 +56,8 @@ from pkgdrc.cache.store import Store
 from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.flat import rule_result, run_rule
+from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.hierarchy import CellTree, place
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
@@ -327,13 +329,37 @@ def _meets_any(bounds: np.ndarray, windows: np.ndarray) -> np.ndarray:
 
 
 def _sub_layout(layout: Layout, meets: dict[str, np.ndarray], drawn: list[str]) -> Layout:
-    """The rule's shapes (and labels) whose bounding boxes meet the windows (`meets`: per state layer)."""
-    polygons = {n: layout.polygons[n][meets[n]] for n in drawn if n in layout.polygons}
+    """The rule's shapes (and labels) whose bounding boxes meet the windows (`meets`: per state
+    layer, in the order of the layer's state). A layout read from a file is not flattened: only
+    the placements holding such shapes are (`_flatten_where`)."""
+    tree = layout.tree
+    if tree is not None:
+        polygons = {n: _flatten_where(tree, n, meets[n]) for n in drawn if n in meets}
+    else:
+        polygons = {n: layout.polygons[n][meets[n]] for n in drawn if n in layout.polygons}
     labels = {}
     for name, found in layout.labels.items():
         if name + LABELS in meets:
             labels[name] = [lb for lb, k in zip(found, meets[name + LABELS].tolist()) if k]
     return Layout(layout.path, layout.top, layout.grid, polygons, labels)
+
+
+def _flatten_where(tree: CellTree, layer: str, keep: np.ndarray) -> np.ndarray:
+    """`tree.flatten(layer)[keep]`, placing only the copies of cells that hold a kept shape
+    (`keep` in the order of `state.tree_state`)."""
+    parts, at = [], 0
+    for name, orient in tree.instances().items():
+        cell = tree.cells[name]
+        count = len(cell.own_state(layer)[0])
+        if not count:
+            continue
+        for m, offs in orient.items():
+            block = keep[at : at + count * len(offs)].reshape(len(offs), count)
+            at += count * len(offs)
+            rows = block.any(axis=1)
+            if rows.any():
+                parts.append(place(cell.polygons[layer], m, offs[rows])[block[rows].ravel()])
+    return np.concatenate(parts) if parts else EMPTY
 
 
 def _in_cores(markers: list[Marker], cores: np.ndarray, layout: Layout) -> np.ndarray:

@@ -25,7 +25,7 @@ from pkgdrc.deck import expr as dexpr
 from pkgdrc.layout import Layout
 from pkgdrc.version import __version__
 
-FORMAT = 1  # of the keys, states and payloads: a change here makes every old entry a miss
+FORMAT = 2  # of the keys, states and payloads: a change here makes every old entry a miss
 
 
 def _hash(*parts: object) -> str:

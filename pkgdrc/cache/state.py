@@ -23,8 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
+from pkgdrc.geometry.hashing import label_hashes, placed_hashes, polygon_hashes
 from pkgdrc.geometry.polygons import EMPTY
+from pkgdrc.hierarchy import CellTree, apply
 from pkgdrc.layout import Layout
 
 LABELS = "@labels"  # suffix of the state layer holding a layer's labels
@@ -70,9 +71,36 @@ def layer_state(polys: np.ndarray) -> LayerState:
     return LayerState.of(polygon_hashes(polys), shapely.bounds(polys).reshape(-1, 4).astype(np.float64))
 
 
+def tree_state(tree: CellTree, layer: str) -> LayerState:
+    """The state of a layer of a cell hierarchy, in the order of `CellTree.flatten`, without
+    flattening: each cell's own shapes (`Cell.own_state`) mixed with each of its placements
+    (`placed_hashes`), their bounds turned and moved."""
+    hashes, bounds = [], []
+    for name, orient in tree.instances().items():
+        own, box = tree.cells[name].own_state(layer)
+        if not len(own):
+            continue
+        for m, offs in orient.items():
+            hashes.append(placed_hashes(own, m, offs))
+            lo, hi = apply(m, box[:, :2]), apply(m, box[:, 2:])
+            turned = np.hstack([np.minimum(lo, hi), np.maximum(lo, hi)])
+            bounds.append((turned[None, :, :] + np.hstack([offs, offs])[:, None, :]).reshape(-1, 4))
+    if not hashes:
+        return LayerState.of(np.empty((0, 2), np.uint64), np.empty((0, 4)))
+    return LayerState.of(np.concatenate(hashes), np.concatenate(bounds).astype(np.float64))
+
+
 def geometry_state(layout: Layout, layers: list[str], label_layers: list[str]) -> dict[str, LayerState]:
-    """The state of `layers` (drawn) and of the labels of `label_layers` (as `NAME@labels`)."""
-    out = {name: layer_state(layout.polygons.get(name, EMPTY)) for name in layers}
+    """The state of `layers` (drawn) and of the labels of `label_layers` (as `NAME@labels`).
+
+    A layout read from a file is hashed cell by cell (`tree_state`: a placed shape's hash
+    depends on its cell's shape and its placement); one built from polygons, shape by shape.
+    The two never meet: one layout path is read from a file every time."""
+    tree = layout.tree
+    if tree is not None:
+        out = {name: tree_state(tree, name) for name in layers}
+    else:
+        out = {name: layer_state(layout.polygons.get(name, EMPTY)) for name in layers}
     for name in label_layers:
         out[name + LABELS] = LayerState.of(*label_hashes(layout.labels.get(name, [])))
     return out

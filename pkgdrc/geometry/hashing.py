@@ -59,3 +59,21 @@ def label_hashes(labels: list[tuple[str, float, float]]) -> tuple[np.ndarray, np
             h = _mix(h ^ (chars[:, k] + step[k]))
         out[:, lane] = h
     return out, np.hstack([xy, xy])
+
+
+def placed_hashes(hashes: np.ndarray, matrix: tuple[int, int, int, int], offsets: np.ndarray) -> np.ndarray:
+    """(k N, 2) uint64: shapes of hashes `hashes` (N, 2) turned by `matrix` (entries -1, 0, 1) and
+    placed at each of `offsets` ((k, 2), whole dbu), offset-major as `hierarchy.place` lists them.
+
+    A placed shape's hash mixes its own hash with the placement's, so the same shape placed
+    at two places (or turned two ways) has two hashes, and two different shapes never share
+    one (up to a 128-bit collision)."""
+    if len(hashes) == 0 or len(offsets) == 0:
+        return np.empty((0, 2), np.uint64)
+    code = np.array([sum((v + 1) * 3**i for i, v in enumerate(matrix))], np.uint64)  # an array: wraps silently
+    xy = np.rint(offsets).astype(np.int64).view(np.uint64)
+    out = np.empty((len(offsets), len(hashes), 2), np.uint64)
+    for lane, seed in enumerate(_SEEDS):
+        where = _mix(_mix(_mix(xy[:, 0] + seed) ^ xy[:, 1]) + code * _GOLDEN)
+        out[:, :, lane] = _mix(hashes[None, :, lane] + where[:, None])
+    return out.reshape(-1, 2)
