@@ -17,11 +17,11 @@ import shapely
 import pkgdrc
 from pkgdrc import tiles
 from pkgdrc.cache import keys
-from pkgdrc.cache.state import LayerState, changed, layer_state
-from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
+from pkgdrc.cache.state import LayerState, changed, geometry_state, layer_state
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
-from pkgdrc.incremental import FEW, _Closure, decode_markers, encode_markers
+from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
+from pkgdrc.incremental import FEW, _Closure, _flatten_where, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
 from pkgdrc.report import json_report, text
 
@@ -179,3 +179,47 @@ def test_the_bulk_closure_equals_closing_each_box_alone():
     assert len(boxes) > FEW
     assert (bulk(boxes) == one_by_one).all()
     assert (one_by_one[:, :2] <= boxes[:, :2]).all() and (one_by_one != boxes).any()
+
+
+def _rotated_hierarchy(tmp_path: Path) -> Path:
+    """A cell with two RDL1 shapes placed four times: turned, mirrored, and as a 2 x 2 array."""
+    lib = gdstk.Library()
+    leaf = lib.new_cell("LEAF")
+    leaf.add(gdstk.rectangle((0, 0), (10, 2), layer=11), gdstk.Polygon([(0, 4), (6, 4), (0, 9)], layer=11))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(leaf, (100, 0)), gdstk.Reference(leaf, (0, 100), rotation=np.pi / 2))
+    top.add(gdstk.Reference(leaf, (-100, 0), x_reflection=True))
+    top.add(gdstk.Reference(leaf, (0, -300), columns=2, rows=2, spacing=(40, 40)))
+    top.add(gdstk.rectangle((500, 500), (520, 520), layer=11))
+    path = tmp_path / "rot.gds"
+    lib.write_gds(str(path))
+    return path
+
+
+def test_a_layout_read_from_a_file_is_hashed_cell_by_cell_in_the_order_it_flattens(tmp_path):
+    deck = load_deck("fowlp-2l")
+    layout = read_layout(_rotated_hierarchy(tmp_path), deck.layers, label_map=deck.labels)
+    state = geometry_state(layout, ["RDL1"], [])["RDL1"]
+    flat = layout.tree.flatten("RDL1")
+    assert len(state.hashes) == len(flat) == 2 * 7 + 1
+    np.testing.assert_array_equal(state.bounds, shapely.bounds(flat))
+    # every placed copy has its own hash
+    assert len(np.unique(state.hashes, axis=0)) == len(flat)
+    keep = np.zeros(len(flat), bool)
+    keep[[1, 4, 5, 14]] = True
+    assert list(_flatten_where(layout.tree, "RDL1", keep)) == list(flat[keep])
+    assert len(_flatten_where(layout.tree, "RDL1", np.zeros(len(flat), bool))) == 0
+
+
+def test_an_edit_in_a_cell_placed_k_times_changes_k_places(tmp_path):
+    deck = load_deck("fowlp-2l")
+    path = _rotated_hierarchy(tmp_path)
+    before = geometry_state(read_layout(path, deck.layers, label_map=deck.labels), ["RDL1"], [])["RDL1"]
+    lib = gdstk.read_gds(str(path))
+    leaf = next(c for c in lib.cells if c.name == "LEAF")
+    leaf.polygons[0].translate(1, 0)
+    lib.write_gds(str(path))
+    after = geometry_state(read_layout(path, deck.layers, label_map=deck.labels), ["RDL1"], [])["RDL1"]
+    moved = changed(before, after)
+    assert len(moved) == 2 * 7  # the old and new box of the rectangle at each of the 7 places
+    assert before.digest != after.digest
