@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import gdstk
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pkgdrc
 from pkgdrc import tiles
@@ -223,3 +226,31 @@ def test_an_edit_in_a_cell_placed_k_times_changes_k_places(tmp_path):
     moved = changed(before, after)
     assert len(moved) == 2 * 7  # the old and new box of the rectangle at each of the 7 places
     assert before.digest != after.digest
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), max_size=30),
+    st.lists(st.tuples(st.sampled_from(["drop", "add", "swap"]), st.integers(0, 40), st.integers(0, 6)), max_size=6),
+)
+def test_changed_after_edits_is_the_multiset_difference(shapes, edits):
+    """Set-aside pairs (prefix, suffix, equal places) never change the difference: it equals
+    one counted over the whole lists."""
+    after = list(shapes)
+    for op, at, value in edits:
+        if op == "drop" and after:
+            after.pop(at % len(after))
+        elif op == "add":
+            after.insert(at % (len(after) + 1), value)
+        elif op == "swap" and len(after) > 1:
+            i = at % len(after)
+            after[i], after[-1] = after[-1], after[i]
+
+    def state(values):
+        v = np.array(values, dtype=np.uint64).reshape(-1)
+        bounds = np.stack([v, v, v + 1, v + 1], axis=1).astype(float).reshape(-1, 4)
+        return LayerState.of(np.stack([v, v * 7], axis=1).reshape(-1, 2), bounds)
+
+    got = sorted(changed(state(shapes), state(after))[:, 0].astype(int).tolist())
+    lost, gained = Counter(shapes) - Counter(after), Counter(after) - Counter(shapes)
+    assert got == sorted((lost + gained).elements())

@@ -108,13 +108,19 @@ def geometry_state(layout: Layout, layers: list[str], label_layers: list[str]) -
 
 def changed(base: LayerState, now: LayerState) -> np.ndarray:
     """Bounds (K, 4) of the shapes in one state and not the other, counted as multisets
-    (a shape drawn twice and now once is one removed shape)."""
-    both = np.concatenate([base.hashes, now.hashes])
+    (a shape drawn twice and now once is one removed shape).
+
+    Both states list a layout in the order it flattens, so a local edit leaves most shapes
+    where they were: pairs of equal shapes at the same place in the common prefix, the
+    common suffix and (for middles of one length) the middle are set aside first, which
+    never changes a multiset difference."""
+    a, b = _common_set_aside(base, now)
+    both = np.concatenate([base.hashes[a], now.hashes[b]])
     if len(both) == 0:
         return np.empty((0, 4))
     _, group = np.unique(np.ascontiguousarray(both).view(np.dtype((np.void, 16))).ravel(), return_inverse=True)
     group = group.ravel()
-    side = np.r_[np.zeros(len(base.hashes), np.int64), np.ones(len(now.hashes), np.int64)]
+    side = np.r_[np.zeros(len(a), np.int64), np.ones(len(b), np.int64)]
     groups = int(group.max()) + 1
     counts = np.stack([np.bincount(group[side == s], minlength=groups) for s in (0, 1)])
     # Rank of each shape among the equal shapes of its side; the first min(count) are common.
@@ -126,4 +132,21 @@ def changed(base: LayerState, now: LayerState) -> np.ndarray:
     rank[order] = np.arange(len(key)) - start
     common = np.minimum(counts[0], counts[1])
     gone = rank >= common[group]
-    return np.concatenate([base.bounds, now.bounds])[gone]
+    return np.concatenate([base.bounds[a], now.bounds[b]])[gone]
+
+
+def _common_set_aside(base: LayerState, now: LayerState) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the shapes of `base` and of `now` left once equal shapes at equal places
+    (from the start, from the end, and in equally long middles) are set aside."""
+    x, y = base.hashes, now.hashes
+    n = min(len(x), len(y))
+    head = (x[:n] == y[:n]).all(axis=1)
+    p = n if head.all() else int(np.argmin(head))
+    m = n - p
+    tail = (x[len(x) - m :] == y[len(y) - m :]).all(axis=1)[::-1] if m else np.zeros(0, bool)
+    q = m if tail.all() else int(np.argmin(tail))
+    a, b = np.arange(p, len(x) - q), np.arange(p, len(y) - q)
+    if len(a) == len(b) and len(a):
+        differ = (x[a] != y[b]).any(axis=1)
+        a, b = a[differ], b[differ]
+    return a, b
