@@ -105,6 +105,7 @@ class _Run:
         self._loaded: dict[str, LayerState] = {}  # base states read from the store, by digest
         self._changed: dict[tuple[str, str], np.ndarray] = {}
         self._trees: dict[str, shapely.STRtree] = {}
+        self._strips: dict[str, _Strip] = {}
 
     def need(self, rules: list[Rule]) -> None:
         """Hash the layers these rules read, once for the run."""
@@ -162,6 +163,12 @@ class _Run:
         if s.digest not in self._trees:
             self._trees[s.digest] = shapely.STRtree(shapely.box(*s.bounds.T))
         return self._trees[s.digest]
+
+    def strip(self, s: LayerState) -> _Strip:
+        """A state's `_Strip`, built once per run."""
+        if s.digest not in self._strips:
+            self._strips[s.digest] = _Strip.of(s.bounds)
+        return self._strips[s.digest]
 
     def meets(self, s: LayerState, windows: np.ndarray) -> np.ndarray:
         """Per shape of `s`: whether its box meets one of `windows`."""
@@ -259,7 +266,7 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
         return base.markers
     g = np.array([-1.0, -1.0, 1.0, 1.0]) * (tiles.deck_halo_dbu(layout, deck, [rule]) + 2.0)
     # Closed over old and new shapes: a box closed over more shapes is closed over the new ones too.
-    close = _Closure([base.states[n] for n in names] + [state[n] for n in names], run.tree)
+    close = _Closure([base.states[n] for n in names] + [state[n] for n in names], run.tree, run.strip)
     cores = close(close(_clusters(moved + g)) + g)
     windows = close(close(cores + g) + g)
     meets = {n: run.meets(state[n], windows) for n in names}
@@ -277,15 +284,25 @@ def _update(run: _Run, rule: Rule, base: _Base) -> list[Marker] | None:
 
 
 class _Closure:
-    """Grow boxes until every shape box (of `states`) meeting one lies inside it (`tiles._close`), in bulk."""
+    """Grow boxes until every shape box (of `states`) meeting one lies inside it (`tiles._close`), in bulk.
 
-    def __init__(self, states: list[LayerState], tree: Callable[[LayerState], shapely.STRtree]):
-        self.states, self.tree = states, tree
-        self.bounds = np.concatenate([s.bounds for s in states])
+    A box's closure is the smallest box holding it that no other shape box meets without
+    lying inside, so the order in which boxes grow does not change it. A few boxes grow
+    pass by pass over each state's `_Strip` (only the shapes whose x-extent can reach the
+    box are looked at); many, with one STRtree query per state and pass."""
+
+    def __init__(
+        self,
+        states: list[LayerState],
+        tree: Callable[[LayerState], shapely.STRtree],
+        strip: Callable[[LayerState], _Strip],
+    ):
+        self.states, self.tree, self.strip = states, tree, strip
 
     def __call__(self, boxes: np.ndarray) -> np.ndarray:
-        if len(boxes) <= FEW:  # a pass over the bounds per box
-            return np.array([tiles._close(self.bounds, b) for b in boxes]).reshape(-1, 4)
+        if len(boxes) <= FEW:
+            strips = [self.strip(s) for s in self.states if len(s.bounds)]
+            return np.array([_close_one(strips, b) for b in boxes]).reshape(-1, 4)
         while True:  # one STRtree query per layer and pass
             grown = boxes.copy()
             for s in self.states:
@@ -295,6 +312,40 @@ class _Closure:
             if np.array_equal(grown, boxes):
                 return boxes
             boxes = grown
+
+
+@dataclass(frozen=True)
+class _Strip:
+    """A state's shape boxes sorted by their left edge, with the running maximum of their right
+    edge: the boxes that can meet an x-interval [x0, x1] are one slice of it."""
+
+    bounds: np.ndarray
+    reach: np.ndarray
+
+    @classmethod
+    def of(cls, bounds: np.ndarray) -> _Strip:
+        b = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        return cls(b, np.maximum.accumulate(b[:, 2]))
+
+    def meeting(self, w: np.ndarray) -> np.ndarray:
+        """The boxes that meet box `w` (closed: touching counts)."""
+        lo = int(np.searchsorted(self.reach, w[0], side="left"))
+        hi = int(np.searchsorted(self.bounds[:, 0], w[2], side="right"))
+        b = self.bounds[lo:hi]
+        return b[(b[:, 2] >= w[0]) & (b[:, 1] <= w[3]) & (b[:, 3] >= w[1])]
+
+
+def _close_one(strips: list[_Strip], w: np.ndarray) -> np.ndarray:
+    while True:
+        grown = w.copy()
+        for strip in strips:
+            hit = strip.meeting(w)
+            if len(hit):
+                grown[:2] = np.minimum(grown[:2], hit[:, :2].min(axis=0))
+                grown[2:] = np.maximum(grown[2:], hit[:, 2:].max(axis=0))
+        if np.array_equal(grown, w):
+            return w
+        w = grown
 
 
 def _clusters(boxes: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ from pkgdrc.cache.state import LayerState, changed, geometry_state, layer_state
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
 from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
-from pkgdrc.incremental import FEW, _Closure, _flatten_where, decode_markers, encode_markers
+from pkgdrc.incremental import FEW, _Closure, _flatten_where, _Strip, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
 from pkgdrc.report import json_report, text
 
@@ -168,7 +168,7 @@ def test_a_damaged_entry_is_recomputed_with_the_right_markers(tmp_path, damage):
     assert markers(again) == markers(fresh)
 
 
-def test_the_bulk_closure_equals_closing_each_box_alone():
+def test_the_bulk_and_strip_closures_equal_closing_each_box_alone():
     rng = np.random.default_rng(5)
     lo = rng.integers(0, 10_000, size=(3000, 2)).astype(float)
     bounds = np.hstack([lo, lo + rng.integers(1, 400, size=(3000, 2))])
@@ -178,9 +178,11 @@ def test_the_bulk_closure_equals_closing_each_box_alone():
         LayerState.of(polygon_hashes(np.array([box(*b) for b in part], dtype=object)), part)
         for part in (bounds[:1000], bounds[1000:])
     ]
-    bulk = _Closure(halves, lambda s: shapely.STRtree(shapely.box(*s.bounds.T)))
+    bulk = _Closure(halves, lambda s: shapely.STRtree(shapely.box(*s.bounds.T)), lambda s: _Strip.of(s.bounds))
     assert len(boxes) > FEW
     assert (bulk(boxes) == one_by_one).all()
+    few = [bulk(boxes[k : k + FEW]) for k in range(0, len(boxes), FEW)]  # by strips
+    assert (np.concatenate(few) == one_by_one).all()
     assert (one_by_one[:, :2] <= boxes[:, :2]).all() and (one_by_one != boxes).any()
 
 
