@@ -52,9 +52,8 @@ def main() -> None:
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         doc = json.loads(rep.read_text())
         found = {r["id"]: r["count"] for r in doc["rules"] if r["count"]}
-        print(
-            f"{n:>8} {wall:>7.2f} {cpu:>6.2f} {after.ru_maxrss / 1024:>6.0f}  {os.getloadavg()[0]:.1f}  {done.returncode}  {found}"
-        )
+        mib, load = after.ru_maxrss / 1024, os.getloadavg()[0]
+        print(f"{n:>8} {wall:>7.2f} {cpu:>6.2f} {mib:>6.0f}  {load:.1f}  {done.returncode}  {found}")
 
 
 if __name__ == "__main__":
