@@ -7,14 +7,13 @@ a polygon are summed (`np.add.reduceat`, modulo 2**64). A label (`deck labels:`)
 from its text and place and has a point as its bounds; the labels of layer L are the state
 layer `L@labels`.
 
-A layer's digest is a hash of its sorted shape hashes: it depends on the shapes as a
-multiset, not on the order the layout was flattened in. `changed` is the multiset
+A layer's digest is a hash of its shape hashes as a multiset (`multiset_digest`): it does
+not depend on the order the layout was flattened in. `changed` is the multiset
 difference of two states of a layer: the bounds of the shapes removed and of those added.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 import zlib
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.hashing import label_hashes, placed_hashes, polygon_hashes
+from pkgdrc.geometry.hashing import label_hashes, multiset_digest, placed_hashes, polygon_hashes
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.hierarchy import CellTree, apply
 from pkgdrc.layout import Layout
@@ -41,9 +40,7 @@ class LayerState:
 
     @classmethod
     def of(cls, hashes: np.ndarray, bounds: np.ndarray) -> LayerState:
-        order = np.lexsort((hashes[:, 1], hashes[:, 0])) if len(hashes) else np.empty(0, np.int64)
-        digest = hashlib.blake2b(np.ascontiguousarray(hashes[order]).tobytes(), digest_size=16).hexdigest()
-        return cls(hashes, bounds, digest)
+        return cls(hashes, bounds, multiset_digest(hashes))
 
     def to_bytes(self) -> bytes:
         """An .npz payload (numbers only: read back without pickle)."""

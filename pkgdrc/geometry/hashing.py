@@ -8,6 +8,8 @@ vertex is mixed with its index in its polygon, and the vertices of a polygon are
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import shapely
 
@@ -77,3 +79,15 @@ def placed_hashes(hashes: np.ndarray, matrix: tuple[int, int, int, int], offsets
         where = _mix(_mix(_mix(xy[:, 0] + seed) ^ xy[:, 1]) + code * _GOLDEN)
         out[:, :, lane] = _mix(hashes[None, :, lane] + where[:, None])
     return out.reshape(-1, 2)
+
+
+def multiset_digest(hashes: np.ndarray) -> str:
+    """A 128-bit hex digest of hashes (N, 2) uint64 as a multiset: the same for any order.
+
+    Sums (modulo 2**64) of each lane mixed two ways, and the count, hashed with blake2b: one
+    pass, no sort."""
+    sums = [len(hashes)]
+    for lane in range(2):
+        for seed in _SEEDS:
+            sums.append(int(_mix(hashes[:, lane] ^ seed).sum(dtype=np.uint64)) if len(hashes) else 0)
+    return hashlib.blake2b(np.array(sums, np.uint64).tobytes(), digest_size=16).hexdigest()
