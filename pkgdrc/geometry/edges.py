@@ -82,8 +82,8 @@ class Edges:
 _INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
 
 SMALL_POLYGON = 256  # edges of a compact polygon indexed in runs (`EdgeIndex`)
-RUN_EDGES = 8  # consecutive edges of a compact polygon indexed as one group
-GROUPED_SHARE = 0.8  # share of the edges in compact polygons below which all are indexed one by one
+RUN_EDGES = 8  # consecutive edges of a polygon indexed as one group
+GROUPED_SHARE = 0.8  # share of the edges in runs below which all are indexed one by one
 COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
 EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 
@@ -91,15 +91,17 @@ EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 class EdgeIndex:
     """Which edges' bounding boxes meet query boxes (touching counts), without a geometry per edge.
 
-    The edges of a compact polygon (at most `SMALL_POLYGON` edges, its bounding box at
-    most `COMPACT` times its area) are found in runs of up to `RUN_EDGES` consecutive
-    edges (one STRtree entry, the run's bounding box, per run): a query box meeting it is
-    paired with each of the run's edges, and the pairs are kept where the edge's own box
-    meets the query box (numpy). Edges of other polygons (planes with holes, traces, whose
-    boxes many query boxes meet) are in an STRtree of their own, one entry per edge; so are
-    all edges of a layer with less than `GROUPED_SHARE` of them in compact polygons.
-    Building a LineString per edge was most of the time of a check on layers of small
-    shapes (round openings).
+    Edges are found in runs of up to `RUN_EDGES` consecutive edges of a polygon (one
+    STRtree entry, the run's bounding box, per run): a query box meeting it is paired with
+    each of the run's edges, and the pairs are kept where the edge's own box meets the
+    query box (numpy). A run is indexed so when its box is tight: all runs of a compact
+    polygon (at most `SMALL_POLYGON` edges, its bounding box at most `COMPACT` times its
+    area), and any run whose box is no longer on either side than `RUN_EDGES` typical
+    edges (the median edge's box): the arcs of round pads merged with their traces. Other
+    edges (a plane's outline, whose run box many query boxes would meet) are in an STRtree
+    of their own, one entry per edge; so are all edges of a layer with less than
+    `GROUPED_SHARE` of them in runs. Building a LineString per edge was most of the time of
+    a check on layers of small shapes (round openings) and of indexing merged pads and traces.
     """
 
     def __init__(self, e: Edges):
@@ -109,30 +111,30 @@ class EdgeIndex:
         starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
         counts = np.diff(np.r_[starts, len(order)])
         self.groups: shapely.STRtree | None = None
-        compact = np.zeros(len(starts), bool)
+        tight = np.zeros(0, bool)
+        nth = np.arange(len(order)) - np.repeat(starts, counts)
+        run_start = np.flatnonzero(nth % RUN_EDGES == 0)
+        end = np.repeat(starts + counts, counts)[run_start]
+        run_count = np.minimum(end - run_start, RUN_EDGES)
         if len(starts):
-            glo = np.minimum.reduceat(self.lo[order], starts)
-            ghi = np.maximum.reduceat(self.hi[order], starts)
+            lo, hi = self.lo[order], self.hi[order]
+            glo, ghi = np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
             p1, p2 = e.p1[order], e.p2[order]
             area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
             compact = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
-        # Groups: runs of up to RUN_EDGES consecutive edges of a compact polygon (an arc of a
-        # round pad has a tight box, the whole pad would meet many more query boxes).
-        in_compact = np.repeat(compact, counts)
-        if np.count_nonzero(in_compact) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
-            in_compact[:] = False
-        nth = np.arange(len(order)) - np.repeat(starts, counts)
-        self.start = np.flatnonzero(in_compact & (nth % RUN_EDGES == 0))
-        end = np.repeat(starts + counts, counts)[self.start]
-        self.count = np.minimum(end - self.start, RUN_EDGES)
+            rlo, rhi = np.minimum.reduceat(lo, run_start), np.maximum.reduceat(hi, run_start)
+            typical = np.median(np.max(hi - lo, axis=1))
+            tight = np.repeat(compact, (counts + RUN_EDGES - 1) // RUN_EDGES)
+            tight |= np.max(rhi - rlo, axis=1) <= RUN_EDGES * typical
+        in_run = np.repeat(tight, run_count)
+        if np.count_nonzero(in_run) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
+            tight[:], in_run[:] = False, False
+        self.start, self.count = run_start[tight], run_count[tight]
         if len(self.start):
-            cuts = np.column_stack([self.start, self.start + self.count]).ravel()
-            pad = lambda x: np.r_[x, x[-1:]]  # noqa: E731  (a run may end at the last edge)
-            glo = np.minimum.reduceat(pad(self.lo[order]), cuts)[::2]
-            ghi = np.maximum.reduceat(pad(self.hi[order]), cuts)[::2]
+            glo, ghi = rlo[tight], rhi[tight]
             self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
         self.order = order
-        self.big = order[~in_compact]
+        self.big = order[~in_run]
         self.edges: shapely.STRtree | None = None
         if len(self.big):
             self.edges = shapely.STRtree(e.take(self.big).lines())

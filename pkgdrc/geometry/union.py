@@ -44,6 +44,12 @@ def _ring_neighbours(ring_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     return prv, nxt
 
 
+def _split(a: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """Rows of `a` cut before each of `starts` (the first is 0): views, faster than `np.split`."""
+    bounds = np.r_[starts, len(a)].tolist()
+    return [a[i:j] for i, j in itertools.pairwise(bounds)]
+
+
 def _spread(v: np.ndarray) -> np.ndarray:
     """The bits of 16-bit integers spread to the even bits (half of a Morton key)."""
     v = v.astype(np.uint64)
@@ -73,6 +79,23 @@ def _batches(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     big = size > BATCH_VERTICES
     cut = np.r_[True, batch[1:] != batch[:-1]] | big | np.r_[True, big[:-1]]
     return order, np.r_[first[cut], len(polys)]
+
+
+def _oriented(xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray) -> np.ndarray:
+    """Vertices of rings (`ring`: the ring of each, `starts`: where each begins, `shell`: which
+    are outer rings) with shells counter-clockwise and holes clockwise: a ring the wrong way
+    round is reversed keeping its first vertex (as `shapely.orient_polygons` reverses)."""
+    x, y = xy[:, 0] - xy[starts, 0][ring], xy[:, 1] - xy[starts, 1][ring]
+    area2 = np.bincount(ring, x * y[nxt] - x[nxt] * y, minlength=len(starts))
+    wrong = np.flatnonzero(np.where(shell, area2 < 0, area2 > 0))
+    if len(wrong) == 0:
+        return xy
+    first, last = starts[wrong], np.r_[starts[1:], len(xy)][wrong] - 1
+    size = last - first  # vertices after the first
+    k = np.repeat(first + size, size) - np.arange(size.sum()) + np.repeat(np.cumsum(size) - size, size)
+    src = np.arange(len(xy))
+    src[np.repeat(first + 1, size) + np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)] = k
+    return xy[src]
 
 
 def _exact_round(p: np.ndarray, r: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -118,13 +141,15 @@ def _crossings(
     un = qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]
     sign = np.where(den < 0, -1.0, 1.0)
     den, tn, un = den * sign, tn * sign, un * sign
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = p + (tn / den)[:, None] * r
-        fits = (den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den)
-        fits &= np.all(np.abs(c - pts[pid]) < 1 + TIE, axis=1)
-        prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
-        prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
-    fits &= ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
+    # Pairs whose edges cross, then (few) those whose crossing is near the point.
+    k = np.flatnonzero((den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den))
+    c = p[k] + (tn[k] / den[k])[:, None] * r[k]
+    near = np.all(np.abs(c - pts[pid[k]]) < 1 + TIE, axis=1)
+    k, c = k[near], c[near]
+    p, q, r, s, s1, s2, pid = p[k], q[k], r[k], s[k], s1[k], s2[k], pid[k]
+    prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
+    prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
+    fits = ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
     k = np.flatnonzero(fits)
     rounded = round_half_down(c[k])
     tie = np.flatnonzero((np.abs(c[k] - np.floor(c[k]) - 0.5) < TIE).any(axis=1))
@@ -138,9 +163,10 @@ def _crossings(
     found = np.all(low == high, axis=1)
     out = pts.copy()
     out[found] = low[found]
-    first = np.full(m, -1)
-    first[pid[k][::-1]] = k[::-1]  # the first fitting pair of each point
-    return out, found, np.column_stack([c[first], s1[first], s2[first]])
+    first = np.zeros(m, dtype=np.int64)
+    first[pid[k][::-1]] = k[::-1]  # the first fitting pair of each point (of a point with none: any)
+    exact = np.column_stack([c[first], s1[first], s2[first]]) if len(c) else np.zeros((m, 4))
+    return out, found, exact
 
 
 def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -158,9 +184,11 @@ def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray) -> 
     took another way there (a sliver under a dbu between three edges)."""
     a, b = owner[exact[:, 2].astype(int)], owner[exact[:, 3].astype(int)]
     pts = shapely.points(exact[:, :2])
-    ip, ig = shapely.STRtree(polys).query(pts, predicate="within")
+    ip, ig = shapely.STRtree(polys).query(pts)  # boxes first: most meet only the two crossing shapes
     other = (ig != a[ip]) & (ig != b[ip])
     ip, ig = ip[other], ig[other]
+    within = shapely.contains_xy(polys[ig], exact[ip, 0], exact[ip, 1])
+    ip, ig = ip[within], ig[within]
     # Not on the other shape's edge either (a float crossing on it may test inside).
     deep = shapely.distance(pts[ip], shapely.boundary(polys[ig])) > TIE
     inside = np.zeros(len(exact), bool)
@@ -186,7 +214,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     if len(polys) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
     order, cuts = _batches(polys, labels)
-    polys, labels = shapely.orient_polygons(polys[order]), labels[order]
+    polys, labels = polys[order], labels[order]
     rings, ring_poly = shapely.get_rings(polys, return_index=True)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
     keep = np.r_[ring[1:] == ring[:-1], False]  # drop each closing vertex and repeated vertices
@@ -195,11 +223,12 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     n = len(xy)
     starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     prv, nxt = _ring_neighbours(starts, n)
+    xy = _oriented(xy, ring, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
     owner = ring_poly[ring]
     ids = np.arange(n, dtype=float)
     ring_cuts = np.searchsorted(ring_poly[ring[starts]], cuts)
     batches = list(itertools.pairwise(ring_cuts))
-    paths = np.split(np.column_stack([xy, ids]), starts[1:])
+    paths = _split(np.column_stack([xy, ids]), starts)
     out, zs, batch_rings = [], [], []
     for a, b in batches:
         o, zb = _scanline(paths[a:b])
@@ -230,7 +259,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
             ring_batch = np.repeat(np.arange(len(batches)), batch_rings)
             vertex_cut = np.r_[0, np.cumsum(np.bincount(ring_batch, sizes, minlength=len(batches)))].astype(int)
             zmin = np.full(len(oxy), -1)
-            reversed_paths = np.split(np.column_stack([xy, n - 1 - ids]), starts[1:])
+            reversed_paths = _split(np.column_stack([xy, n - 1 - ids]), starts)
             for k in np.unique(ring_batch[oring[miss]]):
                 o, zr = _scanline(reversed_paths[slice(*batches[k])])
                 lo, hi = vertex_cut[k], vertex_cut[k + 1]
