@@ -186,6 +186,45 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     polys, source = _parts(polys)
     if len(polys) == 0:
         return EMPTY, np.empty(0, dtype=int)
+    dirty = _with_collinear(polys)
+    if not dirty.any():
+        return polys, source
+    if dirty.all():
+        out, made_from = _clean_parts(polys)
+        return out, source[made_from]
+    out, made_from = _clean_parts(polys[dirty])
+    same = np.flatnonzero(~dirty)
+    at = np.r_[same, np.flatnonzero(dirty)[made_from]]
+    by = np.argsort(at, kind="stable")
+    return np.concatenate([polys[same], out])[by], source[at[by]]
+
+
+def _with_collinear(polys: np.ndarray) -> np.ndarray:
+    """Which polygons have a repeated vertex or one between two collinear edges (one pass over
+    the closed rings' coordinates: most layers have none, and `clean` then changes nothing)."""
+    coords, owner = shapely.get_coordinates(polys, return_index=True)
+    d = coords[1:] - coords[:-1]
+    turn = d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]  # at vertex i + 1
+    rings = shapely.get_num_coordinates(shapely.get_rings(polys))
+    if (rings < 4).any():  # a degenerate ring: left to the full pass
+        return np.ones(len(polys), bool)
+    ends = np.cumsum(rings) - 1  # each ring's closing vertex
+    starts = ends - rings + 1
+    inner = np.ones(len(coords), bool)
+    inner[starts] = False
+    inner[ends] = False
+    bad = np.zeros(len(coords), bool)
+    bad[1:-1] = turn == 0
+    bad &= inner
+    bad[starts] = d[ends - 1, 0] * d[starts, 1] - d[ends - 1, 1] * d[starts, 0] == 0
+    dirty = np.zeros(len(polys), bool)
+    dirty[owner[bad]] = True
+    return dirty
+
+
+def _clean_parts(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`clean` of polygons (no multi-parts), and the index into `polys` each output came from."""
+    source = np.arange(len(polys))
     rings, ring_owner = shapely.get_rings(polys, return_index=True)
     coords, ring = shapely.get_coordinates(rings, return_index=True)
     closing = np.r_[ring[1:] != ring[:-1], True]
