@@ -12,6 +12,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pkgdrc.geometry.polygons import clean
+from pkgdrc.geometry.union import ring_coordinates
 
 
 def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -249,14 +250,39 @@ def _ring_edges(polys: np.ndarray) -> Edges:
     if len(polys) == 0:
         z, none = np.empty((0, 2)), np.empty(0, dtype=np.int64)
         return Edges(z, z, none, none)
-    oriented = shapely.orient_polygons(polys, exterior_cw=True)
-    rings, ring_owner = shapely.get_rings(oriented, return_index=True)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
+    coords, ring_idx, ring_owner = ring_coordinates(polys)
+    oriented = _clockwise(coords, ring_idx, ring_owner)
+    if oriented is None:  # a ring of no area: GEOS decides its way round
+        oriented = ring_coordinates(shapely.orient_polygons(polys, exterior_cw=True))[0]
+    coords = oriented
     same = ring_idx[:-1] == ring_idx[1:]
     p1, p2 = coords[:-1][same], coords[1:][same]
     nonzero = np.any(p1 != p2, axis=1)
     polygon = ring_owner[ring_idx[:-1][same]][nonzero]
     return Edges(p1[nonzero], p2[nonzero], polygon, polygon.copy())
+
+
+def _clockwise(coords: np.ndarray, ring: np.ndarray, ring_poly: np.ndarray) -> np.ndarray | None:
+    """Closed rings' coordinates (`geometry.union.ring_coordinates`) with shells clockwise and
+    holes counter-clockwise, a ring the wrong way round reversed whole (its first vertex
+    stays first, as `shapely.orient_polygons` reverses); None if a ring has no area."""
+    starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    x, y = coords[:, 0] - coords[starts, 0][ring], coords[:, 1] - coords[starts, 1][ring]
+    step = np.r_[x[:-1] * y[1:] - x[1:] * y[:-1], 0.0]
+    step[np.r_[starts[1:], len(coords)] - 1] = 0.0  # no step from a ring's last vertex to the next ring
+    area2 = np.bincount(ring, step, minlength=len(ring_poly))
+    if (area2 == 0).any():
+        return None
+    shell = np.r_[True, ring_poly[1:] != ring_poly[:-1]]
+    wrong = np.flatnonzero(np.where(shell, area2 > 0, area2 < 0))
+    if len(wrong) == 0:
+        return coords
+    first = starts[wrong]
+    size = np.r_[starts[1:], len(coords)][wrong] - first
+    t = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    src = np.arange(len(coords))
+    src[np.repeat(first, size) + t] = np.repeat(first + size - 1, size) - t
+    return coords[src]
 
 
 def _join_across_touches(e: Edges, grouped: np.ndarray, same_polygon: bool = False) -> Edges:

@@ -10,11 +10,12 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pkgdrc.geometry.union import TIE, round_half_down, union_clusters
+from pkgdrc.geometry.union import TIE, ring_coordinates, round_half_down, union_clusters
 
 POLYGON = 3  # shapely type id
 
 EMPTY = np.empty(0, dtype=object)
+PREPARE_PARTNERS = 2  # a shape tested against more shapes than this (`intersecting`) is prepared first
 
 
 def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,10 +203,10 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _with_collinear(polys: np.ndarray) -> np.ndarray:
     """Which polygons have a repeated vertex or one between two collinear edges (one pass over
     the closed rings' coordinates: most layers have none, and `clean` then changes nothing)."""
-    coords, owner = shapely.get_coordinates(polys, return_index=True)
+    coords, ring, ring_poly = ring_coordinates(polys)
     d = coords[1:] - coords[:-1]
     turn = d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]  # at vertex i + 1
-    rings = shapely.get_num_coordinates(shapely.get_rings(polys))
+    rings = np.bincount(ring, minlength=len(ring_poly))
     if (rings < 4).any():  # a degenerate ring: left to the full pass
         return np.ones(len(polys), bool)
     ends = np.cumsum(rings) - 1  # each ring's closing vertex
@@ -218,18 +219,17 @@ def _with_collinear(polys: np.ndarray) -> np.ndarray:
     bad &= inner
     bad[starts] = d[ends - 1, 0] * d[starts, 1] - d[ends - 1, 1] * d[starts, 0] == 0
     dirty = np.zeros(len(polys), bool)
-    dirty[owner[bad]] = True
+    dirty[ring_poly[ring[bad]]] = True
     return dirty
 
 
 def _clean_parts(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`clean` of polygons (no multi-parts), and the index into `polys` each output came from."""
     source = np.arange(len(polys))
-    rings, ring_owner = shapely.get_rings(polys, return_index=True)
-    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    coords, ring, ring_owner = ring_coordinates(polys)
     closing = np.r_[ring[1:] != ring[:-1], True]
     coords, ring = coords[~closing], ring[~closing]
-    drawn = np.bincount(ring, minlength=len(rings))
+    drawn = np.bincount(ring, minlength=len(ring_owner))
     while len(coords):
         first = np.r_[True, ring[1:] != ring[:-1]]
         last = np.r_[ring[1:] != ring[:-1], True]
@@ -246,7 +246,7 @@ def _clean_parts(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if keep.all():
             break
         coords, ring = coords[keep], ring[keep]
-    sizes = np.bincount(ring, minlength=len(rings))
+    sizes = np.bincount(ring, minlength=len(ring_owner))
     changed = np.zeros(len(polys), bool)
     changed[ring_owner[sizes != drawn]] = True
     shells = np.r_[True, ring_owner[1:] != ring_owner[:-1]]
@@ -274,15 +274,18 @@ def intersecting(a: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray
     `b` None, the pairs i < j of `a` with itself.
 
     Pairs of overlapping bounding boxes, each tested once with the shape of more vertices
-    prepared: a plane with holes is prepared once, not met unprepared by every fill square
-    in its box (an STRtree predicate query prepares the query side only).
+    prepared when it meets more than `PREPARE_PARTNERS` boxes: a plane with holes is prepared
+    once, not met unprepared by every fill square in its box (an STRtree predicate query
+    prepares the query side only); preparing a pad met by one trace costs more than it saves.
     """
     ia, ib = shapely.STRtree(a if b is None else b).query(a)
     if b is None:
         once = ia < ib
         ia, ib, b = ia[once], ib[once], a
-    first = shapely.get_num_coordinates(a[ia]) >= shapely.get_num_coordinates(b[ib])
-    big = np.r_[a[np.unique(ia[first])], b[np.unique(ib[~first])]]
+    first = shapely.get_num_coordinates(a)[ia] >= shapely.get_num_coordinates(b)[ib]
+    ua, ca = np.unique(ia[first], return_counts=True)
+    ub, cb = np.unique(ib[~first], return_counts=True)
+    big = np.r_[a[ua[ca > PREPARE_PARTNERS]], b[ub[cb > PREPARE_PARTNERS]]]
     fresh = big[~shapely.is_prepared(big)]
     shapely.prepare(fresh)
     meet = np.empty(len(ia), bool)

@@ -34,6 +34,35 @@ def round_half_down(c: np.ndarray) -> np.ndarray:
     return np.ceil(c - 0.5)
 
 
+def ring_coordinates(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of every ring of polygons `polys` (closed: each ring's first vertex again at
+    its end), the ring of each coordinate, and the polygon of each ring (shells before
+    their holes, as `shapely.get_rings`). Ring geometries are made only for polygons with holes."""
+    xy = shapely.get_coordinates(polys)
+    holes = shapely.get_num_interior_rings(polys)
+    ring_poly = np.repeat(np.arange(len(polys)), holes + 1)
+    if holes.any():
+        sizes = np.zeros(len(ring_poly), dtype=np.int64)
+        first = np.cumsum(holes + 1) - holes - 1
+        plain = holes == 0
+        sizes[first[plain]] = shapely.get_num_coordinates(polys[plain])
+        holed = np.flatnonzero(~plain)
+        rings, owner = shapely.get_rings(polys[holed], return_index=True)
+        within = np.arange(len(rings)) - np.repeat(np.cumsum(holes[holed] + 1) - holes[holed] - 1, holes[holed] + 1)
+        sizes[first[holed][owner] + within] = shapely.get_num_coordinates(rings)
+    else:
+        sizes = shapely.get_num_coordinates(polys)
+    return xy, np.repeat(np.arange(len(ring_poly)), sizes), ring_poly
+
+
+def _vertices(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`ring_coordinates` without each ring's closing vertex and repeated vertices."""
+    xy, ring, ring_poly = ring_coordinates(polys)
+    keep = np.r_[ring[1:] == ring[:-1], False]
+    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
+    return xy[keep], ring[keep], ring_poly
+
+
 def _ring_neighbours(ring_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(previous, next) index of each vertex of closed rings stored one after another."""
     ends = np.r_[ring_starts[1:], n]
@@ -81,12 +110,17 @@ def _batches(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     return order, np.r_[first[cut], len(polys)]
 
 
-def _oriented(xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray) -> np.ndarray:
+def _oriented(
+    xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray
+) -> np.ndarray | None:
     """Vertices of rings (`ring`: the ring of each, `starts`: where each begins, `shell`: which
     are outer rings) with shells counter-clockwise and holes clockwise: a ring the wrong way
-    round is reversed keeping its first vertex (as `shapely.orient_polygons` reverses)."""
+    round is reversed keeping its first vertex (as `shapely.orient_polygons` reverses). None
+    if a ring has no area."""
     x, y = xy[:, 0] - xy[starts, 0][ring], xy[:, 1] - xy[starts, 1][ring]
     area2 = np.bincount(ring, x * y[nxt] - x[nxt] * y, minlength=len(starts))
+    if (area2 == 0).any():
+        return None
     wrong = np.flatnonzero(np.where(shell, area2 < 0, area2 > 0))
     if len(wrong) == 0:
         return xy
@@ -215,15 +249,15 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
         return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
     order, cuts = _batches(polys, labels)
     polys, labels = polys[order], labels[order]
-    rings, ring_poly = shapely.get_rings(polys, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
-    keep = np.r_[ring[1:] == ring[:-1], False]  # drop each closing vertex and repeated vertices
-    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
-    xy, ring = xy[keep], ring[keep]
+    xy, ring, ring_poly = _vertices(polys)
     n = len(xy)
     starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     prv, nxt = _ring_neighbours(starts, n)
-    xy = _oriented(xy, ring, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
+    oriented = _oriented(xy, ring, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
+    if oriented is None:  # a ring of no area: GEOS decides its way round (the same vertices)
+        xy = _vertices(shapely.orient_polygons(polys))[0]
+    else:
+        xy = oriented
     owner = ring_poly[ring]
     ids = np.arange(n, dtype=float)
     ring_cuts = np.searchsorted(ring_poly[ring[starts]], cuts)
