@@ -112,21 +112,22 @@ class EdgeIndex:
     """
 
     def __init__(self, e: Edges):
-        self.lo, self.hi = np.minimum(e.p1, e.p2), np.maximum(e.p1, e.p2)
         order = np.argsort(e.polygon, kind="stable")
         poly = e.polygon[order]
         starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
         counts = np.diff(np.r_[starts, len(order)])
-        self.groups: shapely.STRtree | None = None
-        tight = np.zeros(0, bool)
+        p1, p2 = e.p1[order], e.p2[order]
+        lo, hi = np.minimum(p1, p2), np.maximum(p1, p2)
+        # Edge boxes in `order`, x and y apart (contiguous for `_expand`'s gathers).
+        self.lo_x, self.lo_y, self.hi_x, self.hi_y = (np.ascontiguousarray(c) for c in (*lo.T, *hi.T))
         nth = np.arange(len(order)) - np.repeat(starts, counts)
         run_start = np.flatnonzero(nth % RUN_EDGES == 0)
         end = np.repeat(starts + counts, counts)[run_start]
         run_count = np.minimum(end - run_start, RUN_EDGES)
+        tight = np.zeros(len(run_start), bool)
+        rlo, rhi = np.empty((0, 2)), np.empty((0, 2))
         if len(starts):
-            lo, hi = self.lo[order], self.hi[order]
             glo, ghi = np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
-            p1, p2 = e.p1[order], e.p2[order]
             area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
             compact = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
             rlo, rhi = np.minimum.reduceat(lo, run_start), np.maximum.reduceat(hi, run_start)
@@ -137,9 +138,9 @@ class EdgeIndex:
         if np.count_nonzero(in_run) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
             tight[:], in_run[:] = False, False
         self.start, self.count = run_start[tight], run_count[tight]
+        self.groups: shapely.STRtree | None = None
         if len(self.start):
-            glo, ghi = rlo[tight], rhi[tight]
-            self.groups = shapely.STRtree(envelopes(glo, ghi))
+            self.groups = shapely.STRtree(envelopes(rlo[tight], rhi[tight]))
         self.order = order
         self.big = order[~in_run]
         self.edges: shapely.STRtree | None = None
@@ -173,12 +174,13 @@ class EdgeIndex:
     def _expand(self, qi: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray):
         """(box, group) pairs to the (box, edge) pairs of the group's edges whose boxes meet."""
         k = self.count[g]
-        row = np.repeat(np.arange(len(g)), k)
-        nth = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
-        j = self.order[self.start[g][row] + nth]
-        i = qi[row]
-        meet = np.all((self.lo[j] <= hi[i]) & (lo[i] <= self.hi[j]), axis=1)
-        return i[meet], j[meet]
+        pos = np.repeat(self.start[g] - (np.cumsum(k) - k), k) + np.arange(k.sum())  # into `order`
+        i = np.repeat(qi, k)
+        meet = self.lo_x[pos] <= np.repeat(hi[qi, 0], k)
+        meet &= self.lo_y[pos] <= np.repeat(hi[qi, 1], k)
+        meet &= np.repeat(lo[qi, 0], k) <= self.hi_x[pos]
+        meet &= np.repeat(lo[qi, 1], k) <= self.hi_y[pos]
+        return i[meet], self.order[pos[meet]]
 
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
@@ -232,13 +234,22 @@ def corner_groups(polys: np.ndarray) -> np.ndarray:
     found by sorting all vertices, not by geometric predicates.
     """
     coords, owner = shapely.get_coordinates(polys, return_index=True)
-    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    order = np.argsort(_point_keys(coords), kind="stable")
     c, o = coords[order], owner[order]
     same = np.all(c[1:] == c[:-1], axis=1) & (o[1:] != o[:-1])
     i, j = o[:-1][same], o[1:][same]
     n = len(polys)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
+
+
+def _point_keys(coords: np.ndarray) -> np.ndarray:
+    """One sortable key per point, equal for equal points: x and y packed in 64 bits when they are
+    whole numbers below 2**31 (one sort instead of two), else x and y as a row."""
+    if len(coords) and np.abs(coords).max() < 2**31 and np.array_equal(coords, np.round(coords)):
+        c = (coords.astype(np.int64) + 2**31).astype(np.uint64)
+        return (c[:, 0] << np.uint64(32)) | c[:, 1]
+    return np.lexsort((coords[:, 1], coords[:, 0])).argsort()
 
 
 def subject_edges(polys: np.ndarray) -> Edges:
