@@ -167,20 +167,26 @@ def _crossings(
     s1 = np.repeat(cand_a, kb, axis=1).ravel()
     s2 = np.tile(cand_b, (1, ka)).ravel()
     pid = np.repeat(np.arange(m), ka * kb)
-    p, q = xy[s1], xy[s2]
-    r, s = xy[nxt[s1]] - p, xy[nxt[s2]] - q
-    den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-    qp = q - p
-    tn = qp[:, 0] * s[:, 1] - qp[:, 1] * s[:, 0]
-    un = qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]
-    sign = np.where(den < 0, -1.0, 1.0)
-    den, tn, un = den * sign, tn * sign, un * sign
+    # x and y apart (contiguous), the same operations as on (n, 2) rows: the same floats.
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    px, py, qx, qy = x[s1], y[s1], x[s2], y[s2]
+    rx, ry = x[nxt[s1]] - px, y[nxt[s1]] - py
+    sx, sy = x[nxt[s2]] - qx, y[nxt[s2]] - qy
+    den = rx * sy - ry * sx
+    qpx, qpy = qx - px, qy - py
+    tn = qpx * sy - qpy * sx
+    un = qpx * ry - qpy * rx
+    flip = den < 0
+    den, tn, un = np.where(flip, -den, den), np.where(flip, -tn, tn), np.where(flip, -un, un)
     # Pairs whose edges cross, then (few) those whose crossing is near the point.
     k = np.flatnonzero((den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den))
-    c = p[k] + (tn[k] / den[k])[:, None] * r[k]
+    t = tn[k] / den[k]
+    c = np.column_stack([px[k] + t * rx[k], py[k] + t * ry[k]])
     near = np.all(np.abs(c - pts[pid[k]]) < 1 + TIE, axis=1)
     k, c = k[near], c[near]
-    p, q, r, s, s1, s2, pid = p[k], q[k], r[k], s[k], s1[k], s2[k], pid[k]
+    p, q = np.column_stack([px[k], py[k]]), np.column_stack([qx[k], qy[k]])
+    r, s = np.column_stack([rx[k], ry[k]]), np.column_stack([sx[k], sy[k]])
+    s1, s2, pid = s1[k], s2[k], pid[k]
     prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
     prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
     fits = ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
@@ -192,8 +198,10 @@ def _crossings(
         rounded[tie] = _exact_round(p[g], r[g], q[g], s[g])
     low = np.full((m, 2), np.inf)
     high = np.full((m, 2), -np.inf)
-    np.minimum.at(low, pid[k], rounded)
-    np.maximum.at(high, pid[k], rounded)
+    if len(k):  # pid[k] is sorted: the pairs of each point are one run
+        at = np.flatnonzero(np.r_[True, pid[k][1:] != pid[k][:-1]])
+        low[pid[k][at]] = np.minimum.reduceat(rounded, at)
+        high[pid[k][at]] = np.maximum.reduceat(rounded, at)
     found = np.all(low == high, axis=1)
     out = pts.copy()
     out[found] = low[found]
