@@ -82,6 +82,7 @@ class Edges:
 
 _INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
 
+
 def envelopes(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Geometries whose bounding boxes are [lo, hi] ((n, 2) each): the boxes' diagonals, for
     STRtree queries of boxes alone (half the cost of making the boxes as polygons)."""

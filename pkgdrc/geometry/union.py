@@ -26,6 +26,7 @@ import shapely
 
 TIE = 1e-6  # a crossing this close to x.5 is decided with exact integers
 NEAR_LINE = 1.5  # Clipper's crossing lies this close to its edges' lines (sqrt(2) and a margin)
+SMALL_CLUSTER = 16  # clusters of at most this many shapes: a crossing's third shapes tried by boxes in numpy
 BATCH_VERTICES = 4096  # clusters unioned in one scanline, up to this many vertices (one big cluster alone)
 
 
@@ -220,19 +221,40 @@ def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarra
     return clipper.execute(pyclipr.Union, pyclipr.FillRule.NonZero, returnZ=True)
 
 
-def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray) -> np.ndarray:
+def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Which exact crossings (x, y, edge a, edge b) lie inside a shape other than the two whose
     edges cross there: no vertex of the exact union does, so Clipper's integer crossings
-    took another way there (a sliver under a dbu between three edges)."""
+    took another way there (a sliver under a dbu between three edges).
+
+    Only the shapes of the crossing's cluster can hold it (`labels`: the cluster of each of
+    `polys`, whose clusters are runs): a small cluster's members are tried by their boxes
+    in numpy, a large one's found by an STRtree.
+    """
     a, b = owner[exact[:, 2].astype(int)], owner[exact[:, 3].astype(int)]
-    pts = shapely.points(exact[:, :2])
-    ip, ig = shapely.STRtree(polys).query(pts)  # boxes first: most meet only the two crossing shapes
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    run = np.cumsum(np.r_[True, labels[1:] != labels[:-1]]) - 1  # each polygon's cluster run
+    size = np.diff(np.r_[starts, len(labels)])[run[a]]
+    small = np.flatnonzero(size <= SMALL_CLUSTER)
+    ip = np.repeat(small, size[small])
+    ig = (
+        np.repeat(starts[run[a[small]]], size[small])
+        + np.arange(len(ip))
+        - np.repeat(np.cumsum(size[small]) - size[small], size[small])
+    )
+    large = np.flatnonzero(size > SMALL_CLUSTER)
+    if len(large):
+        jp, jg = shapely.STRtree(polys).query(shapely.points(exact[large, :2]))
+        ip, ig = np.r_[ip, large[jp]], np.r_[ig, jg]
     other = (ig != a[ip]) & (ig != b[ip])
     ip, ig = ip[other], ig[other]
+    box = shapely.bounds(polys[ig])
+    x, y = exact[ip, 0], exact[ip, 1]
+    meet = (box[:, 0] <= x) & (x <= box[:, 2]) & (box[:, 1] <= y) & (y <= box[:, 3])
+    ip, ig = ip[meet], ig[meet]
     within = shapely.contains_xy(polys[ig], exact[ip, 0], exact[ip, 1])
     ip, ig = ip[within], ig[within]
     # Not on the other shape's edge either (a float crossing on it may test inside).
-    deep = shapely.distance(pts[ip], shapely.boundary(polys[ig])) > TIE
+    deep = shapely.distance(shapely.points(exact[ip, :2]), shapely.boundary(polys[ig])) > TIE
     inside = np.zeros(len(exact), bool)
     inside[ip[deep]] = True
     return inside
@@ -320,7 +342,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
                 )
                 idx = np.flatnonzero(~found)[again]
                 rounded[idx], found[idx], exact[idx] = rounded2, found2, exact2
-        found[found] = ~_inside_another(exact[found], polys, owner)
+        found[found] = ~_inside_another(exact[found], polys, owner, labels)
         oxy[cross] = rounded
         unsolved = np.unique(labels[owner[z[cross[~found]]]])
     ring_label = labels[owner[z[ostarts]]]
