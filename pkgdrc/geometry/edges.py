@@ -273,11 +273,11 @@ def _ring_edges(polys: np.ndarray) -> Edges:
     if oriented is None:  # a ring of no area: GEOS decides its way round
         oriented = ring_coordinates(shapely.orient_polygons(polys, exterior_cw=True))[0]
     coords = oriented
-    same = ring_idx[:-1] == ring_idx[1:]
-    p1, p2 = coords[:-1][same], coords[1:][same]
-    nonzero = np.any(p1 != p2, axis=1)
-    polygon = ring_owner[ring_idx[:-1][same]][nonzero]
-    return Edges(p1[nonzero], p2[nonzero], polygon, polygon.copy())
+    keep = ring_idx[:-1] == ring_idx[1:]  # edges within a ring, of non-zero length
+    keep &= (coords[:-1, 0] != coords[1:, 0]) | (coords[:-1, 1] != coords[1:, 1])
+    at = np.flatnonzero(keep)
+    polygon = ring_owner[ring_idx[at]]
+    return Edges(coords[at], coords[at + 1], polygon, polygon.copy())
 
 
 def _clockwise(coords: np.ndarray, ring: np.ndarray, ring_poly: np.ndarray) -> np.ndarray | None:
