@@ -283,7 +283,9 @@ def _ring_edges(polys: np.ndarray) -> Edges:
 def _clockwise(coords: np.ndarray, ring: np.ndarray, ring_poly: np.ndarray) -> np.ndarray | None:
     """Closed rings' coordinates (`geometry.union.ring_coordinates`) with shells clockwise and
     holes counter-clockwise, a ring the wrong way round reversed whole (its first vertex
-    stays first, as `shapely.orient_polygons` reverses); None if a ring has no area."""
+    stays first, as `shapely.orient_polygons` reverses); None if a ring is empty or has no area."""
+    if len(coords) == 0 or (np.bincount(ring, minlength=len(ring_poly)) == 0).any():
+        return None  # an empty ring
     starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     x, y = coords[:, 0] - coords[starts, 0][ring], coords[:, 1] - coords[starts, 1][ring]
     step = np.r_[x[:-1] * y[1:] - x[1:] * y[:-1], 0.0]

@@ -111,15 +111,14 @@ def _batches(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     return order, np.r_[first[cut], len(polys)]
 
 
-def _oriented(
-    xy: np.ndarray, ring: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray
-) -> np.ndarray | None:
-    """Vertices of rings (`ring`: the ring of each, `starts`: where each begins, `shell`: which
+def _oriented(xy: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray) -> np.ndarray | None:
+    """Vertices of rings (`starts`: where each begins, `nxt`: each vertex's next, `shell`: which
     are outer rings) with shells counter-clockwise and holes clockwise: a ring the wrong way
     round is reversed keeping its first vertex (as `shapely.orient_polygons` reverses). None
     if a ring has no area."""
-    x, y = xy[:, 0] - xy[starts, 0][ring], xy[:, 1] - xy[starts, 1][ring]
-    area2 = np.bincount(ring, x * y[nxt] - x[nxt] * y, minlength=len(starts))
+    slot = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(xy)]))  # ring by position
+    x, y = xy[:, 0] - xy[starts, 0][slot], xy[:, 1] - xy[starts, 1][slot]
+    area2 = np.bincount(slot, x * y[nxt] - x[nxt] * y, minlength=len(starts))
     if (area2 == 0).any():
         return None
     wrong = np.flatnonzero(np.where(shell, area2 < 0, area2 > 0))
@@ -283,7 +282,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     n = len(xy)
     starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     prv, nxt = _ring_neighbours(starts, n)
-    oriented = _oriented(xy, ring, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
+    oriented = _oriented(xy, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
     if oriented is None:  # a ring of no area: GEOS decides its way round (the same vertices)
         xy = _vertices(shapely.orient_polygons(polys))[0]
     else:
