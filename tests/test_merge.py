@@ -179,3 +179,34 @@ def test_ten_thousand_stacked_boxes_give_the_markers_of_one(tmp_path, deck):
         "A.S": [((3.0, 0.0, 4.0, 1.0), 1.0)],
         "A.AR": [((0.0, 0.0, 3.0, 10.0), 16.5), ((4.0, 0.0, 5.0, 1.0), 1.0)],
     }
+
+
+@pytest.mark.parametrize("small_cluster", [0, 16])
+def test_crossing_inside_a_third_shape_of_its_cluster(monkeypatch, small_cluster):
+    # A crossing of the edges of shapes 0 and 1 is not a vertex of the union when shape 2
+    # of the same cluster covers it; one on shape 2's edge, or in another cluster, is.
+    # Clusters of at most SMALL_CLUSTER shapes are searched in numpy, larger by an STRtree.
+    monkeypatch.setattr(union, "SMALL_CLUSTER", small_cluster)
+    box = shapely.box
+    polys = np.array(
+        [box(0, 0, 10, 10), box(5, 5, 15, 15), box(4, 4, 12, 12), box(100, 0, 110, 10), box(105, 5, 115, 15)],
+        dtype=object,
+    )
+    labels = np.array([0, 0, 0, 1, 1])
+    owner = np.array([0, 1, 3, 4])  # edge k belongs to polygon owner[k]
+    exact = np.array([[5, 10, 0, 1], [10, 5, 0, 1], [12, 6, 0, 1], [105, 10, 2, 3]], dtype=float)
+    assert union._inside_another(exact, polys, owner, labels).tolist() == [True, True, False, False]
+
+
+def test_cluster_search_by_boxes_or_tree_unions_alike(monkeypatch):
+    rng = np.random.default_rng(3)
+    shapes = [_trace([(x, 0), (x + 20_000, 20_000)], 301) for x in range(0, 20_000, 1_001)]
+    shapes += [_trace([(x + 20_000, 0), (x, 20_000)], 300) for x in range(0, 20_000, 1_003)]  # one large cluster
+    shapes += [_ngon(x, y, 700) for x, y in rng.integers(25_000, 60_000, (40, 2))]
+    shapes += [_trace([(x, y), (x + 3_000, y + 3_000)], 201) for x, y in rng.integers(25_000, 60_000, (40, 2))]
+    shapes = np.array(shapes, dtype=object)
+    got = []
+    for small in (0, 16, 1_000):
+        monkeypatch.setattr(union, "SMALL_CLUSTER", small)
+        got.append(sorted(shapely.to_wkb(shapely.normalize(merge(shapes)))))
+    assert got[0] == got[1] == got[2]

@@ -22,7 +22,7 @@ from pkgdrc.checks.common import LAYERS
 from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not, sized
-from pkgdrc.geometry.polygons import merge
+from pkgdrc.geometry.polygons import merge, prepare_busy
 from pkgdrc.markers import Violations
 
 PARAMS = {
@@ -57,7 +57,10 @@ def _merged_outside(layers, layer: str, region: np.ndarray) -> np.ndarray:
     if len(region) == 0:
         return layers.merged(layer)
     shapes = layers.polygons(layer)
-    within, _ = shapely.STRtree(region).query(shapes, predicate="within")
+    ishape, iregion = shapely.STRtree(region).query(shapes)
+    fresh = prepare_busy(region, iregion)  # an outline holds many shapes: prepared once
+    within = ishape[shapely.contains(region[iregion], shapes[ishape])]
+    shapely.destroy_prepared(fresh)
     rest = np.ones(len(shapes), bool)
     rest[within] = False
     return merge(shapes[rest])

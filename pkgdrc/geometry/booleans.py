@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.polygons import EMPTY, merge, on_grid, polygon_parts
+from pkgdrc.geometry.polygons import EMPTY, merge, on_grid, polygon_parts, prepare_busy
 
 
 def _grouped_other(a: np.ndarray, b: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -39,14 +39,21 @@ def boolean_not(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b are gone, only the rest is cut (one GEOS difference per cut shape)."""
     if len(a) == 0 or len(b) == 0:
         return a
-    tree = shapely.STRtree(b)
-    ia, ib = tree.query(a, predicate="intersects")
+    ia, ib = shapely.STRtree(b).query(a)
+    # Most pairs are a via within its pad: `within` first, `intersects` only for the others;
+    # a shape of b met by many of a (a plane) is prepared.
+    fresh = prepare_busy(b, ib)
+    inside = shapely.contains(b[ib], a[ia])
+    meet = inside.copy()
+    meet[~inside] = shapely.intersects(b[ib[~inside]], a[ia[~inside]])
+    shapely.destroy_prepared(fresh)
+    ia, ib, inside = ia[meet], ib[meet], inside[meet]
     if len(ia) == 0:
         return a
     touched = np.zeros(len(a), bool)
     touched[ia] = True
     gone = np.zeros(len(a), bool)
-    gone[ia[shapely.within(a[ia], b[ib])]] = True
+    gone[ia[inside]] = True
     cut_pair = ~gone[ia]
     hit, others = _grouped_other(a, b, ia[cut_pair], ib[cut_pair])
     cut = on_grid(shapely.difference(a[hit], others), lambda k: [a[hit[k]], others[k]]) if len(hit) else EMPTY

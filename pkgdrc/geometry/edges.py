@@ -12,6 +12,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from pkgdrc.geometry.polygons import clean
+from pkgdrc.geometry.union import ring_coordinates
 
 
 def cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -81,9 +82,16 @@ class Edges:
 
 _INDEXES: deque = deque()  # weak references to the Edges holding an index, oldest first
 
+
+def envelopes(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Geometries whose bounding boxes are [lo, hi] ((n, 2) each): the boxes' diagonals, for
+    STRtree queries of boxes alone (half the cost of making the boxes as polygons)."""
+    return shapely.linestrings(np.stack([lo, hi], axis=1))
+
+
 SMALL_POLYGON = 256  # edges of a compact polygon indexed in runs (`EdgeIndex`)
-RUN_EDGES = 8  # consecutive edges of a compact polygon indexed as one group
-GROUPED_SHARE = 0.8  # share of the edges in compact polygons below which all are indexed one by one
+RUN_EDGES = 8  # consecutive edges of a polygon indexed as one group
+GROUPED_SHARE = 0.8  # share of the edges in runs below which all are indexed one by one
 COMPACT = 2.0  # bounding box area per polygon area of a compact polygon: boxes, octagons, round pads
 EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 
@@ -91,55 +99,58 @@ EXPAND_PAIRS = 1 << 20  # (box, edge) rows an `EdgeIndex` query tests at once
 class EdgeIndex:
     """Which edges' bounding boxes meet query boxes (touching counts), without a geometry per edge.
 
-    The edges of a compact polygon (at most `SMALL_POLYGON` edges, its bounding box at
-    most `COMPACT` times its area) are found in runs of up to `RUN_EDGES` consecutive
-    edges (one STRtree entry, the run's bounding box, per run): a query box meeting it is
-    paired with each of the run's edges, and the pairs are kept where the edge's own box
-    meets the query box (numpy). Edges of other polygons (planes with holes, traces, whose
-    boxes many query boxes meet) are in an STRtree of their own, one entry per edge; so are
-    all edges of a layer with less than `GROUPED_SHARE` of them in compact polygons.
-    Building a LineString per edge was most of the time of a check on layers of small
-    shapes (round openings).
+    Edges are found in runs of up to `RUN_EDGES` consecutive edges of a polygon (one
+    STRtree entry, the run's bounding box, per run): a query box meeting it is paired with
+    each of the run's edges, and the pairs are kept where the edge's own box meets the
+    query box (numpy). A run is indexed so when its box is tight: all runs of a compact
+    polygon (at most `SMALL_POLYGON` edges, its bounding box at most `COMPACT` times its
+    area), and any run whose box is no longer on either side than `RUN_EDGES` typical
+    edges (the median edge's box): the arcs of round pads merged with their traces. Other
+    edges (a plane's outline, whose run box many query boxes would meet) are in an STRtree
+    of their own, one entry per edge; so are all edges of a layer with less than
+    `GROUPED_SHARE` of them in runs. Building a LineString per edge was most of the time of
+    a check on layers of small shapes (round openings) and of indexing merged pads and traces.
     """
 
     def __init__(self, e: Edges):
-        self.lo, self.hi = np.minimum(e.p1, e.p2), np.maximum(e.p1, e.p2)
         order = np.argsort(e.polygon, kind="stable")
         poly = e.polygon[order]
         starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]]) if len(poly) else np.empty(0, dtype=np.int64)
         counts = np.diff(np.r_[starts, len(order)])
-        self.groups: shapely.STRtree | None = None
-        compact = np.zeros(len(starts), bool)
+        p1, p2 = e.p1[order], e.p2[order]
+        lo, hi = np.minimum(p1, p2), np.maximum(p1, p2)
+        # Edge boxes in `order`, x and y apart (contiguous for `_expand`'s gathers).
+        self.lo_x, self.lo_y, self.hi_x, self.hi_y = (np.ascontiguousarray(c) for c in (*lo.T, *hi.T))
+        nth = np.arange(len(order)) - np.repeat(starts, counts)
+        run_start = np.flatnonzero(nth % RUN_EDGES == 0)
+        end = np.repeat(starts + counts, counts)[run_start]
+        run_count = np.minimum(end - run_start, RUN_EDGES)
+        tight = np.zeros(len(run_start), bool)
+        rlo, rhi = np.empty((0, 2)), np.empty((0, 2))
         if len(starts):
-            glo = np.minimum.reduceat(self.lo[order], starts)
-            ghi = np.maximum.reduceat(self.hi[order], starts)
-            p1, p2 = e.p1[order], e.p2[order]
+            glo, ghi = np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
             area = np.abs(np.add.reduceat(p1[:, 0] * p2[:, 1] - p1[:, 1] * p2[:, 0], starts)) / 2
             compact = (counts <= SMALL_POLYGON) & (np.prod(ghi - glo, axis=1) <= COMPACT * area)
-        # Groups: runs of up to RUN_EDGES consecutive edges of a compact polygon (an arc of a
-        # round pad has a tight box, the whole pad would meet many more query boxes).
-        in_compact = np.repeat(compact, counts)
-        if np.count_nonzero(in_compact) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
-            in_compact[:] = False
-        nth = np.arange(len(order)) - np.repeat(starts, counts)
-        self.start = np.flatnonzero(in_compact & (nth % RUN_EDGES == 0))
-        end = np.repeat(starts + counts, counts)[self.start]
-        self.count = np.minimum(end - self.start, RUN_EDGES)
+            rlo, rhi = np.minimum.reduceat(lo, run_start), np.maximum.reduceat(hi, run_start)
+            typical = np.median(np.max(hi - lo, axis=1))
+            tight = np.repeat(compact, (counts + RUN_EDGES - 1) // RUN_EDGES)
+            tight |= np.max(rhi - rlo, axis=1) <= RUN_EDGES * typical
+        in_run = np.repeat(tight, run_count)
+        if np.count_nonzero(in_run) < GROUPED_SHARE * len(order):  # two trees to query cost more than they save
+            tight[:], in_run[:] = False, False
+        self.start, self.count = run_start[tight], run_count[tight]
+        self.groups: shapely.STRtree | None = None
         if len(self.start):
-            cuts = np.column_stack([self.start, self.start + self.count]).ravel()
-            pad = lambda x: np.r_[x, x[-1:]]  # noqa: E731  (a run may end at the last edge)
-            glo = np.minimum.reduceat(pad(self.lo[order]), cuts)[::2]
-            ghi = np.maximum.reduceat(pad(self.hi[order]), cuts)[::2]
-            self.groups = shapely.STRtree(shapely.box(glo[:, 0], glo[:, 1], ghi[:, 0], ghi[:, 1]))
+            self.groups = shapely.STRtree(envelopes(rlo[tight], rhi[tight]))
         self.order = order
-        self.big = order[~in_compact]
+        self.big = order[~in_run]
         self.edges: shapely.STRtree | None = None
         if len(self.big):
             self.edges = shapely.STRtree(e.take(self.big).lines())
 
     def query(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Index pairs (i, j), in order of i: box [lo[i], hi[i]] meets edge j's box."""
-        boxes = shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])
+        boxes = envelopes(lo, hi)
         found_i, found_j = [], []
         if self.groups is not None:
             qi, g = self.groups.query(boxes)
@@ -164,12 +175,13 @@ class EdgeIndex:
     def _expand(self, qi: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray):
         """(box, group) pairs to the (box, edge) pairs of the group's edges whose boxes meet."""
         k = self.count[g]
-        row = np.repeat(np.arange(len(g)), k)
-        nth = np.arange(len(row)) - np.repeat(np.cumsum(k) - k, k)
-        j = self.order[self.start[g][row] + nth]
-        i = qi[row]
-        meet = np.all((self.lo[j] <= hi[i]) & (lo[i] <= self.hi[j]), axis=1)
-        return i[meet], j[meet]
+        pos = np.repeat(self.start[g] - (np.cumsum(k) - k), k) + np.arange(k.sum())  # into `order`
+        i = np.repeat(qi, k)
+        meet = self.lo_x[pos] <= np.repeat(hi[qi, 0], k)
+        meet &= self.lo_y[pos] <= np.repeat(hi[qi, 1], k)
+        meet &= np.repeat(lo[qi, 0], k) <= self.hi_x[pos]
+        meet &= np.repeat(lo[qi, 1], k) <= self.hi_y[pos]
+        return i[meet], self.order[pos[meet]]
 
 
 QUERY_PAIRS = 1 << 18  # (box, geometry) pairs a bulk query hands out at once: bounds every caller's temporaries
@@ -223,13 +235,22 @@ def corner_groups(polys: np.ndarray) -> np.ndarray:
     found by sorting all vertices, not by geometric predicates.
     """
     coords, owner = shapely.get_coordinates(polys, return_index=True)
-    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    order = np.argsort(_point_keys(coords), kind="stable")
     c, o = coords[order], owner[order]
     same = np.all(c[1:] == c[:-1], axis=1) & (o[1:] != o[:-1])
     i, j = o[:-1][same], o[1:][same]
     n = len(polys)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
     return connected_components(graph, directed=False)[1]
+
+
+def _point_keys(coords: np.ndarray) -> np.ndarray:
+    """One sortable key per point, equal for equal points: x and y packed in 64 bits when they are
+    whole numbers below 2**31 (one sort instead of two), else x and y as a row."""
+    if len(coords) and np.abs(coords).max() < 2**31 and np.array_equal(coords, np.round(coords)):
+        c = (coords.astype(np.int64) + 2**31).astype(np.uint64)
+        return (c[:, 0] << np.uint64(32)) | c[:, 1]
+    return np.lexsort((coords[:, 1], coords[:, 0])).argsort()
 
 
 def subject_edges(polys: np.ndarray) -> Edges:
@@ -247,14 +268,41 @@ def _ring_edges(polys: np.ndarray) -> Edges:
     if len(polys) == 0:
         z, none = np.empty((0, 2)), np.empty(0, dtype=np.int64)
         return Edges(z, z, none, none)
-    oriented = shapely.orient_polygons(polys, exterior_cw=True)
-    rings, ring_owner = shapely.get_rings(oriented, return_index=True)
-    coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
-    same = ring_idx[:-1] == ring_idx[1:]
-    p1, p2 = coords[:-1][same], coords[1:][same]
-    nonzero = np.any(p1 != p2, axis=1)
-    polygon = ring_owner[ring_idx[:-1][same]][nonzero]
-    return Edges(p1[nonzero], p2[nonzero], polygon, polygon.copy())
+    coords, ring_idx, ring_owner = ring_coordinates(polys)
+    oriented = _clockwise(coords, ring_idx, ring_owner)
+    if oriented is None:  # a ring of no area: GEOS decides its way round
+        oriented = ring_coordinates(shapely.orient_polygons(polys, exterior_cw=True))[0]
+    coords = oriented
+    keep = ring_idx[:-1] == ring_idx[1:]  # edges within a ring, of non-zero length
+    keep &= (coords[:-1, 0] != coords[1:, 0]) | (coords[:-1, 1] != coords[1:, 1])
+    at = np.flatnonzero(keep)
+    polygon = ring_owner[ring_idx[at]]
+    return Edges(coords[at], coords[at + 1], polygon, polygon.copy())
+
+
+def _clockwise(coords: np.ndarray, ring: np.ndarray, ring_poly: np.ndarray) -> np.ndarray | None:
+    """Closed rings' coordinates (`geometry.union.ring_coordinates`) with shells clockwise and
+    holes counter-clockwise, a ring the wrong way round reversed whole (its first vertex
+    stays first, as `shapely.orient_polygons` reverses); None if a ring is empty or has no area."""
+    if len(coords) == 0 or (np.bincount(ring, minlength=len(ring_poly)) == 0).any():
+        return None  # an empty ring
+    starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
+    x, y = coords[:, 0] - coords[starts, 0][ring], coords[:, 1] - coords[starts, 1][ring]
+    step = np.r_[x[:-1] * y[1:] - x[1:] * y[:-1], 0.0]
+    step[np.r_[starts[1:], len(coords)] - 1] = 0.0  # no step from a ring's last vertex to the next ring
+    area2 = np.bincount(ring, step, minlength=len(ring_poly))
+    if (area2 == 0).any():
+        return None
+    shell = np.r_[True, ring_poly[1:] != ring_poly[:-1]]
+    wrong = np.flatnonzero(np.where(shell, area2 > 0, area2 < 0))
+    if len(wrong) == 0:
+        return coords
+    first = starts[wrong]
+    size = np.r_[starts[1:], len(coords)][wrong] - first
+    t = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    src = np.arange(len(coords))
+    src[np.repeat(first, size) + t] = np.repeat(first + size - 1, size) - t
+    return coords[src]
 
 
 def _join_across_touches(e: Edges, grouped: np.ndarray, same_polygon: bool = False) -> Edges:

@@ -10,11 +10,12 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from pkgdrc.geometry.union import TIE, round_half_down, union_clusters
+from pkgdrc.geometry.union import TIE, ring_coordinates, round_half_down, union_clusters
 
 POLYGON = 3  # shapely type id
 
 EMPTY = np.empty(0, dtype=object)
+PREPARE_PARTNERS = 2  # a shape tested against more shapes than this (`intersecting`) is prepared first
 
 
 def _parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -186,11 +187,49 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     polys, source = _parts(polys)
     if len(polys) == 0:
         return EMPTY, np.empty(0, dtype=int)
-    rings, ring_owner = shapely.get_rings(polys, return_index=True)
-    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    dirty = _with_collinear(polys)
+    if not dirty.any():
+        return polys, source
+    if dirty.all():
+        out, made_from = _clean_parts(polys)
+        return out, source[made_from]
+    out, made_from = _clean_parts(polys[dirty])
+    same = np.flatnonzero(~dirty)
+    at = np.r_[same, np.flatnonzero(dirty)[made_from]]
+    by = np.argsort(at, kind="stable")
+    return np.concatenate([polys[same], out])[by], source[at[by]]
+
+
+def _with_collinear(polys: np.ndarray) -> np.ndarray:
+    """Which polygons have a repeated vertex or one between two collinear edges (one pass over
+    the closed rings' coordinates: most layers have none, and `clean` then changes nothing)."""
+    coords, ring, ring_poly = ring_coordinates(polys)
+    d = coords[1:] - coords[:-1]
+    turn = d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]  # at vertex i + 1
+    rings = np.bincount(ring, minlength=len(ring_poly))
+    if (rings < 4).any():  # a degenerate ring: left to the full pass
+        return np.ones(len(polys), bool)
+    ends = np.cumsum(rings) - 1  # each ring's closing vertex
+    starts = ends - rings + 1
+    inner = np.ones(len(coords), bool)
+    inner[starts] = False
+    inner[ends] = False
+    bad = np.zeros(len(coords), bool)
+    bad[1:-1] = turn == 0
+    bad &= inner
+    bad[starts] = d[ends - 1, 0] * d[starts, 1] - d[ends - 1, 1] * d[starts, 0] == 0
+    dirty = np.zeros(len(polys), bool)
+    dirty[ring_poly[ring[bad]]] = True
+    return dirty
+
+
+def _clean_parts(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`clean` of polygons (no multi-parts), and the index into `polys` each output came from."""
+    source = np.arange(len(polys))
+    coords, ring, ring_owner = ring_coordinates(polys)
     closing = np.r_[ring[1:] != ring[:-1], True]
     coords, ring = coords[~closing], ring[~closing]
-    drawn = np.bincount(ring, minlength=len(rings))
+    drawn = np.bincount(ring, minlength=len(ring_owner))
     while len(coords):
         first = np.r_[True, ring[1:] != ring[:-1]]
         last = np.r_[ring[1:] != ring[:-1], True]
@@ -207,7 +246,7 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if keep.all():
             break
         coords, ring = coords[keep], ring[keep]
-    sizes = np.bincount(ring, minlength=len(rings))
+    sizes = np.bincount(ring, minlength=len(ring_owner))
     changed = np.zeros(len(polys), bool)
     changed[ring_owner[sizes != drawn]] = True
     shells = np.r_[True, ring_owner[1:] != ring_owner[:-1]]
@@ -230,22 +269,33 @@ def _clean(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([polys[same], rebuilt])[by], source[at[by]]
 
 
+def prepare_busy(geoms: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """Prepare the shapes of `geoms` that `used` (indices, one per pair to test) names more than
+    `PREPARE_PARTNERS` times and are not prepared yet; returns them (for
+    `shapely.destroy_prepared`). A prepared shape tests each partner faster, preparing it costs
+    about as much as a few unprepared tests."""
+    which, count = np.unique(used, return_counts=True)
+    busy = geoms[which[count > PREPARE_PARTNERS]]
+    fresh = busy[~shapely.is_prepared(busy)]
+    shapely.prepare(fresh)
+    return fresh
+
+
 def intersecting(a: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs (ia, ib) of shapes of `a` and `b` that intersect (touch or overlap); with
     `b` None, the pairs i < j of `a` with itself.
 
     Pairs of overlapping bounding boxes, each tested once with the shape of more vertices
-    prepared: a plane with holes is prepared once, not met unprepared by every fill square
-    in its box (an STRtree predicate query prepares the query side only).
+    prepared when it meets more than `PREPARE_PARTNERS` boxes: a plane with holes is prepared
+    once, not met unprepared by every fill square in its box (an STRtree predicate query
+    prepares the query side only); preparing a pad met by one trace costs more than it saves.
     """
     ia, ib = shapely.STRtree(a if b is None else b).query(a)
     if b is None:
         once = ia < ib
         ia, ib, b = ia[once], ib[once], a
-    first = shapely.get_num_coordinates(a[ia]) >= shapely.get_num_coordinates(b[ib])
-    big = np.r_[a[np.unique(ia[first])], b[np.unique(ib[~first])]]
-    fresh = big[~shapely.is_prepared(big)]
-    shapely.prepare(fresh)
+    first = shapely.get_num_coordinates(a)[ia] >= shapely.get_num_coordinates(b)[ib]
+    fresh = np.r_[prepare_busy(a, ia[first]), prepare_busy(b, ib[~first])]
     meet = np.empty(len(ia), bool)
     meet[first] = shapely.intersects(a[ia[first]], b[ib[first]])
     meet[~first] = shapely.intersects(b[ib[~first]], a[ia[~first]])

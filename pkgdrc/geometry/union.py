@@ -26,12 +26,42 @@ import shapely
 
 TIE = 1e-6  # a crossing this close to x.5 is decided with exact integers
 NEAR_LINE = 1.5  # Clipper's crossing lies this close to its edges' lines (sqrt(2) and a margin)
+SMALL_CLUSTER = 16  # clusters of at most this many shapes: a crossing's third shapes tried by boxes in numpy
 BATCH_VERTICES = 4096  # clusters unioned in one scanline, up to this many vertices (one big cluster alone)
 
 
 def round_half_down(c: np.ndarray) -> np.ndarray:
     """To the nearest whole number, exact ties towards -infinity (KLayout's `div_exact`)."""
     return np.ceil(c - 0.5)
+
+
+def ring_coordinates(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinates of every ring of polygons `polys` (closed: each ring's first vertex again at
+    its end), the ring of each coordinate, and the polygon of each ring (shells before
+    their holes, as `shapely.get_rings`). Ring geometries are made only for polygons with holes."""
+    xy = shapely.get_coordinates(polys)
+    holes = shapely.get_num_interior_rings(polys)
+    ring_poly = np.repeat(np.arange(len(polys)), holes + 1)
+    if holes.any():
+        sizes = np.zeros(len(ring_poly), dtype=np.int64)
+        first = np.cumsum(holes + 1) - holes - 1
+        plain = holes == 0
+        sizes[first[plain]] = shapely.get_num_coordinates(polys[plain])
+        holed = np.flatnonzero(~plain)
+        rings, owner = shapely.get_rings(polys[holed], return_index=True)
+        within = np.arange(len(rings)) - np.repeat(np.cumsum(holes[holed] + 1) - holes[holed] - 1, holes[holed] + 1)
+        sizes[first[holed][owner] + within] = shapely.get_num_coordinates(rings)
+    else:
+        sizes = shapely.get_num_coordinates(polys)
+    return xy, np.repeat(np.arange(len(ring_poly)), sizes), ring_poly
+
+
+def _vertices(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`ring_coordinates` without each ring's closing vertex and repeated vertices."""
+    xy, ring, ring_poly = ring_coordinates(polys)
+    keep = np.r_[ring[1:] == ring[:-1], False]
+    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
+    return xy[keep], ring[keep], ring_poly
 
 
 def _ring_neighbours(ring_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -42,6 +72,12 @@ def _ring_neighbours(ring_starts: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     prv = np.arange(-1, n - 1)
     prv[ring_starts] = ends - 1
     return prv, nxt
+
+
+def _split(a: np.ndarray, starts: np.ndarray) -> list[np.ndarray]:
+    """Rows of `a` cut before each of `starts` (the first is 0): views, faster than `np.split`."""
+    bounds = np.r_[starts, len(a)].tolist()
+    return [a[i:j] for i, j in itertools.pairwise(bounds)]
 
 
 def _spread(v: np.ndarray) -> np.ndarray:
@@ -73,6 +109,27 @@ def _batches(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     big = size > BATCH_VERTICES
     cut = np.r_[True, batch[1:] != batch[:-1]] | big | np.r_[True, big[:-1]]
     return order, np.r_[first[cut], len(polys)]
+
+
+def _oriented(xy: np.ndarray, starts: np.ndarray, nxt: np.ndarray, shell: np.ndarray) -> np.ndarray | None:
+    """Vertices of rings (`starts`: where each begins, `nxt`: each vertex's next, `shell`: which
+    are outer rings) with shells counter-clockwise and holes clockwise: a ring the wrong way
+    round is reversed keeping its first vertex (as `shapely.orient_polygons` reverses). None
+    if a ring has no area."""
+    slot = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(xy)]))  # ring by position
+    x, y = xy[:, 0] - xy[starts, 0][slot], xy[:, 1] - xy[starts, 1][slot]
+    area2 = np.bincount(slot, x * y[nxt] - x[nxt] * y, minlength=len(starts))
+    if (area2 == 0).any():
+        return None
+    wrong = np.flatnonzero(np.where(shell, area2 < 0, area2 > 0))
+    if len(wrong) == 0:
+        return xy
+    first, last = starts[wrong], np.r_[starts[1:], len(xy)][wrong] - 1
+    size = last - first  # vertices after the first
+    k = np.repeat(first + size, size) - np.arange(size.sum()) + np.repeat(np.cumsum(size) - size, size)
+    src = np.arange(len(xy))
+    src[np.repeat(first + 1, size) + np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)] = k
+    return xy[src]
 
 
 def _exact_round(p: np.ndarray, r: np.ndarray, q: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -110,21 +167,29 @@ def _crossings(
     s1 = np.repeat(cand_a, kb, axis=1).ravel()
     s2 = np.tile(cand_b, (1, ka)).ravel()
     pid = np.repeat(np.arange(m), ka * kb)
-    p, q = xy[s1], xy[s2]
-    r, s = xy[nxt[s1]] - p, xy[nxt[s2]] - q
-    den = r[:, 0] * s[:, 1] - r[:, 1] * s[:, 0]
-    qp = q - p
-    tn = qp[:, 0] * s[:, 1] - qp[:, 1] * s[:, 0]
-    un = qp[:, 0] * r[:, 1] - qp[:, 1] * r[:, 0]
-    sign = np.where(den < 0, -1.0, 1.0)
-    den, tn, un = den * sign, tn * sign, un * sign
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = p + (tn / den)[:, None] * r
-        fits = (den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den)
-        fits &= np.all(np.abs(c - pts[pid]) < 1 + TIE, axis=1)
-        prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
-        prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
-    fits &= ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
+    # x and y apart (contiguous), the same operations as on (n, 2) rows: the same floats.
+    x, y = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    px, py, qx, qy = x[s1], y[s1], x[s2], y[s2]
+    rx, ry = x[nxt[s1]] - px, y[nxt[s1]] - py
+    sx, sy = x[nxt[s2]] - qx, y[nxt[s2]] - qy
+    den = rx * sy - ry * sx
+    qpx, qpy = qx - px, qy - py
+    tn = qpx * sy - qpy * sx
+    un = qpx * ry - qpy * rx
+    flip = den < 0
+    den, tn, un = np.where(flip, -den, den), np.where(flip, -tn, tn), np.where(flip, -un, un)
+    # Pairs whose edges cross, then (few) those whose crossing is near the point.
+    k = np.flatnonzero((den != 0) & (tn >= 0) & (tn <= den) & (un >= 0) & (un <= den))
+    t = tn[k] / den[k]
+    c = np.column_stack([px[k] + t * rx[k], py[k] + t * ry[k]])
+    near = np.all(np.abs(c - pts[pid[k]]) < 1 + TIE, axis=1)
+    k, c = k[near], c[near]
+    p, q = np.column_stack([px[k], py[k]]), np.column_stack([qx[k], qy[k]])
+    r, s = np.column_stack([rx[k], ry[k]]), np.column_stack([sx[k], sy[k]])
+    s1, s2, pid = s1[k], s2[k], pid[k]
+    prev_a, next_a = _off_line(around[pid, 0], p, r), _off_line(around[pid, 1], p, r)
+    prev_b, next_b = _off_line(around[pid, 0], q, s), _off_line(around[pid, 1], q, s)
+    fits = ((prev_a < NEAR_LINE) & (next_b < NEAR_LINE)) | ((prev_b < NEAR_LINE) & (next_a < NEAR_LINE))
     k = np.flatnonzero(fits)
     rounded = round_half_down(c[k])
     tie = np.flatnonzero((np.abs(c[k] - np.floor(c[k]) - 0.5) < TIE).any(axis=1))
@@ -133,14 +198,17 @@ def _crossings(
         rounded[tie] = _exact_round(p[g], r[g], q[g], s[g])
     low = np.full((m, 2), np.inf)
     high = np.full((m, 2), -np.inf)
-    np.minimum.at(low, pid[k], rounded)
-    np.maximum.at(high, pid[k], rounded)
+    if len(k):  # pid[k] is sorted: the pairs of each point are one run
+        at = np.flatnonzero(np.r_[True, pid[k][1:] != pid[k][:-1]])
+        low[pid[k][at]] = np.minimum.reduceat(rounded, at)
+        high[pid[k][at]] = np.maximum.reduceat(rounded, at)
     found = np.all(low == high, axis=1)
     out = pts.copy()
     out[found] = low[found]
-    first = np.full(m, -1)
-    first[pid[k][::-1]] = k[::-1]  # the first fitting pair of each point
-    return out, found, np.column_stack([c[first], s1[first], s2[first]])
+    first = np.zeros(m, dtype=np.int64)
+    first[pid[k][::-1]] = k[::-1]  # the first fitting pair of each point (of a point with none: any)
+    exact = np.column_stack([c[first], s1[first], s2[first]]) if len(c) else np.zeros((m, 4))
+    return out, found, exact
 
 
 def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -152,17 +220,40 @@ def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarra
     return clipper.execute(pyclipr.Union, pyclipr.FillRule.NonZero, returnZ=True)
 
 
-def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray) -> np.ndarray:
+def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Which exact crossings (x, y, edge a, edge b) lie inside a shape other than the two whose
     edges cross there: no vertex of the exact union does, so Clipper's integer crossings
-    took another way there (a sliver under a dbu between three edges)."""
+    took another way there (a sliver under a dbu between three edges).
+
+    Only the shapes of the crossing's cluster can hold it (`labels`: the cluster of each of
+    `polys`, whose clusters are runs): a small cluster's members are tried by their boxes
+    in numpy, a large one's found by an STRtree.
+    """
     a, b = owner[exact[:, 2].astype(int)], owner[exact[:, 3].astype(int)]
-    pts = shapely.points(exact[:, :2])
-    ip, ig = shapely.STRtree(polys).query(pts, predicate="within")
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    run = np.cumsum(np.r_[True, labels[1:] != labels[:-1]]) - 1  # each polygon's cluster run
+    size = np.diff(np.r_[starts, len(labels)])[run[a]]
+    small = np.flatnonzero(size <= SMALL_CLUSTER)
+    ip = np.repeat(small, size[small])
+    ig = (
+        np.repeat(starts[run[a[small]]], size[small])
+        + np.arange(len(ip))
+        - np.repeat(np.cumsum(size[small]) - size[small], size[small])
+    )
+    large = np.flatnonzero(size > SMALL_CLUSTER)
+    if len(large):
+        jp, jg = shapely.STRtree(polys).query(shapely.points(exact[large, :2]))
+        ip, ig = np.r_[ip, large[jp]], np.r_[ig, jg]
     other = (ig != a[ip]) & (ig != b[ip])
     ip, ig = ip[other], ig[other]
+    box = shapely.bounds(polys[ig])
+    x, y = exact[ip, 0], exact[ip, 1]
+    meet = (box[:, 0] <= x) & (x <= box[:, 2]) & (box[:, 1] <= y) & (y <= box[:, 3])
+    ip, ig = ip[meet], ig[meet]
+    within = shapely.contains_xy(polys[ig], exact[ip, 0], exact[ip, 1])
+    ip, ig = ip[within], ig[within]
     # Not on the other shape's edge either (a float crossing on it may test inside).
-    deep = shapely.distance(pts[ip], shapely.boundary(polys[ig])) > TIE
+    deep = shapely.distance(shapely.points(exact[ip, :2]), shapely.boundary(polys[ig])) > TIE
     inside = np.zeros(len(exact), bool)
     inside[ip[deep]] = True
     return inside
@@ -186,20 +277,21 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     if len(polys) == 0:
         return np.empty(0, dtype=object), np.empty(0, dtype=int), off_grid
     order, cuts = _batches(polys, labels)
-    polys, labels = shapely.orient_polygons(polys[order]), labels[order]
-    rings, ring_poly = shapely.get_rings(polys, return_index=True)
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
-    keep = np.r_[ring[1:] == ring[:-1], False]  # drop each closing vertex and repeated vertices
-    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
-    xy, ring = xy[keep], ring[keep]
+    polys, labels = polys[order], labels[order]
+    xy, ring, ring_poly = _vertices(polys)
     n = len(xy)
     starts = np.flatnonzero(np.r_[True, ring[1:] != ring[:-1]])
     prv, nxt = _ring_neighbours(starts, n)
+    oriented = _oriented(xy, starts, nxt, np.r_[True, ring_poly[1:] != ring_poly[:-1]][ring[starts]])
+    if oriented is None:  # a ring of no area: GEOS decides its way round (the same vertices)
+        xy = _vertices(shapely.orient_polygons(polys))[0]
+    else:
+        xy = oriented
     owner = ring_poly[ring]
     ids = np.arange(n, dtype=float)
     ring_cuts = np.searchsorted(ring_poly[ring[starts]], cuts)
     batches = list(itertools.pairwise(ring_cuts))
-    paths = np.split(np.column_stack([xy, ids]), starts[1:])
+    paths = _split(np.column_stack([xy, ids]), starts)
     out, zs, batch_rings = [], [], []
     for a, b in batches:
         o, zb = _scanline(paths[a:b])
@@ -230,7 +322,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
             ring_batch = np.repeat(np.arange(len(batches)), batch_rings)
             vertex_cut = np.r_[0, np.cumsum(np.bincount(ring_batch, sizes, minlength=len(batches)))].astype(int)
             zmin = np.full(len(oxy), -1)
-            reversed_paths = np.split(np.column_stack([xy, n - 1 - ids]), starts[1:])
+            reversed_paths = _split(np.column_stack([xy, n - 1 - ids]), starts)
             for k in np.unique(ring_batch[oring[miss]]):
                 o, zr = _scanline(reversed_paths[slice(*batches[k])])
                 lo, hi = vertex_cut[k], vertex_cut[k + 1]
@@ -249,7 +341,7 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
                 )
                 idx = np.flatnonzero(~found)[again]
                 rounded[idx], found[idx], exact[idx] = rounded2, found2, exact2
-        found[found] = ~_inside_another(exact[found], polys, owner)
+        found[found] = ~_inside_another(exact[found], polys, owner, labels)
         oxy[cross] = rounded
         unsolved = np.unique(labels[owner[z[cross[~found]]]])
     ring_label = labels[owner[z[ostarts]]]
