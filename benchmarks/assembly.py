@@ -11,7 +11,8 @@ four dies), best of `--repeat`, for three placements:
 - aligned: every die placed right (no marker);
 - one die unflipped: die 1 written `flip: false` (one whole-part marker, found by the
   8-orientation placement search);
-- all dies off: every die unflipped and turned by 180 degrees (unflipped and turned by 90, a square array lands on its pads exactly) (4 whole-part searches).
+- all dies off: every die unflipped and turned by 180 degrees (unflipped and turned by 90, a square
+  array lands on its pads exactly) (4 whole-part searches).
 """
 
 from __future__ import annotations

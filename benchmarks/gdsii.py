@@ -67,7 +67,8 @@ def main() -> None:
         ]
         wall, cpu, count = min(runs, key=lambda r: float(r[0]))
         print(
-            f"{what:8s} wall {float(wall):.2f} s  cpu {float(cpu):.2f} s  ({count} {'records' if what == 'validate' else 'cells'})"
+            f"{what:8s} wall {float(wall):.2f} s  cpu {float(cpu):.2f} s  "
+            f"({count} {'records' if what == 'validate' else 'cells'})"
         )
 
 

@@ -111,8 +111,8 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|---:|")
         for label, path in cases:
             count = sum(len(p) for p in read_layout(path, layers).polygons.values())
-            t_in = best(lambda: in_process(path, "gds", layers))
-            t_child = best(lambda: read_layout(path, layers))
+            t_in = best(lambda path=path: in_process(path, "gds", layers))
+            t_child = best(lambda path=path: read_layout(path, layers))
             print(
                 f"| {label} | {count:,} | {t_in:.4f} | {t_child:.4f} | {t_child - t_in:+.4f} | "
                 f"{(t_child / t_in - 1) * 100:+.0f}% |"
