@@ -16,6 +16,7 @@ grammar (`pkgdrc.gdsii`), and gdstk's read.
 
 from __future__ import annotations
 
+import mmap
 import os
 import stat
 from pathlib import Path
@@ -228,9 +229,9 @@ def _read_by_structure(
     cache: Store | None,
 ) -> RawTree | None:
     """The tree read structure by structure through `cache` (see `read_layout`), or None: read the whole file."""
-    buf = segments.mapped(path) if cache is not None else None
-    found = segments.split_buffer(buf) if buf is not None else None
-    if cache is None or buf is None or found is None:
+    data = segments.mapped(path) if cache is not None else None
+    found = segments.split_buffer(data) if data is not None else None
+    if cache is None or data is None or found is None:
         return None
     keys = [cells.cell_key(s.digest, found.units, layer_map, label_map) for s in found.structures]
     entries: list[cells.Entry | None] = []
@@ -239,7 +240,7 @@ def _read_by_structure(
         entries.append(cells.decode(payload, layer_map, label_map) if payload is not None else None)
     missing = [i for i, e in enumerate(entries) if e is None]
     if missing:
-        fresh = _read_structures(path, buf, found, missing, layer_map, label_map, limits)
+        fresh = _read_structures(path, data, found, missing, layer_map, label_map, limits)
         if fresh is None:
             return None
         for i, entry in zip(missing, fresh):
@@ -263,22 +264,25 @@ def _read_by_structure(
 
 def _read_structures(
     path: str,
-    buf: np.ndarray,
+    data: mmap.mmap,
     found: segments.Segments,
     which: list[int],
     layer_map: dict[str, LayerKey],
     label_map: dict[str, LayerKey],
     limits: ReadLimits,
 ) -> list[cells.Entry] | None:
-    """Structures `which` of `path` read in the child (from a library of their own, or the file
-    itself when it is all of them), in that order; None when the child refuses them."""
-    if len(which) < len(found.structures) and not hasattr(os, "memfd_create"):
+    """Structures `which` of `path` read in the child, in that order, from a library of their own
+    (in memory), or from the file itself when they are all of its structures; None when the
+    child refuses them."""
+    whole = len(which) == len(found.structures)
+    if not whole and not hasattr(os, "memfd_create"):
         return None
-    fd = os.memfd_create("pkgdrc-part") if len(which) < len(found.structures) else None
+    fd = os.memfd_create("pkgdrc-part") if not whole else None
     try:
-        if fd is not None:
-            segments.write_part(buf, found, which, fd)
-        part = f"/proc/self/fd/{fd}" if fd is not None else path
+        if fd is None:
+            part = (path, [s.start for s in found.structures])
+        else:
+            part = (f"/proc/self/fd/{fd}", segments.write_part(data, found, which, fd))
         args = (layer_map, None, label_map, limits.max_shapes, limits.max_memory, limits.read_timeout, True, part)
         unit, precision, read = read_in_child(path, "gds", *args)
     except PkgdrcError:

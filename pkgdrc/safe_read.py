@@ -36,7 +36,7 @@ import numpy as np
 from pkgdrc import gdsii, oasis
 from pkgdrc.cellmeta import CellMeta
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.rawtree import LayerKey, RawCell, RawTree, cells_of, tree_of
+from pkgdrc.rawtree import LayerKey, RawCell, RawTree, Unsplittable, cells_of, tree_of
 from pkgdrc.source import readable
 
 # Shapes on the deck's layers plus cell placements that a flattening may make. At about
@@ -66,21 +66,25 @@ def read_tree(
     max_shapes: int,
     max_memory: int | None = None,
     with_state: bool = False,
-    part: str | None = None,
+    part: tuple[str, list[int]] | None = None,
 ) -> RawTree | tuple[float, float, list[tuple[CellMeta, RawCell]]]:
     """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process).
 
     `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes;
     `with_state`: each shape's hash and bounds too. With `part` (a GDSII file holding some
-    structures of `path`, `pkgdrc.cache.cells`), `part` is read and checked the same way and
-    every cell of it comes back (`pkgdrc.rawtree.cells_of`); errors name `path`.
+    structures of `path`, `pkgdrc.gdsii.segments.write_part`, and where they start in it),
+    that file is read and checked the same way, each structure must start at a BGNSTR record
+    of its record chain, and every cell of it comes back (`pkgdrc.rawtree.cells_of`); errors
+    name `path`.
     """
-    with readable(part or path, kind, max_memory) as (source, inner):
+    with readable(part[0] if part else path, kind, max_memory) as (source, inner):
         if inner == "oasis":
             oasis.check_complete(source, path)
         else:
             gdsii.check_complete(source, path)
-            gdsii.validate_file(source, path)
+            rec = gdsii.validate_file(source, path)
+            if part and not _starts_structures(rec, part[1]):
+                raise Unsplittable("a part of the split file is not a whole structure")
         with np.errstate(all="ignore"):
             try:
                 lib = gdstk.read_oas(source) if inner == "oasis" else gdstk.read_gds(source)
@@ -89,6 +93,13 @@ def read_tree(
         if part is not None:
             return cells_of(lib, path, layer_map, label_map, max_shapes)
         return tree_of(lib, path, layer_map, top, label_map, max_shapes, with_state)
+
+
+def _starts_structures(rec: gdsii.Records, starts: list[int]) -> bool:
+    """Whether each offset in `starts` is where a BGNSTR record of the chain `rec` starts."""
+    at = np.searchsorted(rec.pos, starts)
+    inside = at < len(rec.pos)
+    return bool(inside.all() and (rec.pos[at] == starts).all() and (rec.kind[at] == gdsii.scan.BGNSTR).all())
 
 
 def _limit_memory(max_memory: int | None) -> None:
@@ -182,7 +193,7 @@ def read_in_child(
     max_memory: int | None = None,
     timeout: float | None = None,
     with_state: bool = False,
-    part: str | None = None,
+    part: tuple[str, list[int]] | None = None,
 ) -> Any:
     """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError.
 

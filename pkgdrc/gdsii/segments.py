@@ -1,34 +1,36 @@
 """A GDSII stream split into its library header, one byte range per structure, and ENDLIB.
 
-The records are found in bulk and their chain verified from byte 0 to ENDLIB
-(`pkgdrc.gdsii.scan.records`), the library header and the structures checked
-(`pkgdrc.gdsii.grammar`: BGNSTR STRNAME ... ENDSTR, one after another, names unique): a
-BGNSTR or ENDSTR byte pattern inside coordinates or text is never taken for a record. Each
-structure's bytes are hashed (blake2b, 128 bits): a structure with the same bytes under the
-same library units reads into the same cell (`pkgdrc.cache.cells`). `write_part` writes a
-library of the header, some structures and ENDLIB, which gdstk reads like any file.
-
-Anything else (a stream the scan or those checks refuse, no UNITS record) is no split
-(`split` returns None): the whole-file read gives the authoritative error.
+Structures are found by their byte patterns (`split_buffer`: BGNSTR after ENDSTR), in
+~0.1 s on 158 MB where following every record's length from byte 0 (`pkgdrc.gdsii.scan`)
+takes ~0.6 s. Each structure's bytes are hashed (blake2b, 128 bits): a structure with the
+same bytes under the same library units reads into the same cell (`pkgdrc.cache.cells`).
+`write_part` writes a library of the header, some structures and ENDLIB, which gdstk reads
+like any file. A stream the split does not trust gives None: the whole-file read gives the
+authoritative result or error.
 """
 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from pkgdrc.gdsii.grammar import check_library, check_structures
+from pkgdrc.gdsii.grammar import check_library
 from pkgdrc.gdsii.scan import CODE, GdsiiError, records
 
 ENDLIB_RECORD = b"\x00\x04\x04\x00"
+BGNSTR_HEADER = b"\x00\x1c\x05\x02"  # 28 bytes, record type 5, data type 2
+ENDSTR_RECORD = b"\x00\x04\x07\x00"
+STRNAME_TYPE = b"\x06\x06"
 
 
 @dataclass(frozen=True)
 class Structure:
-    """One structure: bytes [start, end) of the file (BGNSTR to ENDSTR included), its STRNAME, their hash."""
+    """One structure: bytes [start, end) of the file (BGNSTR to ENDSTR included), its STRNAME, and
+    the hash of its bytes after BGNSTR (whose dates a writer sets anew each time it saves)."""
 
     start: int
     end: int
@@ -45,52 +47,84 @@ class Segments:
     structures: list[Structure]
 
 
-def split_buffer(buf: np.ndarray) -> Segments | None:
-    """`buf` (a whole GDSII stream, uint8) split; None when the stream is not one the split trusts."""
+def _boundaries(data: mmap.mmap | bytes) -> list[int]:
+    """Offsets of the BGNSTR patterns that follow an ENDSTR pattern, and the first BGNSTR pattern."""
+    found: list[int] = []
+    at = data.find(BGNSTR_HEADER)
+    while at >= 0:
+        if not found or data[at - 4 : at] == ENDSTR_RECORD:
+            found.append(at)
+        at = data.find(BGNSTR_HEADER, at + 1)
+    return found
+
+
+def _units(header: bytes) -> bytes | None:
+    """The UNITS record of a library header that is a valid chain of header records, else None."""
     try:
-        rec = records(buf)
+        rec = records(np.frombuffer(header + ENDLIB_RECORD, dtype=np.uint8))
         check_library(rec)
-        begin, end = check_structures(rec, buf)
     except GdsiiError:
         return None
-    units = np.flatnonzero(rec.kind[: int(begin[0]) if len(begin) else len(rec.kind)] == CODE["UNITS"])
-    if len(begin) == 0 or len(units) != 1:
+    units = np.flatnonzero(rec.kind == CODE["UNITS"])
+    if len(units) != 1 or rec.kind[-1] != CODE["ENDLIB"]:
         return None
     u = int(rec.pos[units[0]])
-    starts = rec.pos[begin].astype(np.int64).tolist()
-    ends = (rec.pos[end].astype(np.int64) + 4).tolist()  # ENDSTR is 4 bytes long
-    name_at = rec.pos[begin + 1].astype(np.int64).tolist()
-    name_len = rec.length[begin + 1].astype(np.int64).tolist()
-    structures = [
-        Structure(
-            s,
-            e,
-            buf[n + 4 : n + k].tobytes().rstrip(b"\0"),
-            hashlib.blake2b(buf[s:e].data, digest_size=16).hexdigest(),
-        )
-        for s, e, n, k in zip(starts, ends, name_at, name_len)
-    ]
-    return Segments(starts[0], buf[u : u + 20].tobytes(), structures)
+    return header[u : u + 20]
 
 
-def mapped(path: str) -> np.ndarray | None:
+def split_buffer(data: mmap.mmap | bytes) -> Segments | None:
+    """A whole GDSII stream split at its structures; None when it is not one the split trusts.
+
+    Found by byte patterns: a structure starts at a BGNSTR header that follows an ENDSTR record
+    (the first one: after the library header, whose records are checked here) and ends at the
+    ENDSTR before the next one, the last one right before ENDLIB (then only zero padding). A
+    pattern inside coordinates can make a false boundary; then a part is no whole structure,
+    and the reader refuses it (`pkgdrc.safe_read.read_tree` checks that each part starts a
+    record) or its bytes match no cached structure, which was checked whole when it was read.
+    """
+    starts = _boundaries(data)
+    last = data.rfind(ENDSTR_RECORD + ENDLIB_RECORD)
+    if not starts or last < starts[-1] or data[last + 8 :].strip(b"\0"):
+        return None
+    units = _units(bytes(data[: starts[0]]))
+    if units is None:
+        return None
+    ends = [*starts[1:], last + 4]
+    structures = []
+    for s, e in zip(starts, ends):
+        n = int.from_bytes(data[s + 28 : s + 30], "big")
+        if data[s + 30 : s + 32] != STRNAME_TYPE or n < 4 or s + 28 + n > e - 4:
+            return None
+        name = bytes(data[s + 32 : s + 28 + n]).rstrip(b"\0")
+        digest = hashlib.blake2b(memoryview(data)[s + 28 : e], digest_size=16).hexdigest()  # no BGNSTR dates
+        structures.append(Structure(s, e, name, digest))
+    return Segments(starts[0], units, structures)
+
+
+def mapped(path: str) -> mmap.mmap | None:
     """The file's bytes, mapped into memory (None: empty or not mappable)."""
     try:
-        return np.memmap(path, dtype=np.uint8, mode="r")
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # empty, unreadable, or the address space is capped
         return None
 
 
-def write_part(buf: np.ndarray, segments: Segments, which: list[int], fd: int) -> None:
-    """Write to `fd` a GDSII library of the stream `buf`'s header, its structures numbered `which`
-    (in that order) and ENDLIB."""
-    _write_all(fd, buf[: segments.header_end])
+def write_part(data: mmap.mmap | bytes, segments: Segments, which: list[int], fd: int) -> list[int]:
+    """Write to `fd` a GDSII library of the stream `data`'s header, its structures numbered
+    `which` (in that order) and ENDLIB; returns where each structure starts in it."""
+    view = memoryview(data)
+    _write_all(fd, view[: segments.header_end])
+    at, starts = segments.header_end, []
     for i in which:
-        _write_all(fd, buf[segments.structures[i].start : segments.structures[i].end])
-    _write_all(fd, np.frombuffer(ENDLIB_RECORD, dtype=np.uint8))
+        s = segments.structures[i]
+        starts.append(at)
+        _write_all(fd, view[s.start : s.end])
+        at += s.end - s.start
+    _write_all(fd, memoryview(ENDLIB_RECORD))
+    return starts
 
 
-def _write_all(fd: int, data: np.ndarray) -> None:
-    view = np.ascontiguousarray(data).data.cast("B")
+def _write_all(fd: int, view: memoryview) -> None:
     while view:
         view = view[os.write(fd, view) :]

@@ -53,6 +53,20 @@ class Packed:
         offsets = (self.rings.astype(np.int64), self.polys.astype(np.int64))
         return shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, offsets)
 
+    def shape_bounds(self) -> np.ndarray:
+        """(N, 4) float64: each polygon's bounds, those of its exterior ring (holes lie inside it)."""
+        if len(self) == 0:
+            return np.empty((0, 4))
+        c = self.coords
+        lo = np.column_stack(
+            [np.minimum.reduceat(c[:, 0], self.rings[:-1]), np.minimum.reduceat(c[:, 1], self.rings[:-1])]
+        )
+        hi = np.column_stack(
+            [np.maximum.reduceat(c[:, 0], self.rings[:-1]), np.maximum.reduceat(c[:, 1], self.rings[:-1])]
+        )
+        exterior = self.polys[:-1]
+        return np.hstack([lo[exterior], hi[exterior]]).astype(np.float64)
+
     def check(self) -> bool:
         """Whether the arrays are consistent (offsets rising from 0 to the ends, shapes as stated):
         arrays from a cache are checked before they are decoded."""
@@ -80,10 +94,12 @@ def pack(polys: np.ndarray, with_state: bool = False) -> Packed:
     if (whole == coords).all() and np.abs(coords).max() < 2**31:
         coords = whole.astype(np.int32)
     small = np.int32 if len(coords) < 2**31 else np.int64
-    bounds = shapely.bounds(polys).reshape(-1, 4).astype(np.float64)
-    box = np.concatenate([bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)])
-    hashes = polygon_hashes(polys) if with_state else None
-    return Packed(coords, rings.astype(small), parts.astype(small), box, hashes, bounds if with_state else None)
+    packed = Packed(coords, rings.astype(small), parts.astype(small), NO_BOX)
+    bounds = packed.shape_bounds()
+    packed.box = np.concatenate([bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)])
+    if with_state:
+        packed.hashes, packed.bounds = polygon_hashes(polys), bounds
+    return packed
 
 
 def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int, int]:
