@@ -235,9 +235,11 @@ def _read_by_structure(
         return None
     keys = [cells.cell_key(s.digest, found.units, layer_map, label_map) for s in found.structures]
     entries: list[cells.Entry | None] = []
-    for key in keys:
+    for key, structure in zip(keys, found.structures):
         payload = cache.get(key)
-        entries.append(cells.decode(payload, layer_map, label_map) if payload is not None else None)
+        entry = cells.decode(payload, layer_map, label_map) if payload is not None else None
+        named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
+        entries.append(entry if named else None)
     missing = [i for i, e in enumerate(entries) if e is None]
     if missing:
         fresh = _read_structures(path, data, found, missing, layer_map, label_map, limits)
