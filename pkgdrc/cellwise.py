@@ -163,9 +163,7 @@ def _shape_counts(tree: CellTree) -> dict[str, int]:
     """Shapes of each cell's content (all layers), without flattening."""
     out: dict[str, int] = {}
     for name, cell in tree.cells.items():  # children first
-        out[name] = cell.count() + sum(
-            out[p.cell] * len(p.offsets) for p in cell.placements
-        )
+        out[name] = cell.count() + sum(out[p.cell] * len(p.offsets) for p in cell.placements)
     return out
 
 

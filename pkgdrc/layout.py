@@ -41,6 +41,11 @@ from pkgdrc.units import Grid
 
 LayerKey = tuple[int, int]
 
+# Structures read by one reading child at most (their bytes), when they are read by structure:
+# gdstk holds a library at about 4 times its file size, so a 1.5 GB file read whole needs a
+# 4+ GB child, and in parts of 128 MiB a child of ~0.6 GB.
+PART_BYTES = 128 * 2**20
+
 
 class Layout:
     """A layout: polygons per named layer of the flattened top cell, in database units.
@@ -241,11 +246,11 @@ def _read_by_structure(
         named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
         entries.append(entry if named else None)
     missing = [i for i, e in enumerate(entries) if e is None]
-    if missing:
-        fresh = _read_structures(path, data, found, missing, layer_map, label_map, limits)
+    for part in _parts(found, missing):
+        fresh = _read_structures(path, data, found, part, layer_map, label_map, limits)
         if fresh is None:
             return None
-        for i, entry in zip(missing, fresh):
+        for i, entry in zip(part, fresh):
             entries[i] = entry
             cache.put(keys[i], cells.encode(entry, layer_map, label_map))
     done = [e for e in entries if e is not None]
@@ -262,6 +267,20 @@ def _read_by_structure(
         return None
     content = {e[2].name: e[3] for e in done}
     return RawTree(h.top, unit, precision, {n: content[n] for n in h.order}, h.unmapped)
+
+
+def _parts(found: segments.Segments, which: list[int]) -> list[list[int]]:
+    """Structures `which` in runs of at most `PART_BYTES` (a larger structure alone)."""
+    parts: list[list[int]] = []
+    size = PART_BYTES
+    for i in which:
+        n = found.structures[i].end - found.structures[i].start
+        if size + n > PART_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(i)
+        size += n
+    return parts
 
 
 def _read_structures(

@@ -13,9 +13,9 @@ into memory, at most `max_memory` bytes), the file is checked to be complete (`p
 `pkgdrc.gdsii`) and a GDSII stream's record grammar is validated (`pkgdrc.gdsii`).
 Then the library's hierarchy is checked (`pkgdrc.cellmeta.check_hierarchy`: names,
 references, cycles, the flattened size against `max_shapes`) and its cells converted
-(`pkgdrc.rawtree.tree_of`: valid polygons, repairs and drops counted). `max_memory` caps the child's address space and `timeout` its
-time; both are checked here, so any value a caller passes becomes a PkgdrcError or a
-limit, never a crash.
+(`pkgdrc.rawtree.tree_of`: valid polygons, repairs and drops counted). `max_memory` caps
+the child's address space and `timeout` its time; both are checked here, so any value a
+caller passes becomes a PkgdrcError or a limit, never a crash.
 """
 
 from __future__ import annotations

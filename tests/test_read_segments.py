@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pkgdrc
+from pkgdrc import layout as layout_module
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
 from pkgdrc.gdsii import segments
@@ -69,6 +70,16 @@ def test_fixture_cold_and_warm_read_equal_whole_read(name, tmp_path):
     warm = read_layout(path, DECK.layers, label_map=DECK.labels, cache=store)
     assert_same(whole, warm)
     assert (store.hits, store.misses) == (n, n)
+
+
+def test_a_cold_read_in_parts_equals_the_whole_read(tmp_path, monkeypatch):
+    """A large file's structures are read in parts of at most `PART_BYTES` (one child each, so
+    that gdstk never holds the whole library): here every structure in a part of its own."""
+    monkeypatch.setattr(layout_module, "PART_BYTES", 1)
+    store = Store(tmp_path / "cache")
+    path = FIXTURES / "demo_fowlp.gds"
+    assert_same(*read_both(path, store, DECK.layers, DECK.labels))
+    assert (store.hits, store.misses) == (0, 7)
 
 
 def test_warm_read_decodes_no_polygon_for_counts_boxes_and_state(tmp_path):
