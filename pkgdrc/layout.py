@@ -196,13 +196,16 @@ def read_layout(
     (`pkgdrc.cellmeta.check_hierarchy`); each shape's hash and bounds come with it
     (`Cell.own_state`). Whatever the split cannot do (a stream it does not trust, a
     reference that is not exact on the grid, any error) is done by reading the whole file,
-    which gives the authoritative result or error: the same cells either way.
+    which gives the authoritative result or error: the same cells either way. A GDSII file
+    larger than `PART_BYTES` is read by structure too, with or without a cache, in parts of at
+    most that size, each by a child of its own: gdstk never holds the whole library.
     """
     path = Path(path)
     kind = _sniff(path)
     label_map = dict(label_map or {})
     limits = ReadLimits(max_shapes, max_memory, read_timeout)
-    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache) if kind == "gds" else None
+    by_structure = kind == "gds" and (cache is not None or path.stat().st_size > PART_BYTES)
+    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache) if by_structure else None
     if raw is None:
         raw = read_in_child(
             str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout, cache is not None
@@ -233,26 +236,28 @@ def _read_by_structure(
     limits: ReadLimits,
     cache: Store | None,
 ) -> RawTree | None:
-    """The tree read structure by structure through `cache` (see `read_layout`), or None: read the whole file."""
-    data = segments.mapped(path) if cache is not None else None
+    """The tree read structure by structure, through `cache` when given (see `read_layout`), or
+    None: read the whole file."""
+    data = segments.mapped(path)
     found = segments.split_buffer(data) if data is not None else None
-    if cache is None or data is None or found is None:
+    if data is None or found is None:
         return None
     keys = [cells.cell_key(s.digest, found.units, layer_map, label_map) for s in found.structures]
     entries: list[cells.Entry | None] = []
     for key, structure in zip(keys, found.structures):
-        payload = cache.get(key)
+        payload = cache.get(key) if cache is not None else None
         entry = cells.decode(payload, layer_map, label_map) if payload is not None else None
         named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
         entries.append(entry if named else None)
     missing = [i for i, e in enumerate(entries) if e is None]
     for part in _parts(found, missing):
-        fresh = _read_structures(path, data, found, part, layer_map, label_map, limits)
+        fresh = _read_structures(path, data, found, part, layer_map, label_map, limits, cache is not None)
         if fresh is None:
             return None
         for i, entry in zip(part, fresh):
             entries[i] = entry
-            cache.put(keys[i], cells.encode(entry, layer_map, label_map))
+            if cache is not None:
+                cache.put(keys[i], cells.encode(entry, layer_map, label_map))
     done = [e for e in entries if e is not None]
     unit, precision = done[0][0], done[0][1]
     metas = [e[2] for e in done]
@@ -291,6 +296,7 @@ def _read_structures(
     layer_map: dict[str, LayerKey],
     label_map: dict[str, LayerKey],
     limits: ReadLimits,
+    with_state: bool,
 ) -> list[cells.Entry] | None:
     """Structures `which` of `path` read in the child, in that order, from a library of their own
     (in memory), or from the file itself when they are all of its structures; None when the
@@ -304,7 +310,7 @@ def _read_structures(
             part = (path, [s.start for s in found.structures])
         else:
             part = (f"/proc/self/fd/{fd}", segments.write_part(data, found, which, fd))
-        args = (layer_map, None, label_map, limits.max_shapes, limits.max_memory, limits.read_timeout, True, part)
+        args = (layer_map, None, label_map, limits.max_shapes, limits.max_memory, limits.read_timeout, with_state, part)
         unit, precision, read = read_in_child(path, "gds", *args)
     except PkgdrcError:
         return None

@@ -222,9 +222,11 @@ def cells_of(
     layer_map: dict[str, LayerKey],
     label_map: dict[str, LayerKey],
     max_shapes: int,
+    with_state: bool = True,
 ) -> tuple[float, float, list[tuple[CellMeta, RawCell]]]:
-    """(unit, precision, every cell's metadata and content with hashes) of a library holding some
-    of a file's structures; Unsplittable when one cannot be read apart from the others."""
+    """(unit, precision, every cell's metadata and content, with each shape's hash and bounds when
+    `with_state`) of a library holding some of a file's structures; Unsplittable when one cannot
+    be read apart from the others."""
     metas = metas_of(lib, path)
     layers = set(layer_map.values())
     for meta in metas:  # converting a huge repetition before the hierarchy is checked: the whole read refuses it
@@ -234,5 +236,5 @@ def cells_of(
             raise Unsplittable(f"cell {meta.name}: a reference has an unusable transform")
     check_units(lib.unit, lib.precision, path)
     scale = lib.unit / lib.precision
-    out = [(m, _raw_cell(c, scale, layer_map, label_map, path, True, False)) for m, c in zip(metas, _cells(lib))]
+    out = [(m, _raw_cell(c, scale, layer_map, label_map, path, with_state, False)) for m, c in zip(metas, _cells(lib))]
     return lib.unit, lib.precision, out

@@ -91,7 +91,7 @@ def read_tree(
             except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
                 raise PkgdrcError(f"cannot read {inner.upper()} layout: {e}", path=path) from None
         if part is not None:
-            return cells_of(lib, path, layer_map, label_map, max_shapes)
+            return cells_of(lib, path, layer_map, label_map, max_shapes, with_state)
         return tree_of(lib, path, layer_map, top, label_map, max_shapes, with_state)
 
 

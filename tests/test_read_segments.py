@@ -82,6 +82,25 @@ def test_a_cold_read_in_parts_equals_the_whole_read(tmp_path, monkeypatch):
     assert (store.hits, store.misses) == (0, 7)
 
 
+def test_a_file_larger_than_a_part_is_read_in_parts_without_cache_too(monkeypatch):
+    path = FIXTURES / "demo_fowlp.gds"
+    whole = read_layout(path, DECK.layers, label_map=DECK.labels)
+    monkeypatch.setattr(layout_module, "PART_BYTES", 1)
+    calls = []
+    monkeypatch.setattr(layout_module, "_read_structures", _counting(layout_module._read_structures, calls))
+    parts = read_layout(path, DECK.layers, label_map=DECK.labels)
+    assert_same(whole, parts)
+    assert calls == [[0], [1], [2], [3], [4], [5], [6]]
+
+
+def _counting(read, calls):
+    def counted(path, data, found, which, *args):
+        calls.append(which)
+        return read(path, data, found, which, *args)
+
+    return counted
+
+
 def test_warm_read_decodes_no_polygon_for_counts_boxes_and_state(tmp_path):
     """Counting, content boxes and shape hashes come from the compact cells: no cell is decoded."""
     store = Store(tmp_path / "cache")

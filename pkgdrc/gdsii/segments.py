@@ -25,6 +25,7 @@ ENDLIB_RECORD = b"\x00\x04\x04\x00"
 BGNSTR_HEADER = b"\x00\x1c\x05\x02"  # 28 bytes, record type 5, data type 2
 ENDSTR_RECORD = b"\x00\x04\x07\x00"
 STRNAME_TYPE = b"\x06\x06"
+RELEASE = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,38 @@ class Segments:
     structures: list[Structure]
 
 
+class _Pages:
+    """Drops the mapped pages behind a reader of `data` from this process (MADV_DONTNEED) every
+    `RELEASE` bytes: the file stays in the page cache, the process's resident memory does not
+    grow with it (a 1.5 GB file read through a map counts 1.5 GB in RSS otherwise)."""
+
+    def __init__(self, data: mmap.mmap | bytes):
+        self.data = data if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") else None
+        self.done = 0
+
+    def behind(self, at: int) -> None:
+        upto = at // mmap.PAGESIZE * mmap.PAGESIZE
+        if self.data is not None and upto - self.done >= RELEASE:
+            self.data.madvise(mmap.MADV_DONTNEED, self.done, upto - self.done)
+            self.done = upto
+
+    def all(self) -> None:
+        if self.data is not None and len(self.data):
+            self.data.madvise(mmap.MADV_DONTNEED)
+        self.done = 0
+
+
 def _boundaries(data: mmap.mmap | bytes) -> list[int]:
     """Offsets of the BGNSTR patterns that follow an ENDSTR pattern, and the first BGNSTR pattern."""
     found: list[int] = []
+    pages = _Pages(data)
     at = data.find(BGNSTR_HEADER)
     while at >= 0:
         if not found or data[at - 4 : at] == ENDSTR_RECORD:
             found.append(at)
+        pages.behind(at - 4)
         at = data.find(BGNSTR_HEADER, at + 1)
+    pages.all()
     return found
 
 
@@ -91,13 +116,16 @@ def split_buffer(data: mmap.mmap | bytes) -> Segments | None:
         return None
     ends = [*starts[1:], last + 4]
     structures = []
+    pages = _Pages(data)
     for s, e in zip(starts, ends):
+        pages.behind(s)
         n = int.from_bytes(data[s + 28 : s + 30], "big")
         if data[s + 30 : s + 32] != STRNAME_TYPE or n < 4 or s + 28 + n > e - 4:
             return None
         name = bytes(data[s + 32 : s + 28 + n]).rstrip(b"\0")
         digest = hashlib.blake2b(memoryview(data)[s + 28 : e], digest_size=16).hexdigest()  # no BGNSTR dates
         structures.append(Structure(s, e, name, digest))
+    pages.all()
     return Segments(starts[0], units, structures)
 
 
@@ -122,6 +150,7 @@ def write_part(data: mmap.mmap | bytes, segments: Segments, which: list[int], fd
         _write_all(fd, view[s.start : s.end])
         at += s.end - s.start
     _write_all(fd, memoryview(ENDLIB_RECORD))
+    _Pages(data).all()
     return starts
 
 
