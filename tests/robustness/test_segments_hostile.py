@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_reading_gdsii import rec, structure, text
+from test_reading_gdsii import stream as one_stream
 
 from pkgdrc.cache import cells
 from pkgdrc.cache.store import Store
@@ -22,35 +24,7 @@ from pkgdrc.layout import read_layout
 from test_read_segments import assert_same
 
 LAYERS = {"RDL1": (11, 0)}
-TYPES = {
-    "HEADER": (0x00, 2),
-    "BGNLIB": (0x01, 2),
-    "LIBNAME": (0x02, 6),
-    "UNITS": (0x03, 5),
-    "ENDLIB": (0x04, 0),
-    "BGNSTR": (0x05, 2),
-    "STRNAME": (0x06, 6),
-    "ENDSTR": (0x07, 0),
-    "BOUNDARY": (0x08, 0),
-    "SREF": (0x0A, 0),
-    "LAYER": (0x0D, 2),
-    "DATATYPE": (0x0E, 2),
-    "XY": (0x10, 3),
-    "ENDEL": (0x11, 0),
-    "SNAME": (0x12, 6),
-}
-UM_NM = bytes.fromhex("3E4189374BC6A7F0") + bytes.fromhex("3944B82FA09B5A54")  # UNITS: 1e-3 user, 1e-9 m
 ENDSTR_AS_X, BGNSTR_AS_Y = 0x00040700, 0x001C0502  # a vertex whose bytes read ENDSTR, then a BGNSTR header
-
-
-def rec(name: str, data: bytes = b"") -> bytes:
-    rt, dt = TYPES[name]
-    return struct.pack(">HBB", 4 + len(data), rt, dt) + data
-
-
-def text(s: str) -> bytes:
-    data = s.encode()
-    return data + b"\0" * (len(data) % 2)
 
 
 def polygon(*ring: tuple[int, int]) -> bytes:
@@ -62,13 +36,8 @@ def sref(name: str, x: int, y: int) -> bytes:
     return rec("SREF") + rec("SNAME", text(name)) + rec("XY", struct.pack(">ii", x, y)) + rec("ENDEL")
 
 
-def structure(name: str, body: bytes) -> bytes:
-    return rec("BGNSTR", bytes(24)) + rec("STRNAME", text(name)) + body + rec("ENDSTR")
-
-
 def stream(*structures: bytes) -> bytes:
-    head = rec("HEADER", struct.pack(">h", 600)) + rec("BGNLIB", bytes(24)) + rec("LIBNAME", text("LIB"))
-    return head + rec("UNITS", UM_NM) + b"".join(structures) + rec("ENDLIB")
+    return one_stream(b"".join(structures))
 
 
 # A vertex whose bytes read ENDSTR and a BGNSTR header; then zeros (BGNSTR's dates) and a STRNAME "AB"
