@@ -239,8 +239,23 @@ def _read_by_structure(
     """The tree read structure by structure, through `cache` when given (see `read_layout`), or
     None: read the whole file."""
     data = segments.mapped(path)
-    found = segments.split_buffer(data) if data is not None else None
-    if data is None or found is None:
+    if data is None:
+        return None
+    with data:
+        return _cells_by_structure(path, data, layer_map, top, label_map, limits, cache)
+
+
+def _cells_by_structure(
+    path: str,
+    data: mmap.mmap,
+    layer_map: dict[str, LayerKey],
+    top: str | None,
+    label_map: dict[str, LayerKey],
+    limits: ReadLimits,
+    cache: Store | None,
+) -> RawTree | None:
+    found = segments.split_buffer(data)
+    if found is None:
         return None
     keys = [cells.cell_key(s.digest, found.units, layer_map, label_map) for s in found.structures]
     entries: list[cells.Entry | None] = []
