@@ -1,7 +1,7 @@
 """Incremental checking (issue 18) on a realistic panel: what the cache costs and what it saves.
 
     python benchmarks/incremental.py --shapes 1000000 --work /tmp/inc   # the panel is generated once
-    python benchmarks/incremental.py --layout PANEL.gds --work /tmp/inc --steps read nocache cold trace
+    python benchmarks/incremental.py --layout PANEL.gds --work /tmp/inc --steps read readcache nocache cold trace
 
 Every check is the real `pkgdrc check` command in its own process (deck fowlp-2l, -q, JSON
 report), timed by wall clock and by the child's CPU seconds (user + system), with its peak
@@ -9,6 +9,9 @@ RSS. Steps:
 
 - read: the floor of a re-check: reading the layout (`read_layout`, the child process
   included), flattening every deck layer, and hashing the geometry state (`pkgdrc.cache.state`);
+- readcache: the same read by structure through the cache (`read_layout(cache=)`): with an
+  empty cache, a warm one, and after a one-trace edit (a copy of the panel; the cache is
+  emptied after), then every cell's shape hashes and bounds (`Cell.own_state`);
 - nocache: `--no-cache`; cold: an empty cache (target: at most 5 % over nocache);
 - trace: move one RDL1 trace of one package by 1 um (gdstk), re-check with the warm cache
   (target: under 3 s and under 10 % of the full run);
@@ -117,29 +120,44 @@ def edit_marks(path: Path) -> str:
     return "MARK: a 12 um square added at its centre"
 
 
-def read_floor(layout: Path) -> dict:
+def read_floor(layout: Path, cache: Path | None = None) -> dict:
+    """Reading the layout (with `cache`: by structure through the cache), then flattening every
+    layer and hashing the geometry state (without cache), or taking every cell's shape hashes
+    and bounds (`Cell.own_state`, with cache: what the cached engine reads)."""
     code = f"""
-import json, time
+import json, resource, time
+from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
 from pkgdrc.layout import read_layout
 from pkgdrc.cache.state import geometry_state
+def children():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 deck = load_deck("fowlp-2l")
+cache = {str(cache) if cache else None!r}
+t = time.process_time(); w = time.perf_counter(); c = children()
+layout = read_layout({str(layout)!r}, deck.layers, label_map=deck.labels, cache=Store(cache) if cache else None)
+read = (time.perf_counter() - w, time.process_time() - t, children() - c)
 t = time.process_time(); w = time.perf_counter()
-layout = read_layout({str(layout)!r}, deck.layers, label_map=deck.labels)
-read = (time.perf_counter() - w, time.process_time() - t)
+if cache:
+    [cell.own_state(n) for cell in layout.tree.cells.values() for n in deck.layers]
+    flat = (0.0, 0.0)
+else:
+    layout.polygons
+    flat = (time.perf_counter() - w, time.process_time() - t)
 t = time.process_time(); w = time.perf_counter()
-layout.polygons
-flat = (time.perf_counter() - w, time.process_time() - t)
-t = time.process_time(); w = time.perf_counter()
-geometry_state(layout, list(deck.layers), list(deck.labels))
+if not cache:
+    geometry_state(layout, list(deck.layers), list(deck.labels))
 state = (time.perf_counter() - w, time.process_time() - t)
-print(json.dumps([read, flat, state, layout.shape_count]))
+decoded = sum(len(c.polygons._decoded) for c in layout.tree.cells.values())
+print(json.dumps([read, flat, state, layout.shape_count, decoded]))
 """
     r = timed([sys.executable, "-c", code])
-    read, flat, state, shapes = json.loads(r["out"])
-    r["detail"] = (
-        f"{shapes} shapes; read {read[0]:.2f} s (cpu {read[1]:.2f}, the reading child not counted), "
-        f"flatten {flat[0]:.2f} s, hash state {state[0]:.2f} s (cpu {state[1]:.2f})"
+    read, flat, state, shapes, decoded = json.loads(r["out"])
+    r["detail"] = f"{shapes} shapes; read {read[0]:.2f} s (cpu {read[1]:.2f} + reading child {read[2]:.2f}), " + (
+        f"own_state of every cell {state[0]:.2f} s (cpu {state[1]:.2f}), {decoded} cell layers decoded"
+        if cache
+        else f"flatten {flat[0]:.2f} s, hash state {state[0]:.2f} s (cpu {state[1]:.2f})"
     )
     return r
 
@@ -216,6 +234,16 @@ def main() -> None:
     base = None
     if "read" in a.steps:
         row("read", read_floor(panel))
+    if "readcache" in a.steps:  # reading by structure: cold cache, warm, after a one-trace edit
+        row("read cold", read_floor(panel, cache))
+        row("read warm", read_floor(panel, cache))
+        edited = a.work / "edited.gds"
+        shutil.copy(panel, edited)
+        what = move_trace(edited)
+        r = read_floor(edited, cache)
+        r["detail"] += f"; {what}"
+        row("read edited", r)
+        shutil.rmtree(cache, ignore_errors=True)
     if "nocache" in a.steps:
         base = check(panel, None, report)
         row("nocache", base)

@@ -141,7 +141,7 @@ def units_of_work(checkers: list[CellwiseRule]) -> tuple[list[list[tuple[int, Pa
         for part in c.parts():
             pieces: list[tuple[tuple, Part, float]]
             if part[0] == "flat":
-                own = sum(len(v) for v in tree.cells[tree.top].polygons.values())
+                own = tree.cells[tree.top].count()
                 pieces = [(("flat",), part, own + sum(counts[ch] * len(o) for ch, _, o in part[1]))]
             else:
                 _, child, mm, cover, offs = part
@@ -163,9 +163,7 @@ def _shape_counts(tree: CellTree) -> dict[str, int]:
     """Shapes of each cell's content (all layers), without flattening."""
     out: dict[str, int] = {}
     for name, cell in tree.cells.items():  # children first
-        out[name] = sum(len(p) for p in cell.polygons.values()) + sum(
-            out[p.cell] * len(p.offsets) for p in cell.placements
-        )
+        out[name] = cell.count() + sum(out[p.cell] * len(p.offsets) for p in cell.placements)
     return out
 
 

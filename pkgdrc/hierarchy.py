@@ -10,12 +10,14 @@ layout's flattened view has, however deep the hierarchy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from pkgdrc.geometry.hashing import polygon_hashes
+from pkgdrc.geometry.packed import Packed
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.rawtree import Matrix, RawTree
 
@@ -63,22 +65,68 @@ class Placement:
     offsets: np.ndarray
 
 
-@dataclass
-class Cell:
-    """A cell's own shapes (shapely, dbu) and labels per layer, and its placements."""
+class Polygons(Mapping[str, np.ndarray]):
+    """A cell's own shapes per layer as shapely arrays, decoded from `Packed` on first use and kept."""
 
-    name: str
-    polygons: dict[str, np.ndarray]
-    labels: dict[str, list[tuple[str, float, float]]]
-    placements: list[Placement]
-    _states: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    def __init__(self, packed: dict[str, Packed]):
+        self._packed = packed
+        self._decoded: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, layer: str) -> np.ndarray:
+        if layer not in self._decoded:
+            self._decoded[layer] = self._packed[layer].decode()
+        return self._decoded[layer]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
+class Cell:
+    """A cell's own shapes (dbu) and labels per layer, and its placements.
+
+    Its shapes are kept compact (`Packed` per layer) and become shapely polygons on first use
+    (`polygons`); counts, boxes and `own_state` (when the reader hashed the shapes) need no
+    polygon.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        packed: dict[str, Packed],
+        labels: dict[str, list[tuple[str, float, float]]],
+        placements: list[Placement],
+    ):
+        self.name, self.packed, self.labels, self.placements = name, packed, labels, placements
+        self.polygons = Polygons(packed)
+        self._states: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def count(self, layer: str | None = None) -> int:
+        """Own shapes on `layer` (None: on every layer read)."""
+        return sum(len(p) for k, p in self.packed.items() if layer in (None, k))
+
+    def box(self, layers: list[str] | None = None) -> np.ndarray | None:
+        """Bounding box (x0, y0, x1, y1) of the own shapes on `layers` (None: every layer), or None."""
+        boxes = [p.box for k, p in self.packed.items() if len(p) and (layers is None or k in layers)]
+        if not boxes:
+            return None
+        every = np.array(boxes)
+        return np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
 
     def own_state(self, layer: str) -> tuple[np.ndarray, np.ndarray]:
         """(hashes (N, 2) uint64, bounds (N, 4) float64) of the cell's own shapes on `layer`, in
-        its own frame and in the order of `polygons[layer]` (`pkgdrc.geometry.hashing`); kept."""
+        its own frame and in the order of `polygons[layer]` (`pkgdrc.geometry.hashing`): the
+        reader's when it hashed them, else computed from the polygons; kept."""
         if layer not in self._states:
-            polys = self.polygons.get(layer, EMPTY)
-            self._states[layer] = (polygon_hashes(polys), shapely.bounds(polys).reshape(-1, 4).astype(np.float64))
+            packed = self.packed.get(layer)
+            if packed is not None and packed.hashes is not None and packed.bounds is not None:
+                self._states[layer] = (packed.hashes, packed.bounds)
+            else:
+                polys = self.polygons.get(layer, EMPTY)
+                bounds = shapely.bounds(polys).reshape(-1, 4).astype(np.float64)
+                self._states[layer] = (polygon_hashes(polys), bounds)
         return self._states[layer]
 
 
@@ -100,24 +148,17 @@ class CellTree:
         self._content: dict[tuple[str, str], np.ndarray] = {}
 
     @classmethod
-    def from_raw(cls, raw: RawTree, to_shapely) -> tuple[CellTree, int, int]:
-        """Build from the reader's arrays; `to_shapely(coords, counts)` -> (polygons, repaired, dropped).
-
-        Returns (tree, repaired, dropped), the counts taken over the flattened layout.
-        """
-        cells, fixes = {}, {}
-        for name, rc in raw.cells.items():
-            polygons, repaired, dropped = {}, 0, 0
-            for layer in rc.coords:
-                polygons[layer], r, d = to_shapely(rc.coords[layer], rc.counts[layer])
-                repaired, dropped = repaired + r, dropped + d
-            placements = [Placement(c, m, off) for c, m, off in rc.placements]
-            cells[name] = Cell(name, polygons, rc.labels, placements)
-            fixes[name] = (repaired, dropped)
+    def from_raw(cls, raw: RawTree) -> tuple[CellTree, int, int]:
+        """Build from the reader's cells; returns (tree, repaired, dropped), the counts taken over
+        the flattened layout (each cell's counts times its copies)."""
+        cells = {
+            name: Cell(name, rc.layers, rc.labels, [Placement(c, m, off) for c, m, off in rc.placements])
+            for name, rc in raw.cells.items()
+        }
         tree = cls(raw.top, cells)
         copies = tree.copies()
-        repaired = sum(fixes[n][0] * copies[n] for n in cells)
-        dropped = sum(fixes[n][1] * copies[n] for n in cells)
+        repaired = sum(rc.repaired * copies[n] for n, rc in raw.cells.items())
+        dropped = sum(rc.dropped * copies[n] for n, rc in raw.cells.items())
         return tree, repaired, dropped
 
     def instances(self) -> dict[str, dict[Matrix, np.ndarray]]:
@@ -150,18 +191,16 @@ class CellTree:
     def repeated(self) -> bool:
         """True when some cell with shapes occurs more than once in the flattened top."""
         copies = self.copies()
-        return any(copies[n] > 1 and any(len(p) for p in c.polygons.values()) for n, c in self.cells.items())
+        return any(copies[n] > 1 and c.count() > 0 for n, c in self.cells.items())
 
     def flat_count(self, layer: str | None = None) -> int:
         """Shapes of the flattened top on `layer` (None: on all layers read), without flattening."""
         copies = self.copies()
-        return sum(
-            copies[n] * sum(len(p) for k, p in c.polygons.items() if layer in (None, k)) for n, c in self.cells.items()
-        )
+        return sum(copies[n] * c.count(layer) for n, c in self.cells.items())
 
     def drawn_count(self) -> int:
         """Shapes the cells draw, each counted once (what checking each cell once has to look at)."""
-        return sum(len(p) for c in self.cells.values() for p in c.polygons.values())
+        return sum(c.count() for c in self.cells.values())
 
     def flatten(self, layer: str) -> np.ndarray:
         """The flattened top's shapes on `layer`, in dbu."""
@@ -193,7 +232,8 @@ class CellTree:
         One pass, children first: nothing is flattened."""
         boxes: dict[str, np.ndarray] = {}
         for name, cell in self.cells.items():  # children first
-            parts = [shapely.bounds(p) for n, p in cell.polygons.items() if len(p) and (layers is None or n in layers)]
+            own = cell.box(layers)
+            parts = [own[None, :]] if own is not None else []
             parts += [label_boxes(cell.labels.get(n, []), IDENTITY, ORIGIN) for n in label_layers if cell.labels.get(n)]
             parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
             if parts:

@@ -16,6 +16,8 @@ grammar (`pkgdrc.gdsii`), and gdstk's read.
 
 from __future__ import annotations
 
+import mmap
+import os
 import stat
 from pathlib import Path
 
@@ -23,15 +25,26 @@ import numpy as np
 import rtree
 import shapely
 
+from pkgdrc.cache import cells
+from pkgdrc.cache.store import Store
+from pkgdrc.cellmeta import check_hierarchy
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.geometry.polygons import EMPTY, polygon_parts
+from pkgdrc.gdsii import segments
+from pkgdrc.geometry.packed import to_shapely as to_shapely  # re-exported: the conversion's old home
+from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.hierarchy import CellTree
 from pkgdrc.oasis import MAGIC as OASIS_MAGIC
+from pkgdrc.rawtree import RawTree
 from pkgdrc.safe_read import MAX_SHAPES, ReadLimits, read_in_child
 from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
 from pkgdrc.units import Grid
 
 LayerKey = tuple[int, int]
+
+# Structures read by one reading child at most (their bytes), when they are read by structure:
+# gdstk holds a library at about 4 times its file size, so a 1.5 GB file read whole needs a
+# 4+ GB child, and in parts of 128 MiB a child of ~0.6 GB.
+PART_BYTES = 128 * 2**20
 
 
 class Layout:
@@ -157,40 +170,6 @@ _FILE_KINDS = {
 }
 
 
-def to_shapely(coords: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Polygons given as vertex arrays on the dbu grid -> shapely polygons, in bulk.
-
-    `coords` holds the vertices of all polygons one after another, `counts` how many each
-    has. Returns (polygons, repaired, dropped): repeated vertices are removed (not
-    counted); invalid polygons (self-intersecting, bow-ties) are repaired with
-    `shapely.make_valid`; polygons with fewer than 3 distinct vertices or no area are
-    dropped.
-    Repairs and drops are counted, never silent.
-    """
-    if len(counts) == 0:
-        return EMPTY, 0, 0
-    owner = np.repeat(np.arange(len(counts)), counts)
-    # Repeated vertices are harmless in a file but make zero-length edges downstream.
-    repeat = np.zeros(len(coords), dtype=bool)
-    repeat[1:] = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
-    coords, owner = coords[~repeat], owner[~repeat]
-    kept = np.bincount(owner, minlength=len(counts))
-    ends = np.cumsum(kept)
-    closed = np.zeros(len(counts), dtype=bool)  # a last vertex equal to the first one
-    some = kept > 0
-    closed[some] = (coords[ends[some] - 1] == coords[ends[some] - kept[some]]).all(axis=1)
-    usable = kept - closed >= 3
-    keep = usable[owner]
-    _, owner = np.unique(owner[keep], return_inverse=True)
-    geoms = shapely.polygons(shapely.linearrings(coords[keep], indices=owner))
-    invalid = ~shapely.is_valid(geoms)
-    if invalid.any():
-        geoms[invalid] = shapely.make_valid(geoms[invalid])
-    parts = polygon_parts(geoms)
-    dropped = int((~usable).sum()) + int(len(geoms) - np.count_nonzero(shapely.area(geoms) > 0))
-    return parts, int(invalid.sum()), dropped
-
-
 def read_layout(
     path: str | Path,
     layer_map: dict[str, LayerKey],
@@ -199,6 +178,7 @@ def read_layout(
     max_shapes: int = MAX_SHAPES,
     max_memory: int | None = None,
     read_timeout: float | None = None,
+    cache: Store | None = None,
 ) -> Layout:
     """Read `path`: the hierarchy under its top cell, on the layers named in `layer_map`.
 
@@ -208,11 +188,29 @@ def read_layout(
     hierarchies and flattenings larger than `max_shapes`; it is capped at `max_memory`
     bytes and `read_timeout` seconds when given. `Layout.unmapped` lists the layers with
     shapes that `layer_map` does not name.
+
+    With a `cache` (a `pkgdrc.cache.Store`), an uncompressed GDSII file is read by structure:
+    the structures whose cells the cache holds (same bytes, units and layer maps,
+    `pkgdrc.cache.cells`) are not read again, the others are read in the child as a library
+    of their own, and the hierarchy is checked on all cells together
+    (`pkgdrc.cellmeta.check_hierarchy`); each shape's hash and bounds come with it
+    (`Cell.own_state`). Whatever the split cannot do (a stream it does not trust, a
+    reference that is not exact on the grid, any error) is done by reading the whole file,
+    which gives the authoritative result or error: the same cells either way. A GDSII file
+    larger than `PART_BYTES` is read by structure too, with or without a cache, in parts of at
+    most that size, each by a child of its own: gdstk never holds the whole library.
     """
     path = Path(path)
     kind = _sniff(path)
-    raw = read_in_child(str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout)
-    tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
+    label_map = dict(label_map or {})
+    limits = ReadLimits(max_shapes, max_memory, read_timeout)
+    by_structure = kind == "gds" and (cache is not None or path.stat().st_size > PART_BYTES)
+    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache) if by_structure else None
+    if raw is None:
+        raw = read_in_child(
+            str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout, cache is not None
+        )
+    tree, repaired, dropped = CellTree.from_raw(raw)
     grid = Grid(raw.precision / 1e-6)
     labels: dict[str, list[tuple[str, float, float]]] | None = None if label_map else {}
     return Layout(
@@ -226,5 +224,114 @@ def read_layout(
         tree,
         list(layer_map),
         unmapped=raw.unmapped,
-        limits=ReadLimits(max_shapes, max_memory, read_timeout),
+        limits=limits,
     )
+
+
+def _read_by_structure(
+    path: str,
+    layer_map: dict[str, LayerKey],
+    top: str | None,
+    label_map: dict[str, LayerKey],
+    limits: ReadLimits,
+    cache: Store | None,
+) -> RawTree | None:
+    """The tree read structure by structure, through `cache` when given (see `read_layout`), or
+    None: read the whole file."""
+    data = segments.mapped(path)
+    if data is None:
+        return None
+    with data:
+        return _cells_by_structure(path, data, layer_map, top, label_map, limits, cache)
+
+
+def _cells_by_structure(
+    path: str,
+    data: mmap.mmap,
+    layer_map: dict[str, LayerKey],
+    top: str | None,
+    label_map: dict[str, LayerKey],
+    limits: ReadLimits,
+    cache: Store | None,
+) -> RawTree | None:
+    found = segments.split_buffer(data)
+    if found is None:
+        return None
+    keys = [cells.cell_key(s.digest, found.units, layer_map, label_map) for s in found.structures]
+    entries: list[cells.Entry | None] = []
+    for key, structure in zip(keys, found.structures):
+        payload = cache.get(key) if cache is not None else None
+        entry = cells.decode(payload, layer_map, label_map) if payload is not None else None
+        named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
+        entries.append(entry if named else None)
+    missing = [i for i, e in enumerate(entries) if e is None]
+    for part in _parts(found, missing):
+        fresh = _read_structures(path, data, found, part, layer_map, label_map, limits, cache is not None)
+        if fresh is None:
+            return None
+        for i, entry in zip(part, fresh):
+            entries[i] = entry
+            if cache is not None:
+                cache.put(keys[i], cells.encode(entry, layer_map, label_map))
+    done = [e for e in entries if e is not None]
+    unit, precision = done[0][0], done[0][1]
+    metas = [e[2] for e in done]
+    if any(e[:2] != (unit, precision) for e in done) or any(
+        m.name.encode("utf-8") != s.name for m, s in zip(metas, found.structures)
+    ):
+        return None
+    texts = set(label_map.values())
+    try:
+        h = check_hierarchy(metas, top, set(layer_map.values()), texts, limits.max_shapes, unit, precision, path)
+    except PkgdrcError:
+        return None
+    content = {e[2].name: e[3] for e in done}
+    return RawTree(h.top, unit, precision, {n: content[n] for n in h.order}, h.unmapped)
+
+
+def _parts(found: segments.Segments, which: list[int]) -> list[list[int]]:
+    """Structures `which` in runs of at most `PART_BYTES` (a larger structure alone)."""
+    parts: list[list[int]] = []
+    size = PART_BYTES
+    for i in which:
+        n = found.structures[i].end - found.structures[i].start
+        if size + n > PART_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(i)
+        size += n
+    return parts
+
+
+def _read_structures(
+    path: str,
+    data: mmap.mmap,
+    found: segments.Segments,
+    which: list[int],
+    layer_map: dict[str, LayerKey],
+    label_map: dict[str, LayerKey],
+    limits: ReadLimits,
+    with_state: bool,
+) -> list[cells.Entry] | None:
+    """Structures `which` of `path` read in the child, in that order, from a library of their own
+    (in memory), or from the file itself when they are all of its structures; None when the
+    child refuses them."""
+    whole = len(which) == len(found.structures)
+    if not whole and not hasattr(os, "memfd_create"):
+        return None
+    fd = os.memfd_create("pkgdrc-part") if not whole else None
+    try:
+        if fd is None:
+            part = (path, [s.start for s in found.structures])
+        else:
+            part = (f"/proc/self/fd/{fd}", segments.write_part(data, found, which, fd))
+        args = (layer_map, None, label_map, limits.max_shapes, limits.max_memory, limits.read_timeout, with_state, part)
+        unit, precision, read = read_in_child(path, "gds", *args)
+    except PkgdrcError:
+        return None
+    finally:
+        if fd is not None:
+            os.close(fd)
+    if len(read) != len(which):
+        return None
+    return [(unit, precision, meta, raw) for meta, raw in read]

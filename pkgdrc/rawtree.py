@@ -1,48 +1,48 @@
-"""A gdstk library's top cell as plain arrays (`RawTree`), after checking its hierarchy.
+"""A gdstk library's cells as plain arrays, after checking its hierarchy (runs in the reading child).
 
-Runs in the reading child (`pkgdrc.safe_read`). Before anything is flattened the
-hierarchy is checked: two cells with one name, references to missing cells, reference
-cycles, magnification <= 0, rotations that are not numbers, and the number of shapes and
-cell placements the flattening would make (arrays multiply through the hierarchy) against
-`max_shapes`, counted without expanding anything. KLayout's `$$$CONTEXT_INFO$$$` cell
-(PCell and library context, no layout) is ignored, as KLayout does. Per cell, its own
-shapes in whole dbu and its placements come back (`pkgdrc.hierarchy` flattens them).
+Per cell: its metadata (`pkgdrc.cellmeta.CellMeta`: name, references, shapes per layer) and
+its content (`RawCell`): its own shapes on the deck's layers in whole dbu, converted to valid
+polygons (`pkgdrc.geometry.packed.to_shapely`: repairs and drops counted) and sent back
+compact (`Packed`), its labels and its exact placements. `tree_of` reads a whole library:
+the hierarchy is checked on the metadata (`pkgdrc.cellmeta.check_hierarchy`) before anything
+is converted, and only the cells under the top are. `cells_of` converts every cell of a
+library that holds some structures of a file (`pkgdrc.cache.cells`: the others come from
+the cache); the hierarchy is checked once all cells are together.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import gdstk
 import numpy as np
 
+from pkgdrc.cellmeta import CellMeta, LayerKey, Reference, check_hierarchy, check_names, check_units
 from pkgdrc.errors import PkgdrcError
-
-LayerKey = tuple[int, int]
-
-# KLayout writes PCell and library context into this cell and reads it as no cell at all
-CONTEXT_CELL = "$$$CONTEXT_INFO$$$"
+from pkgdrc.geometry.packed import Packed, pack, to_shapely
 
 Matrix = tuple[int, int, int, int]  # (a, b, c, d): x' = a x + b y, y' = c x + d y
+Label = tuple[str, float, float]
 
 
 @dataclass
 class RawCell:
-    """One cell as drawn: its own shapes as vertex arrays in whole dbu, and its placements.
+    """One cell's content: its own shapes per deck layer (`Packed`, whole dbu), labels, placements.
 
     A placement is (child cell, orientation matrix, offsets): the child, turned by a
     multiple of 90 degrees and maybe mirrored (`Matrix`), placed at each of the `(k, 2)`
     offsets (the origin, or every element of an array), in whole dbu. References that are
     not exact on the grid (other angles, magnification, offsets off the grid) are
-    flattened by gdstk into the cell's own shapes here.
+    flattened by gdstk into the cell's own shapes here. `repaired` and `dropped` count the
+    cell's own polygons repaired and dropped by `to_shapely`.
     """
 
-    coords: dict[str, np.ndarray]  # layer name -> (n, 2) vertices, whole dbu (int32 where they fit, else float64)
-    counts: dict[str, np.ndarray]  # layer name -> vertices per polygon
-    labels: dict[str, list[tuple[str, float, float]]]
+    layers: dict[str, Packed]
+    labels: dict[str, list[Label]]
     placements: list[tuple[str, Matrix, np.ndarray]]
+    repaired: int = 0
+    dropped: int = 0
 
 
 @dataclass
@@ -57,6 +57,12 @@ class RawTree:
     unmapped: list[tuple[int, int, int]] = field(default_factory=list)
 
 
+class Unsplittable(PkgdrcError):
+    """Some structures cannot be read apart from the others (a reference that is not exact on the
+    grid takes the placed cell's shapes; a cell too large to convert before the hierarchy is
+    checked): the whole file is read instead."""
+
+
 def _reps(obj) -> int:
     """How many copies a repetition makes (gdstk reports 0 for none)."""
     return max(int(obj.repetition.size), 1)
@@ -68,120 +74,42 @@ def _cells(lib: gdstk.Library) -> list[gdstk.Cell]:
     return [c for c in lib.cells if isinstance(c, gdstk.Cell)]
 
 
-def _check_references(lib: gdstk.Library, path: str) -> None:
-    for cell in _cells(lib):
-        for ref in cell.references:
-            if isinstance(ref.cell, (str, gdstk.RawCell)):
-                name = ref.cell if isinstance(ref.cell, str) else ref.cell.name
-                raise PkgdrcError(f"cell {cell.name} refers to cell {name!r}, which is not in the file", path=path)
-            mag = ref.magnification
-            if not (math.isfinite(mag) and mag > 0):
-                raise PkgdrcError(
-                    f"cell {cell.name}: reference to {ref.cell.name} has magnification {mag:g}; "
-                    "expected a positive number",
-                    path=path,
-                )
-            if not math.isfinite(ref.rotation):
-                raise PkgdrcError(
-                    f"cell {cell.name}: reference to {ref.cell.name} has rotation {ref.rotation:g}; "
-                    "expected a finite angle",
-                    path=path,
-                )
+def _usable(ref: Reference) -> bool:
+    return math.isfinite(ref.magnification) and ref.magnification > 0 and math.isfinite(ref.rotation)
 
 
-def _postorder(lib: gdstk.Library, path: str) -> list[gdstk.Cell]:
-    """Cells, each after every cell it refers to; a reference cycle is an error."""
-    state: dict[str, int] = {}
-    order: list[gdstk.Cell] = []
-    for root in _cells(lib):
-        if root.name in state:
-            continue
-        stack = [(root, iter({r.cell.name: r.cell for r in root.references}.values()))]
-        state[root.name] = 1
-        while stack:  # iterative DFS: hierarchies may be deeper than Python's recursion limit
-            cell, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                state[cell.name] = 2
-                order.append(cell)
-            elif state.get(child.name) == 1:
-                trail = [c.name for c, _ in stack]
-                cycle = " -> ".join(trail[trail.index(child.name) :] + [child.name])
-                raise PkgdrcError(f"reference cycle: {cycle}", path=path)
-            elif child.name not in state:
-                state[child.name] = 1
-                stack.append((child, iter({r.cell.name: r.cell for r in child.references}.values())))
-    return order
+def _ref_name(ref: gdstk.Reference) -> str:
+    return ref.cell if isinstance(ref.cell, str) else ref.cell.name
 
 
-def _own_shapes(cell: gdstk.Cell) -> Counter:
-    """(layer, datatype) -> shapes the cell draws itself (repetitions counted)."""
-    own: Counter = Counter()
+def meta_of(cell: gdstk.Cell) -> CellMeta:
+    """A cell's metadata: references (to any cell, in the library or not) and shape and label counts."""
+    own: dict[LayerKey, int] = {}
     for p in cell.polygons:
-        own[p.layer, p.datatype] += _reps(p)
+        own[p.layer, p.datatype] = own.get((p.layer, p.datatype), 0) + _reps(p)
     for path in cell.paths:
         for key in zip(path.layers, path.datatypes):
-            own[key] += _reps(path)
-    return own
+            own[key] = own.get(key, 0) + _reps(path)
+    texts: dict[LayerKey, int] = {}
+    for lb in cell.labels:
+        texts[lb.layer, lb.texttype] = texts.get((lb.layer, lb.texttype), 0) + _reps(lb)
+    refs = [Reference(_ref_name(r), _reps(r), float(r.magnification), float(r.rotation)) for r in cell.references]
+    return CellMeta(cell.name, refs, own, texts)
 
 
-def _expanded_sizes(
-    order: list[gdstk.Cell], own: dict[str, Counter], layers: set[LayerKey], texts: set[LayerKey]
-) -> dict[str, int]:
-    """Per cell: shapes on `layers`, labels on `texts` and placements its flattening makes."""
-    size: dict[str, int] = {}
-    for cell in order:
-        n = sum(count for key, count in own[cell.name].items() if key in layers)
-        n += sum(_reps(lb) for lb in cell.labels if (lb.layer, lb.texttype) in texts)
-        n += sum(_reps(r) * (1 + size[r.cell.name]) for r in cell.references)
-        size[cell.name] = n
-    return size
-
-
-def _unmapped(
-    order: list[gdstk.Cell], own: dict[str, Counter], top: str, used: set[str], layers: set[LayerKey]
-) -> list[tuple[int, int, int]]:
-    """(layer, datatype, shapes in the flattened `top`) of the layers with shapes outside `layers`.
-
-    `used` is `top` and the cells under it; counts multiply through placements and arrays.
-    """
-    flat: dict[str, Counter] = {}
-    for cell in order:
-        if cell.name not in used:
-            continue
-        total = Counter({k: v for k, v in own[cell.name].items() if k not in layers})
-        placed: Counter = Counter()
-        for r in cell.references:
-            placed[r.cell.name] += _reps(r)
-        for child, copies in placed.items():
-            for key, count in flat[child].items():
-                total[key] += copies * count
-        flat[cell.name] = total
-    return sorted((layer, datatype, n) for (layer, datatype), n in flat[top].items() if n)
-
-
-def _top_cell(lib: gdstk.Library, order: list[gdstk.Cell], top: str | None, path: str) -> gdstk.Cell:
-    if not order:
-        raise PkgdrcError("layout has no cells", path=path)
-    if top is not None:
-        for cell in order:
-            if cell.name == top:
-                return cell
-        raise PkgdrcError(f"top cell {top!r} not found; cells: {', '.join(sorted(c.name for c in order))}", path=path)
-    placed = {r.cell.name for c in order if c.name != CONTEXT_CELL for r in c.references}
-    tops = [c for c in order if c.name not in placed and c.name != CONTEXT_CELL]
-    if not tops:
-        raise PkgdrcError(f"layout has no cells besides {CONTEXT_CELL}", path=path)
-    if len(tops) > 1:
-        names = ", ".join(sorted(c.name for c in tops))
-        raise PkgdrcError(f"several top cells ({names}); choose one with --top", path=path)
-    return tops[0]
-
-
-def _largest_array(order: list[gdstk.Cell]) -> str:
-    best = max(((_reps(r), c.name, r.cell.name) for c in order for r in c.references), default=None)
-    return f"; its largest array is {best[0]:,} copies of {best[2]} in {best[1]}" if best else ""
+def metas_of(lib: gdstk.Library, path: str) -> list[CellMeta]:
+    """Every cell's metadata, in the library's order; a name that is not UTF-8 is an error (after
+    the names before it are checked, as a whole-library check meets them first)."""
+    metas: list[CellMeta] = []
+    try:
+        for cell in _cells(lib):
+            metas.append(meta_of(cell))
+    except TypeError as e:  # gdstk: "Unable to convert cell name to string." (not UTF-8)
+        if "to string" not in str(e):
+            raise
+        check_names(metas, path)
+        raise PkgdrcError("a cell name is not valid UTF-8 text; the file is corrupt", path=path) from None
+    return metas
 
 
 def _exact_placement(ref: gdstk.Reference, scale: float) -> tuple[Matrix, np.ndarray] | None:
@@ -214,14 +142,6 @@ def _vertices(polys: list, scale: float) -> tuple[np.ndarray, np.ndarray]:
     return np.rint(pts * scale), counts
 
 
-def _compact(v: np.ndarray) -> np.ndarray:
-    """Whole-dbu vertices as int32 when they all fit (half the bytes to send to the parent and
-    keep until they are polygons), else as they are."""
-    if len(v) and np.abs(v).max() < 2**31:
-        return v.astype(np.int32)
-    return v
-
-
 def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, float, float]]:
     try:
         return [(lb.text, float(np.rint(lb.origin[0] * scale)), float(np.rint(lb.origin[1] * scale))) for lb in found]
@@ -232,34 +152,48 @@ def _texts(found: list, scale: float, name: str, path: str) -> list[tuple[str, f
 
 
 def _raw_cell(
-    cell: gdstk.Cell, scale: float, layer_map: dict[str, LayerKey], label_map: dict[str, LayerKey], path: str
+    cell: gdstk.Cell,
+    scale: float,
+    layer_map: dict[str, LayerKey],
+    label_map: dict[str, LayerKey],
+    path: str,
+    with_state: bool,
+    whole: bool = True,
 ) -> RawCell:
-    """A cell's own shapes and labels (with those of its inexact references) and exact placements."""
+    """A cell's own shapes and labels (with those of its inexact references) and exact placements.
+
+    `with_state`: each shape's hash and bounds too. Not `whole` (the library holds only some
+    structures), an inexact reference raises Unsplittable.
+    """
     placements, inexact = [], []
     for ref in cell.references:
         exact = _exact_placement(ref, scale)
         if exact is None:
+            if not whole:
+                raise Unsplittable(f"cell {cell.name}: a reference to {_ref_name(ref)} is not exact on the grid")
             inexact.append(ref)
         else:
-            placements.append((ref.cell.name, *exact))
-    coords, counts = {}, {}
+            placements.append((_ref_name(ref), *exact))
+    layers, repaired, dropped = {}, 0, 0
     for name, (layer, datatype) in layer_map.items():
         raw = cell.get_polygons(apply_repetitions=True, include_paths=True, depth=0, layer=layer, datatype=datatype)
         for ref in inexact:
             raw += ref.get_polygons(
                 apply_repetitions=True, include_paths=True, depth=None, layer=layer, datatype=datatype
             )
-        coords[name], counts[name] = _vertices(raw, scale)
-        if not np.isfinite(coords[name]).all():
+        coords, counts = _vertices(raw, scale)
+        if not np.isfinite(coords).all():
             raise PkgdrcError(f"layer {name}: coordinates are not finite numbers", path=path)
-        coords[name] = _compact(coords[name])
+        polys, r, d = to_shapely(coords, counts)
+        layers[name] = pack(polys, with_state)
+        repaired, dropped = repaired + r, dropped + d
     labels = {}
     for name, (layer, texttype) in label_map.items():
         found = cell.get_labels(apply_repetitions=True, depth=0, layer=layer, texttype=texttype)
         for ref in inexact:
             found += ref.get_labels(apply_repetitions=True, depth=None, layer=layer, texttype=texttype)
         labels[name] = _texts(found, scale, name, path)
-    return RawCell(coords, counts, labels, placements)
+    return RawCell(layers, labels, placements, repaired, dropped)
 
 
 def tree_of(
@@ -269,43 +203,38 @@ def tree_of(
     top: str | None,
     label_map: dict[str, LayerKey],
     max_shapes: int,
+    with_state: bool = False,
 ) -> RawTree:
-    """A library's top cell hierarchy, after the checks above; errors name `path`."""
-    try:
-        _check_names(lib, path)
-        _check_references(lib, path)
-        order = _postorder(lib, path)
-        cell = _top_cell(lib, order, top, path)
-        own = {c.name: _own_shapes(c) for c in order}
-        layers = set(layer_map.values())
-        sizes = _expanded_sizes(order, own, layers, set(label_map.values()))
-    except TypeError as e:  # gdstk: "Unable to convert cell name to string." (not UTF-8)
-        if "to string" not in str(e):
-            raise
-        raise PkgdrcError("a cell name is not valid UTF-8 text; the file is corrupt", path=path) from None
-    if sizes[cell.name] > max_shapes:
-        raise PkgdrcError(
-            f"flattening {cell.name} would make {sizes[cell.name]:,} shapes and placements "
-            f"(limit {max_shapes:,}, --max-shapes){_largest_array(order)}",
-            path=path,
-        )
-    if not (1e-12 <= lib.precision <= 1e-3 and 0 < lib.unit < math.inf):
-        raise PkgdrcError(
-            f"unusable library units: database unit {lib.precision:g} m, user unit {lib.unit:g} m "
-            "(expected a database unit from 1e-12 to 1e-3 m)",
-            path=path,
-        )
+    """A whole library's top cell hierarchy, after `check_hierarchy`; errors name `path`."""
+    metas = metas_of(lib, path)
+    found = check_hierarchy(
+        metas, top, set(layer_map.values()), set(label_map.values()), max_shapes, lib.unit, lib.precision, path
+    )
     scale = lib.unit / lib.precision  # user units -> database units
-    used = {cell.name} | {c.name for c in cell.dependencies(True)}
-    cells = {c.name: _raw_cell(c, scale, layer_map, label_map, path) for c in order if c.name in used}
-    unmapped = _unmapped(order, own, cell.name, used, layers)
-    return RawTree(cell.name, lib.unit, lib.precision, cells, unmapped)
+    by_name = {c.name: c for c in _cells(lib)}
+    cells = {n: _raw_cell(by_name[n], scale, layer_map, label_map, path, with_state) for n in found.order}
+    return RawTree(found.top, lib.unit, lib.precision, cells, found.unmapped)
 
 
-def _check_names(lib: gdstk.Library, path: str) -> None:
-    """Two cells with one name would be read as one (the second never checked): refused, as KLayout does."""
-    seen: set[str] = set()
-    for cell in lib.cells:
-        if cell.name in seen:
-            raise PkgdrcError(f"two cells named {cell.name!r}; a cell name must be unique", path=path)
-        seen.add(cell.name)
+def cells_of(
+    lib: gdstk.Library,
+    path: str,
+    layer_map: dict[str, LayerKey],
+    label_map: dict[str, LayerKey],
+    max_shapes: int,
+    with_state: bool = True,
+) -> tuple[float, float, list[tuple[CellMeta, RawCell]]]:
+    """(unit, precision, every cell's metadata and content, with each shape's hash and bounds when
+    `with_state`) of a library holding some of a file's structures; Unsplittable when one cannot
+    be read apart from the others."""
+    metas = metas_of(lib, path)
+    layers = set(layer_map.values())
+    for meta in metas:  # converting a huge repetition before the hierarchy is checked: the whole read refuses it
+        if sum(n for key, n in meta.own.items() if key in layers) > max_shapes:
+            raise Unsplittable(f"cell {meta.name} draws more than {max_shapes:,} shapes")
+        if not all(_usable(r) for r in meta.refs):  # the whole read names the reference
+            raise Unsplittable(f"cell {meta.name}: a reference has an unusable transform")
+    check_units(lib.unit, lib.precision, path)
+    scale = lib.unit / lib.precision
+    out = [(m, _raw_cell(c, scale, layer_map, label_map, path, with_state, False)) for m, c in zip(metas, _cells(lib))]
+    return lib.unit, lib.precision, out

@@ -187,6 +187,7 @@ def _check(
             max_shapes=max_shapes,
             max_memory=max_memory,
             read_timeout=read_timeout,
+            cache=cache,
         )
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(

@@ -4,17 +4,18 @@ gdstk's readers are C++: on some corrupt files (with gdstk 1.0.2, 2.7% of copies
 small GDSII file and 36% of a small OASIS file with 1-4 random bytes overwritten, see
 benchmarks/RESULTS.md) they die with a segmentation fault that Python cannot catch. So the
 library is read and checked in a forked child process (POSIX), and only plain arrays come
-back: per cell its own shapes in dbu and its placements (`RawTree`; `pkgdrc.hierarchy`
-flattens it). A child that dies becomes a PkgdrcError naming the file and the signal.
+back: per cell its own shapes as valid polygons in compact arrays, and its placements
+(`RawTree`; `pkgdrc.hierarchy` decodes and flattens it). A child that dies becomes a
+PkgdrcError naming the file and the signal.
 
 In the child, before gdstk: a gzip-compressed layout is decompressed (`pkgdrc.source`,
 into memory, at most `max_memory` bytes), the file is checked to be complete (`pkgdrc.oasis`,
 `pkgdrc.gdsii`) and a GDSII stream's record grammar is validated (`pkgdrc.gdsii`).
-Then the library's hierarchy is checked and turned into plain arrays
-(`pkgdrc.rawtree.tree_of`: names, references, cycles, the flattened size against
-`max_shapes`). `max_memory` caps the child's address space and `timeout` its
-time; both are checked here, so any value a caller passes becomes a PkgdrcError or a
-limit, never a crash.
+Then the library's hierarchy is checked (`pkgdrc.cellmeta.check_hierarchy`: names,
+references, cycles, the flattened size against `max_shapes`) and its cells converted
+(`pkgdrc.rawtree.tree_of`: valid polygons, repairs and drops counted). `max_memory` caps
+the child's address space and `timeout` its time; both are checked here, so any value a
+caller passes becomes a PkgdrcError or a limit, never a crash.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ import gdstk
 import numpy as np
 
 from pkgdrc import gdsii, oasis
+from pkgdrc.cellmeta import CellMeta
 from pkgdrc.errors import PkgdrcError
-from pkgdrc.rawtree import LayerKey, RawTree, tree_of
+from pkgdrc.rawtree import LayerKey, RawCell, RawTree, Unsplittable, cells_of, tree_of
 from pkgdrc.source import readable
 
 # Shapes on the deck's layers plus cell placements that a flattening may make. At about
@@ -63,23 +65,41 @@ def read_tree(
     label_map: dict[str, LayerKey],
     max_shapes: int,
     max_memory: int | None = None,
-) -> RawTree:
+    with_state: bool = False,
+    part: tuple[str, list[int]] | None = None,
+) -> RawTree | tuple[float, float, list[tuple[CellMeta, RawCell]]]:
     """Read and check a layout; return its top cell's hierarchy (runs in the child; callable in-process).
 
-    `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes.
+    `kind` is 'gds', 'oasis' or 'gzip' (either, compressed), from the file's magic bytes;
+    `with_state`: each shape's hash and bounds too. With `part` (a GDSII file holding some
+    structures of `path`, `pkgdrc.gdsii.segments.write_part`, and where they start in it),
+    that file is read and checked the same way, each structure must start at a BGNSTR record
+    of its record chain, and every cell of it comes back (`pkgdrc.rawtree.cells_of`); errors
+    name `path`.
     """
-    with readable(path, kind, max_memory) as (source, inner):
+    with readable(part[0] if part else path, kind, max_memory) as (source, inner):
         if inner == "oasis":
             oasis.check_complete(source, path)
         else:
             gdsii.check_complete(source, path)
-            gdsii.validate_file(source, path)
+            rec = gdsii.validate_file(source, path)
+            if part and not _starts_structures(rec, part[1]):
+                raise Unsplittable("a part of the split file is not a whole structure")
         with np.errstate(all="ignore"):
             try:
                 lib = gdstk.read_oas(source) if inner == "oasis" else gdstk.read_gds(source)
             except Exception as e:  # gdstk raises plain RuntimeError/OSError for corrupt files
                 raise PkgdrcError(f"cannot read {inner.upper()} layout: {e}", path=path) from None
-    return tree_of(lib, path, layer_map, top, label_map, max_shapes)
+        if part is not None:
+            return cells_of(lib, path, layer_map, label_map, max_shapes, with_state)
+        return tree_of(lib, path, layer_map, top, label_map, max_shapes, with_state)
+
+
+def _starts_structures(rec: gdsii.Records, starts: list[int]) -> bool:
+    """Whether each offset in `starts` is where a BGNSTR record of the chain `rec` starts."""
+    at = np.searchsorted(rec.pos, starts)
+    inside = at < len(rec.pos)
+    return bool(inside.all() and (rec.pos[at] == starts).all() and (rec.kind[at] == gdsii.scan.BGNSTR).all())
 
 
 def _limit_memory(max_memory: int | None) -> None:
@@ -172,14 +192,16 @@ def read_in_child(
     max_shapes: int = MAX_SHAPES,
     max_memory: int | None = None,
     timeout: float | None = None,
-) -> RawTree:
+    with_state: bool = False,
+    part: tuple[str, list[int]] | None = None,
+) -> Any:
     """`read_tree` in a child process; a crash, a memory limit or `timeout` seconds become a PkgdrcError.
 
     `max_memory` (bytes) and `timeout` (seconds) must be positive and finite; a timeout
     longer than `MAX_TIMEOUT` is that long.
     """
     _check_limits(max_memory, timeout)
-    args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory)
+    args = (path, kind, dict(layer_map), top, dict(label_map or {}), max_shapes, max_memory, with_state, part)
     answer: Any
     if not hasattr(os, "fork"):  # Windows: no isolation, the checks above still apply
         answer, status = _answer(args, None), 0

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from pkgdrc import safe_read
 from pkgdrc.hierarchy import CellTree
-from pkgdrc.layout import read_layout, to_shapely
+from pkgdrc.layout import read_layout
 
 EXAMPLES = int(os.environ.get("PKGDRC_HIERARCHY_EXAMPLES", "100"))
 SETTINGS = settings(
@@ -423,7 +423,7 @@ def test_inexact_references_in_memory_within_a_dbu():
     """Off-grid origins only exist in memory (a file stores whole dbu): read the library in process."""
     lib = _inexact_library()
     raw = safe_read.tree_of(lib, "mem.gds", LAYERS, "TOP", LABELS, 10**7)
-    tree, repaired, dropped = CellTree.from_raw(raw, to_shapely)
+    tree, repaired, dropped = CellTree.from_raw(raw)
     assert (repaired, dropped) == (0, 0)
     top = lib["TOP"]
     for name, key in LAYERS.items():
