@@ -146,6 +146,7 @@ class CellTree:
         self.cells = cells
         self._instances: dict[str, dict[Matrix, np.ndarray]] | None = None
         self._content: dict[tuple[str, str], np.ndarray] = {}
+        self._boxes: tuple[list[tuple[str, str]], dict[str, np.ndarray]] | None = None
 
     @classmethod
     def from_raw(cls, raw: RawTree) -> tuple[CellTree, int, int]:
@@ -229,17 +230,47 @@ class CellTree:
         """Bounding box (x0, y0, x1, y1), dbu, of each cell's content (its own shapes and those
         of the cells it places) on `layers` (None: every layer read), and the points of its
         labels on `label_layers`, in the cell's own frame; cells without any are left out.
-        One pass, children first: nothing is flattened."""
-        boxes: dict[str, np.ndarray] = {}
-        for name, cell in self.cells.items():  # children first
-            own = cell.box(layers)
-            parts = [own[None, :]] if own is not None else []
-            parts += [label_boxes(cell.labels.get(n, []), IDENTITY, ORIGIN) for n in label_layers if cell.labels.get(n)]
-            parts += [place_box(boxes[p.cell], p.matrix, p.offsets) for p in cell.placements if p.cell in boxes]
-            if parts:
-                every = np.concatenate(parts)
-                boxes[name] = np.concatenate([every[:, :2].min(axis=0), every[:, 2:].max(axis=0)])
-        return boxes
+        Made of the boxes per layer (`_layer_boxes`, one pass for every layer, kept): nothing
+        is flattened or decoded."""
+        names, boxes = self._layer_boxes()
+        rows = [i for i, (kind, n) in enumerate(names) if kind == "labels" and n in label_layers]
+        rows += [i for i, (kind, n) in enumerate(names) if kind == "shapes" and (layers is None or n in layers)]
+        out: dict[str, np.ndarray] = {}
+        for name, b in boxes.items():
+            pick = b[rows]
+            pick = pick[~np.isnan(pick[:, 0])]
+            if len(pick):
+                out[name] = np.concatenate([pick[:, :2].min(axis=0), pick[:, 2:].max(axis=0)])
+        return out
+
+    def _layer_boxes(self) -> tuple[list[tuple[str, str]], dict[str, np.ndarray]]:
+        """Per cell, the box of its content on each layer and of its labels on each label layer:
+        rows named by `("shapes" | "labels", layer)`, NaN where it has none. One pass, children
+        first; a placement adds its cell's rows turned and spread over its offsets."""
+        if self._boxes is None:
+            names = sorted({("shapes", k) for c in self.cells.values() for k in c.packed})
+            names += sorted({("labels", k) for c in self.cells.values() for k in c.labels if c.labels[k]})
+            row = {n: i for i, n in enumerate(names)}
+            boxes: dict[str, np.ndarray] = {}
+            for name, cell in self.cells.items():  # children first
+                b = np.full((len(names), 4), np.nan)
+                for k, packed in cell.packed.items():
+                    if len(packed):
+                        b[row["shapes", k]] = packed.box
+                for k, found in cell.labels.items():
+                    if found:
+                        pts = label_boxes(found, IDENTITY, ORIGIN)
+                        b[row["labels", k]] = np.concatenate([pts[:, :2].min(axis=0), pts[:, 2:].max(axis=0)])
+                for p in cell.placements:
+                    if p.cell in boxes and len(p.offsets):
+                        child = boxes[p.cell]
+                        lo, hi = apply(p.matrix, child[:, :2]), apply(p.matrix, child[:, 2:])
+                        spread = np.concatenate([p.offsets.min(axis=0), p.offsets.max(axis=0)])
+                        placed = np.hstack([np.minimum(lo, hi), np.maximum(lo, hi)]) + spread
+                        b[:, :2], b[:, 2:] = np.fmin(b[:, :2], placed[:, :2]), np.fmax(b[:, 2:], placed[:, 2:])
+                boxes[name] = b
+            self._boxes = (names, boxes)
+        return self._boxes
 
     def placed_boxes(self, name: str, box: np.ndarray) -> np.ndarray:
         """`box` (a box in cell `name`'s frame, dbu) at every placement of the cell in the top's

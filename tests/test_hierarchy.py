@@ -316,6 +316,23 @@ def _check_against_gdstk(path: Path, inexact: bool):
         assert got == want
     # the lazily flattened Layout is the tree's flattening
     assert {n: len(p) for n, p in layout.polygons.items()} == {n: tree.flat_count(n) for n in LAYERS}
+    # content boxes (every layer in one pass) are the bounds of each cell's flattened content
+    for layers in (["A"], ["B"], None):
+        boxes = tree.content_boxes(layers)
+        for name in tree.cells:
+            content = np.concatenate([tree.content(name, n) for n in (layers or LAYERS)])
+            if len(content) == 0:
+                assert name not in boxes
+            else:
+                assert boxes[name].tolist() == shapely.total_bounds(content).tolist()
+    points = [(x, y) for _, x, y in tree.flat_labels("A")]
+    top_shapes = np.concatenate([tree.content(tree.top, n) for n in LAYERS])
+    if len(top_shapes):
+        b = shapely.total_bounds(top_shapes)
+        points += [(b[0], b[1]), (b[2], b[3])]
+    if points:
+        every = np.array(points)
+        assert tree.content_boxes(None, ["A"])[tree.top].tolist() == [*every.min(axis=0), *every.max(axis=0)]
     return tree
 
 
