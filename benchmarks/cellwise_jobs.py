@@ -16,7 +16,7 @@ import resource
 import sys
 import time
 
-from pkgdrc import cellwise
+from pkgdrc import cellwalk, cellwise
 from pkgdrc.decks import load_deck
 from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
@@ -51,8 +51,8 @@ def main(path: str, only: list[str]) -> None:
     start = time.process_time()
     engines = plan(rules, layout, Options("auto", 2), deck)
     by_cell = [r for r in rules if engines[r.id] == "cellwise"]
-    shared = cellwise.Shared()
-    checkers = [cellwise.CellwiseRule(layout, deck, r, shared) for r in by_cell]
+    shared = cellwalk.Shared()
+    checkers = [cellwalk.CellwiseRule(layout, deck, r, shared) for r in by_cell]
     units, cost = cellwise.units_of_work(checkers)
     for name in deck.layers:
         shared.has(layout.tree, layout.tree.top, name)

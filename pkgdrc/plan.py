@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pkgdrc.cellwise import by_cell_possible, is_local, splits_well
+from pkgdrc.cellwalk import by_cell_possible, is_local
+from pkgdrc.cellwise import splits_well
 from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.layout import Layout
