@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from pkgdrc.cellwalk import CellwiseRule, Found, Part, Shared, by_cell_possible
 from pkgdrc.deck import Deck, Rule
@@ -22,7 +23,7 @@ from pkgdrc.hierarchy import CellTree
 from pkgdrc.layout import Layout
 from pkgdrc.pool import forked_map
 
-__all__ = ["CellwiseRule", "by_cell_possible", "run_rules", "splits_well", "units_of_work"]
+__all__ = ["CellwiseRule", "Work", "by_cell_possible", "run_rules", "splits_well", "units_of_work"]
 
 
 def _rule_of(state: tuple, i: int) -> tuple[Found, float]:
@@ -84,15 +85,40 @@ def _shape_counts(tree: CellTree) -> dict[str, int]:
     return out
 
 
-def splits_well(layout: Layout, deck: Deck, rules: list[Rule], jobs: int) -> bool:
-    """Whether `rules` cell by cell split into units of work that `jobs` processes share well:
-    no unit holds more than 1 / (2 jobs) of the shapes read (the top's own shapes and crowded
-    placements are one unit)."""
+@dataclass
+class Work:
+    """Rules cell by cell on a layout, planned once: a checker per rule (sharing one `Shared`),
+    the units of work (`units_of_work`, costliest first) and their costs. The planner builds it
+    to weigh the split (`splits_well`); the run reuses it (`run_rules(work=...)`)."""
+
+    rules: list[Rule]
+    checkers: list[CellwiseRule]
+    units: list[list[tuple[int, Part]]]
+    cost: list[float]
+
+    @classmethod
+    def plan(cls, layout: Layout, deck: Deck, rules: list[Rule]) -> Work:
+        shared = Shared()
+        checkers = [CellwiseRule(layout, deck, rule, shared) for rule in rules]
+        units, cost = units_of_work(checkers)
+        return cls(list(rules), checkers, units, cost)
+
+    def for_rules(self, rules: list[Rule]) -> bool:
+        """Whether this work is that of `rules` (the same rules, in order)."""
+        return [r.id for r in self.rules] == [r.id for r in rules]
+
+    def splits_well(self, jobs: int) -> bool:
+        """No unit holds more than 1 / (2 jobs) of the shapes read, and there are several."""
+        return jobs > 1 and len(self.cost) > 1 and self.cost[0] <= sum(self.cost) / (2 * jobs)
+
+
+def splits_well(layout: Layout, deck: Deck, rules: list[Rule], jobs: int) -> Work | None:
+    """The work of `rules` cell by cell when it splits into units that `jobs` processes share
+    well (`Work.splits_well`: the top's own shapes and crowded placements are one unit), else None."""
     if layout.tree is None or jobs <= 1 or not rules:
-        return False
-    shared = Shared()
-    _, cost = units_of_work([CellwiseRule(layout, deck, r, shared) for r in rules])
-    return len(cost) > 1 and cost[0] <= sum(cost) / (2 * jobs)
+        return None
+    work = Work.plan(layout, deck, rules)
+    return work if work.splits_well(jobs) else None
 
 
 def run_rules(
@@ -102,6 +128,7 @@ def run_rules(
     jobs: int = 1,
     on_rule: Callable[[Rule], None] | None = None,
     seconds: list[float] | None = None,
+    work: Work | None = None,
 ) -> list[Found]:
     """Each rule's violations, cell by cell; on `jobs` forked processes when > 1.
 
@@ -111,13 +138,14 @@ def run_rules(
     processing time first). When one unit would hold more than 1 / (2 jobs) of the work, whole
     rules go to the processes instead, costliest first. `on_rule(rule)` is called as a rule
     starts (one process) or finishes (several); `seconds`, when given, receives the time each
-    rule took where it ran, in order.
+    rule took where it ran, in order. `work`: these rules' units as the planner made them
+    (`splits_well`), used when given for the same rules.
     """
     took = seconds if seconds is not None else []
     took[:] = [0.0] * len(rules)
-    shared = Shared()
-    checkers = [CellwiseRule(layout, deck, rule, shared) for rule in rules]
     if jobs <= 1 or len(rules) == 0:
+        shared = Shared()
+        checkers = [CellwiseRule(layout, deck, rule, shared) for rule in rules]
         out = []
         for k, rule in enumerate(rules):
             if on_rule is not None:
@@ -126,11 +154,13 @@ def run_rules(
             out.append(checkers[k].run())
             took[k] = time.perf_counter() - start
         return out
-    units, cost = units_of_work(checkers)
+    if work is None or not work.for_rules(rules):
+        work = Work.plan(layout, deck, rules)
+    checkers, units = work.checkers, work.units
     found: list[Found] = [[] for _ in rules]
     for name in deck.layers:  # computed once here, inherited by the forked workers
-        shared.has(checkers[0].tree, checkers[0].tree.top, name)
-    if len(units) > 1 and cost[0] <= sum(cost) / (2 * jobs):
+        checkers[0].shared.has(checkers[0].tree, checkers[0].tree.top, name)
+    if work.splits_well(jobs):
         left = [0] * len(rules)
         for unit in units:
             for k, _ in unit:
