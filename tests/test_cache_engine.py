@@ -18,9 +18,9 @@ import pkgdrc
 from pkgdrc import tiles
 from pkgdrc.cache import keys
 from pkgdrc.cache.state import LayerState, changed, layer_state
-from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
 from pkgdrc.cache.store import Store
 from pkgdrc.decks import load_deck
+from pkgdrc.geometry.hashing import label_hashes, polygon_hashes
 from pkgdrc.incremental import FEW, _Closure, decode_markers, encode_markers
 from pkgdrc.layout import read_layout
 from pkgdrc.report import json_report, text
