@@ -1,6 +1,6 @@
 """Where `--jobs 2` spends its CPU cell by cell, against `--jobs 1` flat (for shared machines).
 
-    python benchmarks/cellwise_jobs.py /work/data/realistic_1m.gds [RULE ...]
+    python benchmarks/cellwise_jobs.py /work/data/realistic_1m.gds [--units-only] [RULE ...]
 
 Reads the layout (wall and CPU: the reader is a child process), runs the rules flat in this
 process as `--jobs 1` does (each rule's CPU, the layers it is the first to read merged
@@ -10,6 +10,8 @@ reporting its CPU per rule, its worker and when it started and ended. Prints per
 flat and in units, per worker its busy CPU and how long it stood idle before the phase ended
 (balance), and the estimate for two idle cores: (read + flat) / (read + planning + the busier
 worker). The load average is printed with each phase: compare CPU seconds, not wall.
+`--units-only` skips the flat run (the workers then fork from a process that has not run
+it, as in `pkgdrc check --jobs 2`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def _unit_cpu(state: tuple, i: int) -> tuple[int, float, float, float, list[tupl
     return os.getpid(), start, time.perf_counter(), time.process_time() - cpu, per
 
 
-def main(path: str, only: list[str]) -> None:
+def main(path: str, only: list[str], units_only: bool = False) -> None:
     deck = load_deck("fowlp-2l")
     rules = [r for r in deck.rules if not only or r.id in only]
     wall, cpu = time.perf_counter(), _cpu(resource.RUSAGE_CHILDREN) + _cpu(resource.RUSAGE_SELF)
@@ -62,7 +64,7 @@ def main(path: str, only: list[str]) -> None:
     print(f"  read {read_wall:.2f} s wall, {read_cpu:.2f} s CPU (reading child and this process; {_load()})")
     flat: dict[str, float] = {}
     layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, "auto"))
-    for rule in rules:
+    for rule in [] if units_only else rules:
         start = time.process_time()
         run_rule(layers, rule)
         flat[rule.id] = time.process_time() - start
@@ -94,7 +96,8 @@ def main(path: str, only: list[str]) -> None:
     print(f"    units phase {phase:.2f} s wall ({_load()})")
     print("  rule        flat CPU s   units CPU s")
     for rule in rules:
-        print(f"  {rule.id:11s} {flat[rule.id]:10.2f} {units.get(rule.id, float('nan')):12.2f}  {engines[rule.id]}")
+        one_rule, in_units = flat.get(rule.id, float("nan")), units.get(rule.id, float("nan"))
+        print(f"  {rule.id:11s} {one_rule:10.2f} {in_units:12.2f}  {engines[rule.id]}")
     busier = max(sum(u for _, _, u in done) for done in workers.values())
     one = read_cpu + sum(flat.values())
     print(f"  total: flat {sum(flat.values()):.2f}, units {sum(units.values()):.2f} s CPU")
@@ -103,4 +106,4 @@ def main(path: str, only: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2:])
+    main(sys.argv[1], [a for a in sys.argv[2:] if a != "--units-only"], "--units-only" in sys.argv[2:])
