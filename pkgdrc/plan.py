@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pkgdrc.cellwise import by_cell_possible, is_local, splits_well
+from pkgdrc.cellwalk import by_cell_possible, is_local
+from pkgdrc.cellwise import Work, splits_well
 from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.layout import Layout
@@ -55,18 +56,23 @@ def by_cell(layout: Layout, hierarchy: Hierarchy) -> bool:
 
 def plan(rules: list[Rule], layout: Layout, options: Options, deck: Deck | None = None) -> dict[str, Engine]:
     """Rule id -> the engine that runs it (`deck`: needed to weigh cell by cell on several jobs)."""
+    return plan_work(rules, layout, options, deck)[0]
+
+
+def plan_work(
+    rules: list[Rule], layout: Layout, options: Options, deck: Deck | None = None
+) -> tuple[dict[str, Engine], Work | None]:
+    """`plan`, and the cell-by-cell rules' units of work when the planner built them to weigh
+    the split (`cellwise.splits_well`), for the run to reuse (`cellwise.run_rules(work=...)`)."""
     cells = by_cell(layout, options.hierarchy)
     split: Engine = "dask" if options.dask_scheduler is not None else ("tiles" if options.jobs > 1 else "flat")
     candidates = [r for r in rules if by_cell_possible(r)]
+    work = None
     if options.hierarchy == "cellwise":
         chosen = {r.id for r in candidates} if cells else set()
-    elif (
-        options.hierarchy == "auto"
-        and split == "tiles"
-        and deck is not None
-        and splits_well(layout, deck, candidates, options.jobs)
-    ):
-        chosen = {r.id for r in candidates}
+    elif options.hierarchy == "auto" and split == "tiles" and deck is not None:
+        work = splits_well(layout, deck, candidates, options.jobs)
+        chosen = {r.id for r in candidates} if work is not None else {r.id for r in candidates if cells and is_local(r)}
     else:
         chosen = {r.id for r in candidates if cells and is_local(r)}
     out: dict[str, Engine] = {}
@@ -78,4 +84,4 @@ def plan(rules: list[Rule], layout: Layout, options: Options, deck: Deck | None 
             out[rule.id] = "flat"
         else:
             out[rule.id] = split
-    return out
+    return out, work

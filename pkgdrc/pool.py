@@ -2,14 +2,18 @@
 
 `forked_map(work, state, n, jobs)` calls `work(state, i)` for i in range(n) on up to `jobs`
 processes forked from this one (copy on write: `state`, the loaded layout and deck, is
-inherited, never pickled) and yields `(i, result)` as each finishes. A worker that dies
-(killed, out of memory) raises PkgdrcError at once (concurrent.futures' BrokenProcessPool)
-instead of the pool waiting forever. Under --max-memory the workers enlist on a board the
-run's watcher reads (`pkgdrc.process.worker_board`). Signals and children: `pkgdrc.process`.
+inherited, never pickled) and yields `(i, result)` as each finishes. The heap is frozen
+(`gc.freeze`) while they run: the workers' collections never walk the inherited objects (a
+loaded layout is a million tracked shapely geometries), which would cost time and copy their
+pages. A worker that dies (killed, out of memory) raises PkgdrcError at once
+(concurrent.futures' BrokenProcessPool) instead of the pool waiting forever. Under
+--max-memory the workers enlist on a board the run's watcher reads
+(`pkgdrc.process.worker_board`). Signals and children: `pkgdrc.process`.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,6 +37,7 @@ def forked_map(work: Callable[[Any, int], Any], state: Any, n: int, jobs: int) -
     global _STATE
     _STATE = (work, state)
     fork = multiprocessing.get_context("fork")
+    gc.freeze()
     try:
         with (
             worker_board(min(jobs, n)) as board,
@@ -52,3 +57,4 @@ def forked_map(work: Callable[[Any, int], Any], state: Any, n: int, jobs: int) -
         raise PkgdrcError("a worker process died (killed, or out of memory): the run could not be done") from None
     finally:
         _STATE = None
+        gc.unfreeze()

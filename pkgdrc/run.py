@@ -20,7 +20,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.flat import rule_result, run_rule, share_wall_time
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout, read_layout
-from pkgdrc.plan import HIERARCHIES, Engine, Hierarchy, Options, by_cell, plan
+from pkgdrc.plan import HIERARCHIES, Engine, Hierarchy, Options, by_cell, plan_work
 from pkgdrc.process import note_rule
 from pkgdrc.result import Report, RuleResult
 from pkgdrc.safe_read import MAX_SHAPES
@@ -196,12 +196,12 @@ def _check(
             path=layout.path,
         )
     n_jobs = tiles.jobs_for(layout, jobs)
-    engines = plan(selected, layout, Options(hierarchy, n_jobs, dask_scheduler), deck)
+    engines, work = plan_work(selected, layout, Options(hierarchy, n_jobs, dask_scheduler), deck)
     layers = LayerSet(layout, deck, merge_by_cell=by_cell(layout, hierarchy))
     empty = _nothing_to_check(deck, layout, layers, allow_empty)
 
     def run_fresh(rules: list[Rule]) -> list[RuleResult]:
-        return _run_engines(layout, deck, rules, engines, layers, n_jobs, dask_scheduler, on_rule)
+        return _run_engines(layout, deck, rules, engines, layers, n_jobs, dask_scheduler, on_rule, work)
 
     if cache is None:
         results = run_fresh(selected)
@@ -247,8 +247,10 @@ def _run_engines(
     n_jobs: int,
     dask_scheduler: str | None,
     on_rule: Callable[[Rule], None] | None,
+    work: cellwise.Work | None = None,
 ) -> list[RuleResult]:
-    """The rules' results, in order, each run by the engine the planner chose."""
+    """The rules' results, in order, each run by the engine the planner chose (`work`: the
+    cell-by-cell units it planned)."""
     order = {rule.id: k for k, rule in enumerate(selected)}
     split = [r for r in selected if engines[r.id] in ("tiles", "dask")]
     cellwise_rules = [r for r in selected if engines[r.id] == "cellwise"]
@@ -264,7 +266,7 @@ def _run_engines(
         share_wall_time(results, time.perf_counter() - phase)
     phase = time.perf_counter()
     seconds: list[float] = []
-    found = cellwise.run_rules(layout, deck, cellwise_rules, n_jobs, on_rule, seconds=seconds)
+    found = cellwise.run_rules(layout, deck, cellwise_rules, n_jobs, on_rule, seconds=seconds, work=work)
     cell_results = [rule_result(rule, f, layout.grid) for rule, f in zip(cellwise_rules, found)]
     for result, s in zip(cell_results, seconds):
         result.seconds = s

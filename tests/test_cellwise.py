@@ -1,4 +1,4 @@
-"""Cellwise checking (pkgdrc/cellwise.py): local rules run down the cell hierarchy give the flat
+"""Cellwise checking (pkgdrc/cellwalk.py): local rules run down the cell hierarchy give the flat
 run's markers, marker for marker (the JSON of every marker, in report order).
 
 Each test runs `pkgdrc.check(path, deck, hierarchy="cellwise")` and `hierarchy="flat"` on a real file and
@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import pkgdrc
-from pkgdrc import cellwise
-from pkgdrc.cellwise import CellwiseRule
+from pkgdrc import cellwalk
+from pkgdrc.cellwalk import CellwiseRule
 from pkgdrc.layout import read_layout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +84,7 @@ def both(path, deck, top=None, rules=None):
 
 def local_rules(deck) -> list[str]:
     d = pkgdrc.decks.load_deck(deck) if not hasattr(deck, "rules") else deck
-    return [r.id for r in d.rules if cellwise.by_cell_possible(r)]  # local, or closed per isolated placement
+    return [r.id for r in d.rules if cellwalk.by_cell_possible(r)]  # local, or closed per isolated placement
 
 
 def assert_same(cells: dict, flat: dict) -> None:

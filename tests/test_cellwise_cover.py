@@ -1,4 +1,4 @@
-"""Covered placements (pkgdrc/cellwise.py): a placement deep inside a shape of its parent
+"""Covered placements (pkgdrc/cellwalk.py): a placement deep inside a shape of its parent
 reuses its cell's markers only where the check lets that shape cover it, and the
 markers are always those of the flat run."""
 
@@ -9,7 +9,7 @@ import json
 import gdstk
 import pytest
 
-from pkgdrc.cellwise import CellwiseRule
+from pkgdrc.cellwalk import CellwiseRule
 from pkgdrc.run import check
 
 DECK = """name: covers

@@ -18,10 +18,12 @@ import pytest
 from tests.test_check_kinds import deck_text
 
 import pkgdrc
+from pkgdrc import cellwise
 from pkgdrc.checks import CHECKS
 from pkgdrc.decks import load_deck
+from pkgdrc.flat import rule_result
 from pkgdrc.layout import read_layout
-from pkgdrc.plan import Options, plan
+from pkgdrc.plan import Options, plan, plan_work
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +127,19 @@ def test_cli_flat_and_another_hierarchy_contradict(case):
     assert out.stderr == "pkgdrc: error: --flat and --hierarchy cellwise contradict each other: choose one\n"
 
 
+def panel(where: Path, gap: float) -> Path:
+    """Eight packages, each its own cell placed once, 50 um apart (PKG0-2 `gap` um apart)."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    top = lib.new_cell("TOP")
+    for k in range(8):
+        cell = lib.new_cell(f"PKG{k}")
+        cell.add(gdstk.rectangle((0, 0), (2 + k, 6), layer=1), gdstk.rectangle((1, 1), (3, 3), layer=3))
+        top.add(gdstk.Reference(cell, (50 * k if k > 2 else (10 + gap) * k, 0)))
+    path = where / f"panel{gap}.gds"
+    lib.write_gds(str(path))
+    return path
+
+
 def test_auto_on_several_jobs_takes_isolated_unique_cells_cell_by_cell(case, tmp_path):
     """Eight packages, each its own cell placed once, far apart: no cell repeats, but each
     placement is a unit of work, so with 2 jobs `auto` runs local and closed rules cell by cell
@@ -132,24 +147,36 @@ def test_auto_on_several_jobs_takes_isolated_unique_cells_cell_by_cell(case, tmp
     3/8 of the work (over 1 / (2 jobs)), it does not."""
     _, deck_path = case
     deck = load_deck(deck_path)
-
-    def panel(gap: float) -> Path:
-        lib = gdstk.Library(unit=1e-6, precision=1e-9)
-        top = lib.new_cell("TOP")
-        for k in range(8):
-            cell = lib.new_cell(f"PKG{k}")
-            cell.add(gdstk.rectangle((0, 0), (2 + k, 6), layer=1), gdstk.rectangle((1, 1), (3, 3), layer=3))
-            top.add(gdstk.Reference(cell, (50 * k if k > 2 else (10 + gap) * k, 0)))
-        path = tmp_path / f"panel{gap}.gds"
-        lib.write_gds(str(path))
-        return path
-
-    layout = read_layout(panel(100), deck.layers, label_map=deck.labels)
+    layout = read_layout(panel(tmp_path, 100), deck.layers, label_map=deck.labels)
     assert not layout.tree.repeated()
     by_cell = {r.id for r in deck.rules if CHECKS[r.check].local or CHECKS[r.check].closed(r.params)}
     two = plan(deck.rules, layout, Options("auto", jobs=2), deck)
     assert {k for k, v in two.items() if v == "cellwise"} == by_cell
     assert two["R.stack"] == "flat" and two["R.fanout"] == "tiles"
     assert "cellwise" not in plan(deck.rules, layout, Options("auto", jobs=1), deck).values()
-    crowded = read_layout(panel(-8), deck.layers, label_map=deck.labels)  # PKG0-2 overlap: 3/8 in one unit
+    crowded = read_layout(panel(tmp_path, -8), deck.layers, label_map=deck.labels)  # PKG0-2 overlap: 3/8 in one unit
     assert "cellwise" not in plan(deck.rules, crowded, Options("auto", jobs=2), deck).values()
+
+
+def test_the_run_reuses_the_units_the_planner_built(case, tmp_path, monkeypatch):
+    """`plan_work` returns the units of work it built to weigh the split (one per package plus
+    the top's rest); `cellwise.run_rules` given them plans nothing again and finds the same
+    markers as when it plans them itself."""
+    _, deck_path = case
+    deck = load_deck(deck_path)
+    layout = read_layout(panel(tmp_path, 100), deck.layers, label_map=deck.labels)
+    engines, work = plan_work(deck.rules, layout, Options("auto", jobs=2), deck)
+    rules = [r for r in deck.rules if engines[r.id] == "cellwise"]
+    assert work is not None and work.for_rules(rules)
+    assert len(work.units) == 9 and all(part[0] == "flat" for _, part in work.units[-1])
+    fresh = cellwise.run_rules(layout, deck, rules, jobs=2)
+    planned = []
+    monkeypatch.setattr(cellwise.Work, "plan", lambda *a: planned.append(a))
+    reused = cellwise.run_rules(layout, deck, rules, jobs=2, work=work)
+    assert planned == []
+
+    def found(per_rule):
+        return [[m.to_dict() for m in rule_result(r, f, layout.grid).markers] for r, f in zip(rules, per_rule)]
+
+    assert found(reused) == found(fresh)
+    assert sum(map(len, found(fresh))) > 0
