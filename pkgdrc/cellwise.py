@@ -40,6 +40,7 @@ def _unit_of(state: tuple, i: int) -> list[tuple[int, Found, float]]:
         checkers[k].shared = shared
         start = time.perf_counter()
         out.append((k, checkers[k].run_part(part), time.perf_counter() - start))
+    checkers[0].tree.forget_polygons()  # a worker holds one unit's cells at a time
     return out
 
 

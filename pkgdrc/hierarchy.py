@@ -80,6 +80,10 @@ class Polygons(Mapping[str, np.ndarray]):
     def __iter__(self) -> Iterator[str]:
         return iter(self._packed)
 
+    def forget(self) -> None:
+        """Drop the decoded polygons (decoded again on next use)."""
+        self._decoded.clear()
+
     def __len__(self) -> int:
         return len(self._packed)
 
@@ -223,6 +227,15 @@ class CellTree:
             parts = [p for p in parts if len(p)]
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
+
+    def forget_polygons(self) -> None:
+        """Drop the decoded polygons of every cell but the top, and every flattened content
+        (made again on next use): a worker that checks one placement after another keeps only
+        the one at hand."""
+        for name, cell in self.cells.items():
+            if name != self.top:
+                cell.polygons.forget()
+        self._content.clear()
 
     def content_boxes(
         self, layers: list[str] | None = None, label_layers: list[str] | tuple = ()

@@ -467,3 +467,28 @@ def test_inexact_references_from_file_within_a_dbu(tmp_path, suffix):
     # the off-grid origins were rounded by the writer: the 40.0003 LEAF turned 90 degrees is exact now
     assert tree.copies()["LEAF"] == 6
     assert tree.copies()["MID"] == 6
+
+
+def test_forgotten_polygons_are_decoded_again_alike_and_the_top_is_kept(tmp_path):
+    path = write(
+        build(
+            {
+                "leaves": [{"shapes": [("box", (1, 0), (0, 0, 200, 100))], "labels": [], "refs": []}],
+                "mids": [],
+                "top": {
+                    "shapes": [("box", (1, 0), (500, 500, 700, 600))],
+                    "labels": [],
+                    "refs": [{"cell": "LEAF0", "origin": (0, 0), "quarter": 1, "mirror": False, "rep": "single"}],
+                },
+            }
+        ),
+        tmp_path / "f.gds",
+    )
+    tree = read_layout(path, LAYERS, top="TOP").tree
+    top, leaf = tree.cells["TOP"].polygons["A"], tree.cells["LEAF0"].polygons["A"]
+    content = tree.content("TOP", "A")
+    tree.forget_polygons()
+    assert tree.cells["TOP"].polygons["A"] is top  # the top stays decoded
+    again = tree.cells["LEAF0"].polygons["A"]
+    assert again is not leaf and shapely.equals_exact(again, leaf, tolerance=0).all()
+    assert shapely.equals_exact(tree.content("TOP", "A"), content, tolerance=0).all()
