@@ -2,8 +2,9 @@
 
 Structures are found by their byte patterns (`split_buffer`: BGNSTR after ENDSTR), in
 ~0.1 s on 158 MB where following every record's length from byte 0 (`pkgdrc.gdsii.scan`)
-takes ~0.6 s. Each structure's bytes are hashed (SHA-256, 128 bits kept; hardware-assisted, twice blake2b's speed here): a structure with the
-same bytes under the same library units reads into the same cell (`pkgdrc.cache.cells`).
+takes ~0.6 s. Each structure's bytes are hashed (SHA-256, 128 bits kept; hardware-assisted,
+twice blake2b's speed here): a structure with the same bytes under the same library units
+reads into the same cell (`pkgdrc.cache.cells`).
 `write_part` writes a library of the header, some structures and ENDLIB, which gdstk reads
 like any file. A stream the split does not trust gives None: the whole-file read gives the
 authoritative result or error.
