@@ -19,6 +19,7 @@ from __future__ import annotations
 import mmap
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ from pkgdrc.geometry.packed import to_shapely as to_shapely  # re-exported: the 
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.hierarchy import CellTree
 from pkgdrc.oasis import MAGIC as OASIS_MAGIC
+from pkgdrc.pool import default_jobs
 from pkgdrc.rawtree import RawTree
 from pkgdrc.safe_read import MAX_SHAPES, ReadLimits, read_in_child
 from pkgdrc.source import GDS_MAGIC, GZIP_MAGIC
@@ -179,6 +181,7 @@ def read_layout(
     max_memory: int | None = None,
     read_timeout: float | None = None,
     cache: Store | None = None,
+    jobs: int = 1,
 ) -> Layout:
     """Read `path`: the hierarchy under its top cell, on the layers named in `layer_map`.
 
@@ -198,14 +201,16 @@ def read_layout(
     reference that is not exact on the grid, any error) is done by reading the whole file,
     which gives the authoritative result or error: the same cells either way. A GDSII file
     larger than `PART_BYTES` is read by structure too, with or without a cache, in parts of at
-    most that size, each by a child of its own: gdstk never holds the whole library.
+    most that size, each by a child of its own: gdstk never holds the whole library. Up to
+    `jobs` parts (0: one per core) are read at once.
     """
     path = Path(path)
     kind = _sniff(path)
     label_map = dict(label_map or {})
     limits = ReadLimits(max_shapes, max_memory, read_timeout)
     by_structure = kind == "gds" and (cache is not None or path.stat().st_size > PART_BYTES)
-    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache) if by_structure else None
+    jobs = default_jobs() if jobs <= 0 else jobs
+    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache, jobs) if by_structure else None
     if raw is None:
         raw = read_in_child(
             str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout, cache is not None
@@ -235,6 +240,7 @@ def _read_by_structure(
     label_map: dict[str, LayerKey],
     limits: ReadLimits,
     cache: Store | None,
+    jobs: int,
 ) -> RawTree | None:
     """The tree read structure by structure, through `cache` when given (see `read_layout`), or
     None: read the whole file."""
@@ -242,7 +248,7 @@ def _read_by_structure(
     if data is None:
         return None
     with data:
-        return _cells_by_structure(path, data, layer_map, top, label_map, limits, cache)
+        return _cells_by_structure(path, data, layer_map, top, label_map, limits, cache, jobs)
 
 
 def _cells_by_structure(
@@ -253,6 +259,7 @@ def _cells_by_structure(
     label_map: dict[str, LayerKey],
     limits: ReadLimits,
     cache: Store | None,
+    jobs: int,
 ) -> RawTree | None:
     found = segments.split_buffer(data)
     if found is None:
@@ -265,8 +272,15 @@ def _cells_by_structure(
         named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
         entries.append(entry if named else None)
     missing = [i for i, e in enumerate(entries) if e is None]
-    for part in _parts(found, missing):
-        fresh = _read_structures(path, data, found, part, layer_map, label_map, limits, cache is not None)
+    parts = _parts(found, missing)
+
+    def read(part: list[int]) -> list[cells.Entry] | None:
+        return _read_structures(path, data, found, part, layer_map, label_map, limits, cache is not None)
+
+    # Each part's child runs on its own; the threads only wait for them (and unpickle answers).
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(parts)))) as pool:
+        answers = list(pool.map(read, parts))
+    for part, fresh in zip(parts, answers):
         if fresh is None:
             return None
         for i, entry in zip(part, fresh):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +23,12 @@ from typing import Any
 
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.process import enlist, settle, worker_board
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (`--jobs 0`)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
 
 _STATE: tuple[Callable[[Any, int], Any], Any] | None = None  # (work, state): inherited by forked workers
 

@@ -188,6 +188,7 @@ def _check(
             max_memory=max_memory,
             read_timeout=read_timeout,
             cache=cache,
+            jobs=jobs if dask_scheduler is None else 1,
         )
     if deck.dbu_um is not None and not math.isclose(layout.grid.dbu_um, deck.dbu_um, rel_tol=1e-9):
         raise PkgdrcError(

@@ -29,7 +29,6 @@ layout from a shared path.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,7 +40,7 @@ from pkgdrc.flat import run_rule
 from pkgdrc.layers import LayerSet
 from pkgdrc.layout import Layout
 from pkgdrc.markers import Marker
-from pkgdrc.pool import forked_map
+from pkgdrc.pool import default_jobs, forked_map
 from pkgdrc.reach import halo_um
 from pkgdrc.result import RuleResult
 
@@ -171,10 +170,6 @@ def merge_results(per_tile: list[list[RuleResult]]) -> list[RuleResult]:
 def _tile_of(state: tuple, i: int) -> list[RuleResult]:
     layout, deck, rules, tiles = state
     return run_tile(layout, deck, rules, tiles[i])
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def jobs_for(layout: Layout, jobs: int) -> int:
