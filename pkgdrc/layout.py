@@ -272,7 +272,7 @@ def _cells_by_structure(
         named = entry is not None and entry[2].name.encode("utf-8") == structure.name  # else moved: a miss
         entries.append(entry if named else None)
     missing = [i for i, e in enumerate(entries) if e is None]
-    parts = _parts(found, missing)
+    parts = _parts(found, missing, jobs)
 
     def read(part: list[int]) -> list[cells.Entry] | None:
         return _read_structures(path, data, found, part, layer_map, label_map, limits, cache is not None)
@@ -303,13 +303,15 @@ def _cells_by_structure(
     return RawTree(h.top, unit, precision, {n: content[n] for n in h.order}, h.unmapped)
 
 
-def _parts(found: segments.Segments, which: list[int]) -> list[list[int]]:
-    """Structures `which` in runs of at most `PART_BYTES` (a larger structure alone)."""
+def _parts(found: segments.Segments, which: list[int], jobs: int = 1) -> list[list[int]]:
+    """Structures `which` in runs of at most `PART_BYTES` (a larger structure alone), and of at
+    most a `jobs`-th of their bytes, so that `jobs` readers at once share the work evenly."""
+    sizes = [found.structures[i].end - found.structures[i].start for i in which]
+    most = min(PART_BYTES, -(-sum(sizes) // max(1, jobs)))
     parts: list[list[int]] = []
-    size = PART_BYTES
-    for i in which:
-        n = found.structures[i].end - found.structures[i].start
-        if size + n > PART_BYTES:
+    size = most
+    for i, n in zip(which, sizes):
+        if size + n > most:
             parts.append([])
             size = 0
         parts[-1].append(i)

@@ -260,3 +260,18 @@ def test_random_hierarchies_cached_equal_whole(tmp_path_factory, lib, edit):
     _write(lib, path)
     assert_same(*read_both(path, store))
     assert_same(*read_both(path, store))
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_parts_share_the_bytes_among_the_readers(jobs):
+    """With `jobs` readers, no part holds more than a `jobs`-th of the bytes (unless one
+    structure alone is larger), and every structure is in one part, in file order."""
+    data = (FIXTURES / "demo_fowlp.gds").read_bytes()
+    found = segments.split_buffer(data)
+    which = list(range(len(found.structures)))
+    parts = layout_module._parts(found, which, jobs)
+    assert [i for part in parts for i in part] == which
+    size = [s.end - s.start for s in found.structures]
+    most = -(-sum(size) // jobs)
+    assert all(sum(size[i] for i in part) <= most or len(part) == 1 for part in parts)
+    assert len(parts) >= jobs or len(parts) == len(which)
