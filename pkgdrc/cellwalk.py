@@ -61,9 +61,8 @@ import numpy as np
 import shapely
 
 from pkgdrc.cellmerge import content_labels, crowding, placed_labels, placements
-from pkgdrc.checks import drawn_reads, kind_of
+from pkgdrc.checks import drawn_behind, drawn_reads, kind_of
 from pkgdrc.deck import Deck, Rule
-from pkgdrc.deck import expr as dexpr
 from pkgdrc.flat import rule_violations
 from pkgdrc.geometry.edges import Edges, polygon_edges, subject_edges
 from pkgdrc.geometry.polygons import EMPTY, merge
@@ -207,7 +206,7 @@ class CellwiseRule:
         self.nets = kind_of(rule).needs_nets(rule.params)
         if self.closed and self.nets:
             connect = [n for chain in deck.connect for n in chain]
-            layers = sorted(set(layers) | set(_drawn(deck, connect)))
+            layers = sorted(set(layers) | set(drawn_behind(deck, connect)))
             self.label_layers = [n for n in deck.labels if n in connect]
         self.layers = layers
         self.halo = interaction_dbu(deck, rule, layout.grid)
@@ -393,18 +392,6 @@ class CellwiseRule:
             return np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
 
         return _OnDemand(make)
-
-
-def _drawn(deck: Deck, names: list[str]) -> list[str]:
-    """The drawn deck layers behind `names` (derived layers resolved)."""
-    todo, drawn = list(names), set[str]()
-    while todo:
-        n = todo.pop()
-        if n in deck.derived:
-            todo.extend(dexpr.names(deck.derived[n]) - drawn)
-        else:
-            drawn.add(n)
-    return sorted(drawn & set(deck.layers))
 
 
 class _OnDemand(dict):

@@ -74,7 +74,12 @@ def kind_of(rule: Rule) -> CheckKind:
 
 def drawn_reads(deck: Deck, rule: Rule) -> list[str]:
     """The drawn deck layers a rule reads, through its layer parameters and derived layers, sorted."""
-    todo, drawn = list(kind_of(rule).reads(rule.params)), set[str]()
+    return drawn_behind(deck, kind_of(rule).reads(rule.params))
+
+
+def drawn_behind(deck: Deck, names: list[str]) -> list[str]:
+    """The drawn deck layers behind layer `names` (derived layers resolved), sorted."""
+    todo, drawn = list(names), set[str]()
     while todo:
         name = todo.pop()
         if name in deck.derived:
