@@ -210,7 +210,11 @@ def read_layout(
     limits = ReadLimits(max_shapes, max_memory, read_timeout)
     by_structure = kind == "gds" and (cache is not None or path.stat().st_size > PART_BYTES)
     jobs = default_jobs() if jobs <= 0 else jobs
-    raw = _read_by_structure(str(path), dict(layer_map), top, label_map, limits, cache, jobs) if by_structure else None
+    raw = None
+    mapped = segments.mapped(str(path)) if by_structure else None
+    if mapped is not None:
+        with mapped:
+            raw = _read_by_structure(str(path), mapped, dict(layer_map), top, label_map, limits, cache, jobs)
     if raw is None:
         raw = read_in_child(
             str(path), kind, layer_map, top, label_map, max_shapes, max_memory, read_timeout, cache is not None
@@ -235,24 +239,6 @@ def read_layout(
 
 def _read_by_structure(
     path: str,
-    layer_map: dict[str, LayerKey],
-    top: str | None,
-    label_map: dict[str, LayerKey],
-    limits: ReadLimits,
-    cache: Store | None,
-    jobs: int,
-) -> RawTree | None:
-    """The tree read structure by structure, through `cache` when given (see `read_layout`), or
-    None: read the whole file."""
-    data = segments.mapped(path)
-    if data is None:
-        return None
-    with data:
-        return _cells_by_structure(path, data, layer_map, top, label_map, limits, cache, jobs)
-
-
-def _cells_by_structure(
-    path: str,
     data: mmap.mmap,
     layer_map: dict[str, LayerKey],
     top: str | None,
@@ -261,6 +247,8 @@ def _cells_by_structure(
     cache: Store | None,
     jobs: int,
 ) -> RawTree | None:
+    """The tree of the mapped file `data` read structure by structure, through `cache` when
+    given (see `read_layout`), or None: read the whole file."""
     found = segments.split_buffer(data)
     if found is None:
         return None
