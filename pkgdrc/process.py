@@ -36,6 +36,7 @@ WATCH_SECONDS = 0.05  # how often the watcher samples the run's memory under a b
 EXIT_ERROR = 2  # the CLI's "could not run"
 # Process-wide, as signal handlers are: what forked children must do.
 _handling = [False]  # reset STOP_SIGNALS to their default (set while `interruptible` runs)
+_forking = [0]  # the pid of the process that forks (set just before each fork)
 
 
 def children() -> list[int]:
@@ -66,6 +67,9 @@ def _forks(pids: list[int]) -> list[int]:
     return forks
 
 
+_KILL_ROUNDS = 5  # listings of the children while stopping: until one finds none
+
+
 def stop_children(reap: bool = False) -> None:
     """Kill the forks of this process now (workers hold nothing that needs cleaning up); with
     `reap`, wait until each is gone (only when nothing else, such as a pool, will wait for them).
@@ -74,13 +78,16 @@ def stop_children(reap: bool = False) -> None:
     it was replaced by a new one that printed `KeyError: '/mp-...'` tracebacks when the
     semaphores the old one knew were released.
     """
-    pids = _forks(children())
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-    for pid in pids if reap else []:
-        with contextlib.suppress(OSError):
-            os.waitpid(pid, 0)
+    for _ in range(_KILL_ROUNDS if reap else 1):  # again: a fork may have been under way
+        pids = _forks(children())
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in pids if reap else []:
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+        if not pids:
+            return
 
 
 def _in_child() -> None:
@@ -90,6 +97,8 @@ def _in_child() -> None:
         return
     if _prctl is not None:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != _forking[0]:  # the parent died before the line above: nobody waits for us
+            os._exit(EXIT_ERROR)
     for s in STOP_SIGNALS:
         signal.signal(s, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # blocked in the thread that forked
@@ -275,9 +284,13 @@ def interruptible(on_stop: Callable[[Stop], None], max_memory: int | None = None
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
 
 
+def _before_fork() -> None:
+    _forking[0] = os.getpid()
+
+
 def _install_hook() -> None:
     if not _hook_installed[0]:
-        os.register_at_fork(after_in_child=_in_child)
+        os.register_at_fork(before=_before_fork, after_in_child=_in_child)
         _hook_installed[0] = True
 
 
