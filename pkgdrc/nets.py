@@ -19,9 +19,12 @@ Semantics:
   labelled layer it has (else on the first connect layer it has), as `LAYER@(x,y)` with
   the shape's bounding-box centre in um, e.g. `DIE_PAD@(430,1000)`.
 * Shorts: a net carrying two different label texts. Where they meet is found by growing
-  every labelled shape's reach one connection at a time (multi-source shortest paths);
-  the meeting place is the overlap of the two shapes on the first connection whose ends
-  were reached from different texts (the shape itself when two texts lie on one shape).
+  every labelled shape's reach one connection at a time (shortest paths; a shape reached
+  as soon from two texts takes the first by name); the meeting place is the overlap of the
+  two shapes on the connection whose ends were reached from different texts in the fewest
+  connections (of such, the first by the overlap of their boxes), or the shape itself when
+  two texts lie on one shape. Every choice is by geometry and names, never by the order
+  the shapes come in: cell by cell, tiled and flat runs place a short alike.
 """
 
 from __future__ import annotations
@@ -104,15 +107,15 @@ class Nets:
         return nets
 
     def _labels(self, labels: list[tuple[str, str, float, float]]) -> None:
-        """Attach each label to the shape of its layer it lies on (labels on no shape are ignored)."""
+        """Attach each label to every shape of its layer it lies on, inside or on the edge (shapes
+        that touch there are one net; labels on no shape are ignored)."""
         nodes, texts = [np.empty(0, np.int64)], [np.empty(0, dtype=object)]
         for layer in dict.fromkeys(lb[0] for lb in labels):
             mine = [lb for lb in labels if lb[0] == layer]
             pts = shapely.points([(lb[2], lb[3]) for lb in mine])
             shapes = self.shapes[self.start[layer] : self.start[layer] + self.size[layer]]
             ip, ishape = shapely.STRtree(shapes).query(pts, predicate="intersects")
-            ip, first = np.unique(ip, return_index=True)
-            nodes.append(ishape[first] + self.start[layer])
+            nodes.append(ishape + self.start[layer])
             texts.append(np.array([mine[i][1] for i in ip], dtype=object))
         self.label_node = np.concatenate(nodes)
         self.label_text = np.concatenate(texts)
@@ -178,38 +181,76 @@ class Nets:
         node = self._anchor[int(net)]
         return place_names(self.layers[self.layer_of[node]], self.shapes[node : node + 1], self.grid)[0]
 
+    def _meeting_place(self, a: int, b: int) -> shapely.Polygon:
+        """Where shapes `a` and `b` meet: the largest part of their overlap (of parts as large,
+        the first by geometry); shapes that only touch: the smaller shape (then the first)."""
+        pair = [self.shapes[a], self.shapes[b]]
+        parts = on_grid(np.array([shapely.intersection(*pair)], dtype=object), lambda _: pair)
+        if len(parts):
+            return min(parts, key=lambda g: (-shapely.area(g), _geometry_key(g)))
+        return min(pair, key=lambda g: (shapely.area(g), _geometry_key(g)))
+
     @cached_property
     def shorts(self) -> list[Short]:
-        """One Short per pair of texts meeting on a net, at the first place they meet."""
-        shorted = [net for net, t in self._texts.items() if len(t) > 1]
-        if not shorted:
+        """One Short per pair of texts meeting on a net, where their reaches first meet.
+
+        Every node gets the text that reaches it in the fewest connections, of texts as near
+        the first by name (one shortest-path search from a virtual source joined to each
+        labelled node by a weight under 1 that grows with the text's rank). Two texts on one
+        shape meet on that shape; else on a connection whose ends have different texts, the
+        one with the fewest connections from the two texts, then the first by the box where
+        its two shapes' boxes overlap (min x, min y, max x, max y): a choice by geometry
+        and names, the same in every engine whatever order the shapes come in.
+        """
+        if not any(len(t) > 1 for t in self._texts.values()):
             return []
-        nodes = np.unique(self.label_node)
-        _, _, source = dijkstra(
-            self._graph, directed=False, indices=nodes, unweighted=True, min_only=True, return_predecessors=True
-        )
-        names, text_idx = np.unique(self.label_text.astype(str), return_inverse=True)
-        names = names.tolist()
-        node_text = np.full(len(self.shapes), -1)
-        node_text[self.label_node] = text_idx  # of two texts on one shape, the last one
-        reached = np.where(source >= 0, node_text[np.maximum(source, 0)], -1)
-        i, j = self.pairs[:, 0], self.pairs[:, 1]
-        meet = (reached[i] != reached[j]) & (reached[i] >= 0) & (reached[j] >= 0)
+        n = len(self.shapes)
+        names, rank = np.unique(self.label_text.astype(str), return_inverse=True)
+        eps = 1.0 / (len(names) + 2)  # every source weight under 1: fewer connections always win
+        rows = np.r_[self.pairs[:, 0], np.full(len(rank), n)]
+        cols = np.r_[self.pairs[:, 1], self.label_node]
+        weight = np.r_[np.ones(len(self.pairs)), (rank + 1) * eps]
+        order = np.lexsort((weight, cols, rows))  # an edge given twice keeps its least weight (no sum)
+        rows, cols, weight = rows[order], cols[order], weight[order]
+        once = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
+        graph = coo_matrix((weight[once], (rows[once], cols[once])), shape=(n + 1, n + 1)).tocsr()
+        dist = dijkstra(graph, directed=False, indices=n, min_only=True)[:n]
+        reached = np.isfinite(dist)
+        steps = np.where(reached, np.floor(dist + eps / 4), -1).astype(np.int64)
+        owner = np.where(reached, np.rint((dist - steps) / eps) - 1, -1).astype(np.int64)
         found: dict[tuple[int, str, str], shapely.Polygon] = {}
-        for node, t in sorted(zip(self.label_node.tolist(), text_idx.tolist())):
-            if t != node_text[node]:  # two texts on one shape: the shape is the place
-                found.setdefault((int(self.net[node]), *sorted((names[t], names[node_text[node]]))), self.shapes[node])
-        for a, b in sorted(zip(i[meet].tolist(), j[meet].tolist())):
-            key = (int(self.net[a]), *sorted((names[reached[a]], names[reached[b]])))
-            if key not in found:
-                pair = [self.shapes[a], self.shapes[b]]
-                parts = on_grid(np.array([shapely.intersection(*pair)], dtype=object), lambda _, pair=pair: pair)
-                found[key] = (
-                    max(parts, key=shapely.area)
-                    if len(parts)
-                    else min((self.shapes[a], self.shapes[b]), key=shapely.area)
-                )
+        # two texts on one shape: the shape is the place (of several, the first by bounds)
+        node_rank = np.unique(np.stack([self.label_node, rank], axis=1), axis=0)
+        multi = np.flatnonzero(np.bincount(node_rank[:, 0], minlength=n) > 1)
+        b = shapely.bounds(self.shapes[multi]) if len(multi) else np.empty((0, 4))
+        for node in multi[np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0]))].tolist():
+            texts = sorted(names[node_rank[node_rank[:, 0] == node, 1]].tolist())
+            for ta, tb in itertools.combinations(texts, 2):
+                found.setdefault((int(self.net[node]), ta, tb), self.shapes[node])
+        i, j = self.pairs[:, 0], self.pairs[:, 1]
+        meet = np.flatnonzero((owner[i] != owner[j]) & (owner[i] >= 0) & (owner[j] >= 0))
+        i, j = i[meet], j[meet]
+        lo, hi = np.minimum(owner[i], owner[j]), np.maximum(owner[i], owner[j])
+        bi, bj = shapely.bounds(self.shapes[i]), shapely.bounds(self.shapes[j])
+        box = np.concatenate([np.maximum(bi[:, :2], bj[:, :2]), np.minimum(bi[:, 2:], bj[:, 2:])], axis=1)
+        # per (net, text, text): the connections with the fewest steps, then the first box
+        key = np.concatenate([np.stack([self.net[i], lo, hi, steps[i] + steps[j]], axis=1), box], axis=1)
+        order = np.lexsort(key.T[::-1])
+        key = key[order]
+        head = np.r_[True, np.any(key[1:, :3] != key[:-1, :3], axis=1)] if len(key) else np.empty(0, bool)
+        start = np.maximum.accumulate(np.where(head, np.arange(len(key)), 0))
+        best = np.flatnonzero(np.all(key == key[start], axis=1))  # and those tied with it
+        for _, rows in itertools.groupby(best.tolist(), key=lambda r: start[r]):
+            pairs = [(int(i[order[r]]), int(j[order[r]])) for r in rows]
+            a, b = pairs[0]
+            place = min((self._meeting_place(x, y) for x, y in pairs), key=_geometry_key)
+            found.setdefault((int(self.net[a]), *sorted((str(names[owner[a]]), str(names[owner[b]])))), place)
         return [Short(net, (ta, tb), place) for (net, ta, tb), place in sorted(found.items(), key=lambda kv: kv[0])]
+
+
+def _geometry_key(g: shapely.Geometry) -> tuple:
+    """An order of polygons by geometry alone: bounds, then area, then the normalized form."""
+    return (*shapely.bounds(g).tolist(), shapely.area(g), shapely.to_wkb(shapely.normalize(g)))
 
 
 def place_names(layer: str, polys: np.ndarray, grid) -> list[str]:

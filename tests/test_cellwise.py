@@ -506,6 +506,38 @@ def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
     assert [len(r.markers) for r in report.rules] == [0]  # the trace stays within 3 mm of both dies
 
 
+@pytest.mark.parametrize("hierarchy", ["flat", "cellwise"])
+def test_fanout_names_the_same_die_of_two_as_near_in_every_engine(tmp_path, hierarchy):
+    """A trace on the pads of two dies, touching both, with a spur beyond max_reach of either:
+    the marker names the die whose bounds come first (the left one in the cell), wherever the
+    copy lies and however it is turned. Cell by cell and flat once named different dies when
+    the dies were found in another order (found by test_check_kinds' property test)."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    pkg = lib.new_cell("PKG")
+    pkg.add(gdstk.rectangle((-1000, -1000), (3000, 5000), layer=0))  # PKG
+    for x in (0, 1500):
+        pkg.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))  # DIE
+        pkg.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))  # DIE_PAD
+        pkg.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))  # VIA1
+    pkg.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))  # one RDL1 trace over both pads
+    pkg.add(gdstk.rectangle((900, 0), (960, 4000), layer=11))  # and a spur 3.8 mm up
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(pkg, (0, 0)))
+    top.add(gdstk.Reference(pkg, (20000, 20000), rotation=math.pi))  # its dies swap sides
+    path = tmp_path / "two_dies.gds"
+    lib.write_gds(str(path))
+    report = pkgdrc.check(path, deck="fowlp-2l", rules=["FO.4"], hierarchy=hierarchy)
+    found = sorted((m.message, m.value) for m in report.rules[0].markers)
+    # each copy's spur beyond 3 mm of both dies: 3200..4000 um from the trace. Its farthest
+    # vertex is 3800 um from the chosen die's side and 560 um beside the left die (the first
+    # copy's choice), 600 um beside the right one (the turned copy's choice: now the left one)
+    near, far = round(math.hypot(560, 3800), 6), round(math.hypot(600, 3800), 6)
+    assert found == [
+        (f"RDL1 reaches {near:g} um from die DIE@(200,0), over max_reach 3000", near),
+        (f"RDL1 reaches {far:g} um from die DIE@(18300,20000), over max_reach 3000", far),
+    ]
+
+
 # --- the benchmark generator's panel --------------------------------------------------------
 
 

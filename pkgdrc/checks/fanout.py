@@ -10,8 +10,10 @@ What it checks (each part only when its parameter is given), on merged layers:
    die pad (`pads`) must lie within its die grown by `max_reach` (KLayout `sized`,
    mitred: the reach is measured in x and y, the corners are square). A net with pads
    on several dies may reach to any of them. Each part beyond is a polygon marker; the
-   value is the Euclidean distance of its farthest vertex from the die. Metal on nets
-   with no die pad (floating fill) is not a trace and is not measured.
+   value is the Euclidean distance of its farthest vertex from the die (on a net with
+   several dies: the one nearest to the trace; of dies as near, the one whose bounds come
+   first by min x, then min y). Metal on nets with no die pad (floating fill) is not a
+   trace and is not measured.
 Die parts (2, 3) run once per rule and are reported under the rule's first layer.
 Every message names its die as `DIE@(x,y)` (the die's bounding-box centre in um): the
 nearest die for parts 1 and 2, both dies for 3, the trace's die for 4.
@@ -98,6 +100,16 @@ def _outside(layers, name: str, region: np.ndarray, dies: np.ndarray, dnames: li
     return Violations.polygons(pieces, messages=msgs)
 
 
+def _nearest_die(shape, dies: np.ndarray, candidates: np.ndarray) -> int:
+    """The die of `candidates` nearest to `shape`; among dies as near (a trace touching two),
+    the one whose bounds (min x, min y, max x, max y) come first: a choice by geometry, the same
+    in every engine, whatever order the dies were found in."""
+    dist = shapely.distance(shape, dies[candidates])
+    near = candidates[dist == dist.min()]
+    b = shapely.bounds(dies[near])
+    return int(near[np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0]))[0]])
+
+
 def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> Violations:
     """Parts of `layer` on die-pad nets beyond their die grown by max_reach."""
     nets = layers.nets
@@ -132,7 +144,7 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
             lambda x, y: on_grid_each(np.array([shapely.intersection(x, y)], dtype=object), lambda _: [x, y])[0],
             beyond[lo:hi],
         )
-        jdie[lo] = jdie[lo:hi][np.argmin(shapely.distance(metal[ishape[lo]], dies[jdie[lo:hi]]))]
+        jdie[lo] = _nearest_die(metal[ishape[lo]], dies, jdie[lo:hi])
     beyond, jdie = beyond[first], jdie[first]
     parts, owner = shapely.get_parts(beyond, return_index=True)
     keep = (shapely.get_type_id(parts) == POLYGON) & (shapely.area(parts) > 0)
