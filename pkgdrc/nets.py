@@ -244,7 +244,8 @@ class Nets:
             pairs = [(int(i[order[r]]), int(j[order[r]])) for r in rows]
             a, b = pairs[0]
             place = min((self._meeting_place(x, y) for x, y in pairs), key=_geometry_key)
-            found.setdefault((int(self.net[a]), *sorted((str(names[owner[a]]), str(names[owner[b]])))), place)
+            ta, tb = sorted((str(names[owner[a]]), str(names[owner[b]])))
+            found.setdefault((int(self.net[a]), ta, tb), place)
         return [Short(net, (ta, tb), place) for (net, ta, tb), place in sorted(found.items(), key=lambda kv: kv[0])]
 
 
