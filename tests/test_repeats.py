@@ -65,8 +65,10 @@ def test_bumps_layout_checks_the_pad_once(monkeypatch, tmp_path):
     on, off, n_on, n_off = _both(monkeypatch, path, DECK_2L, rules=PAIR_RULES)
     assert on == off
     # 900 placed pads: RDL2.W, RDL2.S, PO.1, PO.2, PO.3 relate one pad's edges (plus the
-    # pads of the array's border rows, whose neighbourhoods differ), not 900.
-    assert n_off == 900 * (8 + 8 + (8 + 8) + 8 + 8)
+    # pads of the array's border rows, whose neighbourhoods differ), not 900. PO.1 relates
+    # the opening's 8 edges and the pad's 4 diagonal ones: the pad's straight edges lie
+    # 10 um out, beyond 5 um of the opening's box, and are not looked at.
+    assert n_off == 900 * (8 + 8 + (8 + 4) + 8 + 8)
     assert n_on < n_off / 20
 
 
@@ -310,3 +312,33 @@ def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
     key = lambda ep: sorted(map(tuple, ep.pairs.reshape(-1, 8).tolist()))  # noqa: E731
     assert key(got) == key(want)
     np.testing.assert_allclose(sorted(got.distance), sorted(want.distance))
+
+
+def test_two_layer_checks_look_only_at_the_other_layer_near_the_first(monkeypatch):
+    """Enclosure of vias by pads: of the pads' layer, only edges whose boxes come within the
+    distance of a via's box are related (a pad edge 1 um from its via), a polygon of more
+    than `SMALL_POLYGON` edges near a via whole (a round plane), nothing of far fill; the
+    pairs and source edges are `relate`'s on the whole layer."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges, subject_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    um = 1000.0
+    vias = shapely.box(*np.array([[25, 25, 35, 35], [101, 20, 111, 30], [290, 25, 300, 35]]).T * um)
+    disc = shapely.set_precision(shapely.Point(300 * um, 30 * um).buffer(25 * um, 75), 1.0)  # 300 edges
+    fill = shapely.box(*np.array([[1000 + 20 * k, 0, 1010 + 20 * k, 10] for k in range(20)]).T * um)
+    pads = shapely.box(*np.array([[0, 0, 60, 60], [100, 0, 160, 60]]).T * um)
+    a, b = subject_edges(merge(vias)), polygon_edges(merge(np.r_[pads, [disc], fill]))
+    related = []
+    monkeypatch.setattr(repeats, "relate", lambda a, b, *args, **kw: related.append(b) or relate(a, b, *args, **kw))
+    got, want = repeats.relate_repeated(a, b, 1500.0, "outside", "inside"), relate(a, b, 1500.0, "outside", "inside")
+    (near,) = related
+    assert len(b) == 4 + 4 + 300 + 20 * 4
+    assert len(near) == 1 + 300
+    assert ((near.p1[:, 0] == 100 * um) & (near.p2[:, 0] == 100 * um)).sum() == 1  # 1 um from the second via
+    assert got.distance.tolist() == want.distance.tolist() == [1000.0]
+    assert (got.ia.tolist(), got.ib.tolist()) == (want.ia.tolist(), want.ib.tolist())
+    assert np.array_equal(got.pairs, want.pairs)

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from pkgdrc.geometry.edges import Edges
+from pkgdrc.geometry.edges import Edges, envelopes
 from pkgdrc.geometry.pairs import REACH_PAD_DBU, EdgePairs, Side, relate
 
 MAX_DISTINCT = 0.25  # distinct contexts per shape above which the flat relate is used
@@ -42,6 +42,9 @@ MIN_SHAPES = 100
 SAMPLE, SAMPLE_MIN, SAMPLE_DISTINCT = 0.25, 4000, 0.5  # `_sample_repeats`
 SAMPLE_BELOW = 0.02  # shapes alone at most this distinct (vias, openings, pads): no sample, the full pass
 QUERY_CHUNK = 1 << 15  # context boxes queried at once
+KEEP_ALL = 0.9  # share of b's edges near a above which b is taken whole (a copy saved)
+SMALL_POLYGON = 256  # edges of a polygon of b tested one by one against a's boxes (`_near_edges`)
+NEAR_PAIRS = 1 << 20  # (edge, box) rows `_near_edges` tests at once
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -50,13 +53,36 @@ def relate_repeated(
     a: Edges, b: Edges | None, d: float, side_a: Side, side_b: Side, same_shape: bool = False
 ) -> EdgePairs:
     """`relate(a, b, d, side_a, side_b, same_shape)` (shielded), each repeated context once."""
-    flat = lambda: relate(a, b, d, side_a, side_b, same_shape=same_shape)  # noqa: E731
+    if len(a) == 0 or (b is not None and len(b) == 0):
+        return relate(a, b, d, side_a, side_b, same_shape=same_shape)
     shapes, og = np.unique(a.shape, return_inverse=True)
     n = len(shapes)
-    if n == 0 or n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
-        return flat()
     reach = d + REACH_PAD_DBU
     box = _boxes(a, og, n)
+    if b is not None:
+        near = _near_edges(box, b, reach)
+        if len(near) < KEEP_ALL * len(b):
+            ep = _relate_repeated(a, b.take(near), d, side_a, side_b, same_shape, og, box)
+            return EdgePairs(ep.pairs, ep.distance, ep.ia, near[ep.ib])
+    return _relate_repeated(a, b, d, side_a, side_b, same_shape, og, box)
+
+
+def _relate_repeated(
+    a: Edges,
+    b: Edges | None,
+    d: float,
+    side_a: Side,
+    side_b: Side,
+    same_shape: bool,
+    og: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray],
+) -> EdgePairs:
+    """`relate_repeated` with a's shapes labelled (`og`) and boxed (`_boxes`)."""
+    flat = lambda: relate(a, b, d, side_a, side_b, same_shape=same_shape)  # noqa: E731
+    n = len(box[0])
+    if n < MIN_SHAPES or not _on_grid(a, b):
+        return flat()
+    reach = d + REACH_PAD_DBU
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
     rows = _contexts(a, b, og, box, reach, None)
     rep = _representatives(rows, n)
@@ -75,11 +101,46 @@ def relate_repeated(
 
 
 def _boxes(e: Edges, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Bounding box (lo, hi) of each of the n groups of edges `labels` (0..n-1) names."""
-    lo, hi = np.full((n, 2), np.inf), np.full((n, 2), -np.inf)
-    np.minimum.at(lo, labels, np.minimum(e.p1, e.p2))
-    np.maximum.at(hi, labels, np.maximum(e.p1, e.p2))
+    """Bounding box (lo, hi) of each of the n groups of edges `labels` (0..n-1, each used) names."""
+    order = np.argsort(labels, kind="stable")  # edges come grouped: a fast pass
+    starts = np.searchsorted(labels[order], np.arange(n))
+    lo = np.minimum.reduceat(np.minimum(e.p1, e.p2)[order], starts)
+    hi = np.maximum.reduceat(np.maximum(e.p1, e.p2)[order], starts)
     return lo, hi
+
+
+def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> np.ndarray:
+    """Indices (ascending) of the edges of b whose bounding box comes within `reach` of one of
+    the boxes `box` (a's shapes): only those can pair with an edge of a or shield such a pair
+    (both lie within d of the pair's first edge), so the rest of the layer (fill, far traces,
+    the far sides of pads) is neither indexed nor looked at.
+
+    Polygons of b are found by their boxes (one STRtree of a's grown boxes), then the edges
+    of each polygon met are tested against the boxes that met it, in numpy; a polygon of
+    more than `SMALL_POLYGON` edges (a plane) is kept whole.
+    """
+    order = np.argsort(b.polygon, kind="stable")  # edges come grouped by polygon: a fast pass
+    poly = b.polygon[order]
+    starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]])
+    count = np.diff(np.r_[starts, len(poly)])
+    lo, hi = np.minimum(b.p1, b.p2)[order], np.maximum(b.p1, b.p2)[order]
+    glo, ghi = box[0] - reach, box[1] + reach
+    pi, ai = shapely.STRtree(envelopes(glo, ghi)).query(
+        envelopes(np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts))
+    )
+    whole = np.zeros(len(starts), bool)
+    whole[pi] = True
+    whole &= count > SMALL_POLYGON
+    keep = np.repeat(whole, count)
+    pi, ai = pi[~whole[pi]], ai[~whole[pi]]
+    cum = np.cumsum(count[pi])
+    for part in np.split(np.arange(len(pi)), np.searchsorted(cum, np.arange(NEAR_PAIRS, cum[-1:].sum(), NEAR_PAIRS))):
+        k = count[pi[part]]
+        pos = np.repeat(starts[pi[part]] - (np.cumsum(k) - k), k) + np.arange(k.sum())
+        q = np.repeat(ai[part], k)
+        meet = np.all((lo[pos] <= ghi[q]) & (glo[q] <= hi[pos]), axis=1)
+        keep[pos[meet]] = True
+    return np.sort(order[keep])
 
 
 def _crowded(a: Edges, box: tuple[np.ndarray, np.ndarray], reach: float) -> np.ndarray:
