@@ -56,11 +56,9 @@ def relate_repeated(
     if len(a) == 0 or (b is not None and len(b) == 0):
         return relate(a, b, d, side_a, side_b, same_shape=same_shape)
     shapes, og = np.unique(a.shape, return_inverse=True)
-    n = len(shapes)
-    reach = d + REACH_PAD_DBU
-    box = _boxes(a, og, n)
+    box = _boxes(a, og, len(shapes))
     if b is not None:
-        near = _near_edges(box, b, reach)
+        near = _near_edges(box, b, d + REACH_PAD_DBU)
         if len(near) < KEEP_ALL * len(b):
             ep = _relate_repeated(a, b.take(near), d, side_a, side_b, same_shape, og, box)
             return EdgePairs(ep.pairs, ep.distance, ep.ia, near[ep.ib])
@@ -80,13 +78,19 @@ def _relate_repeated(
     """`relate_repeated` with a's shapes labelled (`og`) and boxed (`_boxes`)."""
     flat = lambda: relate(a, b, d, side_a, side_b, same_shape=same_shape)  # noqa: E731
     n = len(box[0])
-    if n < MIN_SHAPES or not _on_grid(a, b):
+    if n < MIN_SHAPES or (b is not None and len(b) == 0) or not _on_grid(a, b):
         return flat()
     reach = d + REACH_PAD_DBU
     # Shapes alone first: cheap, and a context is never repeated more often than its shape.
-    rows = _contexts(a, b, og, box, reach, None)
-    rep = _representatives(rows, n)
-    alone = len(np.unique(rep))
+    # Two-layer checks need the neighbours anyway: the shapes are only counted, by a signature.
+    rows: dict | None = None
+    rep: np.ndarray | None = None
+    if b is None:
+        rows = _contexts(a, b, og, box, reach, None)
+        rep = _representatives(rows, n)
+        alone = len(np.unique(rep))
+    else:
+        alone = _distinct_signatures(a, og, box)
     if not same_shape and alone <= MAX_DISTINCT * n:
         # Two-layer checks: nearly every shape has a neighbour on the other layer (a via on its pad).
         crowded = _crowded(a, box, reach) if b is None else np.ones(n, bool)
@@ -95,7 +99,7 @@ def _relate_repeated(
                 return flat()
             rows = _contexts(a, b, og, box, reach, crowded)
             rep = _representatives(rows, n)
-    if len(np.unique(rep)) > MAX_DISTINCT * n:
+    if rows is None or rep is None or len(np.unique(rep)) > MAX_DISTINCT * n:
         return flat()
     return _expand(a, b, d, side_a, side_b, same_shape, og, rows, rep)
 
@@ -107,6 +111,16 @@ def _boxes(e: Edges, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray
     lo = np.minimum.reduceat(np.minimum(e.p1, e.p2)[order], starts)
     hi = np.maximum.reduceat(np.maximum(e.p1, e.p2)[order], starts)
     return lo, hi
+
+
+def _distinct_signatures(a: Edges, og: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> int:
+    """How many distinct (edge count, width, height, area) the shapes of a have: at most as
+    many as distinct shapes (a translated copy has its original's), without their contexts."""
+    n = len(box[0])
+    u, v = a.p1 - box[0][og], a.p2 - box[0][og]  # whole numbers: sums exact, whatever the place
+    area2 = np.bincount(og, weights=u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0], minlength=n)
+    signature = np.column_stack([np.bincount(og, minlength=n), box[1] - box[0], area2])
+    return len(np.unique(signature, axis=0))
 
 
 def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> np.ndarray:
@@ -140,7 +154,7 @@ def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> n
         q = np.repeat(ai[part], k)
         meet = np.all((lo[pos] <= ghi[q]) & (glo[q] <= hi[pos]), axis=1)
         keep[pos[meet]] = True
-    return np.sort(order[keep])
+    return np.sort(order[keep], kind="stable")
 
 
 def _crowded(a: Edges, box: tuple[np.ndarray, np.ndarray], reach: float) -> np.ndarray:
@@ -228,7 +242,7 @@ def _contexts(
 
 
 def _unique_sorted(x: np.ndarray) -> np.ndarray:
-    x = np.sort(x)
+    x = np.sort(x, kind="stable")  # keys come in sorted runs, which a stable sort merges
     return x[np.r_[True, x[1:] != x[:-1]]] if len(x) else x
 
 
@@ -239,8 +253,8 @@ def _on_grid(a: Edges, b: Edges | None) -> bool:
 
 def _fits_int32(a: Edges, b: Edges | None, lo: np.ndarray) -> bool:
     """Coordinates relative to any shape's corner fit in int32 (layouts under 2 m at 1 nm)."""
-    span = [np.ptp(np.concatenate([p, lo])) for e in (a, b) if e is not None for p in (e.p1, e.p2)]
-    return max(span) < 2**31 - 1
+    points = [p for p in [lo] + [p for e in (a, b) if e is not None for p in (e.p1, e.p2)] if len(p)]
+    return max(p.max() for p in points) - min(p.min() for p in points) < 2**31 - 1
 
 
 def _key_base(a: Edges, b: Edges | None) -> int:
@@ -286,12 +300,12 @@ def _expand(
     g, src, e, start, ref = rows["g"], rows["src"], rows["e"], rows["start"], rows["ref"]
     is_rep = rep == np.arange(len(rep))
     used = is_rep[g]
-    ua = np.unique(e[used & (src == 0)])
+    ua = _unique_sorted(e[used & (src == 0)])
     if b is None:
         ep = relate(a.take(ua), None, d, side_a, side_b, same_shape=same_shape)
         ia, ib = ua[ep.ia], ua[ep.ib]
     else:
-        ub = np.unique(e[used & (src == 1)])
+        ub = _unique_sorted(e[used & (src == 1)])
         ep = relate(a.take(ua), b.take(ub), d, side_a, side_b, same_shape=same_shape)
         ia, ib = ua[ep.ia], ub[ep.ib]
     r = og[ia]
