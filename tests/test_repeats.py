@@ -196,8 +196,9 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
     assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
 
 
+@pytest.mark.parametrize("sampled", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
+def test_random_arrays_with_perturbed_instances(seed, sampled, monkeypatch):
     """A random cell of boxes (some touching, some 45-degree cut) on a random pitch, a few
     instances moved by 1 dbu or missing a box: every relation equals the flat one."""
     import numpy as np
@@ -210,7 +211,8 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
     monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
     monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
     monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)  # the sampled pass runs first, on part of the shapes
-    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
+    # Sampled: neighbours are looked up among the whole layer; not: among the crowded shapes only.
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0 if sampled else 1.0)
     rng = np.random.default_rng(seed)
 
     def cell(n):
@@ -268,7 +270,7 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5] is None, len(a) > 6)) or contexts(*a))
+    monkeypatch.setattr(repeats, "_contexts", lambda *a, **k: passes.append((a[5] is None, len(a) > 6)) or contexts(*a, **k))
     rng = np.random.default_rng(1)
     lo = np.stack(np.meshgrid(np.arange(20), np.arange(20)), -1).reshape(-1, 2) * 10000
     bars = lo + [3000, 0] + np.c_[rng.integers(0, 400, len(lo)), rng.integers(0, 1500, len(lo))]
@@ -296,7 +298,7 @@ def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
 
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append(a[5] is None) or contexts(*a))
+    monkeypatch.setattr(repeats, "_contexts", lambda *a, **k: passes.append(a[5] is None) or contexts(*a, **k))
     centres = np.stack(np.meshgrid(np.arange(15), np.arange(15)), -1).reshape(-1, 2) * 100_000.0
     disc = lambda c: shapely.set_precision(shapely.Point(*c).buffer(20_000, 16), 1.0)  # noqa: E731
     far = polygon_edges(merge(np.array([disc(c) for c in centres], dtype=object)))
@@ -342,3 +344,30 @@ def test_two_layer_checks_look_only_at_the_other_layer_near_the_first(monkeypatc
     assert got.distance.tolist() == want.distance.tolist() == [1000.0]
     assert (got.ia.tolist(), got.ib.tolist()) == (want.ia.tolist(), want.ib.tolist())
     assert np.array_equal(got.pairs, want.pairs)
+
+
+def test_space_looks_for_neighbours_among_crowded_shapes_only(monkeypatch):
+    """Space on pairs of squares 500 dbu apart and squares standing alone: the neighbours
+    of the pairs are looked for among the pairs' edges only (a shape near a crowded shape
+    is crowded itself), and the pairs are `relate`'s."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    searched = []
+    neighbours = repeats._neighbours
+    monkeypatch.setattr(repeats, "_neighbours", lambda *a: searched.append(neighbours(*a)) or searched[-1])
+    lo = np.stack(np.meshgrid(np.arange(15), np.arange(10)), -1).reshape(-1, 2) * 20000
+    squares = [lo, lo + [2500, 0], lo + [0, 10000]]  # a pair 500 dbu apart, and one alone
+    e = polygon_edges(merge(np.concatenate([shapely.box(*p.T, *(p + 2000).T) for p in squares])))
+    args = (e, None, 900.0, "outside", "outside")
+    got, want = repeats.relate_repeated(*args), relate(*args)
+    ((near, indexed),) = searched
+    assert len(e) == 3 * 150 * 4 and len(near) == len(indexed) == 2 * 150 * 4
+    assert len(want) == 150 and sorted(map(tuple, got.pairs.reshape(-1, 8).tolist())) == sorted(
+        map(tuple, want.pairs.reshape(-1, 8).tolist())
+    )
+    assert got.distance.tolist() == want.distance.tolist() == [500.0] * 150

@@ -95,9 +95,12 @@ def _relate_repeated(
         # Two-layer checks: nearly every shape has a neighbour on the other layer (a via on its pad).
         crowded = _crowded(a, box, reach) if b is None else np.ones(n, bool)
         if crowded.any():  # else every context is the shape alone
-            if alone > SAMPLE_BELOW * n and not _sample_repeats(a, b, og, box, reach, crowded):
+            sample = alone > SAMPLE_BELOW * n
+            # After a sample, `relate` may run on the whole layer: then the whole layer's index serves both.
+            near = (a if b is None else b, None) if sample else _neighbours(a, b, og, crowded)
+            if sample and not _sample_repeats(a, b, og, box, reach, crowded, near):
                 return flat()
-            rows = _contexts(a, b, og, box, reach, crowded)
+            rows = _contexts(a, b, og, box, reach, crowded, near=near)
             rep = _representatives(rows, n)
     if rows is None or rep is None or len(np.unique(rep)) > MAX_DISTINCT * n:
         return flat()
@@ -162,16 +165,30 @@ def _crowded(a: Edges, box: tuple[np.ndarray, np.ndarray], reach: float) -> np.n
     such a shape's context (one-layer checks) holds more than its own edges (a context lies
     within the grown box): the others ask no edge query (round openings far apart)."""
     lo, hi = box
-    i, j = shapely.STRtree(shapely.box(lo[:, 0], lo[:, 1], hi[:, 0], hi[:, 1])).query(
-        shapely.box(lo[:, 0] - reach, lo[:, 1] - reach, hi[:, 0] + reach, hi[:, 1] + reach)
-    )
+    i, j = shapely.STRtree(envelopes(lo, hi)).query(envelopes(lo - reach, hi + reach))
     crowded = np.zeros(len(lo), bool)
     crowded[i[i != j]] = True
     return crowded
 
 
+def _neighbours(a: Edges, b: Edges | None, og: np.ndarray, crowded: np.ndarray) -> tuple[Edges, np.ndarray | None]:
+    """The edges a context query looks among, and their indices in a (None: all of them):
+    b, or in one-layer checks the edges of the `crowded` shapes (`_crowded`) alone, since
+    box distance is symmetric: a shape near a crowded one is crowded itself."""
+    if b is not None:
+        return b, None
+    edges = np.flatnonzero(crowded[og])
+    return (a.take(edges), edges) if len(edges) < KEEP_ALL * len(a) else (a, None)
+
+
 def _sample_repeats(
-    a: Edges, b: Edges | None, og: np.ndarray, box: tuple[np.ndarray, np.ndarray], reach: float, ask: np.ndarray
+    a: Edges,
+    b: Edges | None,
+    og: np.ndarray,
+    box: tuple[np.ndarray, np.ndarray],
+    reach: float,
+    ask: np.ndarray,
+    near: tuple[Edges, np.ndarray | None],
 ) -> bool:
     """Whether the contexts of a sample of `SAMPLE` of the shapes (at least `SAMPLE_MIN`
     shapes, else all: True) repeat enough to compute them all: at most
@@ -184,7 +201,7 @@ def _sample_repeats(
     if n < SAMPLE_MIN:
         return True
     only = np.random.default_rng(0).random(n) < SAMPLE
-    rep = _representatives(_contexts(a, b, og, box, reach, ask, only), n)
+    rep = _representatives(_contexts(a, b, og, box, reach, ask, only, near), n)
     return len(np.unique(rep[only])) <= max(SAMPLE_DISTINCT, MAX_DISTINCT) * only.sum()
 
 
@@ -196,10 +213,12 @@ def _contexts(
     reach: float,
     ask: np.ndarray | None,
     only: np.ndarray | None = None,
+    near: tuple[Edges, np.ndarray | None] | None = None,
 ) -> dict:
     """Context rows of every shape, sorted by `key` = (shape, source, edge): a dict of arrays.
     `box`: each shape's bounding box (`_boxes`). `ask` (a mask over shapes): the shapes whose
     neighbourhood is looked up; the others (all with `ask` None) have their own edges only.
+    `near`: the edges the neighbours are found among (`_neighbours` of `ask`).
     `only` (a mask over shapes): the rows of those shapes only, the others have none."""
     lo, hi = box
     n = len(lo)
@@ -208,7 +227,8 @@ def _contexts(
     mine = np.arange(len(a)) if only is None else np.flatnonzero(only[og])
     key = og[mine] * (2 * n_e) + mine  # own edges (source 0)
     if ask is not None:
-        other, code = (a, 0) if b is None else (b, 1)
+        code = 0 if b is None else 1
+        other, indexed = near or _neighbours(a, b, og, ask)
         # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
         area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
         compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
@@ -223,6 +243,7 @@ def _contexts(
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
             qa, qe = index.query(boxes[i : i + QUERY_CHUNK, :2], boxes[i : i + QUERY_CHUNK, 2:])
             # Space: a shape's own edges are found again, and dropped as repeats.
+            qe = qe if indexed is None else indexed[qe]
             near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
         key = np.concatenate(near)
     key = _unique_sorted(key)
