@@ -136,11 +136,13 @@ def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> n
     of each polygon met are tested against the boxes that met it, in numpy; a polygon of
     more than `SMALL_POLYGON` edges (a plane) is kept whole.
     """
-    order = np.argsort(b.polygon, kind="stable")  # edges come grouped by polygon: a fast pass
-    poly = b.polygon[order]
+    order = np.arange(len(b))
+    lo, hi, poly = np.minimum(b.p1, b.p2), np.maximum(b.p1, b.p2), b.polygon
+    if (poly[1:] < poly[:-1]).any():  # edges usually come grouped by polygon
+        order = np.argsort(poly, kind="stable")
+        lo, hi, poly = lo[order], hi[order], poly[order]
     starts = np.flatnonzero(np.r_[True, poly[1:] != poly[:-1]])
     count = np.diff(np.r_[starts, len(poly)])
-    lo, hi = np.minimum(b.p1, b.p2)[order], np.maximum(b.p1, b.p2)[order]
     glo, ghi = box[0] - reach, box[1] + reach
     pi, ai = shapely.STRtree(envelopes(glo, ghi)).query(
         envelopes(np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts))
@@ -155,7 +157,7 @@ def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> n
         k = count[pi[part]]
         pos = np.repeat(starts[pi[part]] - (np.cumsum(k) - k), k) + np.arange(k.sum())
         q = np.repeat(ai[part], k)
-        meet = np.all((lo[pos] <= ghi[q]) & (glo[q] <= hi[pos]), axis=1)
+        meet = (lo[pos, 0] <= ghi[q, 0]) & (lo[pos, 1] <= ghi[q, 1]) & (glo[q, 0] <= hi[pos, 0]) & (glo[q, 1] <= hi[pos, 1])
         keep[pos[meet]] = True
     return np.sort(order[keep], kind="stable")
 
