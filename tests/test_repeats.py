@@ -270,7 +270,9 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a, **k: passes.append((a[5] is None, len(a) > 6)) or contexts(*a, **k))
+    monkeypatch.setattr(
+        repeats, "_contexts", lambda *a, **k: passes.append((a[5] is None, len(a) > 6)) or contexts(*a, **k)
+    )
     rng = np.random.default_rng(1)
     lo = np.stack(np.meshgrid(np.arange(20), np.arange(20)), -1).reshape(-1, 2) * 10000
     bars = lo + [3000, 0] + np.c_[rng.integers(0, 400, len(lo)), rng.integers(0, 1500, len(lo))]

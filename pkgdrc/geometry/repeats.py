@@ -157,7 +157,8 @@ def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> n
         k = count[pi[part]]
         pos = np.repeat(starts[pi[part]] - (np.cumsum(k) - k), k) + np.arange(k.sum())
         q = np.repeat(ai[part], k)
-        meet = (lo[pos, 0] <= ghi[q, 0]) & (lo[pos, 1] <= ghi[q, 1]) & (glo[q, 0] <= hi[pos, 0]) & (glo[q, 1] <= hi[pos, 1])
+        meet = (lo[pos, 0] <= ghi[q, 0]) & (lo[pos, 1] <= ghi[q, 1])
+        meet &= (glo[q, 0] <= hi[pos, 0]) & (glo[q, 1] <= hi[pos, 1])
         keep[pos[meet]] = True
     return np.sort(order[keep], kind="stable")
 
@@ -241,13 +242,13 @@ def _contexts(
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
         index = other.index()
-        near = [key]
+        found = [key]
         for i in range(0, len(boxes), QUERY_CHUNK):  # bounds the temporaries (edges of sprawling shapes overlap)
             qa, qe = index.query(boxes[i : i + QUERY_CHUNK, :2], boxes[i : i + QUERY_CHUNK, 2:])
             # Space: a shape's own edges are found again, and dropped as repeats.
             qe = qe if indexed is None else indexed[qe]
-            near.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
-        key = np.concatenate(near)
+            found.append(_unique_sorted((asker[i + qa] * 2 + code) * n_e + qe))
+        key = np.concatenate(found)
     key = _unique_sorted(key)
     e = key % n_e
     g, src = np.divmod(key // n_e, 2)
