@@ -320,9 +320,9 @@ def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
 
 def test_two_layer_checks_look_only_at_the_other_layer_near_the_first(monkeypatch):
     """Enclosure of vias by pads: of the pads' layer, only edges whose boxes come within the
-    distance of a via's box are related (a pad edge 1 um from its via), a polygon of more
-    than `SMALL_POLYGON` edges near a via whole (a round plane), nothing of far fill; the
-    pairs and source edges are `relate`'s on the whole layer."""
+    distance of a via's box (or of an edge of a sprawling shape) are related (a pad edge 1 um
+    from its via), a polygon of more than `SMALL_POLYGON` edges near a via whole (a round
+    plane), nothing of far fill; the pairs and source edges are `relate`'s on the whole layer."""
     import numpy as np
     import shapely
 
@@ -332,15 +332,18 @@ def test_two_layer_checks_look_only_at_the_other_layer_near_the_first(monkeypatc
 
     um = 1000.0
     vias = shapely.box(*np.array([[25, 25, 35, 35], [101, 20, 111, 30], [290, 25, 300, 35]]).T * um)
+    # An L-shaped trace looks around edge by edge: a square in its box, far from both arms, is not looked at.
+    trace = shapely.union(shapely.box(400 * um, 0, 600 * um, 5 * um), shapely.box(595 * um, 0, 600 * um, 200 * um))
+    inside_l = shapely.box(420 * um, 150 * um, 430 * um, 160 * um)
     disc = shapely.set_precision(shapely.Point(300 * um, 30 * um).buffer(25 * um, 75), 1.0)  # 300 edges
     fill = shapely.box(*np.array([[1000 + 20 * k, 0, 1010 + 20 * k, 10] for k in range(20)]).T * um)
     pads = shapely.box(*np.array([[0, 0, 60, 60], [100, 0, 160, 60]]).T * um)
-    a, b = subject_edges(merge(vias)), polygon_edges(merge(np.r_[pads, [disc], fill]))
+    a, b = subject_edges(merge(np.r_[vias, [trace]])), polygon_edges(merge(np.r_[pads, [disc], fill, [inside_l]]))
     related = []
     monkeypatch.setattr(repeats, "relate", lambda a, b, *args, **kw: related.append(b) or relate(a, b, *args, **kw))
     got, want = repeats.relate_repeated(a, b, 1500.0, "outside", "inside"), relate(a, b, 1500.0, "outside", "inside")
     (near,) = related
-    assert len(b) == 4 + 4 + 300 + 20 * 4
+    assert len(b) == 4 + 4 + 300 + 20 * 4 + 4
     assert len(near) == 1 + 300
     assert ((near.p1[:, 0] == 100 * um) & (near.p2[:, 0] == 100 * um)).sum() == 1  # 1 um from the second via
     assert got.distance.tolist() == want.distance.tolist() == [1000.0]

@@ -22,6 +22,10 @@ measures each distinct neighbourhood once:
   representative shape, and its pairs are translated by the whole-dbu offset of every
   other shape with that context.
 
+Before anything else, a two-layer relation drops the edges of b that cannot reach a
+shape of a (`_near_edges`: their boxes farther than d + pad from every shape's box), and
+a one-layer one looks for neighbours among the crowded shapes only (`_neighbours`).
+
 It is used only where it pays: at least `MIN_SHAPES` shapes and at most `MAX_DISTINCT`
 of them distinct (the shapes alone are compared first, cheaply), on whole-dbu
 coordinates; otherwise it is `relate` on the whole layer. `relate`'s pairs are on the
@@ -58,7 +62,7 @@ def relate_repeated(
     shapes, og = np.unique(a.shape, return_inverse=True)
     box = _boxes(a, og, len(shapes))
     if b is not None:
-        near = _near_edges(box, b, d + REACH_PAD_DBU)
+        near = _near_edges(_asking_boxes(a, og, box), b, d + REACH_PAD_DBU)
         if len(near) < KEEP_ALL * len(b):
             ep = _relate_repeated(a, b.take(near), d, side_a, side_b, same_shape, og, box)
             return EdgePairs(ep.pairs, ep.distance, ep.ia, near[ep.ib])
@@ -126,9 +130,29 @@ def _distinct_signatures(a: Edges, og: np.ndarray, box: tuple[np.ndarray, np.nda
     return len(np.unique(signature, axis=0))
 
 
+def _compact(a: Edges, og: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Per shape of a: whether its box is at most 1.3 times its area (boxes, octagons, round
+    pads: 4/pi). A compact shape looks around with its box, a sprawling one (a diagonal
+    trace) edge by edge."""
+    lo, hi = box
+    area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=len(lo)) / -2
+    return np.prod(hi - lo, axis=1) <= 1.3 * area
+
+
+def _asking_boxes(a: Edges, og: np.ndarray, box: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes a's shapes look around with (`_compact`): compact shapes' boxes, sprawling
+    shapes' edges' boxes."""
+    compact = _compact(a, og, box)
+    by_edge = np.flatnonzero(~compact[og])
+    return (
+        np.concatenate([box[0][compact], np.minimum(a.p1[by_edge], a.p2[by_edge])]),
+        np.concatenate([box[1][compact], np.maximum(a.p1[by_edge], a.p2[by_edge])]),
+    )
+
+
 def _near_edges(box: tuple[np.ndarray, np.ndarray], b: Edges, reach: float) -> np.ndarray:
     """Indices (ascending) of the edges of b whose bounding box comes within `reach` of one of
-    the boxes `box` (a's shapes): only those can pair with an edge of a or shield such a pair
+    the boxes `box` (`_asking_boxes` of a): only those can pair with an edge of a or shield such a pair
     (both lie within d of the pair's first edge), so the rest of the layer (fill, far traces,
     the far sides of pads) is neither indexed nor looked at.
 
@@ -225,20 +249,18 @@ def _contexts(
     `only` (a mask over shapes): the rows of those shapes only, the others have none."""
     lo, hi = box
     n = len(lo)
-    lo_a, hi_a = np.minimum(a.p1, a.p2), np.maximum(a.p1, a.p2)
     n_e = _key_base(a, b)
     mine = np.arange(len(a)) if only is None else np.flatnonzero(only[og])
     key = og[mine] * (2 * n_e) + mine  # own edges (source 0)
     if ask is not None:
         code = 0 if b is None else 1
         other, indexed = near or _neighbours(a, b, og, ask)
-        # A compact shape asks with its bounding box, a sprawling one (a diagonal trace) edge by edge.
-        area = np.bincount(og, weights=a.p1[:, 0] * a.p2[:, 1] - a.p1[:, 1] * a.p2[:, 0], minlength=n) / -2
-        compact = np.prod(hi - lo, axis=1) <= 1.3 * area  # boxes, octagons, round pads (4/pi)
+        compact = _compact(a, og, box)
         asking = ask if only is None else ask & only
         by_edge = np.flatnonzero(~compact[og] & asking[og])
         compact &= asking
-        boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])[by_edge]])
+        lo_a, hi_a = np.minimum(a.p1[by_edge], a.p2[by_edge]), np.maximum(a.p1[by_edge], a.p2[by_edge])
+        boxes = np.concatenate([np.column_stack([lo, hi])[compact], np.column_stack([lo_a, hi_a])])
         asker = np.concatenate([np.flatnonzero(compact), og[by_edge]])
         boxes += [-reach, -reach, reach, reach]
         index = other.index()
