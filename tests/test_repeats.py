@@ -65,8 +65,10 @@ def test_bumps_layout_checks_the_pad_once(monkeypatch, tmp_path):
     on, off, n_on, n_off = _both(monkeypatch, path, DECK_2L, rules=PAIR_RULES)
     assert on == off
     # 900 placed pads: RDL2.W, RDL2.S, PO.1, PO.2, PO.3 relate one pad's edges (plus the
-    # pads of the array's border rows, whose neighbourhoods differ), not 900.
-    assert n_off == 900 * (8 + 8 + (8 + 8) + 8 + 8)
+    # pads of the array's border rows, whose neighbourhoods differ), not 900. PO.1 relates
+    # the opening's 8 edges and the pad's 4 diagonal ones: the pad's straight edges lie
+    # 10 um out, beyond 5 um of the opening's box, and are not looked at.
+    assert n_off == 900 * (8 + 8 + (8 + 4) + 8 + 8)
     assert n_on < n_off / 20
 
 
@@ -194,8 +196,9 @@ def test_pairs_and_source_edges_equal_relate(kind, gds):
     assert abs(geo - geo_flat).max(initial=0.0) < 1e-9
 
 
+@pytest.mark.parametrize("sampled", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
+def test_random_arrays_with_perturbed_instances(seed, sampled, monkeypatch):
     """A random cell of boxes (some touching, some 45-degree cut) on a random pitch, a few
     instances moved by 1 dbu or missing a box: every relation equals the flat one."""
     import numpy as np
@@ -208,7 +211,8 @@ def test_random_arrays_with_perturbed_instances(seed, monkeypatch):
     monkeypatch.setattr(repeats, "MIN_SHAPES", 0)
     monkeypatch.setattr(repeats, "MAX_DISTINCT", 1.0)
     monkeypatch.setattr(repeats, "SAMPLE_MIN", 0)  # the sampled pass runs first, on part of the shapes
-    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
+    # Sampled: neighbours are looked up among the whole layer; not: among the crowded shapes only.
+    monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0 if sampled else 1.0)
     rng = np.random.default_rng(seed)
 
     def cell(n):
@@ -266,7 +270,9 @@ def test_unique_neighbourhoods_skip_the_full_pass(monkeypatch):
     monkeypatch.setattr(repeats, "SAMPLE_BELOW", 0.0)
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append((a[5] is None, len(a) > 6)) or contexts(*a))
+    monkeypatch.setattr(
+        repeats, "_contexts", lambda *a, **k: passes.append((a[5] is None, len(a) > 6)) or contexts(*a, **k)
+    )
     rng = np.random.default_rng(1)
     lo = np.stack(np.meshgrid(np.arange(20), np.arange(20)), -1).reshape(-1, 2) * 10000
     bars = lo + [3000, 0] + np.c_[rng.integers(0, 400, len(lo)), rng.integers(0, 1500, len(lo))]
@@ -294,7 +300,7 @@ def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
 
     passes = []
     contexts = repeats._contexts
-    monkeypatch.setattr(repeats, "_contexts", lambda *a: passes.append(a[5] is None) or contexts(*a))
+    monkeypatch.setattr(repeats, "_contexts", lambda *a, **k: passes.append(a[5] is None) or contexts(*a, **k))
     centres = np.stack(np.meshgrid(np.arange(15), np.arange(15)), -1).reshape(-1, 2) * 100_000.0
     disc = lambda c: shapely.set_precision(shapely.Point(*c).buffer(20_000, 16), 1.0)  # noqa: E731
     far = polygon_edges(merge(np.array([disc(c) for c in centres], dtype=object)))
@@ -310,3 +316,63 @@ def test_shapes_far_apart_need_no_neighbour_query(monkeypatch):
     key = lambda ep: sorted(map(tuple, ep.pairs.reshape(-1, 8).tolist()))  # noqa: E731
     assert key(got) == key(want)
     np.testing.assert_allclose(sorted(got.distance), sorted(want.distance))
+
+
+def test_two_layer_checks_look_only_at_the_other_layer_near_the_first(monkeypatch):
+    """Enclosure of vias by pads: of the pads' layer, only edges whose boxes come within the
+    distance of a via's box (or of an edge of a sprawling shape) are related (a pad edge 1 um
+    from its via), a polygon of more than `SMALL_POLYGON` edges near a via whole (a round
+    plane), nothing of far fill; the pairs and source edges are `relate`'s on the whole layer."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges, subject_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    um = 1000.0
+    vias = shapely.box(*np.array([[25, 25, 35, 35], [101, 20, 111, 30], [290, 25, 300, 35]]).T * um)
+    # An L-shaped trace looks around edge by edge: a square in its box, far from both arms, is not looked at.
+    trace = shapely.union(shapely.box(400 * um, 0, 600 * um, 5 * um), shapely.box(595 * um, 0, 600 * um, 200 * um))
+    inside_l = shapely.box(420 * um, 150 * um, 430 * um, 160 * um)
+    disc = shapely.set_precision(shapely.Point(300 * um, 30 * um).buffer(25 * um, 75), 1.0)  # 300 edges
+    fill = shapely.box(*np.array([[1000 + 20 * k, 0, 1010 + 20 * k, 10] for k in range(20)]).T * um)
+    pads = shapely.box(*np.array([[0, 0, 60, 60], [100, 0, 160, 60]]).T * um)
+    a, b = subject_edges(merge(np.r_[vias, [trace]])), polygon_edges(merge(np.r_[pads, [disc], fill, [inside_l]]))
+    related = []
+    monkeypatch.setattr(repeats, "relate", lambda a, b, *args, **kw: related.append(b) or relate(a, b, *args, **kw))
+    got, want = repeats.relate_repeated(a, b, 1500.0, "outside", "inside"), relate(a, b, 1500.0, "outside", "inside")
+    (near,) = related
+    assert len(b) == 4 + 4 + 300 + 20 * 4 + 4
+    assert len(near) == 1 + 300
+    assert ((near.p1[:, 0] == 100 * um) & (near.p2[:, 0] == 100 * um)).sum() == 1  # 1 um from the second via
+    assert got.distance.tolist() == want.distance.tolist() == [1000.0]
+    assert (got.ia.tolist(), got.ib.tolist()) == (want.ia.tolist(), want.ib.tolist())
+    assert np.array_equal(got.pairs, want.pairs)
+
+
+def test_space_looks_for_neighbours_among_crowded_shapes_only(monkeypatch):
+    """Space on pairs of squares 500 dbu apart and squares standing alone: the neighbours
+    of the pairs are looked for among the pairs' edges only (a shape near a crowded shape
+    is crowded itself), and the pairs are `relate`'s."""
+    import numpy as np
+    import shapely
+
+    from pkgdrc.geometry.edges import polygon_edges
+    from pkgdrc.geometry.pairs import relate
+    from pkgdrc.geometry.polygons import merge
+
+    searched = []
+    neighbours = repeats._neighbours
+    monkeypatch.setattr(repeats, "_neighbours", lambda *a: searched.append(neighbours(*a)) or searched[-1])
+    lo = np.stack(np.meshgrid(np.arange(15), np.arange(10)), -1).reshape(-1, 2) * 20000
+    squares = [lo, lo + [2500, 0], lo + [0, 10000]]  # a pair 500 dbu apart, and one alone
+    e = polygon_edges(merge(np.concatenate([shapely.box(*p.T, *(p + 2000).T) for p in squares])))
+    args = (e, None, 900.0, "outside", "outside")
+    got, want = repeats.relate_repeated(*args), relate(*args)
+    ((near, indexed),) = searched
+    assert len(e) == 3 * 150 * 4 and len(near) == len(indexed) == 2 * 150 * 4
+    assert len(want) == 150 and sorted(map(tuple, got.pairs.reshape(-1, 8).tolist())) == sorted(
+        map(tuple, want.pairs.reshape(-1, 8).tolist())
+    )
+    assert got.distance.tolist() == want.distance.tolist() == [500.0] * 150

@@ -237,7 +237,7 @@ def corner_groups(polys: np.ndarray) -> np.ndarray:
     coords, owner = shapely.get_coordinates(polys, return_index=True)
     order = np.argsort(_point_keys(coords), kind="stable")
     c, o = coords[order], owner[order]
-    same = np.all(c[1:] == c[:-1], axis=1) & (o[1:] != o[:-1])
+    same = (c[1:, 0] == c[:-1, 0]) & (c[1:, 1] == c[:-1, 1]) & (o[1:] != o[:-1])
     i, j = o[:-1][same], o[1:][same]
     n = len(polys)
     graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))

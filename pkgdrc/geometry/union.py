@@ -60,7 +60,7 @@ def _vertices(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`ring_coordinates` without each ring's closing vertex and repeated vertices."""
     xy, ring, ring_poly = ring_coordinates(polys)
     keep = np.r_[ring[1:] == ring[:-1], False]
-    keep[:-1] &= np.any(xy[1:] != xy[:-1], axis=1)
+    keep[:-1] &= (xy[1:, 0] != xy[:-1, 0]) | (xy[1:, 1] != xy[:-1, 1])  # columns apart: faster than any(axis=1)
     return xy[keep], ring[keep], ring_poly
 
 
@@ -269,9 +269,11 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     apart, each with a vertex there; holes are in their polygons; collinear vertices may
     remain.
     """
-    xy, index = shapely.get_coordinates(polys, return_index=True)
-    off_grid = np.unique(labels[index[np.any(xy != np.round(xy), axis=1)]])
-    if len(off_grid):
+    off = shapely.get_coordinates(polys)
+    off = off != np.round(off)
+    off_grid = np.empty(0, dtype=labels.dtype)
+    if off.any():
+        off_grid = np.unique(labels[shapely.get_coordinates(polys, return_index=True)[1][off[:, 0] | off[:, 1]]])
         on = ~np.isin(labels, off_grid)
         polys, labels = polys[on], labels[on]
     if len(polys) == 0:
@@ -304,7 +306,8 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     oxy, z = np.concatenate(out), np.concatenate(zs).astype(np.int64)
     ostarts = np.r_[0, np.cumsum(sizes)[:-1]]
     oring = np.repeat(np.arange(len(sizes)), sizes)
-    cross = np.flatnonzero(np.any(oxy != xy[z], axis=1))
+    moved = oxy != xy[z]
+    cross = np.flatnonzero(moved[:, 0] | moved[:, 1])
     unsolved = np.empty(0, dtype=int)
     if len(cross):
         # First the cheap guess: the other edge ends at a neighbour on the output contour.
