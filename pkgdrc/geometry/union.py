@@ -211,13 +211,24 @@ def _crossings(
     return out, found, exact
 
 
-def _scanline(paths: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Clipper2's union (non-zero fill) of closed (x, y, z) paths: its rings, and each vertex's Z."""
+def _scanline(paths: list[np.ndarray], shear: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Clipper2's union (non-zero fill) of closed (x, y, z) paths: its rings, and each vertex's Z.
+
+    `shear` (for paths whose edges are all horizontal or vertical): Clipper runs on the paths
+    sheared, (x, y + x), and the shear is undone on its output. Clipper joins horizontal
+    edges that meet along one line in time quadratic in their number (a row of 8,000
+    abutting boxes took 3 s, 20,000 about a minute); sheared, no edge is horizontal. Exact:
+    such paths cross only at integer points, in both frames.
+    """
     clipper = pyclipr.Clipper()
     clipper.scaleFactor = 1
     clipper.preserveCollinear = True  # collinear vertices go in `clean`, after rounding
-    clipper.addPaths(paths, pyclipr.Subject)
-    return clipper.execute(pyclipr.Union, pyclipr.FillRule.NonZero, returnZ=True)
+    clipper.addPaths([p + p[:, 0:1] * _SHEAR for p in paths] if shear else paths, pyclipr.Subject)
+    rings, zs = clipper.execute(pyclipr.Union, pyclipr.FillRule.NonZero, returnZ=True)
+    return ([r - r[:, 0:1] * _SHEAR[:2] for r in rings] if shear else rings), zs
+
+
+_SHEAR = np.array([0.0, 1.0, 0.0])  # (x, y, z) -> (x, y + x, z)
 
 
 def _inside_another(exact: np.ndarray, polys: np.ndarray, owner: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -292,9 +303,10 @@ def union_clusters(polys: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, n
     ring_cuts = np.searchsorted(ring_poly[ring[starts]], cuts)
     batches = list(itertools.pairwise(ring_cuts))
     paths = _split(np.column_stack([xy, ids]), starts)
+    square = np.any(xy == xy[nxt], axis=1)  # the edge from each vertex is horizontal or vertical
     out, zs, batch_rings = [], [], []
     for a, b in batches:
-        o, zb = _scanline(paths[a:b])
+        o, zb = _scanline(paths[a:b], shear=bool(square[starts[a] : starts[b] if b < len(starts) else n].all()))
         out += o
         zs += zb
         batch_rings.append(len(o))
