@@ -196,11 +196,12 @@ class Nets:
 
         Every node gets the text that reaches it in the fewest connections, of texts as near
         the first by name (one shortest-path search from a virtual source joined to each
-        labelled node by a weight under 1 that grows with the text's rank). Two texts on one
-        shape meet on that shape; else on a connection whose ends have different texts, the
-        one with the fewest connections from the two texts, then the first by the box where
-        its two shapes' boxes overlap (min x, min y, max x, max y): a choice by geometry
-        and names, the same in every engine whatever order the shapes come in.
+        labelled node by a weight under 1 that grows with the text's rank). Texts on one
+        shape meet on that shape (the first by name with each other one); else on a
+        connection whose ends have different texts, the one with the fewest connections from
+        the two texts, then the first by the box where its two shapes' boxes overlap (min x,
+        min y, max x, max y): a choice by geometry and names, the same in every engine
+        whatever order the shapes come in.
         """
         if not any(len(t) > 1 for t in self._texts.values()):
             return []
@@ -219,14 +220,16 @@ class Nets:
         steps = np.where(reached, np.floor(dist + eps / 4), -1).astype(np.int64)
         owner = np.where(reached, np.rint((dist - steps) / eps) - 1, -1).astype(np.int64)
         found: dict[tuple[int, str, str], shapely.Polygon] = {}
-        # two texts on one shape: the shape is the place (of several, the first by bounds)
-        node_rank = np.unique(np.stack([self.label_node, rank], axis=1), axis=0)
-        multi = np.flatnonzero(np.bincount(node_rank[:, 0], minlength=n) > 1)
-        b = shapely.bounds(self.shapes[multi]) if len(multi) else np.empty((0, 4))
-        for node in multi[np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0]))].tolist():
-            texts = sorted(names[node_rank[node_rank[:, 0] == node, 1]].tolist())
-            for ta, tb in itertools.combinations(texts, 2):
-                found.setdefault((int(self.net[node]), ta, tb), self.shapes[node])
+        # Several texts on one shape: the shape is where the first by name meets each other
+        # one (of several such shapes, the first by bounds).
+        node_rank = np.unique(np.stack([self.label_node, rank], axis=1), axis=0)  # by node, then rank
+        head = np.r_[True, node_rank[1:, 0] != node_rank[:-1, 0]]
+        first = np.maximum.accumulate(np.where(head, np.arange(len(node_rank)), 0))
+        other = np.flatnonzero(~head)
+        node, ta, tb = node_rank[other, 0], node_rank[first[other], 1], node_rank[other, 1]
+        b = shapely.bounds(self.shapes[node]) if len(node) else np.empty((0, 4))
+        for k in np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0])).tolist():
+            found.setdefault((int(self.net[node[k]]), str(names[ta[k]]), str(names[tb[k]])), self.shapes[node[k]])
         i, j = self.pairs[:, 0], self.pairs[:, 1]
         meet = np.flatnonzero((owner[i] != owner[j]) & (owner[i] >= 0) & (owner[j] >= 0))
         i, j = i[meet], j[meet]

@@ -98,6 +98,25 @@ def test_two_labels_on_one_shape_short_at_the_shape(gds, tmp_path):
     assert short.texts == ("A", "B") and shapely.bounds(short.place).tolist() == [0, 0, 20e3, 20e3]
 
 
+def test_texts_on_one_shape_short_the_first_by_name_with_each_other(gds, tmp_path):
+    """Three texts on one pad, two of them also on a pad beside it: the first text by name
+    meets each other one on the pad whose bounds come first (k texts on a shape give k - 1
+    shorts there, not every pair)."""
+
+    def build(lib, c):
+        _r(c, 2, 0, 0, 20, 20)
+        _r(c, 2, 20, 0, 30, 10)
+        c.add(gdstk.Label("C", (5, 5), layer=2), gdstk.Label("B", (15, 15), layer=2))
+        c.add(gdstk.Label("A", (10, 10), layer=2), gdstk.Label("A", (25, 5), layer=2))
+        c.add(gdstk.Label("B", (26, 6), layer=2))
+
+    nets = _nets(gds, tmp_path, build)
+    assert [(s.texts, shapely.bounds(s.place).tolist()) for s in nets.shorts] == [
+        (("A", "B"), [0.0, 0.0, 20e3, 20e3]),
+        (("A", "C"), [0.0, 0.0, 20e3, 20e3]),
+    ]
+
+
 def test_net_of_each_merged_shape_is_aligned_with_the_merged_layer(gds, tmp_path):
     def build(lib, c):
         for k in range(5):
