@@ -155,10 +155,10 @@ class Nets:
     @cached_property
     def _texts(self) -> dict[int, tuple[str, ...]]:
         pairs = sorted(set(zip(self.net[self.label_node].tolist(), self.label_text.tolist())))
-        out: dict[int, tuple[str, ...]] = {}
+        out: dict[int, list[str]] = {}
         for net, text in pairs:
-            out[net] = out.get(net, ()) + (text,)
-        return out
+            out.setdefault(net, []).append(text)
+        return {net: tuple(texts) for net, texts in out.items()}
 
     @cached_property
     def _anchor(self) -> np.ndarray:
@@ -187,7 +187,7 @@ class Nets:
         pair = [self.shapes[a], self.shapes[b]]
         parts = on_grid(np.array([shapely.intersection(*pair)], dtype=object), lambda _: pair)
         if len(parts):
-            return min(parts, key=lambda g: (-shapely.area(g), _geometry_key(g)))
+            return parts[0] if len(parts) == 1 else min(parts, key=lambda g: (-shapely.area(g), _geometry_key(g)))
         return min(pair, key=lambda g: (shapely.area(g), _geometry_key(g)))
 
     @cached_property
@@ -246,7 +246,8 @@ class Nets:
         for _, rows in itertools.groupby(best.tolist(), key=lambda r: start[r]):
             pairs = [(int(i[order[r]]), int(j[order[r]])) for r in rows]
             a, b = pairs[0]
-            place = min((self._meeting_place(x, y) for x, y in pairs), key=_geometry_key)
+            places = [self._meeting_place(x, y) for x, y in pairs]
+            place = places[0] if len(places) == 1 else min(places, key=_geometry_key)
             ta, tb = sorted((str(names[owner[a]]), str(names[owner[b]])))
             found.setdefault((int(self.net[a]), ta, tb), place)
         return [Short(net, (ta, tb), place) for (net, ta, tb), place in sorted(found.items(), key=lambda kv: kv[0])]
