@@ -140,8 +140,10 @@ class Nets:
             if len(merged):
                 start, size = self.start[layer], self.size[layer]
                 inner = shapely.point_on_surface(self.shapes[start : start + size])
-                idrawn, imerged = shapely.STRtree(merged).query(inner, predicate="intersects")
-                out[imerged] = drawn[idrawn]
+                idrawn, imerged = shapely.STRtree(merged).query(inner)
+                shapely.prepare(merged)  # a plane with 40,000 holes: each point test O(log n), not O(n)
+                hit = shapely.intersects(merged[imerged], inner[idrawn])
+                out[imerged[hit]] = drawn[idrawn[hit]]
             self._of[layer] = out
         return self._of[layer]
 
