@@ -76,6 +76,27 @@ def test_round_pads_and_45_degree_traces_merge_as_in_klayout(seed):
     assert_klayout_merge(pads + traces)
 
 
+def test_rows_of_abutting_boxes_and_a_frame_drawn_in_pieces_merge_as_in_klayout():
+    """Clipper's horizontal joins are quadratic in the edges along one line, so such batches
+    go to it sheared (all edges horizontal or vertical) or turned (others): a bus drawn as
+    3,000 abutting pieces, a frame of 4 x 500 pieces around a hole, steps whose tops share
+    lines, the bus ending in a 45-degree jog and a round pad: merged as KLayout merges them."""
+    x = np.arange(3000) * 10
+    bus = list(shapely.box(x, 0, x + 10, 10))
+    s = np.arange(500) * 40
+    frame = [shapely.box(*b) for b in np.r_[np.c_[s, s * 0 + 100, s + 40, s * 0 + 120]]]
+    frame += [shapely.box(*b) for b in np.c_[s, s * 0 + 20100, s + 40, s * 0 + 20120]]
+    frame += [shapely.box(*b) for b in np.c_[s * 0, s + 100, s * 0 + 20, s + 140]]
+    frame += [shapely.box(*b) for b in np.c_[s * 0 + 19980, s + 100, s * 0 + 20000, s + 140]]
+    steps = [shapely.box(k * 7, 200 + (k % 3) * 5, k * 7 + 9, 230) for k in range(400)]
+    merged = assert_klayout_merge(bus + frame + steps)  # the steps run into the frame's left side
+    assert sorted(shapely.get_num_interior_rings(merged).tolist()) == [0, 1]
+    # the bus ending in a 45-degree jog and a 64-gon pad: turned a quarter, not sheared
+    jog = shapely.Polygon([(30000, 0), (30010, 0), (30110, 100), (30100, 110), (30000, 10)])
+    (merged,) = assert_klayout_merge(bus + [jog, _ngon(30100, 100, 40)])
+    assert shapely.bounds(merged).tolist() == [0, 0, 30140, 140]
+
+
 def test_lattice_of_crossing_traces_each_crossing_rounded_as_klayout():
     # Each trace crosses many others: most crossings have crossings for neighbours on
     # the contour, so their second edge is found by the reversed-Z scanline.

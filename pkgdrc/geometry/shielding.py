@@ -191,6 +191,14 @@ def _shielded_by(
 
     near_either = near(src_a) | near(src_b)
     k, q1, q2 = k[near_either], q1[near_either], q2[near_either]
+    # A shield with both ends strictly on one side of a joining line misses it (exact integer
+    # sides; a point-like shield or joining line is left to intersect_point's grid test).
+    point = np.all(q1 == q2, axis=1)
+    misses = np.zeros(len(k), bool)
+    for a, b in ((f1, s2), (s1, f2)):
+        side = _side(a[k], b[k], q1) * _side(a[k], b[k], q2)
+        misses |= (side > 0) & ~point
+    k, q1, q2 = k[~misses], q1[~misses], q2[~misses]
     e1a, e1b = f1[k], s2[k]  # first joining line
     e2a, e2b = s1[k], f2[k]  # second joining line
     ok1, ip1 = intersect_point(e1a, e1b, q1, q2)
