@@ -65,6 +65,16 @@ class Placement:
     offsets: np.ndarray
 
 
+def grouped(placements: list[Placement]) -> dict[tuple[str, Matrix], np.ndarray]:
+    """Placements by (cell, orientation), first met first: their offsets, in placement order. A
+    cell may place thousands of single cells in a few orientations: work per group, not per
+    placement."""
+    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
+    for p in placements:
+        groups.setdefault((p.cell, p.matrix), []).append(p.offsets)
+    return {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in groups.items()}
+
+
 class Polygons(Mapping[str, np.ndarray]):
     """A cell's own shapes per layer as shapely arrays, decoded from `Packed` on first use and kept."""
 
@@ -223,7 +233,7 @@ class CellTree:
         if key not in self._content:
             cell = self.cells[name]
             parts = [cell.polygons.get(layer, EMPTY)]
-            parts += [place(self.content(p.cell, layer), p.matrix, p.offsets) for p in cell.placements]
+            parts += [place(self.content(c, layer), m, offs) for (c, m), offs in grouped(cell.placements).items()]
             parts = [p for p in parts if len(p)]
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
@@ -274,11 +284,11 @@ class CellTree:
                     if found:
                         pts = label_boxes(found, IDENTITY, ORIGIN)
                         b[row["labels", k]] = np.concatenate([pts[:, :2].min(axis=0), pts[:, 2:].max(axis=0)])
-                for p in cell.placements:
-                    if p.cell in boxes and len(p.offsets):
-                        child = boxes[p.cell]
-                        lo, hi = apply(p.matrix, child[:, :2]), apply(p.matrix, child[:, 2:])
-                        spread = np.concatenate([p.offsets.min(axis=0), p.offsets.max(axis=0)])
+                for (c, m), offsets in grouped(cell.placements).items():
+                    if c in boxes and len(offsets):
+                        child = boxes[c]
+                        lo, hi = apply(m, child[:, :2]), apply(m, child[:, 2:])
+                        spread = np.concatenate([offsets.min(axis=0), offsets.max(axis=0)])
                         placed = np.hstack([np.minimum(lo, hi), np.maximum(lo, hi)]) + spread
                         b[:, :2], b[:, 2:] = np.fmin(b[:, :2], placed[:, :2]), np.fmax(b[:, 2:], placed[:, 2:])
                 boxes[name] = b
