@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.polygons import EMPTY, merge
-from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
+from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, grouped, place, place_box
 
 
 def placed_labels(labels: list[tuple[str, float, float]], m: Matrix, offsets: np.ndarray) -> list:
@@ -40,14 +40,10 @@ def content_labels(tree: CellTree, name: str, layer: str, done: dict) -> list[tu
 def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
     """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
     (keys, offsets per key, every placement's box (n, 4), key by key)."""
-    # Grouped first, turned once per group: a cell may place thousands of single cells.
-    # `m` turns distinct orientations into distinct ones, so the groups are the same either way.
-    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
-    for p in tree.cells[name].placements:
-        if p.cell in boxes:
-            groups.setdefault((p.cell, p.matrix), []).append(p.offsets)
-    keys = [(c, compose(m, pm)) for c, pm in groups]
-    offsets = [apply(m, np.concatenate(offs)) for offs in groups.values()]
+    # `m` turns distinct orientations into distinct ones: grouping before turning groups alike.
+    groups = [(c, pm, offs) for (c, pm), offs in grouped(tree.cells[name].placements).items() if c in boxes]
+    keys = [(c, compose(m, pm)) for c, pm, _ in groups]
+    offsets = [apply(m, offs) for _, _, offs in groups]
     placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
     return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
 
