@@ -11,7 +11,7 @@ import numpy as np
 import shapely
 
 from pkgdrc.geometry.polygons import EMPTY, merge
-from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, grouped, place, place_box
+from pkgdrc.hierarchy import IDENTITY, ORIGIN, CellTree, Matrix, apply, compose, place, place_box
 
 
 def placed_labels(labels: list[tuple[str, float, float]], m: Matrix, offsets: np.ndarray) -> list:
@@ -41,7 +41,7 @@ def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matri
     """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
     (keys, offsets per key, every placement's box (n, 4), key by key)."""
     # `m` turns distinct orientations into distinct ones: grouping before turning groups alike.
-    groups = [(c, pm, offs) for (c, pm), offs in grouped(tree.cells[name].placements).items() if c in boxes]
+    groups = [(c, pm, offs) for (c, pm), offs in tree.cells[name].placement_groups().items() if c in boxes]
     keys = [(c, compose(m, pm)) for c, pm, _ in groups]
     offsets = [apply(m, offs) for _, _, offs in groups]
     placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
