@@ -40,12 +40,10 @@ def content_labels(tree: CellTree, name: str, layer: str, done: dict) -> list[tu
 def placements(tree: CellTree, boxes: dict[str, np.ndarray], name: str, m: Matrix):
     """Cell `name`'s placements of cells with content, turned by `m`, grouped by (cell, orientation):
     (keys, offsets per key, every placement's box (n, 4), key by key)."""
-    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
-    for p in tree.cells[name].placements:
-        if p.cell in boxes:
-            groups.setdefault((p.cell, compose(m, p.matrix)), []).append(apply(m, p.offsets))
-    keys = list(groups)
-    offsets = [np.concatenate(groups[k]) for k in keys]
+    # `m` turns distinct orientations into distinct ones: grouping before turning groups alike.
+    groups = [(c, pm, offs) for (c, pm), offs in tree.cells[name].placement_groups().items() if c in boxes]
+    keys = [(c, compose(m, pm)) for c, pm, _ in groups]
+    offsets = [apply(m, offs) for _, _, offs in groups]
     placed = [place_box(boxes[c], mm, offs) for (c, mm), offs in zip(keys, offsets)]
     return keys, offsets, (np.concatenate(placed) if placed else np.empty((0, 4)))
 

@@ -130,7 +130,8 @@ def main() -> None:
     "--hierarchy",
     type=click.Choice(HIERARCHIES),
     default=None,
-    help="Local rules cell by cell: auto (when the hierarchy at least halves the shapes), "
+    help="Local rules cell by cell: auto (when the hierarchy at least halves the shapes and the rule "
+    "reads 5,000 shapes or more), "
     "cellwise (whenever a cell repeats) or flat (never; same markers, slower) [default: auto].",
 )
 @click.option("--flat", is_flag=True, help="Same as --hierarchy flat.")

@@ -13,7 +13,7 @@ from pkgdrc.checks import kind_of
 from pkgdrc.deck import Rule
 from pkgdrc.errors import PkgdrcError
 from pkgdrc.layers import LayerSet
-from pkgdrc.markers import Marker, Violations, to_markers
+from pkgdrc.markers import Violations, merge_sorted, to_markers
 from pkgdrc.process import note_rule
 from pkgdrc.result import RuleResult
 from pkgdrc.units import Grid
@@ -43,9 +43,7 @@ def rule_result(rule: Rule, found: list[tuple[str, Violations]], grid: Grid) -> 
         params=dict(rule.params),
         nets=kind.needs_nets(rule.params),
     )
-    for name, v in found:
-        result.markers.extend(to_markers(v, name, grid))
-    result.markers.sort(key=Marker.sort_key)
+    result.markers = merge_sorted([to_markers(v, name, grid) for name, v in found])
     return result
 
 

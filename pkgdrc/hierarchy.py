@@ -65,6 +65,16 @@ class Placement:
     offsets: np.ndarray
 
 
+def grouped(placements: list[Placement]) -> dict[tuple[str, Matrix], np.ndarray]:
+    """Placements by (cell, orientation), first met first: their offsets, in placement order. A
+    cell may place thousands of single cells in a few orientations: work per group, not per
+    placement."""
+    groups: dict[tuple[str, Matrix], list[np.ndarray]] = {}
+    for p in placements:
+        groups.setdefault((p.cell, p.matrix), []).append(p.offsets)
+    return {k: np.concatenate(v) if len(v) > 1 else v[0] for k, v in groups.items()}
+
+
 class Polygons(Mapping[str, np.ndarray]):
     """A cell's own shapes per layer as shapely arrays, decoded from `Packed` on first use and kept."""
 
@@ -106,6 +116,13 @@ class Cell:
         self.name, self.packed, self.labels, self.placements = name, packed, labels, placements
         self.polygons = Polygons(packed)
         self._states: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._groups: dict[tuple[str, Matrix], np.ndarray] | None = None
+
+    def placement_groups(self) -> dict[tuple[str, Matrix], np.ndarray]:
+        """The placements by (cell, orientation) (`grouped`), made once."""
+        if self._groups is None:
+            self._groups = grouped(self.placements)
+        return self._groups
 
     def count(self, layer: str | None = None) -> int:
         """Own shapes on `layer` (None: on every layer read)."""
@@ -180,11 +197,11 @@ class CellTree:
                 if name not in found:
                     continue
                 mine = done[name] = {m: np.concatenate(offs) for m, offs in found[name].items()}
-                for p in self.cells[name].placements:
-                    child = found.setdefault(p.cell, {})
+                for (cell, matrix), offsets in self.cells[name].placement_groups().items():
+                    child = found.setdefault(cell, {})
                     for m, offs in mine.items():
-                        placed = (offs[:, None, :] + apply(m, p.offsets)[None, :, :]).reshape(-1, 2)
-                        child.setdefault(compose(m, p.matrix), []).append(placed)
+                        placed = (offs[:, None, :] + apply(m, offsets)[None, :, :]).reshape(-1, 2)
+                        child.setdefault(compose(m, matrix), []).append(placed)
             self._instances = {name: done[name] for name in found}  # in the order first found
         return self._instances
 
@@ -223,7 +240,7 @@ class CellTree:
         if key not in self._content:
             cell = self.cells[name]
             parts = [cell.polygons.get(layer, EMPTY)]
-            parts += [place(self.content(p.cell, layer), p.matrix, p.offsets) for p in cell.placements]
+            parts += [place(self.content(c, layer), m, offs) for (c, m), offs in cell.placement_groups().items()]
             parts = [p for p in parts if len(p)]
             self._content[key] = np.concatenate(parts) if len(parts) > 1 else (parts[0] if parts else EMPTY)
         return self._content[key]
@@ -274,11 +291,11 @@ class CellTree:
                     if found:
                         pts = label_boxes(found, IDENTITY, ORIGIN)
                         b[row["labels", k]] = np.concatenate([pts[:, :2].min(axis=0), pts[:, 2:].max(axis=0)])
-                for p in cell.placements:
-                    if p.cell in boxes and len(p.offsets):
-                        child = boxes[p.cell]
-                        lo, hi = apply(p.matrix, child[:, :2]), apply(p.matrix, child[:, 2:])
-                        spread = np.concatenate([p.offsets.min(axis=0), p.offsets.max(axis=0)])
+                for (c, m), offsets in cell.placement_groups().items():
+                    if c in boxes and len(offsets):
+                        child = boxes[c]
+                        lo, hi = apply(m, child[:, :2]), apply(m, child[:, 2:])
+                        spread = np.concatenate([offsets.min(axis=0), offsets.max(axis=0)])
                         placed = np.hstack([np.minimum(lo, hi), np.maximum(lo, hi)]) + spread
                         b[:, :2], b[:, 2:] = np.fmin(b[:, :2], placed[:, :2]), np.fmax(b[:, 2:], placed[:, 2:])
                 boxes[name] = b

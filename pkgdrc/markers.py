@@ -8,6 +8,9 @@ markers of a rule are a set, as KLayout's edge pairs are). Reporters read marker
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -53,7 +56,7 @@ class Violations:
         return cls("polygon", np.asarray(polys, dtype=object), values, value_unit, messages)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Marker:
     """One violation in um. Sorted by place first, so reports are stable."""
 
@@ -123,15 +126,27 @@ class Marker:
         )
 
 
-def _values(v: Violations, grid: Grid) -> list[float | None]:
-    """The violations' values in report units (None where nothing was measured), in bulk."""
+def _values(v: Violations, grid: Grid) -> np.ndarray:
+    """The violations' values in report units, NaN where nothing was measured, in bulk."""
     if v.value_unit == "length":
-        out = grid.length_um(v.values)
-    elif v.value_unit == "area":
-        out = grid.area_um2(v.values)
-    else:
-        out = np.round(np.asarray(v.values, dtype=float), 6)
-    return [None if x != x else x for x in out.tolist()]  # NaN -> None
+        return grid.length_um(v.values)
+    if v.value_unit == "area":
+        return grid.area_um2(v.values)
+    return np.round(np.asarray(v.values, dtype=float), 6)
+
+
+def _as_list(values: np.ndarray) -> list[float | None]:
+    return [None if x != x else x for x in values.tolist()]  # NaN -> None
+
+
+def _sort_order(box: np.ndarray, values: np.ndarray, messages: np.ndarray, geometry: np.ndarray) -> np.ndarray:
+    """The rows in `Marker.sort_key` order (markers of one layer): box, value (None last),
+    message, then the geometry's coordinates (a fixed number per row; (n, 0) when they do not
+    take part)."""
+    _, message_code = np.unique(messages.astype(str), return_inverse=True)
+    none = np.isnan(values)
+    keys = [*geometry.T[::-1], message_code.ravel(), np.where(none, 0.0, values), none, *box.T[::-1]]
+    return np.lexsort(keys)
 
 
 def _normal_form(v: Violations) -> Violations:
@@ -205,35 +220,90 @@ def _distinct(v: Violations) -> Violations:
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: markers are many small objects without cycles (tuples
+    of floats), and collections triggered by making them would walk every object of the
+    process again and again, for nothing (half the time of making them)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
     """Convert one rule's violations from dbu to um markers (the only dbu -> um step), in
-    normal form and each once."""
+    normal form, each once, sorted (`Marker.sort_key`). The sort and the conversion are array
+    work; only the markers themselves are made one by one."""
     if len(v) == 0:
         return []
+    with _gc_paused():
+        return _to_markers(v, layer, grid)
+
+
+def _to_markers(v: Violations, layer: str, grid: Grid) -> list[Marker]:
     v = _distinct(_normal_form(v))
     n = len(v)
-    messages = [v.messages] * n if isinstance(v.messages, str) else list(v.messages)
+    messages = np.full(n, v.messages, dtype=object) if isinstance(v.messages, str) else np.asarray(v.messages)
     values = _values(v, grid)
     if v.kind == "polygon":
-        rings, owner = shapely.get_rings(v.geometry, return_index=True)  # exterior, then holes
-        coords, ring = shapely.get_coordinates(rings, return_index=True)
-        pts = [tuple(p) for p in grid.to_um(coords).tolist()]
-        cuts = np.flatnonzero(np.diff(ring)) + 1
-        starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, len(coords)].tolist()
-        first = np.searchsorted(owner, np.arange(n + 1)).tolist()
-        bounds = grid.to_um(shapely.bounds(v.geometry)).tolist()
-        out = []
-        for k in range(n):
-            ext, *holes = (tuple(pts[starts[r] : ends[r]]) for r in range(first[k], first[k + 1]))
-            out.append(Marker(tuple(bounds[k]), values[k], layer, messages[k], polygon=ext, holes=tuple(holes)))
-        return out
+        return _polygon_markers(v, layer, grid, values, messages)
     um = grid.to_um(v.geometry)  # (N, 2, 2, 2) or (N, 2, 2)
-    flat = um.reshape(n, -1, 2)
-    box = np.hstack([flat.min(axis=1), flat.max(axis=1)]).tolist()
-    segs = [((a, b), (c, d)) for a, b, c, d in um.reshape(-1, 4).tolist()]
+    flat = um.reshape(n, -1)
+    xy = flat.reshape(n, -1, 2)
+    box = np.hstack([xy.min(axis=1), xy.max(axis=1)])
+    order = _sort_order(box, values, messages, flat)
+    pts = list(map(tuple, um[order].reshape(-1, 2).tolist()))
+    segs = list(zip(pts[0::2], pts[1::2]))
+    rows = zip(map(tuple, box[order].tolist()), _as_list(values[order]), messages[order].tolist())
     if v.kind == "edge_pair":
         return [
-            Marker(tuple(box[k]), values[k], layer, messages[k], edge_pair=(segs[2 * k], segs[2 * k + 1]))
-            for k in range(n)
+            Marker(b, value, layer, message, edge_pair=pair)
+            for (b, value, message), pair in zip(rows, zip(segs[0::2], segs[1::2]))
         ]
-    return [Marker(tuple(box[k]), values[k], layer, messages[k], edge=segs[k]) for k in range(n)]
+    return [Marker(b, value, layer, message, edge=seg) for (b, value, message), seg in zip(rows, segs)]
+
+
+def _polygon_markers(v: Violations, layer: str, grid: Grid, values: np.ndarray, messages: np.ndarray) -> list[Marker]:
+    """`to_markers` of polygon violations: sorted by box, value and message in bulk; the rows
+    equal in those (rare) are then sorted by their vertices, as `Marker.sort_key` does."""
+    n = len(v)
+    box = grid.to_um(shapely.bounds(v.geometry))
+    order = _sort_order(box, values, messages, np.empty((n, 0)))
+    box, values, messages = box[order], values[order], messages[order]
+    rings, owner = shapely.get_rings(v.geometry[order], return_index=True)  # exterior, then holes
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    pts = list(map(tuple, grid.to_um(coords).tolist()))
+    cuts = np.flatnonzero(np.diff(ring)) + 1
+    starts, ends = np.r_[0, cuts].tolist(), np.r_[cuts, len(coords)].tolist()
+    first = np.searchsorted(owner, np.arange(n + 1)).tolist()
+    value_list, message_list = _as_list(values), messages.tolist()
+    out = []
+    for k, b in enumerate(map(tuple, box.tolist())):
+        ext, *holes = (tuple(pts[starts[r] : ends[r]]) for r in range(first[k], first[k + 1]))
+        out.append(Marker(b, value_list[k], layer, message_list[k], polygon=ext, holes=tuple(holes)))
+    _, message_code = np.unique(messages.astype(str), return_inverse=True)
+    key = np.column_stack([box, np.nan_to_num(values, nan=np.inf), message_code.ravel()])
+    for first_row, last_row in _runs(np.flatnonzero(np.all(key[1:] == key[:-1], axis=1))):
+        out[first_row : last_row + 1] = sorted(out[first_row : last_row + 1], key=Marker.sort_key)
+    return out
+
+
+def _runs(tie: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) rows of each run of equal rows, from `tie`: the rows k equal to row k + 1."""
+    if len(tie) == 0:
+        return []
+    cut = np.flatnonzero(np.diff(tie) > 1)
+    return list(zip(tie[np.r_[0, cut + 1]].tolist(), (tie[np.r_[cut, len(tie) - 1]] + 1).tolist()))
+
+
+def merge_sorted(chunks: list[list[Marker]]) -> list[Marker]:
+    """Markers of several `to_markers` calls (each sorted) as one list sorted by `Marker.sort_key`."""
+    full = [c for c in chunks if c]
+    if len(full) <= 1:
+        return full[0] if full else []
+    with _gc_paused():
+        return sorted((m for c in full for m in c), key=Marker.sort_key)

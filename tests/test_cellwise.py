@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import pkgdrc
-from pkgdrc import cellwalk
+from pkgdrc import cellwalk, plan
 from pkgdrc.cellwalk import CellwiseRule
 from pkgdrc.layout import read_layout
 
@@ -652,10 +652,12 @@ def test_polygon_ring_start_follows_the_flattening(deck_path, tmp_path):
 # --- when a run goes cell by cell by itself --------------------------------------------------
 
 
-def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path):
+def test_cell_by_cell_only_when_the_hierarchy_halves_the_shapes(tmp_path, monkeypatch):
     """By default (`hierarchy="auto"`) local rules go cell by cell when the flattened top has at least
     twice the shapes the cells draw; a mostly flat layout with one small array stays flat (and
-    so keeps --jobs tiles for its bulk)."""
+    so keeps --jobs tiles for its bulk). Here the halving alone decides: a rule on fewer than
+    `plan.SMALL_RULE` shapes runs flat (tests/test_plan.py), so that floor is 0."""
+    monkeypatch.setattr(plan, "SMALL_RULE", 0)
 
     def layout(n_flat: int) -> Path:
         lib = gdstk.Library(unit=1e-6, precision=1e-9)

@@ -292,6 +292,9 @@ def _check_against_gdstk(path: Path, inexact: bool):
             assert match_within(got, want, 1.0) == (0, 0), name
         else:
             assert Counter(map(ring, got)) == Counter(map(ring, want)), name
+            # the top's content (placements grouped by cell and orientation) is its flattening too
+            content = [shapely.get_coordinates(p.exterior)[:-1] for p in tree.content(tree.top, name)]
+            assert Counter(map(ring, content)) == Counter(map(ring, want)), name
         assert tree.flat_count(name) == len(want) == len(got)
     assert tree.flat_count() == sum(tree.flat_count(n) for n in LAYERS)
     assert layout.shape_count == tree.flat_count()

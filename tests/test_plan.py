@@ -23,7 +23,7 @@ from pkgdrc.checks import CHECKS
 from pkgdrc.decks import load_deck
 from pkgdrc.flat import rule_result
 from pkgdrc.layout import read_layout
-from pkgdrc.plan import Options, plan, plan_work
+from pkgdrc.plan import SMALL_RULE, Options, plan, plan_work
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,35 @@ def test_the_run_reuses_the_units_the_planner_built(case, tmp_path, monkeypatch)
 
     assert found(reused) == found(fresh)
     assert sum(map(len, found(fresh))) > 0
+
+
+def test_auto_checks_a_rule_on_few_shapes_flat(tmp_path):
+    """`auto` on one job: a rule whose drawn layers hold fewer than SMALL_RULE flattened shapes
+    runs flat (each cell's group has a set-up cost of its own), one on more runs cell by cell;
+    `cellwise` runs both cell by cell. Same markers either way."""
+    lib = gdstk.Library(unit=1e-6, precision=1e-9)
+    via, pad = lib.new_cell("VIA"), lib.new_cell("PAD")
+    via.add(gdstk.rectangle((0, 0), (1, 1), layer=1))
+    pad.add(gdstk.rectangle((0, 0), (0.5, 2), layer=2))
+    top = lib.new_cell("TOP")
+    top.add(gdstk.Reference(via, (0, 0), columns=10, rows=10, spacing=(3, 3)))
+    top.add(gdstk.Reference(pad, (0, 0), columns=100, rows=SMALL_RULE // 100, spacing=(3, 3)))
+    top.add(gdstk.rectangle((-5, -5), (-4.8, -3), layer=2))
+    path = tmp_path / "vias.gds"
+    lib.write_gds(str(path))
+    deck_path = tmp_path / "deck.yaml"
+    deck_path.write_text(
+        "name: vias\nunits: um\nlayers: {V: 1/0, M: 2/0}\n"
+        "rules:\n  V.W: {check: width, layer: V, min: 0.8}\n  M.W: {check: width, layer: M, min: 0.8}\n"
+    )
+    deck = load_deck(deck_path)
+    layout = read_layout(path, deck.layers)
+    assert layout.count("V") == 100 and layout.count("M") == SMALL_RULE + 1
+    engines = plan(deck.rules, layout, Options("auto"), deck)
+    assert engines == {"V.W": "flat", "M.W": "cellwise"}
+    assert set(plan(deck.rules, layout, Options("cellwise"), deck).values()) == {"cellwise"}
+    auto = pkgdrc.check(path, str(deck_path))
+    by_cell = pkgdrc.check(path, str(deck_path), hierarchy="cellwise")
+    assert [r.engine for r in auto.rules] == ["flat", "cellwise"]
+    assert [len(r.markers) for r in auto.rules] == [0, SMALL_RULE + 1]
+    assert [r.markers for r in auto.rules] == [r.markers for r in by_cell.rules]
