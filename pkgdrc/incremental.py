@@ -46,8 +46,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from pkgdrc import tiles
 from pkgdrc.cache.keys import direct_key, label_layers, latest_key, rule_key, rule_layers, state_layers
@@ -56,6 +54,7 @@ from pkgdrc.cache.store import Store
 from pkgdrc.checks import kind_of
 from pkgdrc.deck import Deck, Rule
 from pkgdrc.flat import rule_result, run_rule
+from pkgdrc.geometry.graphs import components
 from pkgdrc.geometry.polygons import EMPTY
 from pkgdrc.hierarchy import CellTree, place
 from pkgdrc.layers import LayerSet
@@ -352,8 +351,7 @@ def _clusters(boxes: np.ndarray) -> np.ndarray:
     """The bounding boxes of the groups of `boxes` that meet, transitively."""
     tree = shapely.STRtree(shapely.box(*boxes.T))
     a, b = tree.query(shapely.box(*boxes.T))
-    n = len(boxes)
-    _, label = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n)), directed=False)
+    _, label = components(len(boxes), a, b)
     out = np.empty((label.max() + 1, 4))
     for k, fn, start in (
         (0, np.minimum, np.inf),

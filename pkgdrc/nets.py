@@ -11,7 +11,7 @@ Semantics:
   A and C are never joined directly: a via layer between two metals joins them only
   through its own shapes. Chains may share layers (`DIE_PAD - VIA1 - RDL1`, `RDL1 - VIA2 - RDL2`).
 * Candidate pairs come from one STRtree bulk query per joined pair of layers; the nets
-  are the connected components of that graph (scipy.sparse.csgraph). No Python loop
+  are the connected components of that graph (`geometry.graphs`). No Python loop
   runs per shape; time grows about linearly with the shape count (benchmarks/nets_scaling.py).
 * Names: a net is named by the texts of the labels (deck `labels:`) lying on or inside
   its shapes of the labelled layer, joined by `+` when there are several; a net without
@@ -35,10 +35,9 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
 
 from pkgdrc.errors import PkgdrcError
+from pkgdrc.geometry.graphs import components, distances
 from pkgdrc.geometry.polygons import EMPTY, intersecting, on_grid, polygon_parts, unique_polygons
 
 
@@ -73,11 +72,9 @@ class Nets:
         self.layer_of = np.repeat(np.arange(len(layers)), counts)
         n = len(self.shapes)
         self.pairs = pairs
-        graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
         self.count: int
         self.net: np.ndarray
-        self.count, self.net = connected_components(graph, directed=False) if n else (0, np.empty(0, np.int64))
-        self._graph = graph.tocsr()
+        self.count, self.net = components(n, pairs[:, 0], pairs[:, 1])
         self._merged: dict[str, np.ndarray] = {n: shapes[n] for n in layers}
         self._of: dict[str, np.ndarray] = {}
         self._labels(labels)
@@ -216,8 +213,7 @@ class Nets:
         order = np.lexsort((weight, cols, rows))  # an edge given twice keeps its least weight (no sum)
         rows, cols, weight = rows[order], cols[order], weight[order]
         once = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]
-        graph = coo_matrix((weight[once], (rows[once], cols[once])), shape=(n + 1, n + 1)).tocsr()
-        dist = dijkstra(graph, directed=False, indices=n, min_only=True)[:n]
+        dist = distances(n + 1, rows[once], cols[once], weight[once], n)[:n]
         reached = np.isfinite(dist)
         steps = np.where(reached, np.floor(dist + eps / 4), -1).astype(np.int64)
         owner = np.where(reached, np.rint((dist - steps) / eps) - 1, -1).astype(np.int64)

@@ -32,7 +32,6 @@ import functools
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
 
 from pkgdrc.checks.common import LAYERS, edge_pair_violations, limits
 from pkgdrc.checks.kind import CheckKind
@@ -110,6 +109,16 @@ def _nearest_die(shape, dies: np.ndarray, candidates: np.ndarray) -> int:
     return int(near[np.lexsort((b[:, 3], b[:, 2], b[:, 1], b[:, 0]))[0]])
 
 
+def _dies_of(shape_net: np.ndarray, pad_net: np.ndarray, pad_die: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shape, die) for each shape and each die its net has a pad on, by shape then die."""
+    net_die = np.unique(np.stack([pad_net, pad_die], axis=1), axis=0)  # sorted by net, then die
+    lo = np.searchsorted(net_die[:, 0], shape_net, side="left")
+    count = np.searchsorted(net_die[:, 0], shape_net, side="right") - lo
+    shape = np.repeat(np.arange(len(shape_net)), count)
+    k = np.repeat(lo - np.cumsum(count) + count, count) + np.arange(count.sum())
+    return shape, net_die[k, 1]
+
+
 def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> Violations:
     """Parts of `layer` on die-pad nets beyond their die grown by max_reach."""
     nets = layers.nets
@@ -118,11 +127,7 @@ def _reach(layers, layer: str, p: dict, dies: np.ndarray, dnames: list[str]) -> 
     if not (len(dies) and len(pads) and len(metal)):
         return Violations.polygons(EMPTY)
     ipad, idie = shapely.STRtree(dies).query(pads, predicate="intersects")
-    net_die = coo_matrix((np.ones(len(ipad)), (nets.of(p["pads"])[ipad], idie)), shape=(nets.count, len(dies)))
-    metal_net = coo_matrix(
-        (np.ones(len(metal)), (np.arange(len(metal)), nets.of(layer))), shape=(len(metal), nets.count)
-    )
-    ishape, jdie = (metal_net @ net_die).tocsr().nonzero()  # each trace with each die of its net
+    ishape, jdie = _dies_of(nets.of(layer), nets.of(p["pads"])[ipad], idie)  # each trace with each die of its net
     if len(ishape) == 0:
         return Violations.polygons(EMPTY)
     r = layers.grid.to_dbu(p["max_reach"])

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from pkgdrc.geometry.graphs import components
 from pkgdrc.geometry.polygons import clean
 from pkgdrc.geometry.union import ring_coordinates
 
@@ -239,9 +238,7 @@ def corner_groups(polys: np.ndarray) -> np.ndarray:
     c, o = coords[order], owner[order]
     same = (c[1:, 0] == c[:-1, 0]) & (c[1:, 1] == c[:-1, 1]) & (o[1:] != o[:-1])
     i, j = o[:-1][same], o[1:][same]
-    n = len(polys)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    return components(len(polys), i, j)[1]
 
 
 def _point_keys(coords: np.ndarray) -> np.ndarray:

@@ -7,9 +7,8 @@ from fractions import Fraction
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
+from pkgdrc.geometry.graphs import components
 from pkgdrc.geometry.union import TIE, ring_coordinates, round_half_down, union_clusters
 
 POLYGON = 3  # shapely type id
@@ -305,10 +304,8 @@ def intersecting(a: np.ndarray, b: np.ndarray | None = None) -> tuple[np.ndarray
 
 def clusters(polys: np.ndarray) -> np.ndarray:
     """Label of the connected cluster of each polygon (shapes that touch or overlap)."""
-    n = len(polys)
     i, j = intersecting(polys)
-    graph = coo_matrix((np.ones(len(i), dtype=np.int8), (i, j)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    return components(len(polys), i, j)[1]
 
 
 def merge(polys: np.ndarray) -> np.ndarray:
