@@ -249,6 +249,8 @@ def _frame(xy: np.ndarray, nxt: np.ndarray) -> np.ndarray | None:
     """
     d = xy[nxt] - xy
     flat = (d[:, 1] == 0) & (d[:, 0] != 0)
+    if np.count_nonzero(flat) <= LONG_LINE:  # most batches: too few horizontal edges to matter
+        return None
     upright = (d[:, 0] == 0) & (d[:, 1] != 0)
 
     def longest(values: np.ndarray) -> int:
