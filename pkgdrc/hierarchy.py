@@ -76,14 +76,19 @@ def grouped(placements: list[Placement]) -> dict[tuple[str, Matrix], np.ndarray]
 
 
 class Polygons(Mapping[str, np.ndarray]):
-    """A cell's own shapes per layer as shapely arrays, decoded from `Packed` on first use and kept."""
+    """A cell's own shapes per layer as shapely arrays, decoded from `Packed` on first use and
+    kept; `in_use`, when given, is told (appended this object) as it first decodes a layer
+    after being made or forgotten."""
 
-    def __init__(self, packed: dict[str, Packed]):
+    def __init__(self, packed: dict[str, Packed], in_use: list[Polygons] | None = None):
         self._packed = packed
         self._decoded: dict[str, np.ndarray] = {}
+        self.in_use = in_use
 
     def __getitem__(self, layer: str) -> np.ndarray:
         if layer not in self._decoded:
+            if not self._decoded and self.in_use is not None:
+                self.in_use.append(self)
             self._decoded[layer] = self._packed[layer].decode()
         return self._decoded[layer]
 
@@ -165,6 +170,9 @@ class CellTree:
     def __init__(self, top: str, cells: dict[str, Cell]):
         self.top = top
         self.cells = cells
+        self._in_use: list[Polygons] = []  # the cells' polygons decoded since made or forgotten
+        for cell in cells.values():
+            cell.polygons.in_use = self._in_use
         self._instances: dict[str, dict[Matrix, np.ndarray]] | None = None
         self._content: dict[tuple[str, str], np.ndarray] = {}
         self._boxes: tuple[list[tuple[str, str]], dict[str, np.ndarray]] | None = None
@@ -248,10 +256,13 @@ class CellTree:
     def forget_polygons(self) -> None:
         """Drop the decoded polygons of every cell but the top, and every flattened content
         (made again on next use): a worker that checks one placement after another keeps only
-        the one at hand."""
-        for name, cell in self.cells.items():
-            if name != self.top:
-                cell.polygons.forget()
+        the one at hand. Only the cells decoded since the last time are visited, so a unit of
+        work pays for its own cells, not for the layout's."""
+        top = self.cells[self.top].polygons
+        for polygons in self._in_use:
+            if polygons is not top:
+                polygons.forget()
+        self._in_use[:] = [top] if any(p is top for p in self._in_use) else []  # by identity: a Mapping's == decodes
         self._content.clear()
 
     def content_boxes(

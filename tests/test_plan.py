@@ -3,7 +3,8 @@
 A layout whose cell repeats 16 times, the deck of every kind's example rule
 (tests/test_check_kinds.py): `plan` puts local kinds cell by cell unless `hierarchy="flat"`,
 whole-layout kinds (stack) always flat, the rest in tiles or on Dask when the run is split;
-`pkgdrc check -v` prints the engine per rule and the JSON report has it per rule.
+`pkgdrc check -v` prints the engine per rule and the JSON report has it per rule, with the
+seconds the run spent on it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import sys
 from pathlib import Path
 
 import gdstk
+import junitparser
 import pytest
+from click.testing import CliRunner
 from tests.test_check_kinds import deck_text
 
 import pkgdrc
-from pkgdrc import cellwise
+from pkgdrc import cellwise, tiles
 from pkgdrc.checks import CHECKS
+from pkgdrc.cli import main
 from pkgdrc.decks import load_deck
 from pkgdrc.flat import rule_result
 from pkgdrc.layout import read_layout
@@ -212,3 +216,24 @@ def test_auto_checks_a_rule_on_few_shapes_flat(tmp_path):
     assert [r.engine for r in auto.rules] == ["flat", "cellwise"]
     assert [len(r.markers) for r in auto.rules] == [0, SMALL_RULE + 1]
     assert [r.markers for r in auto.rules] == [r.markers for r in by_cell.rules]
+
+
+def test_json_gives_each_rule_its_engine_and_seconds(case, tmp_path, monkeypatch):
+    """Two jobs on the panel of eight packages: rules cell by cell in units, in tiles and flat.
+    Each rule of the JSON report has its engine and its seconds (3 decimals, >= 0, the same
+    as its JUnit testcase's time); together they are no more than the run's seconds, whose
+    phases (reading, each engine's) they share."""
+    _, deck_path = case
+    monkeypatch.setattr(tiles, "MIN_SHAPES_PER_JOB", 1)  # two jobs on a small layout
+    path = panel(tmp_path, 100)
+    args = ["check", str(path), "-d", str(deck_path), "--jobs", "2", "-q", "--allow-empty", "--no-cache"]
+    res = CliRunner().invoke(main, [*args, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")])
+    assert res.exit_code == 1, res.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert {r["engine"] for r in doc["rules"]} == {"cellwise", "tiles", "flat"}
+    seconds = {r["id"]: r["seconds"] for r in doc["rules"]}
+    assert all(isinstance(s, float) and s >= 0 and round(s, 3) == s for s in seconds.values())
+    assert sum(s > 0 for s in seconds.values()) > len(seconds) // 2
+    assert sum(seconds.values()) <= doc["summary"]["seconds"] + 0.001 * len(seconds)
+    suite = next(iter(junitparser.JUnitXml.fromfile(str(tmp_path / "r.xml"))))
+    assert {case.name: case.time for case in suite} == seconds

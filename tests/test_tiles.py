@@ -163,6 +163,7 @@ def test_cli_jobs_gives_the_same_json(row, tmp_path, monkeypatch):
         data = json.loads(target.read_text())
         data["summary"].pop("seconds")
         engines = {r["id"]: r.pop("engine") for r in data["rules"]}
+        assert all(r.pop("seconds") >= 0 for r in data["rules"])
         assert set(engines.values()) <= ({"flat"} if jobs == 1 else {"tiles", "flat"})
         out[jobs] = data
     assert out[1] == out[3]  # the same markers, whichever engine ran the rules

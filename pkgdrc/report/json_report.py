@@ -1,9 +1,14 @@
 """The JSON report (read by other tools: keep the names).
 
 Markers are sorted and coordinates rounded to the layout grid, so identical inputs give
-byte-identical files apart from `summary.seconds`, and, with the result cache, the per-rule
-`cache` ("hit", "updated" or null) and `summary.cache` (rule results from the cache, how
-many of them updated; null when the run used no cache).
+byte-identical files apart from `summary.seconds` and each rule's `seconds`, and, with the
+result cache, the per-rule `cache` ("hit", "updated" or null) and `summary.cache` (rule
+results from the cache, how many of them updated; null when the run used no cache).
+
+Each rule says which `engine` ran it (`pkgdrc.plan`) and its `seconds`: the time the run
+spent on it, 3 decimals (rules checked together on several processes share the phase's
+wall time in proportion to their work, `pkgdrc.flat.share_wall_time`; a cache hit takes
+the time of reading it), so per-rule scaling can be read from one report.
 
 Each rule has a `status`: "failed" (markers), "empty" (no markers, but an input layer of
 the rule has no shape in the layout: nothing was checked; the layers are in
@@ -74,6 +79,7 @@ def _doc(
                 "count": len(r.markers),
                 "worst": r.worst,
                 "engine": r.engine,
+                "seconds": round(r.seconds, 3),
                 "cache": r.cache,
                 "violations": violations(k, r),
                 "waived": waived(k, r),
