@@ -488,18 +488,24 @@ def test_bundled_decks_on_wrapped_fixtures(deck, fixture, tmp_path):
         assert all(alone[r] for r in local if r in alone), "every local rule fails in the fixture"
 
 
+def _two_dies(cell, top: float):
+    """Two dies 1.1 mm apart in a package outline reaching `top` um, a pad and VIA1 on each, one
+    RDL1 trace over both pads (fowlp-2l's layers)."""
+    cell.add(gdstk.rectangle((-1000, -1000), (3000, top), layer=0))  # PKG
+    for x in (0, 1500):
+        cell.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))  # DIE
+        cell.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))  # DIE_PAD
+        cell.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))  # VIA1
+    cell.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))  # one RDL1 trace over both pads
+    return cell
+
+
 def test_fanout_with_a_trace_on_two_dies_does_not_crash(tmp_path):
     """Found by wrapping demo_fowlp.gds (its overlapping copies put one net on two dies): FO.4's
     max_reach called shapely.intersection_all(..., grid_size=1.0), which shapely 2.2 does not take
     (a TypeError for any net with pads on two dies)."""
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
-    top = lib.new_cell("TOP")
-    top.add(gdstk.rectangle((-1000, -1000), (3000, 1000), layer=0))  # PKG
-    for x in (0, 1500):
-        top.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))  # DIE
-        top.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))  # DIE_PAD
-        top.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))  # VIA1
-    top.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))  # one RDL1 trace over both pads
+    _two_dies(lib.new_cell("TOP"), 1000)
     path = tmp_path / "two_dies.gds"
     lib.write_gds(str(path))
     report = pkgdrc.check(path, deck="fowlp-2l", rules=["FO.4"])
@@ -513,13 +519,7 @@ def test_fanout_names_the_same_die_of_two_as_near_in_every_engine(tmp_path, hier
     copy lies and however it is turned. Cell by cell and flat once named different dies when
     the dies were found in another order (found by test_check_kinds' property test)."""
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
-    pkg = lib.new_cell("PKG")
-    pkg.add(gdstk.rectangle((-1000, -1000), (3000, 5000), layer=0))  # PKG
-    for x in (0, 1500):
-        pkg.add(gdstk.rectangle((x, -200), (x + 400, 200), layer=1))  # DIE
-        pkg.add(gdstk.rectangle((x + 300, -20), (x + 340, 20), layer=2))  # DIE_PAD
-        pkg.add(gdstk.rectangle((x + 310, -10), (x + 330, 10), layer=10))  # VIA1
-    pkg.add(gdstk.rectangle((305, -15), (1835, 15), layer=11))  # one RDL1 trace over both pads
+    pkg = _two_dies(lib.new_cell("PKG"), 5000)
     pkg.add(gdstk.rectangle((900, 0), (960, 4000), layer=11))  # and a spur 3.8 mm up
     top = lib.new_cell("TOP")
     top.add(gdstk.Reference(pkg, (0, 0)))
