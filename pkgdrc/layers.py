@@ -57,6 +57,10 @@ class LayerSet:
                 self._merged[name] = merge(self.polygons(name))
         return self._merged[name]
 
+    def has_merged(self, name: str) -> bool:
+        """Whether `merged(name)` is made already (a check may then use it for free)."""
+        return name in self._merged
+
     def edges(self, name: str) -> Edges:
         """Edges of the merged layer, interior on the right."""
         if name not in self._edges:

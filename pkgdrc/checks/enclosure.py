@@ -20,10 +20,16 @@ Example: `VIA1.EN.PAD: {check: enclosure, layer: VIA1, by: DIE_PAD, min: 1.0}`.
 
 from __future__ import annotations
 
+import numpy as np
+import shapely
+
 from pkgdrc.checks.common import LAYERS, edge_pair_violations
 from pkgdrc.checks.kind import CheckKind
 from pkgdrc.deck.params import Param
 from pkgdrc.geometry.booleans import boolean_not
+from pkgdrc.geometry.edges import polygon_edges, subject_edges
+from pkgdrc.geometry.pairs import REACH_PAD_DBU
+from pkgdrc.geometry.polygons import merge
 from pkgdrc.geometry.repeats import relate_repeated
 from pkgdrc.markers import Violations
 
@@ -45,9 +51,36 @@ def limit(p: dict) -> float:
 
 def run(layers, layer: str, p: dict):
     d = layers.grid.to_dbu(p["min"])
-    pairs = relate_repeated(layers.subject_edges(layer), layers.edges(p["by"]), d, "outside", "inside")
-    uncovered = boolean_not(layers.merged(layer), layers.merged(p["by"]))
+    inner, outer = layers.merged(layer), layers.polygons(p["by"])
+    if layers.has_merged(p["by"]) or len(inner) == 0:
+        a, b, by = layers.subject_edges(layer), layers.edges(p["by"]), layers.merged(p["by"])
+    else:
+        inner, by = _near_the_edge(inner, outer, d)
+        a, b = subject_edges(inner), polygon_edges(by)
+    pairs = relate_repeated(a, b, d, "outside", "inside")
+    uncovered = boolean_not(inner, by)
     return [edge_pair_violations(pairs), Violations.polygons(uncovered, messages=f"not covered by {p['by']}")]
+
+
+def _near_the_edge(inner: np.ndarray, outer: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
+    """The inner shapes that may violate, and `outer` merged around them, when `outer` is not
+    merged yet (a rule checked alone, an outer layer no other rule merges).
+
+    An inner shape inside one drawn outer shape, more than `d` (plus a dbu) from its boundary,
+    passes: the merged boundary lies outside that shape, so no nearer, and no edge of the
+    inner shape can shield a pair elsewhere (every point between a pair's edges is within `d`
+    of its outer edge). The others are checked against the drawn outer shapes within their
+    reach merged: the same boundary as the whole layer's near them.
+    """
+    tree = shapely.STRtree(outer)
+    i, j = tree.query(inner, predicate="within")
+    deep = np.zeros(len(inner), dtype=bool)
+    far = shapely.distance(inner[i], shapely.boundary(outer[j])) > d + 1
+    deep[i[far]] = True
+    rest = inner[~deep]
+    reach = shapely.bounds(rest) + np.array([-1, -1, 1, 1]) * (d + REACH_PAD_DBU)
+    near = np.unique(tree.query(shapely.box(*reach.T))[1]) if len(rest) else np.empty(0, dtype=int)
+    return rest, merge(outer[near])
 
 
 KIND = CheckKind(
